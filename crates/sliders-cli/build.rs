@@ -1,0 +1,4 @@
+fn main() {
+    sliders_torch_link::link_libtorch();
+    sliders_torch_link::emit_locked_version("tch", "SLIDERS_TCH_VERSION");
+}

@@ -1,0 +1,219 @@
+//! `cargo xtask setup`: makes libtorch available and points `<repo>/.libtorch` at it, which
+//! `.cargo/config.toml` hands to torch-sys as `LIBTORCH`. In order of preference:
+//! 1. a user's own `LIBTORCH` (a libtorch zip or a torch wheel folder);
+//! 2. `LIBTORCH_USE_PYTORCH=1` with a `python3` whose torch is 2.11.x;
+//! 3. a venv in the per-user cache (`SLIDERS_CACHE_DIR`, else `$XDG_CACHE_HOME/sliders`, else
+//!    `~/.cache/sliders`) with `torch==2.11.0` from PyPI, created once and reused.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use sliders_torch_link::libtorch_version as torch_version_in;
+
+/// The PyTorch release that `tch = "=0.24.0"` is built against. Change both together.
+pub const TORCH_VERSION: &str = "2.11.0";
+
+/// Name of the link in the workspace root that `.cargo/config.toml` passes as `LIBTORCH`.
+const LINK_NAME: &str = ".libtorch";
+
+/// A file written into the venv once torch imported successfully.
+const VENV_MARKER: &str = "sliders-torch-ok";
+
+/// Finds or installs libtorch, links `.libtorch` to it and returns its folder.
+pub fn run(root: &Path) -> Result<PathBuf> {
+    let started = Instant::now();
+    let link = root.join(LINK_NAME);
+    let (dir, how) = if let Some(dir) = user_libtorch(&link)? {
+        (dir, "your LIBTORCH".to_string())
+    } else if let Some((dir, python)) = user_pytorch()? {
+        (dir, format!("LIBTORCH_USE_PYTORCH ({python})"))
+    } else {
+        cached_venv()?
+    };
+    let version = torch_version_in(&dir).unwrap_or_else(|| "unknown version".to_string());
+    point_link(&link, &dir)?;
+    println!(
+        "setup: libtorch {version} from {how}\nsetup:   at {}\nsetup:   linked as {} ({:.1}s)",
+        dir.display(),
+        link.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(dir)
+}
+
+/// The user's `LIBTORCH`, when it is set and is not our own link (the cargo config sets it to
+/// the link for every `cargo` call, including this one).
+fn user_libtorch(link: &Path) -> Result<Option<PathBuf>> {
+    let Some(value) = std::env::var_os("LIBTORCH") else {
+        return Ok(None);
+    };
+    let dir = PathBuf::from(value);
+    if dir == link {
+        return Ok(None);
+    }
+    if !dir.join("lib").join("libtorch.so").is_file() || !dir.join("include").is_dir() {
+        bail!(
+            "LIBTORCH={} has no lib/libtorch.so or no include/: point it at an unpacked libtorch \
+             {TORCH_VERSION} (or a torch wheel's torch/ folder), or unset it to let setup install one",
+            dir.display()
+        );
+    }
+    if let Some(v) = torch_version_in(&dir).filter(|v| !v.starts_with(TORCH_VERSION)) {
+        println!(
+            "setup: warning: LIBTORCH is version {v}; tch 0.24 is built for {TORCH_VERSION} and may not compile"
+        );
+    }
+    Ok(Some(dir))
+}
+
+/// `LIBTORCH_USE_PYTORCH` with a python whose torch matches; `None` (with a note) otherwise.
+fn user_pytorch() -> Result<Option<(PathBuf, String)>> {
+    if std::env::var_os("LIBTORCH_USE_PYTORCH").is_none() {
+        return Ok(None);
+    }
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    match torch_of_python(Path::new(&python)) {
+        Some((version, dir)) if version.starts_with(TORCH_VERSION) => Ok(Some((dir, python))),
+        Some((version, _)) => {
+            println!(
+                "setup: LIBTORCH_USE_PYTORCH is set but {python} has torch {version}, not {TORCH_VERSION}; using the cached venv"
+            );
+            Ok(None)
+        }
+        None => {
+            println!(
+                "setup: LIBTORCH_USE_PYTORCH is set but {python} cannot import torch; using the cached venv"
+            );
+            Ok(None)
+        }
+    }
+}
+
+/// The cache folder that holds the venv.
+fn cache_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("SLIDERS_CACHE_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir).join("sliders"));
+    }
+    let home = std::env::var_os("HOME")
+        .context("neither SLIDERS_CACHE_DIR, XDG_CACHE_HOME nor HOME is set: set SLIDERS_CACHE_DIR to a writable folder")?;
+    Ok(PathBuf::from(home).join(".cache").join("sliders"))
+}
+
+/// Reuses or creates `<cache>/torch-<version>` and returns torch's folder in it.
+fn cached_venv() -> Result<(PathBuf, String)> {
+    let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}"));
+    let python = venv.join("bin").join("python");
+    if venv.join(VENV_MARKER).is_file()
+        && let Some((version, dir)) = torch_of_python(&python)
+        && version.starts_with(TORCH_VERSION)
+    {
+        return Ok((dir, format!("the cached venv {}", venv.display())));
+    }
+    println!(
+        "setup: installing torch=={TORCH_VERSION} from PyPI into {} (about 4.6 GB, 1-3 minutes, once)",
+        venv.display()
+    );
+    let system_python = find_system_python()?;
+    if !python.is_file() {
+        std::fs::create_dir_all(venv.parent().expect("venv has a parent"))
+            .with_context(|| format!("cannot create the cache folder for {}: set SLIDERS_CACHE_DIR to a writable folder", venv.display()))?;
+        let out = Command::new(&system_python)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .output()
+            .with_context(|| format!("cannot run {system_python}"))?;
+        if !out.status.success() {
+            let _ = std::fs::remove_dir_all(&venv);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            bail!(
+                "`{system_python} -m venv` failed: {}\nfix: install Python's venv module and pip \
+                 (Debian/Ubuntu: `sudo apt-get install python3-venv python3-pip`), then run `cargo xtask setup` again",
+                stderr.trim()
+            );
+        }
+    }
+    let status = Command::new(&python)
+        .args(["-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"])
+        .arg(format!("torch=={TORCH_VERSION}"))
+        .status()
+        .with_context(|| format!("cannot run {}", python.display()))?;
+    if !status.success() {
+        bail!(
+            "`pip install torch=={TORCH_VERSION}` failed ({status}) in {}\nfix: check the network \
+             access to pypi.org and the free disk space (about 5 GB), then run `cargo xtask setup` \
+             again; or export LIBTORCH=/path/to/libtorch-{TORCH_VERSION} to use your own",
+            venv.display()
+        );
+    }
+    let Some((version, dir)) = torch_of_python(&python) else {
+        bail!(
+            "torch was installed into {} but does not import; remove that folder and run `cargo xtask setup` again",
+            venv.display()
+        );
+    };
+    if !version.starts_with(TORCH_VERSION) {
+        bail!("the venv {} has torch {version}, expected {TORCH_VERSION}; remove it and run setup again", venv.display());
+    }
+    std::fs::write(venv.join(VENV_MARKER), format!("{version}\n"))?;
+    Ok((dir, format!("a new venv {}", venv.display())))
+}
+
+/// A usable `python3` with the venv module, or a message that says what to install.
+fn find_system_python() -> Result<String> {
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let probe = Command::new(&python)
+        .args(["-c", "import venv, ensurepip"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output();
+    match probe {
+        Err(_) => bail!(
+            "`{python}` was not found: install Python 3 (Debian/Ubuntu: `sudo apt-get install \
+             python3 python3-venv`), or export LIBTORCH=/path/to/libtorch-{TORCH_VERSION}"
+        ),
+        Ok(out) if !out.status.success() => bail!(
+            "`{python}` has no venv/ensurepip module ({}): install it (Debian/Ubuntu: `sudo \
+             apt-get install python3-venv`), then run `cargo xtask setup` again",
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").trim()
+        ),
+        Ok(_) => Ok(python),
+    }
+}
+
+/// `(torch.__version__, folder of torch)` for a python, if it imports torch.
+fn torch_of_python(python: &Path) -> Option<(String, PathBuf)> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import os, torch; print(torch.__version__); print(os.path.dirname(torch.__file__))",
+        ])
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8(out.stdout).ok()?;
+    let mut lines = text.lines();
+    let version = lines.next()?.trim().to_string();
+    let dir = PathBuf::from(lines.next()?.trim());
+    Some((version, dir))
+}
+
+/// Points `link` at `dir`, atomically (a new link renamed over the old one).
+fn point_link(link: &Path, dir: &Path) -> Result<()> {
+    if std::fs::read_link(link).ok().as_deref() == Some(dir) {
+        return Ok(());
+    }
+    let tmp = link.with_extension("tmp");
+    let _ = std::fs::remove_file(&tmp);
+    std::os::unix::fs::symlink(dir, &tmp)
+        .with_context(|| format!("cannot create the link {}", tmp.display()))?;
+    std::fs::rename(&tmp, link).with_context(|| format!("cannot replace {}", link.display()))?;
+    Ok(())
+}
