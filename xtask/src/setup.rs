@@ -18,8 +18,18 @@ pub const TORCH_VERSION: &str = "2.11.0";
 /// Name of the link in the workspace root that `.cargo/config.toml` passes as `LIBTORCH`.
 const LINK_NAME: &str = ".libtorch";
 
-/// A file written into the venv once torch imported successfully.
-const VENV_MARKER: &str = "sliders-torch-ok";
+/// A file written into the venv once the requirements installed and torch imported; it holds the
+/// requirement list, so a changed list reinstalls.
+const VENV_MARKER: &str = "sliders-requirements.txt";
+
+/// What the cached venv holds: torch, plus the small packages the project's Python scripts use
+/// (the PyTorch baselines of the benchmarks and the checkpoint round-trip test).
+pub const PY_REQUIREMENTS: &[&str] = &[
+    "torch==2.11.0",
+    "numpy==2.4.6",
+    "pillow==13.0.0",
+    "safetensors==0.8.0",
+];
 
 /// Finds or installs libtorch, links `.libtorch` to it and returns its folder.
 pub fn run(root: &Path) -> Result<PathBuf> {
@@ -108,14 +118,16 @@ fn cache_dir() -> Result<PathBuf> {
 fn cached_venv() -> Result<(PathBuf, String)> {
     let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}"));
     let python = venv.join("bin").join("python");
-    if venv.join(VENV_MARKER).is_file()
+    let wanted = PY_REQUIREMENTS.join("\n") + "\n";
+    if std::fs::read_to_string(venv.join(VENV_MARKER)).ok().as_deref() == Some(wanted.as_str())
         && let Some((version, dir)) = torch_of_python(&python)
         && version.starts_with(TORCH_VERSION)
     {
         return Ok((dir, format!("the cached venv {}", venv.display())));
     }
     println!(
-        "setup: installing torch=={TORCH_VERSION} from PyPI into {} (about 4.6 GB, 1-3 minutes, once)",
+        "setup: installing {} from PyPI into {} (about 4.6 GB, 1-3 minutes, once)",
+        PY_REQUIREMENTS.join(" "),
         venv.display()
     );
     let system_python = find_system_python()?;
@@ -139,14 +151,15 @@ fn cached_venv() -> Result<(PathBuf, String)> {
     }
     let status = Command::new(&python)
         .args(["-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"])
-        .arg(format!("torch=={TORCH_VERSION}"))
+        .args(PY_REQUIREMENTS)
         .status()
         .with_context(|| format!("cannot run {}", python.display()))?;
     if !status.success() {
         bail!(
-            "`pip install torch=={TORCH_VERSION}` failed ({status}) in {}\nfix: check the network \
+            "`pip install {}` failed ({status}) in {}\nfix: check the network \
              access to pypi.org and the free disk space (about 5 GB), then run `cargo xtask setup` \
              again; or export LIBTORCH=/path/to/libtorch-{TORCH_VERSION} to use your own",
+            PY_REQUIREMENTS.join(" "),
             venv.display()
         );
     }
@@ -159,7 +172,7 @@ fn cached_venv() -> Result<(PathBuf, String)> {
     if !version.starts_with(TORCH_VERSION) {
         bail!("the venv {} has torch {version}, expected {TORCH_VERSION}; remove it and run setup again", venv.display());
     }
-    std::fs::write(venv.join(VENV_MARKER), format!("{version}\n"))?;
+    std::fs::write(venv.join(VENV_MARKER), wanted)?;
     Ok((dir, format!("a new venv {}", venv.display())))
 }
 
@@ -216,4 +229,14 @@ fn point_link(link: &Path, dir: &Path) -> Result<()> {
         .with_context(|| format!("cannot create the link {}", tmp.display()))?;
     std::fs::rename(&tmp, link).with_context(|| format!("cannot replace {}", link.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_venv_installs_the_torch_that_tch_is_built_for() {
+        assert_eq!(PY_REQUIREMENTS[0], format!("torch=={TORCH_VERSION}"));
+    }
 }

@@ -50,6 +50,15 @@ pub fn libtorch_version(dir: &Path) -> Option<String> {
         .map(|v| v.trim().trim_matches(['\'', '"']).to_string())
 }
 
+/// The Python interpreter of the venv a wheel's torch folder lives in
+/// (`<venv>/lib/pythonX.Y/site-packages/torch` gives `<venv>/bin/python`), if there is one.
+/// Tests that compare against PyTorch use it; a plain libtorch zip has none.
+pub fn torch_python(dir: &Path) -> Option<PathBuf> {
+    let venv = dir.ancestors().nth(4)?;
+    let python = venv.join("bin").join("python");
+    python.is_file().then_some(python)
+}
+
 /// Prints the cargo instructions; call it from `build.rs`. On failure it stops the build with one
 /// readable line instead of a backtrace.
 pub fn link_libtorch() {
@@ -67,6 +76,11 @@ pub fn link_libtorch() {
     let version = libtorch_version(&dir).unwrap_or_else(|| "unknown".to_string());
     println!("cargo:rustc-env=SLIDERS_LIBTORCH_VERSION={version}");
     println!("cargo:rustc-env=SLIDERS_LIBTORCH_DIR={}", dir.display());
+    let python = torch_python(&dir).map(|p| p.display().to_string());
+    println!(
+        "cargo:rustc-env=SLIDERS_TORCH_PYTHON={}",
+        python.unwrap_or_default()
+    );
 }
 
 #[cfg(test)]
