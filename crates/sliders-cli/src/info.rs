@@ -21,7 +21,8 @@ pub struct Probe {
     pub cuda_devices: usize,
     /// Whether an NVIDIA kernel driver is loaded (`/proc/driver/nvidia/version` exists).
     pub nvidia_driver: bool,
-    /// Whether the linked libtorch was built with CUDA (`libtorch_cuda.so` registered).
+    /// Whether the linked libtorch was built with CUDA: `libtorch_cuda.so` is loaded in this
+    /// process (it is only when the binary kept libtorch with `--no-as-needed`).
     pub libtorch_has_cuda: bool,
 }
 
@@ -36,9 +37,18 @@ impl Probe {
         Self {
             cuda_devices,
             nvidia_driver: nvidia_driver_present(),
-            libtorch_has_cuda: tch::utils::has_cuda(),
+            libtorch_has_cuda: libtorch_cuda_loaded(),
         }
     }
+}
+
+/// Whether `libtorch_cuda.so` is mapped into this process.
+pub fn libtorch_cuda_loaded() -> bool {
+    // Touch libtorch first so that its dependencies are loaded.
+    let _ = tch::Cuda::is_available();
+    std::fs::read_to_string("/proc/self/maps")
+        .map(|maps| maps.contains("libtorch_cuda.so"))
+        .unwrap_or(false)
 }
 
 /// Whether an NVIDIA kernel driver is loaded on this machine.
@@ -60,8 +70,8 @@ pub fn choose_device(probe: Probe) -> DeviceChoice {
     let reason = match (probe.nvidia_driver, probe.libtorch_has_cuda) {
         (false, _) => "no NVIDIA driver on this machine (/proc/driver/nvidia/version is absent)",
         (true, false) => {
-            "an NVIDIA driver is present, but the linked libtorch has no CUDA support (a CPU \
-             build); install the CUDA torch wheel or point LIBTORCH at a CUDA libtorch"
+            "an NVIDIA driver is present, but libtorch_cuda.so is not loaded: a CPU build of \
+             libtorch, or a binary linked without --no-as-needed; use the CUDA torch wheel"
         }
         (true, true) => {
             "an NVIDIA driver is present and libtorch has CUDA, but it sees no usable device: \
@@ -161,12 +171,20 @@ mod tests {
         };
         let choice = choose_device(no_driver);
         assert_eq!(choice.device, Device::Cpu);
-        assert!(choice.reason.contains("no NVIDIA driver"), "{}", choice.reason);
+        assert!(
+            choice.reason.contains("no NVIDIA driver"),
+            "{}",
+            choice.reason
+        );
         let cpu_build = Probe {
             nvidia_driver: true,
             libtorch_has_cuda: false,
             ..no_driver
         };
-        assert!(choose_device(cpu_build).reason.contains("no CUDA support"));
+        assert!(
+            choose_device(cpu_build)
+                .reason
+                .contains("libtorch_cuda.so is not loaded")
+        );
     }
 }

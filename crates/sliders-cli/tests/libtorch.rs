@@ -16,13 +16,31 @@ fn a_tensor_operation_runs_on_the_cpu() {
 fn cuda_is_visible_whenever_an_nvidia_driver_is_loaded() {
     let info = Info::collect();
     if nvidia_driver_present() {
-        assert!(info.probe.cuda_devices > 0, "driver present but CUDA not visible: {info}");
+        assert!(
+            info.probe.cuda_devices > 0,
+            "driver present but CUDA not visible: {info}"
+        );
         assert_eq!(info.device.device, Device::Cuda(0));
         let x = Tensor::ones([4], (Kind::Float, Device::Cuda(0)));
         assert_eq!(x.sum(Kind::Float).double_value(&[]), 4.0);
     } else {
         eprintln!("no NVIDIA driver here: checked that auto picks the CPU");
         assert_eq!(info.device.device, Device::Cpu);
+    }
+}
+
+#[test]
+fn the_cuda_part_of_libtorch_is_linked() {
+    // The PyPI wheel is a CUDA build: with --no-as-needed its libtorch_cuda.so is loaded even on a
+    // machine without a GPU. A CPU-only libtorch (a user's LIBTORCH) has none; say so and pass.
+    let lib = std::path::Path::new(env!("SLIDERS_LIBTORCH_DIR")).join("lib");
+    if lib.join("libtorch_cuda.so").exists() {
+        assert!(sliders_cli::info::libtorch_cuda_loaded());
+    } else {
+        eprintln!(
+            "{} has no libtorch_cuda.so (a CPU build): nothing to check",
+            lib.display()
+        );
     }
 }
 
