@@ -1,4 +1,6 @@
 //! sliders-config: serde types for every knob of the pipeline (data, networks, training,
 //! evaluation), each documented with the paper's symbol and default; layered loading (defaults,
 //! experiment file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into
-//! checked types. Filled by the data, network and training issues; nothing here yet.
+//! checked types.
+
+pub mod load;
