@@ -119,7 +119,10 @@ fn cached_venv() -> Result<(PathBuf, String)> {
     let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}"));
     let python = venv.join("bin").join("python");
     let wanted = PY_REQUIREMENTS.join("\n") + "\n";
-    if std::fs::read_to_string(venv.join(VENV_MARKER)).ok().as_deref() == Some(wanted.as_str())
+    if std::fs::read_to_string(venv.join(VENV_MARKER))
+        .ok()
+        .as_deref()
+        == Some(wanted.as_str())
         && let Some((version, dir)) = torch_of_python(&python)
         && version.starts_with(TORCH_VERSION)
     {
@@ -132,8 +135,12 @@ fn cached_venv() -> Result<(PathBuf, String)> {
     );
     let system_python = find_system_python()?;
     if !python.is_file() {
-        std::fs::create_dir_all(venv.parent().expect("venv has a parent"))
-            .with_context(|| format!("cannot create the cache folder for {}: set SLIDERS_CACHE_DIR to a writable folder", venv.display()))?;
+        std::fs::create_dir_all(venv.parent().expect("venv has a parent")).with_context(|| {
+            format!(
+                "cannot create the cache folder for {}: set SLIDERS_CACHE_DIR to a writable folder",
+                venv.display()
+            )
+        })?;
         let out = Command::new(&system_python)
             .args(["-m", "venv"])
             .arg(&venv)
@@ -150,7 +157,14 @@ fn cached_venv() -> Result<(PathBuf, String)> {
         }
     }
     let status = Command::new(&python)
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+        ])
         .args(PY_REQUIREMENTS)
         .status()
         .with_context(|| format!("cannot run {}", python.display()))?;
@@ -170,7 +184,10 @@ fn cached_venv() -> Result<(PathBuf, String)> {
         );
     };
     if !version.starts_with(TORCH_VERSION) {
-        bail!("the venv {} has torch {version}, expected {TORCH_VERSION}; remove it and run setup again", venv.display());
+        bail!(
+            "the venv {} has torch {version}, expected {TORCH_VERSION}; remove it and run setup again",
+            venv.display()
+        );
     }
     std::fs::write(venv.join(VENV_MARKER), wanted)?;
     Ok((dir, format!("a new venv {}", venv.display())))
@@ -192,7 +209,11 @@ fn find_system_python() -> Result<String> {
         Ok(out) if !out.status.success() => bail!(
             "`{python}` has no venv/ensurepip module ({}): install it (Debian/Ubuntu: `sudo \
              apt-get install python3-venv`), then run `cargo xtask setup` again",
-            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("").trim()
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
         ),
         Ok(_) => Ok(python),
     }

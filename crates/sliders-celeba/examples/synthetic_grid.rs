@@ -97,8 +97,8 @@ fn main() {
             for (i, inside) in m.iter().enumerate() {
                 if *inside {
                     let p = img.get_pixel_mut(i as u32 % W, i as u32 / W);
-                    for c in 0..3 {
-                        p.0[c] = ((u16::from(p.0[c]) * 3 + tint[c]) / 4) as u8;
+                    for (v, t) in p.0.iter_mut().zip(tint) {
+                        *v = ((u16::from(*v) * 3 + t) / 4) as u8;
                     }
                 }
             }

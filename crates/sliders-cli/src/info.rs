@@ -161,7 +161,11 @@ mod tests {
         };
         let choice = choose_device(no_driver);
         assert_eq!(choice.device, Device::Cpu);
-        assert!(choice.reason.contains("no NVIDIA driver"), "{}", choice.reason);
+        assert!(
+            choice.reason.contains("no NVIDIA driver"),
+            "{}",
+            choice.reason
+        );
         let cpu_build = Probe {
             nvidia_driver: true,
             libtorch_has_cuda: false,

@@ -3,7 +3,11 @@
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "sliders", version, about = "Fader Networks and IcGAN: train, evaluate, edit faces")]
+#[command(
+    name = "sliders",
+    version,
+    about = "Fader Networks and IcGAN: train, evaluate, edit faces"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

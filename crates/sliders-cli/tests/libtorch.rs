@@ -16,7 +16,10 @@ fn a_tensor_operation_runs_on_the_cpu() {
 fn cuda_is_visible_whenever_an_nvidia_driver_is_loaded() {
     let info = Info::collect();
     if nvidia_driver_present() {
-        assert!(info.probe.cuda_devices > 0, "driver present but CUDA not visible: {info}");
+        assert!(
+            info.probe.cuda_devices > 0,
+            "driver present but CUDA not visible: {info}"
+        );
         assert_eq!(info.device.device, Device::Cuda(0));
         let x = Tensor::ones([4], (Kind::Float, Device::Cuda(0)));
         assert_eq!(x.sum(Kind::Float).double_value(&[]), 4.0);

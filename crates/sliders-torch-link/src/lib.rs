@@ -105,7 +105,11 @@ mod tests {
     fn version_is_read_from_a_wheel_or_a_zip() {
         let dir = std::env::temp_dir().join(format!("sliders-link-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("version.py"), "from typing import Optional\n__version__ = '2.11.0+cu130'\n").unwrap();
+        std::fs::write(
+            dir.join("version.py"),
+            "from typing import Optional\n__version__ = '2.11.0+cu130'\n",
+        )
+        .unwrap();
         assert_eq!(libtorch_version(&dir).as_deref(), Some("2.11.0+cu130"));
         std::fs::write(dir.join("build-version"), "2.11.0+cpu\n").unwrap();
         assert_eq!(libtorch_version(&dir).as_deref(), Some("2.11.0+cpu"));
