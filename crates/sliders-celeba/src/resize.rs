@@ -1,0 +1,226 @@
+//! Separable resampling of an RGB crop to `S`x`S`: area averaging when shrinking (OpenCV
+//! `INTER_AREA`, Pillow `BOX`; Fader spec §1.2 below 178 px, IcGAN spec §2.1's Torch "bilinear"
+//! downscale) and Lanczos3 when enlarging (Fader spec §1.2 above 178 px uses `INTER_LANCZOS4`).
+//! Output is u8, planar CHW.
+
+/// One output sample's taps: source indices `start..start+len` with `len` weights.
+#[derive(Debug, Clone)]
+struct Taps {
+    start: Vec<usize>,
+    len: Vec<usize>,
+    /// `max_len` weights per output sample (unused ones are 0).
+    weights: Vec<f32>,
+    max_len: usize,
+}
+
+// Deviation: enlarging uses Lanczos3 (6 taps) rather than OpenCV's INTER_LANCZOS4 (8 taps); the
+// issue asks for "a high-quality filter e.g. Lanczos3". Shrinking is exact area averaging.
+fn lanczos3(x: f64) -> f64 {
+    let x = x.abs();
+    if x < 1e-9 {
+        1.0
+    } else if x >= 3.0 {
+        0.0
+    } else {
+        let px = std::f64::consts::PI * x;
+        3.0 * px.sin() * (px / 3.0).sin() / (px * px)
+    }
+}
+
+/// Taps for resampling `src_len` samples to `dst_len`.
+fn taps(src_len: usize, dst_len: usize) -> Taps {
+    let s = src_len as f64 / dst_len as f64;
+    let mut per: Vec<(usize, Vec<f64>)> = Vec::with_capacity(dst_len);
+    for d in 0..dst_len {
+        if dst_len < src_len {
+            // Area: overlap of [i, i+1) with [d*s, (d+1)*s).
+            let a = d as f64 * s;
+            let b = ((d + 1) as f64 * s).min(src_len as f64);
+            let i0 = a.floor() as usize;
+            let i1 = (b.ceil() as usize).min(src_len);
+            let w: Vec<f64> = (i0..i1)
+                .map(|i| (b.min(i as f64 + 1.0) - a.max(i as f64)).max(0.0))
+                .collect();
+            per.push((i0, w));
+        } else if dst_len == src_len {
+            per.push((d, vec![1.0]));
+        } else {
+            // Lanczos3 around the source position of the output pixel centre, edges replicated.
+            let c = (d as f64 + 0.5) * s - 0.5;
+            let lo = (c - 3.0).floor() as isize + 1;
+            let hi = (c + 3.0).floor() as isize;
+            let first = lo.max(0) as usize;
+            let last = (hi.max(0) as usize).min(src_len - 1);
+            let mut w = vec![0.0; last - first + 1];
+            for i in lo..=hi {
+                let k = lanczos3(i as f64 - c);
+                let j = (i.max(0) as usize).min(src_len - 1);
+                w[j - first] += k;
+            }
+            per.push((first, w));
+        }
+    }
+    let max_len = per.iter().map(|(_, w)| w.len()).max().unwrap_or(1);
+    let mut t = Taps {
+        start: Vec::with_capacity(dst_len),
+        len: Vec::with_capacity(dst_len),
+        weights: vec![0.0; dst_len * max_len],
+        max_len,
+    };
+    for (d, (start, w)) in per.into_iter().enumerate() {
+        let sum: f64 = w.iter().sum();
+        t.start.push(start);
+        t.len.push(w.len());
+        for (k, wk) in w.iter().enumerate() {
+            t.weights[d * max_len + k] = (wk / sum) as f32;
+        }
+    }
+    t
+}
+
+/// A reusable resampler from a `src_w`x`src_h` RGB region to `dst_w`x`dst_h`.
+#[derive(Debug, Clone)]
+pub struct Resampler {
+    src_w: usize,
+    src_h: usize,
+    dst_w: usize,
+    dst_h: usize,
+    h: Taps,
+    v: Taps,
+}
+
+impl Resampler {
+    /// Precomputes the filter taps (area when shrinking an axis, Lanczos3 when enlarging it).
+    pub fn new(src_w: usize, src_h: usize, dst_w: usize, dst_h: usize) -> Self {
+        assert!(
+            src_w > 0 && src_h > 0 && dst_w > 0 && dst_h > 0,
+            "empty resize"
+        );
+        Self {
+            src_w,
+            src_h,
+            dst_w,
+            dst_h,
+            h: taps(src_w, dst_w),
+            v: taps(src_h, dst_h),
+        }
+    }
+
+    /// Bytes of one output image (`3 * dst_h * dst_w`).
+    pub fn out_len(&self) -> usize {
+        3 * self.dst_w * self.dst_h
+    }
+
+    /// Resamples the region starting at pixel (`x0`, `y0`) of an interleaved RGB image with
+    /// `stride` bytes per row into `out` as planar CHW u8 (`[3, dst_h, dst_w]`). `tmp` is scratch
+    /// space reused between calls.
+    pub fn run(
+        &self,
+        src: &[u8],
+        stride: usize,
+        x0: usize,
+        y0: usize,
+        out: &mut [u8],
+        tmp: &mut Vec<f32>,
+    ) {
+        assert_eq!(out.len(), self.out_len());
+        assert!(src.len() >= (y0 + self.src_h - 1) * stride + (x0 + self.src_w) * 3);
+        // Horizontal pass: src_h rows x dst_w x 3, interleaved f32.
+        tmp.clear();
+        tmp.resize(self.src_h * self.dst_w * 3, 0.0);
+        let ml = self.h.max_len;
+        for y in 0..self.src_h {
+            let row = &src[(y0 + y) * stride + x0 * 3..];
+            let trow = &mut tmp[y * self.dst_w * 3..(y + 1) * self.dst_w * 3];
+            for d in 0..self.dst_w {
+                let st = self.h.start[d];
+                let w = &self.h.weights[d * ml..d * ml + self.h.len[d]];
+                let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
+                for (k, &wk) in w.iter().enumerate() {
+                    let p = &row[(st + k) * 3..(st + k) * 3 + 3];
+                    r += wk * f32::from(p[0]);
+                    g += wk * f32::from(p[1]);
+                    b += wk * f32::from(p[2]);
+                }
+                trow[d * 3] = r;
+                trow[d * 3 + 1] = g;
+                trow[d * 3 + 2] = b;
+            }
+        }
+        // Vertical pass into CHW u8.
+        let plane = self.dst_w * self.dst_h;
+        let ml = self.v.max_len;
+        let mut acc = vec![0f32; self.dst_w * 3];
+        for d in 0..self.dst_h {
+            acc.iter_mut().for_each(|a| *a = 0.0);
+            let st = self.v.start[d];
+            let w = &self.v.weights[d * ml..d * ml + self.v.len[d]];
+            for (k, &wk) in w.iter().enumerate() {
+                let trow = &tmp[(st + k) * self.dst_w * 3..(st + k + 1) * self.dst_w * 3];
+                for (a, &t) in acc.iter_mut().zip(trow) {
+                    *a += wk * t;
+                }
+            }
+            for x in 0..self.dst_w {
+                for c in 0..3 {
+                    let v = acc[x * 3 + c].round().clamp(0.0, 255.0);
+                    out[c * plane + d * self.dst_w + x] = v as u8;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn resize(src: &[u8], w: usize, h: usize, dw: usize, dh: usize) -> Vec<u8> {
+        let r = Resampler::new(w, h, dw, dh);
+        let mut out = vec![0; r.out_len()];
+        r.run(src, w * 3, 0, 0, &mut out, &mut Vec::new());
+        out
+    }
+
+    #[test]
+    fn area_halving_averages_blocks() {
+        // 4x2 image, one channel pattern repeated on RGB.
+        let vals = [0u8, 10, 100, 200, 20, 30, 50, 0];
+        let src: Vec<u8> = vals.iter().flat_map(|&v| [v, v, v]).collect();
+        let out = resize(&src, 4, 2, 2, 1);
+        assert_eq!(&out[0..2], &[15, 88]); // (0+10+20+30)/4, (100+200+50+0)/4 = 87.5
+    }
+
+    #[test]
+    fn identity_copies_and_transposes_to_chw() {
+        let src = vec![1u8, 2, 3, 4, 5, 6];
+        assert_eq!(resize(&src, 2, 1, 2, 1), [1, 4, 2, 5, 3, 6]);
+    }
+
+    #[test]
+    fn crop_offset_is_used() {
+        let mut src = vec![0u8; 4 * 4 * 3];
+        src[(4 + 2) * 3] = 255; // pixel (2,1) red
+        let r = Resampler::new(1, 1, 1, 1);
+        let mut out = vec![0; 3];
+        r.run(&src, 12, 2, 1, &mut out, &mut Vec::new());
+        assert_eq!(out, [255, 0, 0]);
+    }
+
+    proptest! {
+        #[test]
+        fn constant_images_stay_constant(v in any::<u8>(), w in 1usize..40, h in 1usize..40, dw in 1usize..70, dh in 1usize..70) {
+            let src = vec![v; w * h * 3];
+            let out = resize(&src, w, h, dw, dh);
+            prop_assert!(out.iter().all(|&o| o == v));
+        }
+
+        #[test]
+        fn shrinking_stays_within_range(src in proptest::collection::vec(any::<u8>(), 3 * 12 * 10), dw in 1usize..12, dh in 1usize..10) {
+            let out = resize(&src, 12, 10, dw, dh);
+            let (lo, hi) = (*src.iter().min().unwrap(), *src.iter().max().unwrap());
+            prop_assert!(out.iter().all(|&o| o >= lo && o <= hi));
+        }
+    }
+}
