@@ -2,3 +2,5 @@
 //! evaluation), each documented with the paper's symbol and default; layered loading (defaults,
 //! experiment file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into
 //! checked types. Filled by the data, network and training issues; nothing here yet.
+
+pub mod nets;
