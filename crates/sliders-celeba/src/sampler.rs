@@ -170,6 +170,20 @@ impl BatchSampler {
 
     /// The next training batch.
     pub fn next_batch(&mut self) -> Batch {
+        let (positions, flip) = self.next_plan();
+        self.source.batch(&positions, &flip)
+    }
+
+    /// Advances the random stream past `n` batches without assembling them, so a resumed run
+    /// continues with exactly the batches an uninterrupted run would have drawn next.
+    pub fn skip_batches(&mut self, n: u64) {
+        for _ in 0..n {
+            let _ = self.next_plan();
+        }
+    }
+
+    /// Positions and flips of the next batch: every random draw of the sampler happens here.
+    fn next_plan(&mut self) -> (Vec<usize>, Vec<bool>) {
         let n = self.source.len();
         let bs = self.batch_size;
         let positions: Vec<usize> = match self.order {
@@ -195,7 +209,7 @@ impl BatchSampler {
             // flips the whole batch at once (Fader spec §1.4); offered as an option only.
             FlipMode::PerImage => (0..bs).map(|_| self.rng.gen_bool(0.5)).collect(),
         };
-        self.source.batch(&positions, &flip)
+        (positions, flip)
     }
 
     /// Moves this sampler to a background thread that keeps up to `depth` batches ready.

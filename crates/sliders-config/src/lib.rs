@@ -6,3 +6,4 @@
 pub mod data;
 pub mod load;
 pub mod nets;
+pub mod train;

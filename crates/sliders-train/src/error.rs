@@ -21,6 +21,27 @@ pub enum TrainError {
         /// libtorch's message.
         message: String,
     },
+    /// A configuration that cannot work, or a run folder that belongs to another run.
+    #[error("{0}")]
+    Config(String),
+    /// A loss became NaN or infinite; the last good checkpoint is kept.
+    #[error(
+        "step {step}: the {loss} loss is {value}; training stopped, the last good checkpoint is kept          (lower the learning rate or check the data)"
+    )]
+    NonFinite {
+        /// The step at which it was seen.
+        step: u64,
+        /// Which loss.
+        loss: String,
+        /// Its value.
+        value: f64,
+    },
+    /// A network or checkpoint error.
+    #[error(transparent)]
+    Nets(#[from] sliders_nets::NetsError),
+    /// A data error.
+    #[error(transparent)]
+    Data(#[from] sliders_celeba::CelebaError),
     /// An optimizer state file does not fit the network.
     #[error(
         "{path}: optimizer state does not match the network ({what}); delete the run folder's checkpoints to start over"

@@ -1,10 +1,24 @@
-//! sliders-train: the training loops of both papers (Fader alternating steps with the lambda
-//! schedule, the evaluation classifier, IcGAN's cGAN and encoders), resume, metric rows and progress
-//! events. So far: the lambda schedule and a resumable Adam with per-network clipping; the loops
-//! arrive with the training issue.
+//! sliders-train: the training loops of both papers, usable as a library and driven by
+//! `sliders train --config <experiment.toml>`: Fader Networks' alternating latent-discriminator and
+//! autoencoder steps with the lambda schedule ([`fader`]), the evaluation classifier
+//! ([`classifier`]); resumable runs ([`state`]), metric rows ([`run_dir`]) and progress events
+//! ([`events`]). IcGAN's cGAN and encoder loops are still to come.
 
+pub mod classifier;
+mod common;
+pub mod device;
 mod error;
+pub mod events;
+pub mod fader;
+pub mod judge;
+pub mod losses;
 pub mod optim;
+pub mod run_dir;
 pub mod schedule;
+pub mod state;
+pub mod tensors;
 
+pub use classifier::ClassifierTrainer;
 pub use error::TrainError;
+pub use events::Event;
+pub use fader::FaderTrainer;

@@ -1,0 +1,223 @@
+//! The evaluation classifier's training loop (`classifier.py`, fader-networks.md §3.2): one
+//! classifier on the training split, `Σ_attr CE(clf(x), y)` with Adam (lr 1e-3, β1 0.5) and
+//! clipping; after each "epoch" the mean validation accuracy selects `best_classifier`. It is both
+//! the Fader loop's model-selection judge and the results table's accuracy judge.
+
+use crate::common::{self, as_pairs, check_finite, data_stream, eval_limit, seed_step};
+use crate::device;
+use crate::error::TrainError;
+use crate::events::{Event, Throughput};
+use crate::losses::{attr_correct, attr_cross_entropy};
+use crate::optim::{Adam, AdamConfig};
+use crate::run_dir::{MetricsLog, RunDir};
+use crate::state::{self, Counters, Slot};
+use crate::tensors::to_device;
+use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
+use sliders_config::data::{AttributeEncoding, SamplerConfig};
+use sliders_config::nets::ClassifierConfig;
+use sliders_config::train::{ClassifierTrainConfig, Experiment};
+use sliders_nets::{FaderClassifier, checkpoint};
+use std::sync::Arc;
+use tch::{Device, Kind, Tensor, nn::VarStore};
+
+/// A classifier training run, resumable from its run folder.
+pub struct ClassifierTrainer {
+    cfg: ClassifierTrainConfig,
+    seed: u64,
+    device: Device,
+    sampler: SamplerConfig,
+    attr_names: Vec<String>,
+    meta: Vec<(String, String)>,
+    run: RunDir,
+    vs: VarStore,
+    net: FaderClassifier,
+    opt: Adam,
+    train: Arc<BatchSource>,
+    valid: Arc<BatchSource>,
+    counters: Counters,
+}
+
+impl ClassifierTrainer {
+    /// Builds the classifier (seeded) for the data's image size and attributes, and restores a
+    /// saved state from the run folder if there is one.
+    pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
+        let cfg = exp.classifier_train.clone();
+        cfg.validate(exp.data.sampler.batch_size).map_err(|e| TrainError::Config(e.to_string()))?;
+        if data.encoding != AttributeEncoding::OneHot {
+            return Err(TrainError::Config(
+                "the classifier needs data.encoding = \"one_hot\" (2 columns per attribute)".to_string(),
+            ));
+        }
+        let model = ClassifierConfig {
+            img_sz: data.cache.size() as i64,
+            n_attr: data.attr_width() as i64,
+            ..exp.classifier.clone()
+        };
+        model.validate().map_err(|e| TrainError::Config(format!("[classifier]: {e}")))?;
+        if data.split.indices(Part::Train).is_empty() || data.split.indices(Part::Valid).is_empty() {
+            return Err(TrainError::Config(format!(
+                "the split {} has an empty train or valid part; use more images or other data.split fractions",
+                data.split_path.display()
+            )));
+        }
+        let device = device::resolve(exp.device)?;
+        let run = RunDir::create(&exp.run_dir)?;
+        tch::manual_seed(exp.seed as i64);
+        let vs = VarStore::new(device);
+        let net = FaderClassifier::new(&vs.root(), &model)?;
+        let o = cfg.optimizer;
+        let opt = Adam::new(
+            &vs,
+            AdamConfig {
+                lr: o.lr,
+                beta1: o.beta1,
+                beta2: o.beta2,
+                eps: o.eps,
+            },
+        );
+        let mut trainer = Self {
+            cfg,
+            seed: exp.seed,
+            device,
+            sampler: exp.data.sampler.clone(),
+            attr_names: data.selection.names().to_vec(),
+            meta: common::model_metadata(data),
+            run,
+            vs,
+            net,
+            opt,
+            train: data.batch_source(Part::Train),
+            valid: data.batch_source(Part::Valid),
+            counters: Counters::default(),
+        };
+        if let Some(dir) = state::find(&trainer.run.checkpoints()) {
+            let mut slots = [Slot {
+                name: "classifier",
+                vs: &mut trainer.vs,
+                opt: &mut trainer.opt,
+            }];
+            trainer.counters = state::load(&dir, &mut slots)?;
+        }
+        Ok(trainer)
+    }
+
+    /// Counters (steps done, best accuracy).
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The classifier.
+    pub fn classifier(&self) -> (&VarStore, &FaderClassifier) {
+        (&self.vs, &self.net)
+    }
+
+    /// Trains until `total_steps`, emitting events, and returns the final counters.
+    pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
+        let total = self.cfg.total_steps;
+        let mut columns = vec!["loss".to_string(), "images_per_sec".to_string(), "val_accu".to_string()];
+        columns.extend(self.attr_names.iter().map(|a| format!("val_accu_{a}")));
+        let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let mut metrics = MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
+        on_event(Event::Started {
+            start_step: self.counters.step,
+            total_steps: total,
+            device: device::name(self.device),
+        });
+        let stream = data_stream(self.train.clone(), &self.sampler, self.seed, self.counters.batches_drawn);
+        let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
+        let mut throughput = Throughput::new(self.counters.step);
+        let mut loss_sum = Tensor::zeros([], (Kind::Float, self.device));
+        let mut interval = 0u64;
+        while self.counters.step < total {
+            seed_step(self.seed, self.counters.step);
+            let (x, y) = to_device(&stream.next_batch(), self.device);
+            let loss = attr_cross_entropy(&self.net.forward_t(&x, true), &y, false);
+            self.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
+            loss_sum += loss.detach();
+            interval += 1;
+            self.counters.step += 1;
+            self.counters.batches_drawn += 1;
+            let step = self.counters.step;
+            let end_of_epoch = step % steps_per_epoch == 0 || step == total;
+            let checkpoint_due = step % self.cfg.checkpoint_every == 0;
+            if step % self.cfg.log_every == 0 || end_of_epoch || checkpoint_due {
+                let values = vec![("loss".to_string(), loss_sum.double_value(&[]) / interval as f64)];
+                check_finite(step, &values)?;
+                let (ips, eta) = throughput.tick(step, total, self.sampler.batch_size as u64);
+                metrics.append(step, "train", &[("loss", values[0].1), ("images_per_sec", ips)])?;
+                on_event(Event::Logged {
+                    step,
+                    total_steps: total,
+                    values,
+                    images_per_sec: ips,
+                    eta,
+                });
+                loss_sum = Tensor::zeros([], (Kind::Float, self.device));
+                interval = 0;
+            }
+            if end_of_epoch {
+                let values = self.evaluate();
+                let mean = values[0].1;
+                let mut improved = Vec::new();
+                if self.counters.best_accu.is_none_or(|b| mean > b) {
+                    self.counters.best_accu = Some(mean);
+                    self.save_model("best_classifier")?;
+                    improved.push("best_classifier".to_string());
+                }
+                let row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                metrics.append(step, "eval", &row)?;
+                on_event(Event::Evaluated { step, values, improved });
+            }
+            if end_of_epoch || checkpoint_due {
+                let counters = self.counters.clone();
+                let mut slots = [Slot {
+                    name: "classifier",
+                    vs: &mut self.vs,
+                    opt: &mut self.opt,
+                }];
+                state::save(&self.run.checkpoints(), &mut slots, &counters)?;
+                on_event(Event::Checkpointed { step });
+            }
+        }
+        self.save_model("last_classifier")?;
+        on_event(Event::Finished { step: self.counters.step });
+        Ok(self.counters.clone())
+    }
+
+    /// Mean and per-attribute accuracy on (at most `eval_max_images` of) the validation split.
+    pub fn evaluate(&self) -> Vec<(String, f64)> {
+        tch::no_grad(|| {
+            let limit = eval_limit(self.valid.len(), self.cfg.eval_max_images);
+            let k = self.attr_names.len() as i64;
+            let mut correct = Tensor::zeros([k], (Kind::Float, self.device));
+            let mut images = 0usize;
+            for batch in SequentialBatches::new(self.valid.clone(), self.cfg.eval_batch_size) {
+                if images >= limit {
+                    break;
+                }
+                let (x, y) = to_device(&batch, self.device);
+                let take = (limit - images).min(batch.len()) as i64;
+                let (x, y) = (x.narrow(0, 0, take), y.narrow(0, 0, take));
+                correct += attr_correct(&self.net.forward_t(&x, false), &y);
+                images += take as usize;
+            }
+            let acc: Vec<f64> = Vec::<f32>::try_from(correct)
+                .unwrap_or_default()
+                .iter()
+                .map(|&c| f64::from(c) / images.max(1) as f64)
+                .collect();
+            let mut out = vec![("val_accu".to_string(), acc.iter().sum::<f64>() / acc.len().max(1) as f64)];
+            for (name, a) in self.attr_names.iter().zip(&acc) {
+                out.push((format!("val_accu_{name}"), *a));
+            }
+            out
+        })
+    }
+
+    /// Saves the classifier as `<name>.safetensors` in the run folder, with its attribute names.
+    pub fn save_model(&self, name: &str) -> Result<(), TrainError> {
+        let path = self.run.path(&format!("{name}.safetensors"));
+        checkpoint::save_with_metadata(&self.vs, &self.net, path, &as_pairs(&self.meta))?;
+        Ok(())
+    }
+}

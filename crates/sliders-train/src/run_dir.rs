@@ -1,0 +1,221 @@
+//! A run folder: `resolved.toml` (the config with git commit, seed, device and versions),
+//! `metrics.csv` (appended as training goes), `checkpoints/` and `samples/`. Files are written to a
+//! temporary name and renamed, so a crash never leaves half a file.
+
+use crate::error::TrainError;
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Writes `bytes` to `path` atomically (a sibling temporary file, then a rename).
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    let tmp = tmp_path(path);
+    std::fs::write(&tmp, bytes).map_err(|e| TrainError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
+}
+
+/// `dir/.name.tmp` for `dir/name`.
+pub fn tmp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// The folder of one training run.
+#[derive(Debug, Clone)]
+pub struct RunDir {
+    root: PathBuf,
+}
+
+impl RunDir {
+    /// Opens (creating as needed) the run folder and its `checkpoints/` and `samples/`.
+    pub fn create(root: &Path) -> Result<Self, TrainError> {
+        for dir in [root.to_path_buf(), root.join("checkpoints"), root.join("samples")] {
+            std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
+        }
+        // Fail now, not after an hour of training, if the folder cannot be written.
+        let probe = root.join(".write-probe");
+        std::fs::write(&probe, b"").map_err(|e| TrainError::io(&probe, e))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(Self {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A file in the folder.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.root.join(name)
+    }
+
+    /// The folder of the resumable state.
+    pub fn checkpoints(&self) -> PathBuf {
+        self.root.join("checkpoints")
+    }
+
+    /// The folder of sample images.
+    pub fn samples(&self) -> PathBuf {
+        self.root.join("samples")
+    }
+
+    /// Writes `resolved.toml`: `config` (TOML) preceded by a `[run]` table of provenance.
+    pub fn write_resolved(&self, config_toml: &str, provenance: &Provenance) -> Result<(), TrainError> {
+        let mut text = String::from("# The configuration this run used, after layering and overrides.\n");
+        text.push_str(&provenance.to_toml());
+        text.push('\n');
+        text.push_str(config_toml);
+        atomic_write(&self.path("resolved.toml"), text.as_bytes())
+    }
+}
+
+/// Where a run came from: commit, seed, device, versions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Provenance {
+    /// `git rev-parse HEAD` of the working copy, with `-dirty` if it has changes; "unknown" outside git.
+    pub git_commit: String,
+    /// The experiment seed.
+    pub seed: u64,
+    /// `cpu` or `cuda:N`.
+    pub device: String,
+    /// sliders version.
+    pub sliders_version: String,
+    /// libtorch version the binary was built against.
+    pub libtorch_version: String,
+}
+
+impl Provenance {
+    /// Provenance for a run on `device` with `seed`, read from git and the build.
+    pub fn collect(seed: u64, device: &str) -> Self {
+        Self {
+            git_commit: git_commit(),
+            seed,
+            device: device.to_string(),
+            sliders_version: env!("CARGO_PKG_VERSION").to_string(),
+            libtorch_version: env!("SLIDERS_LIBTORCH_VERSION").to_string(),
+        }
+    }
+
+    fn to_toml(&self) -> String {
+        format!(
+            "[run]\ngit_commit = \"{}\"\nseed = {}\ndevice = \"{}\"\nsliders_version = \"{}\"\nlibtorch_version = \"{}\"\n",
+            self.git_commit, self.seed, self.device, self.sliders_version, self.libtorch_version
+        )
+    }
+}
+
+fn git_commit() -> String {
+    let run = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match run(&["rev-parse", "HEAD"]) {
+        Some(commit) => {
+            let dirty = run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+            if dirty { format!("{commit}-dirty") } else { commit }
+        }
+        None => "unknown".to_string(),
+    }
+}
+
+/// `metrics.csv`: a header of fixed columns (`step`, `phase`, then the trainer's metrics), one row
+/// per logged step and per evaluation; cells a row does not have are empty.
+#[derive(Debug)]
+pub struct MetricsLog {
+    path: PathBuf,
+    columns: Vec<String>,
+    file: File,
+}
+
+impl MetricsLog {
+    /// Opens the log for a run that (re)starts after `done_steps`: rows of later steps, written
+    /// by an interrupted run after its last checkpoint, are dropped so none is repeated. A file
+    /// with other columns is an error that names both headers.
+    pub fn open(path: &Path, columns: &[&str], done_steps: u64) -> Result<Self, TrainError> {
+        let mut header = vec!["step".to_string(), "phase".to_string()];
+        header.extend(columns.iter().map(|c| c.to_string()));
+        let header_line = header.join(",");
+        let mut kept = format!("{header_line}\n");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            let mut lines = text.lines();
+            let found = lines.next().unwrap_or("");
+            if found != header_line {
+                return Err(TrainError::Config(format!(
+                    "{}: its columns `{found}` differ from this run's `{header_line}`; it belongs to \
+                     another kind of run: use another run_dir or delete the folder",
+                    path.display()
+                )));
+            }
+            for line in lines {
+                let step: Option<u64> = line.split(',').next().and_then(|s| s.parse().ok());
+                if step.is_some_and(|s| s <= done_steps) {
+                    kept.push_str(line);
+                    kept.push('\n');
+                }
+            }
+        }
+        atomic_write(path, kept.as_bytes())?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|e| TrainError::io(path, e))?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            columns: header,
+            file,
+        })
+    }
+
+    /// Appends one row; unknown keys are an error (a programming mistake, caught by tests).
+    pub fn append(&mut self, step: u64, phase: &str, values: &[(&str, f64)]) -> Result<(), TrainError> {
+        let mut cells = vec![String::new(); self.columns.len()];
+        cells[0] = step.to_string();
+        cells[1] = phase.to_string();
+        for (key, value) in values {
+            let i = self
+                .columns
+                .iter()
+                .position(|c| c == key)
+                .ok_or_else(|| TrainError::Config(format!("metrics.csv has no column `{key}`")))?;
+            cells[i] = format!("{value}");
+        }
+        writeln!(self.file, "{}", cells.join(",")).map_err(|e| TrainError::io(&self.path, e))?;
+        self.file.flush().map_err(|e| TrainError::io(&self.path, e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_rows_after_the_resume_point_are_dropped() {
+        let dir = std::env::temp_dir().join(format!("sliders-metrics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metrics.csv");
+        {
+            let mut log = MetricsLog::open(&path, &["loss", "acc"], 0).unwrap();
+            log.append(25, "train", &[("loss", 0.5)]).unwrap();
+            log.append(50, "train", &[("loss", 0.25)]).unwrap();
+            log.append(50, "eval", &[("acc", 0.75)]).unwrap();
+            log.append(75, "train", &[("loss", 0.125)]).unwrap();
+            assert!(log.append(75, "train", &[("nope", 1.0)]).is_err());
+        }
+        let mut log = MetricsLog::open(&path, &["loss", "acc"], 50).unwrap();
+        log.append(75, "train", &[("loss", 0.1)]).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "step,phase,loss,acc\n25,train,0.5,\n50,train,0.25,\n50,eval,,0.75\n75,train,0.1,\n"
+        );
+        let err = MetricsLog::open(&path, &["other"], 50).unwrap_err().to_string();
+        assert!(err.contains("differ from this run"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,88 @@
+//! The resumable state of a run: every network's weights (including batch-norm statistics), every
+//! optimizer's moments and the loop's counters, saved together as one folder
+//! `checkpoints/state/` that is replaced atomically (`state.tmp` is written, `state` moved to
+//! `state.old`, `state.tmp` renamed to `state`, `state.old` removed). A run killed at any moment
+//! finds either `state` or, inside the swap, `state.old`.
+
+use crate::error::TrainError;
+use crate::optim::Adam;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use tch::nn::VarStore;
+
+/// The loop's counters and the best metrics so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Counters {
+    /// Completed training steps (autoencoder steps for Fader).
+    pub step: u64,
+    /// Batches drawn from the training sampler so far (to fast-forward it on resume).
+    pub batches_drawn: u64,
+    /// Best (lowest) validation reconstruction error so far, if evaluated.
+    pub best_rec: Option<f64>,
+    /// Best (highest) validation swap / classification accuracy so far, if evaluated.
+    pub best_accu: Option<f64>,
+}
+
+/// One network to save or restore: a name (file stem), its variables and its optimizer.
+pub struct Slot<'a> {
+    /// File stem, e.g. `ae`, `lat_dis`.
+    pub name: &'a str,
+    /// The network's variables.
+    pub vs: &'a mut VarStore,
+    /// Its optimizer.
+    pub opt: &'a mut Adam,
+}
+
+fn counters_path(dir: &Path) -> PathBuf {
+    dir.join("counters.json")
+}
+
+/// Saves the state into `checkpoints/state` of `checkpoints`.
+pub fn save(checkpoints: &Path, slots: &mut [Slot<'_>], counters: &Counters) -> Result<(), TrainError> {
+    let dir = checkpoints.join("state");
+    let tmp = checkpoints.join("state.tmp");
+    let old = checkpoints.join("state.old");
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
+    for slot in slots.iter() {
+        let weights = tmp.join(format!("{}.safetensors", slot.name));
+        slot.vs.save(&weights).map_err(|e| TrainError::io_torch(&weights, e))?;
+        slot.opt.save(&tmp.join(format!("{}.adam.safetensors", slot.name)))?;
+    }
+    let json = serde_json::to_string_pretty(counters).expect("counters serialise");
+    std::fs::write(counters_path(&tmp), json).map_err(|e| TrainError::io(&tmp, e))?;
+    if dir.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+        std::fs::rename(&dir, &old).map_err(|e| TrainError::io(&dir, e))?;
+    }
+    std::fs::rename(&tmp, &dir).map_err(|e| TrainError::io(&dir, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+/// The state folder to resume from, if any: `state`, or `state.old` when a crash hit the swap.
+pub fn find(checkpoints: &Path) -> Option<PathBuf> {
+    ["state", "state.old"]
+        .iter()
+        .map(|n| checkpoints.join(n))
+        .find(|d| counters_path(d).is_file())
+}
+
+/// Restores weights, optimizer moments and counters from `dir`.
+pub fn load(dir: &Path, slots: &mut [Slot<'_>]) -> Result<Counters, TrainError> {
+    for slot in slots.iter_mut() {
+        let weights = dir.join(format!("{}.safetensors", slot.name));
+        slot.vs.load(&weights).map_err(|e| TrainError::Torch {
+            path: weights.clone(),
+            message: format!(
+                "{e}; the saved state does not fit this model (was the config changed?): use another \
+                 run_dir, or delete {} to start over",
+                dir.display()
+            ),
+        })?;
+        slot.opt.load(&dir.join(format!("{}.adam.safetensors", slot.name)))?;
+    }
+    let path = counters_path(dir);
+    let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))
+}
