@@ -71,8 +71,9 @@ pub fn data(root: &Path, opts: &DataBench) -> Result<()> {
     let script = root.join("benches/python/preprocess_reference.py");
     let (size, threads) = (opts.size.to_string(), opts.threads.to_string());
     let dir = opts.celeba_dir.to_string_lossy().into_owned();
-    let mut best_ours: Option<(f64, f64)> = None;
-    let mut best_py: Option<(f64, f64)> = None;
+    // (images/s, peak RSS MB, CPU ms per image) of the fastest round of each side.
+    let mut best_ours: Option<(f64, f64, f64)> = None;
+    let mut best_py: Option<(f64, f64, f64)> = None;
     let mut sampler_lines = Vec::new();
     for round in 0..opts.rounds.max(1) {
         println!("bench data: round {}", round + 1);
@@ -109,8 +110,9 @@ pub fn data(root: &Path, opts: &DataBench) -> Result<()> {
                 .with_context(|| format!("no `{who}:` line in the output"))?;
             let ips = field(line, "images_per_s").context("no images_per_s")?;
             let rss = field(line, "peak_rss_mb").context("no peak_rss_mb")?;
-            if best.is_none_or(|(b, _)| ips > b) {
-                *best = Some((ips, rss));
+            let cpu = field(line, "cpu_ms_per_image").unwrap_or(f64::NAN);
+            if best.is_none_or(|(b, _, _)| ips > b) {
+                *best = Some((ips, rss, cpu));
             }
         }
         sampler_lines.extend(
@@ -119,17 +121,22 @@ pub fn data(root: &Path, opts: &DataBench) -> Result<()> {
                 .map(str::to_owned),
         );
     }
-    let (o, orss) = best_ours.expect("at least one round");
-    let (p, prss) = best_py.expect("at least one round");
+    let (o, orss, ocpu) = best_ours.expect("at least one round");
+    let (p, prss, pcpu) = best_py.expect("at least one round");
     println!(
         "\n== bench data (size {size}, {threads} threads, best of {} rounds) ==",
         opts.rounds.max(1)
     );
-    println!("preprocess  ours   {o:>9.1} images/s  peak RSS {orss:>7.1} MB");
-    println!("preprocess  python {p:>9.1} images/s  peak RSS {prss:>7.1} MB");
     println!(
-        "ratio (ours / python): {:.2}x images/s, {:.2}x less peak RSS",
+        "preprocess  ours   {o:>9.1} images/s  {ocpu:>6.3} CPU ms/image  peak RSS {orss:>7.1} MB"
+    );
+    println!(
+        "preprocess  python {p:>9.1} images/s  {pcpu:>6.3} CPU ms/image  peak RSS {prss:>7.1} MB"
+    );
+    println!(
+        "ratio (ours vs python): {:.2}x images/s, {:.2}x less CPU per image, {:.2}x less peak RSS",
         o / p,
+        pcpu / ocpu,
         prss / orss
     );
     for l in sampler_lines {

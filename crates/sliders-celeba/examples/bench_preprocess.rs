@@ -21,6 +21,20 @@ fn peak_rss_mb() -> f64 {
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
+/// CPU seconds (user + system, all threads) of this process, from /proc/self/stat (USER_HZ 100).
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, a)| a);
+    let f: Vec<f64> = after
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // After the command name: state is field 3; utime and stime are fields 14 and 15.
+    f.get(10)
+        .zip(f.get(11))
+        .map_or(f64::NAN, |(u, s)| (u + s) / 100.0)
+}
+
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.windows(2)
         .find(|w| w[0] == name)
@@ -51,13 +65,16 @@ fn main() {
         framing: Framing::Fader,
         size,
     };
+    let cpu0 = cpu_secs();
     let start = Instant::now();
     let built = cache::build_or_open(&index, &work, params, opts, &mut |_| {}).expect("building");
     let secs = start.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu0;
     assert_eq!(built.len(), n);
     println!(
-        "ours: images={n} size={size} threads={threads} secs={secs:.3} images_per_s={:.1} peak_rss_mb={:.1}",
+        "ours: images={n} size={size} threads={threads} secs={secs:.3} images_per_s={:.1} cpu_ms_per_image={:.3} peak_rss_mb={:.1}",
         n as f64 / secs,
+        cpu * 1000.0 / n as f64,
         peak_rss_mb()
     );
     drop(built);

@@ -152,3 +152,27 @@ fn smiling_and_mouth_open_are_correlated() {
     assert!((smile - 0.48).abs() < 0.03, "{smile}");
     assert!(both > smile * open + 0.1, "{both} vs {}", smile * open);
 }
+
+#[test]
+fn prepare_falls_back_to_synthetic_faces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = DataConfig {
+        celeba_dir: tmp.path().join("no-celeba-here"),
+        cache_dir: tmp.path().join("cache"),
+        image_size: 16,
+        attributes: AttributeSpec::Names(vec!["Smiling".into()]),
+        synthetic: sliders_config::data::SyntheticConfig {
+            dir: tmp.path().join("synthetic"),
+            n_images: 40,
+            width: 48,
+            seed: 3,
+        },
+        ..DataConfig::default()
+    };
+    let data = sliders_celeba::prepare(&cfg, &mut |_| {}).unwrap();
+    assert_eq!(
+        data.source,
+        sliders_celeba::DataSource::Synthetic(tmp.path().join("synthetic"))
+    );
+    assert_eq!(data.cache.len(), 40);
+}
