@@ -155,13 +155,15 @@ impl Resampler {
         let ml = self.v.max_len;
         for (d, acc) in tmp.chunks_exact_mut(row_len).enumerate() {
             let st = self.v.start[d];
-            for k in 0..ml {
-                let wk = self.v.weights[d * ml + k];
-                let o = (y0 + st + k) * stride + x0 * 3;
-                for (a, &p) in acc.iter_mut().zip(&src[o..o + row_len]) {
-                    *a += wk * f32::from(p);
-                }
-            }
+            let o = (y0 + st) * stride + x0 * 3;
+            let rows = &src[o..o + (ml - 1) * stride + row_len];
+            vertical_row(
+                rows,
+                stride,
+                row_len,
+                &self.v.weights[d * ml..(d + 1) * ml],
+                acc,
+            );
         }
         let plane = self.dst_w * self.dst_h;
         let mut row_out = vec![0f32; self.dst_w * 3];
@@ -217,13 +219,8 @@ impl Resampler {
             let st = self.v.start[d];
             let len = self.v.len[d];
             let w = &self.v.weights[d * ml..d * ml + len];
-            acc.iter_mut().for_each(|a| *a = 0.0);
-            for (k, &wk) in w.iter().enumerate() {
-                let trow = &tmp[(st + k) * row_len..(st + k + 1) * row_len];
-                for (a, &t) in acc.iter_mut().zip(trow) {
-                    *a += wk * t;
-                }
-            }
+            let rows = &tmp[st * row_len..(st + len) * row_len];
+            vertical_row(rows, row_len, row_len, w, &mut acc);
             let o = d * self.dst_w;
             let (rr, gg, bb) = (
                 &mut r_plane[o..o + self.dst_w],
@@ -241,6 +238,31 @@ impl Resampler {
     /// Source region size this resampler expects, `(width, height)`.
     pub fn src_size(&self) -> (usize, usize) {
         (self.src_w, self.src_h)
+    }
+}
+
+/// One output row of a vertical pass: `acc[i] = sum_k w[k] * rows[k * row_len + i]`, in blocks
+/// of 16 columns so the running sums stay in registers across the taps.
+/// Row `k` starts at `rows[k * stride]`.
+fn vertical_row<T: Px>(rows: &[T], stride: usize, row_len: usize, w: &[f32], acc: &mut [f32]) {
+    const B: usize = 16;
+    let full = row_len / B * B;
+    for i in (0..full).step_by(B) {
+        let mut l = [0f32; B];
+        for (k, &wk) in w.iter().enumerate() {
+            let t = &rows[k * stride + i..k * stride + i + B];
+            for j in 0..B {
+                l[j] += wk * t[j].f();
+            }
+        }
+        acc[i..i + B].copy_from_slice(&l);
+    }
+    for i in full..row_len {
+        acc[i] = w
+            .iter()
+            .enumerate()
+            .map(|(k, &wk)| wk * rows[k * stride + i].f())
+            .sum();
     }
 }
 

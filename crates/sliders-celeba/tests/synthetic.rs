@@ -137,7 +137,11 @@ fn generated_layout_loads_and_samples() {
     assert_eq!(plain.attributes, flipped.attributes);
     for row in 0..3 * 32 {
         let a = &plain.images[row * 32..(row + 1) * 32];
-        let b: Vec<f32> = flipped.images[row * 32..(row + 1) * 32].iter().rev().copied().collect();
+        let b: Vec<f32> = flipped.images[row * 32..(row + 1) * 32]
+            .iter()
+            .rev()
+            .copied()
+            .collect();
         assert_eq!(a, &b[..]);
     }
     // The prefetch thread hands out batches and stops cleanly when dropped.
