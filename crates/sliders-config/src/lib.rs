@@ -3,4 +3,5 @@
 //! experiment file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into
 //! checked types.
 
+pub mod data;
 pub mod load;
