@@ -42,7 +42,7 @@ fn bench(device: Device, steps: usize) {
         let mut loss = rec.mse_loss(&x, Reduction::Mean);
         if with_dis {
             let logits = dis.forward_t(&enc[dis.input_index()], false);
-            loss = loss + logits.cross_entropy_for_logits(&flipped) * 1e-4;
+            loss += logits.cross_entropy_for_logits(&flipped) * 1e-4;
         }
         opt.backward_step_clip_norm(&loss, 5.0);
         if device.is_cuda() {

@@ -268,14 +268,14 @@ pub fn load<N: Network + ?Sized>(
     let bytes = read_file(path)?;
     let (st, info) = parse(path, &bytes)?;
     let kind = net.kind();
-    if let Some(found) = &info.kind {
-        if *found != kind {
-            return Err(NetsError::CheckpointKind {
-                path: path.to_path_buf(),
-                expected: kind,
-                found: found.clone(),
-            });
-        }
+    if let Some(found) = &info.kind
+        && *found != kind
+    {
+        return Err(NetsError::CheckpointKind {
+            path: path.to_path_buf(),
+            expected: kind,
+            found: found.clone(),
+        });
     }
     let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
     let mut details = String::new();
