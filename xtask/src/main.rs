@@ -1,6 +1,7 @@
 //! `cargo xtask …`: the project's automation (setup of libtorch, the test gate). Plain
 //! `std::process` calls; no libtorch dependency, so it builds in seconds on a fresh machine.
 
+mod bench;
 mod setup;
 mod test;
 
@@ -25,6 +26,25 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_test_args: Vec<String>,
     },
+    /// End-to-end benchmarks against baselines measured in the same run (`data`: preprocessing
+    /// vs a Pillow/numpy script, and sampler throughput).
+    Bench {
+        /// What to benchmark: `data`.
+        #[arg(value_parser = ["data"])]
+        what: String,
+        /// CelebA folder (default: ../shared/celeba beside the workspace).
+        #[arg(long)]
+        celeba_dir: Option<PathBuf>,
+        /// Output image side for the preprocessing benchmark.
+        #[arg(long, default_value_t = 64)]
+        size: u32,
+        /// Threads for both our preprocessing and the Python baseline.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
+        /// Alternating rounds (best of each side is reported).
+        #[arg(long, default_value_t = 2)]
+        rounds: usize,
+    },
 }
 
 fn main() {
@@ -32,6 +52,22 @@ fn main() {
     let result = match cli.command {
         Command::Setup => setup::run(&repo_root()).map(|_| ()),
         Command::Test { cargo_test_args } => test::run(&repo_root(), &cargo_test_args),
+        Command::Bench {
+            what: _,
+            celeba_dir,
+            size,
+            threads,
+            rounds,
+        } => {
+            let root = repo_root();
+            let opts = bench::DataBench {
+                celeba_dir: celeba_dir.unwrap_or_else(|| root.join("../shared/celeba")),
+                size,
+                threads,
+                rounds,
+            };
+            bench::data(&root, &opts)
+        }
     };
     if let Err(err) = result {
         eprintln!("error: {err:#}");

@@ -371,46 +371,83 @@ pub fn build(
         })?;
     let img_bytes = 3 * s * s;
     let total = index.records.len();
-    let mut buf = vec![0u8; CHUNK.min(total.max(1)) * img_bytes];
+    let chunk_bytes = CHUNK.min(total.max(1)) * img_bytes;
     let mut names: Vec<&str> = Vec::with_capacity(total);
-    let mut done = 0;
     let mut skipped = 0;
-    for chunk in index.records.chunks(CHUNK) {
-        let slots = &mut buf[..chunk.len() * img_bytes];
-        let results: Vec<Result<()>> = pool.install(|| {
-            slots
-                .par_chunks_mut(img_bytes)
-                .zip(chunk.par_iter())
-                .map_init(
-                    || (Vec::new(), Vec::new()),
-                    |(file_buf, tmp), (slot, rec)| {
-                        preprocess_into(index, rec, params, slot, file_buf, tmp)
-                    },
-                )
-                .collect()
-        });
-        for ((res, rec), slot) in results.into_iter().zip(chunk).zip(slots.chunks(img_bytes)) {
-            match res {
-                Ok(()) => {
-                    out.write_all(slot).map_err(wr_err)?;
-                    names.push(&rec.name);
-                }
-                Err(e) => match options.on_bad_image {
-                    BadImagePolicy::Stop => return Err(e),
-                    BadImagePolicy::Skip => {
-                        tracing::warn!("skipping: {e}");
-                        skipped += 1;
-                    }
-                },
-            }
-        }
-        done += chunk.len();
-        progress(Progress {
-            done,
-            total,
-            skipped,
-        });
+    // Two chunk buffers: the workers fill one while a writer thread appends the other to the
+    // file, so disk writes overlap decoding. Memory: 2 * CHUNK * 3 * S * S bytes.
+    let (tx_full, rx_full) = std::sync::mpsc::sync_channel::<(Vec<u8>, Vec<bool>)>(1);
+    let (tx_free, rx_free) = std::sync::mpsc::channel::<Vec<u8>>();
+    for _ in 0..2 {
+        let _ = tx_free.send(vec![0u8; chunk_bytes]);
     }
+    let (fill, written) = std::thread::scope(|sc| {
+        let writer = sc.spawn(move || -> std::io::Result<BufWriter<File>> {
+            for (buf, ok) in rx_full {
+                for (slot, keep) in buf.chunks(img_bytes).zip(&ok) {
+                    if *keep {
+                        out.write_all(slot)?;
+                    }
+                }
+                let _ = tx_free.send(buf);
+            }
+            Ok(out)
+        });
+        let fill = (|| -> Result<()> {
+            let mut done = 0;
+            for chunk in index.records.chunks(CHUNK) {
+                // A closed channel means the writer stopped on an error; join reports it.
+                let Ok(mut buf) = rx_free.recv() else {
+                    return Ok(());
+                };
+                let slots = &mut buf[..chunk.len() * img_bytes];
+                let results: Vec<Result<()>> = pool.install(|| {
+                    slots
+                        .par_chunks_mut(img_bytes)
+                        .zip(chunk.par_iter())
+                        .map_init(Scratch::default, |scratch, (slot, rec)| {
+                            preprocess_into(index, rec, params, slot, scratch)
+                        })
+                        .collect()
+                });
+                let mut ok = Vec::with_capacity(chunk.len());
+                for (res, rec) in results.into_iter().zip(chunk) {
+                    match res {
+                        Ok(()) => {
+                            names.push(&rec.name);
+                            ok.push(true);
+                        }
+                        Err(e) => match options.on_bad_image {
+                            BadImagePolicy::Stop => return Err(e),
+                            BadImagePolicy::Skip => {
+                                tracing::warn!("skipping: {e}");
+                                skipped += 1;
+                                ok.push(false);
+                            }
+                        },
+                    }
+                }
+                if tx_full.send((buf, ok)).is_err() {
+                    return Ok(());
+                }
+                done += chunk.len();
+                progress(Progress {
+                    done,
+                    total,
+                    skipped,
+                });
+            }
+            Ok(())
+        })();
+        drop(tx_full);
+        (fill, writer.join())
+    });
+    fill?;
+    let mut out = match written {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return Err(wr_err(e)),
+        Err(_) => return Err(wr_err(std::io::Error::other("the writer thread panicked"))),
+    };
     let names_text = names.join("\n");
     out.write_all(names_text.as_bytes()).map_err(wr_err)?;
     let mut header = [0u8; HEADER];
@@ -445,6 +482,14 @@ pub fn build(
     Ok(())
 }
 
+/// Per-worker buffers reused between images.
+#[derive(Default)]
+struct Scratch {
+    file: Vec<u8>,
+    tmp: Vec<f32>,
+    resampler: Option<Resampler>,
+}
+
 /// Reads, decodes (by content: a PNG named `.jpg` is decoded as PNG), crops and resizes one
 /// image into `slot` (`[3, S, S]` u8).
 fn preprocess_into(
@@ -452,11 +497,11 @@ fn preprocess_into(
     rec: &ImageRecord,
     params: CacheParams,
     slot: &mut [u8],
-    file_buf: &mut Vec<u8>,
-    tmp: &mut Vec<f32>,
+    scratch: &mut Scratch,
 ) -> Result<()> {
     use std::io::Read;
     let path = index.image_path(&rec.name);
+    let file_buf = &mut scratch.file;
     file_buf.clear();
     File::open(&path)
         .and_then(|mut f| f.read_to_end(file_buf))
@@ -469,14 +514,18 @@ fn preprocess_into(
     let (w, h) = rgb.dimensions();
     let b = crop_box(params.framing, w, h);
     let s = params.size as usize;
-    let r = Resampler::new(b.width() as usize, b.height() as usize, s, s);
+    let src = (b.width() as usize, b.height() as usize);
+    let r = match &mut scratch.resampler {
+        Some(r) if r.src_size() == src => r,
+        slot => slot.insert(Resampler::new(src.0, src.1, s, s)),
+    };
     r.run(
         rgb.as_raw(),
         w as usize * 3,
         b.x0 as usize,
         b.y0 as usize,
         slot,
-        tmp,
+        &mut scratch.tmp,
     );
     Ok(())
 }
@@ -496,6 +545,24 @@ pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<image::RgbImage> {
         if !tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
             return Err(bad("JPEG is cut short (no end-of-image marker)".into()));
         }
+    }
+    if format == image::ImageFormat::Jpeg {
+        // Straight through the JPEG decoder: skips the EXIF/orientation pass of the generic
+        // reader (CelebA JPEGs carry none), which is a measurable share of decoding 89x109 images.
+        use image::ImageDecoder;
+        let dec = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes))
+            .map_err(|e| bad(format!("cannot decode it as JPEG ({e})")))?;
+        let (w, h) = dec.dimensions();
+        if dec.color_type() == image::ColorType::Rgb8 {
+            let mut buf = vec![0u8; dec.total_bytes() as usize];
+            dec.read_image(&mut buf)
+                .map_err(|e| bad(format!("cannot decode it as JPEG ({e})")))?;
+            return image::RgbImage::from_raw(w, h, buf)
+                .ok_or_else(|| bad("decoded JPEG has the wrong size".into()));
+        }
+        let img = image::DynamicImage::from_decoder(dec)
+            .map_err(|e| bad(format!("cannot decode it as JPEG ({e})")))?;
+        return Ok(img.into_rgb8());
     }
     let img = image::load_from_memory_with_format(bytes, format)
         .map_err(|e| bad(format!("cannot decode it as {format:?} ({e})")))?;

@@ -90,9 +90,6 @@ pub enum CelebaError {
         /// How to fix it.
         fix: String,
     },
-    /// The preprocessing was cancelled by the progress callback.
-    #[error("preprocessing cancelled by the caller")]
-    Cancelled,
 }
 
 /// Short alias for results of this crate.

@@ -13,8 +13,10 @@ struct Taps {
     max_len: usize,
 }
 
-// Deviation: enlarging uses Lanczos3 (6 taps) rather than OpenCV's INTER_LANCZOS4 (8 taps); the
-// issue asks for "a high-quality filter e.g. Lanczos3". Shrinking is exact area averaging.
+// Deviation: enlarging uses Lanczos3 (6 taps) rather than OpenCV's INTER_LANCZOS4 (8 taps) of the
+// Fader reference, and rather than the align-corners linear interpolation Torch's image.scale uses
+// when IcGAN enlarges; the issue asks for "a high-quality filter e.g. Lanczos3". Shrinking is
+// exact area averaging for both papers (pixel centres, no align-corners).
 fn lanczos3(x: f64) -> f64 {
     let x = x.abs();
     if x < 1e-9 {
@@ -67,12 +69,16 @@ fn taps(src_len: usize, dst_len: usize) -> Taps {
         weights: vec![0.0; dst_len * max_len],
         max_len,
     };
+    // Every window is padded to `max_len` taps (zero weights), its start moved left where it
+    // would run past the end, so the inner loops have a fixed length.
     for (d, (start, w)) in per.into_iter().enumerate() {
         let sum: f64 = w.iter().sum();
-        t.start.push(start);
-        t.len.push(w.len());
+        let padded = start.min(src_len - max_len);
+        let off = start - padded;
+        t.start.push(padded);
+        t.len.push(max_len);
         for (k, wk) in w.iter().enumerate() {
-            t.weights[d * max_len + k] = (wk / sum) as f32;
+            t.weights[d * max_len + off + k] = (wk / sum) as f32;
         }
     }
     t
@@ -125,49 +131,194 @@ impl Resampler {
     ) {
         assert_eq!(out.len(), self.out_len());
         assert!(src.len() >= (y0 + self.src_h - 1) * stride + (x0 + self.src_w) * 3);
-        // Horizontal pass: src_h rows x dst_w x 3, interleaved f32.
+        if self.dst_h < self.src_h {
+            self.vertical_first(src, stride, x0, y0, out, tmp);
+        } else {
+            self.horizontal_first(src, stride, x0, y0, out, tmp);
+        }
+    }
+
+    /// The scalar horizontal pass runs on `min(src_h, dst_h)` rows: when shrinking rows, the
+    /// vectorised vertical pass goes first.
+    fn vertical_first(
+        &self,
+        src: &[u8],
+        stride: usize,
+        x0: usize,
+        y0: usize,
+        out: &mut [u8],
+        tmp: &mut Vec<f32>,
+    ) {
+        let row_len = self.src_w * 3;
         tmp.clear();
-        tmp.resize(self.src_h * self.dst_w * 3, 0.0);
-        let ml = self.h.max_len;
-        for y in 0..self.src_h {
-            let row = &src[(y0 + y) * stride + x0 * 3..];
-            let trow = &mut tmp[y * self.dst_w * 3..(y + 1) * self.dst_w * 3];
-            for d in 0..self.dst_w {
-                let st = self.h.start[d];
-                let w = &self.h.weights[d * ml..d * ml + self.h.len[d]];
-                let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
-                for (k, &wk) in w.iter().enumerate() {
-                    let p = &row[(st + k) * 3..(st + k) * 3 + 3];
-                    r += wk * f32::from(p[0]);
-                    g += wk * f32::from(p[1]);
-                    b += wk * f32::from(p[2]);
+        tmp.resize(self.dst_h * row_len, 0.0);
+        let ml = self.v.max_len;
+        for (d, acc) in tmp.chunks_exact_mut(row_len).enumerate() {
+            let st = self.v.start[d];
+            let o = (y0 + st) * stride + x0 * 3;
+            let rows = &src[o..o + (ml - 1) * stride + row_len];
+            vertical_row(
+                rows,
+                stride,
+                row_len,
+                &self.v.weights[d * ml..(d + 1) * ml],
+                acc,
+            );
+        }
+        let plane = self.dst_w * self.dst_h;
+        let mut row_out = vec![0f32; self.dst_w * 3];
+        for (y, row) in tmp.chunks_exact(row_len).enumerate() {
+            self.h_row(row, &mut row_out);
+            for (x, px) in row_out.chunks_exact(3).enumerate() {
+                for (c, &v) in px.iter().enumerate() {
+                    out[c * plane + y * self.dst_w + x] = (v + 0.5) as u8;
                 }
-                trow[d * 3] = r;
-                trow[d * 3 + 1] = g;
-                trow[d * 3 + 2] = b;
             }
         }
-        // Vertical pass into CHW u8.
+    }
+
+    fn h_row<T: Px>(&self, row: &[T], out: &mut [f32]) {
+        let (st, w) = (&self.h.start[..], &self.h.weights[..]);
+        match self.h.max_len {
+            1 => hpass::<T, 1>(row, st, w, out),
+            2 => hpass::<T, 2>(row, st, w, out),
+            3 => hpass::<T, 3>(row, st, w, out),
+            4 => hpass::<T, 4>(row, st, w, out),
+            5 => hpass::<T, 5>(row, st, w, out),
+            6 => hpass::<T, 6>(row, st, w, out),
+            7 => hpass::<T, 7>(row, st, w, out),
+            8 => hpass::<T, 8>(row, st, w, out),
+            n => hpass_any(row, st, w, n, out),
+        }
+    }
+
+    fn horizontal_first(
+        &self,
+        src: &[u8],
+        stride: usize,
+        x0: usize,
+        y0: usize,
+        out: &mut [u8],
+        tmp: &mut Vec<f32>,
+    ) {
+        // Horizontal pass: src_h rows x dst_w x 3, interleaved f32.
+        let row_len = self.dst_w * 3;
+        tmp.clear();
+        tmp.resize(self.src_h * row_len, 0.0);
+        for (y, trow) in tmp.chunks_exact_mut(row_len).enumerate() {
+            let start = (y0 + y) * stride + x0 * 3;
+            self.h_row(&src[start..start + self.src_w * 3], trow);
+        }
+        // Vertical pass into CHW u8 (`as u8` saturates, so Lanczos overshoot clamps to 0..255).
         let plane = self.dst_w * self.dst_h;
         let ml = self.v.max_len;
-        let mut acc = vec![0f32; self.dst_w * 3];
+        let mut acc = vec![0f32; row_len];
+        let (r_plane, rest) = out.split_at_mut(plane);
+        let (g_plane, b_plane) = rest.split_at_mut(plane);
         for d in 0..self.dst_h {
-            acc.iter_mut().for_each(|a| *a = 0.0);
             let st = self.v.start[d];
-            let w = &self.v.weights[d * ml..d * ml + self.v.len[d]];
-            for (k, &wk) in w.iter().enumerate() {
-                let trow = &tmp[(st + k) * self.dst_w * 3..(st + k + 1) * self.dst_w * 3];
-                for (a, &t) in acc.iter_mut().zip(trow) {
-                    *a += wk * t;
-                }
-            }
-            for x in 0..self.dst_w {
-                for c in 0..3 {
-                    let v = acc[x * 3 + c].round().clamp(0.0, 255.0);
-                    out[c * plane + d * self.dst_w + x] = v as u8;
-                }
+            let len = self.v.len[d];
+            let w = &self.v.weights[d * ml..d * ml + len];
+            let rows = &tmp[st * row_len..(st + len) * row_len];
+            vertical_row(rows, row_len, row_len, w, &mut acc);
+            let o = d * self.dst_w;
+            let (rr, gg, bb) = (
+                &mut r_plane[o..o + self.dst_w],
+                &mut g_plane[o..o + self.dst_w],
+                &mut b_plane[o..o + self.dst_w],
+            );
+            for (x, px) in acc.chunks_exact(3).enumerate() {
+                rr[x] = (px[0] + 0.5) as u8;
+                gg[x] = (px[1] + 0.5) as u8;
+                bb[x] = (px[2] + 0.5) as u8;
             }
         }
+    }
+
+    /// Source region size this resampler expects, `(width, height)`.
+    pub fn src_size(&self) -> (usize, usize) {
+        (self.src_w, self.src_h)
+    }
+}
+
+/// One output row of a vertical pass: `acc[i] = sum_k w[k] * rows[k * row_len + i]`, in blocks
+/// of 16 columns so the running sums stay in registers across the taps.
+/// Row `k` starts at `rows[k * stride]`.
+fn vertical_row<T: Px>(rows: &[T], stride: usize, row_len: usize, w: &[f32], acc: &mut [f32]) {
+    const B: usize = 16;
+    let full = row_len / B * B;
+    for i in (0..full).step_by(B) {
+        let mut l = [0f32; B];
+        for (k, &wk) in w.iter().enumerate() {
+            let t = &rows[k * stride + i..k * stride + i + B];
+            for j in 0..B {
+                l[j] += wk * t[j].f();
+            }
+        }
+        acc[i..i + B].copy_from_slice(&l);
+    }
+    for i in full..row_len {
+        acc[i] = w
+            .iter()
+            .enumerate()
+            .map(|(k, &wk)| wk * rows[k * stride + i].f())
+            .sum();
+    }
+}
+
+/// A sample type the horizontal pass reads (u8 source pixels or f32 intermediates).
+trait Px: Copy {
+    fn f(self) -> f32;
+}
+impl Px for u8 {
+    fn f(self) -> f32 {
+        f32::from(self)
+    }
+}
+impl Px for f32 {
+    fn f(self) -> f32 {
+        self
+    }
+}
+
+/// Horizontal pass over one interleaved RGB row with `N` taps per output pixel.
+fn hpass<T: Px, const N: usize>(row: &[T], starts: &[usize], weights: &[f32], out: &mut [f32]) {
+    for ((px, w), &st) in out
+        .chunks_exact_mut(3)
+        .zip(weights.chunks_exact(N))
+        .zip(starts)
+    {
+        let taps = &row[st * 3..st * 3 + 3 * N];
+        let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
+        for k in 0..N {
+            let wk = w[k];
+            r += wk * taps[3 * k].f();
+            g += wk * taps[3 * k + 1].f();
+            b += wk * taps[3 * k + 2].f();
+        }
+        px[0] = r;
+        px[1] = g;
+        px[2] = b;
+    }
+}
+
+/// [`hpass`] for any tap count.
+fn hpass_any<T: Px>(row: &[T], starts: &[usize], weights: &[f32], n: usize, out: &mut [f32]) {
+    for ((px, w), &st) in out
+        .chunks_exact_mut(3)
+        .zip(weights.chunks_exact(n))
+        .zip(starts)
+    {
+        let taps = &row[st * 3..(st + n) * 3];
+        let (mut r, mut g, mut b) = (0f32, 0f32, 0f32);
+        for (p, &wk) in taps.chunks_exact(3).zip(w) {
+            r += wk * p[0].f();
+            g += wk * p[1].f();
+            b += wk * p[2].f();
+        }
+        px[0] = r;
+        px[1] = g;
+        px[2] = b;
     }
 }
 
@@ -214,6 +365,15 @@ mod tests {
             let src = vec![v; w * h * 3];
             let out = resize(&src, w, h, dw, dh);
             prop_assert!(out.iter().all(|&o| o == v));
+        }
+
+        #[test]
+        fn both_pass_orders_agree(src in proptest::collection::vec(any::<u8>(), 3 * 9 * 11), dw in 1usize..20, dh in 1usize..20) {
+            let r = Resampler::new(9, 11, dw, dh);
+            let (mut a, mut b) = (vec![0; r.out_len()], vec![0; r.out_len()]);
+            r.vertical_first(&src, 27, 0, 0, &mut a, &mut Vec::new());
+            r.horizontal_first(&src, 27, 0, 0, &mut b, &mut Vec::new());
+            prop_assert!(a.iter().zip(&b).all(|(x, y)| x.abs_diff(*y) <= 1));
         }
 
         #[test]

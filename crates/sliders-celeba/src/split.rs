@@ -133,6 +133,10 @@ fn validate(cfg: &SplitConfig) -> Result<()> {
 }
 
 /// Computes the split `cfg` asks for over `records` (cache order).
+// Deviation: both papers use the official partition (IcGAN holds out the last 19,961 images, one
+// fewer than the official test part, and trains its Ey encoder on the first 66%). We use the
+// official partition for both whenever the folder has all three parts, and a seeded random split
+// disjoint by identity on a subset such as the 8,000-image sample (all official-train).
 pub fn compute(records: &[ImageRecord], cfg: &SplitConfig) -> Result<Split> {
     validate(cfg)?;
     let official = match cfg.mode {

@@ -131,6 +131,37 @@ fn generated_layout_loads_and_samples() {
     assert_eq!(b.shape, [32, 3, 32, 32]);
     assert_eq!(b.attributes.len(), 32 * 4);
     assert!(b.images.iter().all(|v| (-1.0..=1.0).contains(v)));
+    // Flips mirror each row; attributes are unchanged.
+    let src = data.batch_source(Part::Train);
+    let (plain, flipped) = (src.batch(&[0], &[false]), src.batch(&[0], &[true]));
+    assert_eq!(plain.attributes, flipped.attributes);
+    for row in 0..3 * 32 {
+        let a = &plain.images[row * 32..(row + 1) * 32];
+        let b: Vec<f32> = flipped.images[row * 32..(row + 1) * 32]
+            .iter()
+            .rev()
+            .copied()
+            .collect();
+        assert_eq!(a, &b[..]);
+    }
+    // The prefetch thread hands out batches and stops cleanly when dropped.
+    let pre = data.train_sampler(&cfg.sampler).prefetch(3);
+    let got: Vec<_> = (0..5).map(|_| pre.next_batch()).collect();
+    assert!(got.iter().all(|b| b.shape == [32, 3, 32, 32]));
+    drop(pre);
+    // Same seed, same batches.
+    let a = data.train_sampler(&cfg.sampler).next_batch();
+    let b = data.train_sampler(&cfg.sampler).next_batch();
+    assert_eq!(a, b);
+    // Shuffled epochs visit every training image once per epoch.
+    let epochs = sliders_config::data::SamplerConfig {
+        order: sliders_config::data::SampleOrder::ShuffledEpochs,
+        batch_size: tr,
+        ..cfg.sampler.clone()
+    };
+    let mut seen = data.train_sampler(&epochs).next_batch().indices;
+    seen.sort();
+    assert_eq!(seen, data.split.indices(Part::Train));
     let n: usize = data.eval_batches(Part::Test, 7).map(|b| b.len()).sum();
     assert_eq!(n, te);
     let pm = DataConfig {
@@ -151,4 +182,28 @@ fn smiling_and_mouth_open_are_correlated() {
     let both = rate(&|x| x.has(SynthAttr::Smiling) && x.has(SynthAttr::MouthOpen));
     assert!((smile - 0.48).abs() < 0.03, "{smile}");
     assert!(both > smile * open + 0.1, "{both} vs {}", smile * open);
+}
+
+#[test]
+fn prepare_falls_back_to_synthetic_faces() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = DataConfig {
+        celeba_dir: tmp.path().join("no-celeba-here"),
+        cache_dir: tmp.path().join("cache"),
+        image_size: 16,
+        attributes: AttributeSpec::Names(vec!["Smiling".into()]),
+        synthetic: sliders_config::data::SyntheticConfig {
+            dir: tmp.path().join("synthetic"),
+            n_images: 40,
+            width: 48,
+            seed: 3,
+        },
+        ..DataConfig::default()
+    };
+    let data = sliders_celeba::prepare(&cfg, &mut |_| {}).unwrap();
+    assert_eq!(
+        data.source,
+        sliders_celeba::DataSource::Synthetic(tmp.path().join("synthetic"))
+    );
+    assert_eq!(data.cache.len(), 40);
 }

@@ -225,3 +225,27 @@ impl Default for SyntheticConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let c = DataConfig::default();
+        assert_eq!(c.image_size, 256);
+        assert_eq!(c.framing, Framing::Fader);
+        assert_eq!(
+            c.attributes,
+            AttributeSpec::Names(vec!["Male".into(), "Smiling".into()])
+        );
+        assert_eq!(c.encoding, AttributeEncoding::OneHot);
+        assert_eq!(c.on_bad_image, BadImagePolicy::Stop);
+        assert_eq!(c.split.fractions, [0.8, 0.1, 0.1]);
+        assert_eq!(c.split.mode, SplitMode::Auto);
+        assert_eq!(c.sampler.batch_size, 32);
+        assert_eq!(c.sampler.order, SampleOrder::WithReplacement);
+        assert_eq!(c.sampler.flip, FlipMode::PerBatch);
+        assert_eq!(c.synthetic.width, 178);
+    }
+}

@@ -244,8 +244,15 @@ impl FaderConfig {
         }
         dropout("dec_dropout", self.dec_dropout)?;
         dropout("lat_dis_dropout", self.lat_dis_dropout)?;
-        // The patch discriminator has n_patch_dis_layers stride-2 convs before its last two
-        // stride-1 convs (k4, p1), each of which shrinks the map by one pixel.
+        Ok(())
+    }
+
+    /// Checks the patch discriminator fits the image: its `n_patch_dis_layers` convs before the
+    /// two last stride-1 convs (k4, p1, each one pixel smaller) must leave a map of at least
+    /// 1×1, i.e. `img_sz / 2^n_patch_dis_layers − 2 ≥ 1`. Called by the patch discriminator
+    /// only, so small autoencoders without one stay valid.
+    pub fn validate_patch_dis(&self) -> Result<(), NetConfigError> {
+        self.validate()?;
         let patch = (self.img_sz >> self.n_patch_dis_layers.min(40)) - 2;
         if patch < 1 {
             return Err(NetConfigError::Inconsistent {
@@ -541,6 +548,14 @@ mod tests {
             ..FaderConfig::default()
         });
         assert!(e.contains("dec_dropout") && e.contains("[0, 1)"), "{e}");
+        let tiny = FaderConfig {
+            img_sz: 16,
+            n_layers: 3,
+            ..FaderConfig::default()
+        };
+        tiny.validate().unwrap();
+        let e = tiny.validate_patch_dis().unwrap_err().to_string();
+        assert!(e.contains("n_patch_dis_layers = 3"), "{e}");
         let e = bad(FaderConfig {
             lat_dis_dropout: -0.1,
             ..FaderConfig::default()

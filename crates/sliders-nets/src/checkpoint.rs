@@ -8,8 +8,20 @@
 //! `running_var` are stored; PyTorch's `num_batches_tracked` has no tch counterpart: it is not
 //! written, and it is ignored when a PyTorch file is loaded (PyTorch fills it in when missing).
 //!
-//! From Python: `model.load_state_dict(safetensors.torch.load_file(path))` and
-//! `safetensors.torch.save_file(model.state_dict(), path, metadata=...)`.
+//! From Python, with a PyTorch module of the same structure (see `tests/python/roundtrip.py`,
+//! which defines all of them from the specs):
+//!
+//! ```text
+//! from safetensors import safe_open
+//! from safetensors.torch import load_file, save_file
+//! with safe_open(path, "pt") as f:
+//!     meta = f.metadata()                       # sliders.kind, sliders.config (JSON), ...
+//! model.load_state_dict(load_file(path), strict=False)   # only num_batches_tracked is missing
+//! save_file({k: v.contiguous() for k, v in model.state_dict().items()}, path2, metadata=meta)
+//! ```
+//!
+//! From Rust: [`save`] / [`load`] with a network built at the root of its own `VarStore`, or
+//! [`restore`] to rebuild the network from the configuration stored in the file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -101,6 +113,8 @@ fn kind_of(dtype: Dtype) -> Option<Kind> {
     })
 }
 
+// Deviation: PyTorch's BN `num_batches_tracked` counter is neither stored nor read (tch keeps no
+// such counter; it only matters for BN with momentum=None, which no reference network uses).
 fn is_ignored_key(name: &str) -> bool {
     name.ends_with("num_batches_tracked")
 }
@@ -268,14 +282,14 @@ pub fn load<N: Network + ?Sized>(
     let bytes = read_file(path)?;
     let (st, info) = parse(path, &bytes)?;
     let kind = net.kind();
-    if let Some(found) = &info.kind {
-        if *found != kind {
-            return Err(NetsError::CheckpointKind {
-                path: path.to_path_buf(),
-                expected: kind,
-                found: found.clone(),
-            });
-        }
+    if let Some(found) = &info.kind
+        && *found != kind
+    {
+        return Err(NetsError::CheckpointKind {
+            path: path.to_path_buf(),
+            expected: kind,
+            found: found.clone(),
+        });
     }
     let vars: BTreeMap<String, Tensor> = vs.variables().into_iter().collect();
     let mut details = String::new();

@@ -32,7 +32,7 @@ impl PatchDiscriminator {
 
     /// Builds it under `p` from the image and filter fields of `cfg`.
     pub fn new(p: &nn::Path, cfg: &FaderConfig) -> Result<Self, NetsError> {
-        cfg.validate()?;
+        cfg.validate_patch_dis()?;
         let init = InitScheme::TorchLegacy;
         let pl = p / "layers";
         let first = layers::conv2d(&(&pl / 0), cfg.img_fm, cfg.init_fm, ConvGeom::K4S2P1, init);

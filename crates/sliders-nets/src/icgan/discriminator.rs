@@ -42,6 +42,9 @@ impl IcganDiscriminator {
         let mut hidden = Vec::new();
         let mut c_in = cfg.ndf + cfg.ny;
         let mut c_out = 2 * cfg.ndf;
+        // Deviation (extrapolation): icgan.md gives D's table at 64 px only; at other sizes D
+        // gets the same number of stride-2 layers as G (log2(S) − 3), so its last conv still
+        // reads a 4×4 map, as G's first layer writes one.
         for j in 0..cfg.n_mid_layers() {
             hidden.push((
                 layers::conv2d(&(&pm / (3 * j)), c_in, c_out, ConvGeom::K4S2P1, init),
