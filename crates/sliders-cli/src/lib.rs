@@ -2,3 +2,5 @@
 //! spawning the binary). Only this crate installs a logger or draws progress bars.
 
 pub mod info;
+pub mod logging;
+pub mod train;

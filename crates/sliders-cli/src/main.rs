@@ -17,12 +17,21 @@ struct Cli {
 enum Command {
     /// Versions (sliders, tch, libtorch), the device sliders would use and why, thread count.
     Info,
+    /// Train what an experiment file describes (Fader model or evaluation classifier); re-running
+    /// the same command resumes an interrupted run.
+    Train {
+        /// Experiment TOML files, lowest priority first (e.g. the experiment, then a profile).
+        /// `SLIDERS__SECTION__KEY=value` variables override them.
+        #[arg(long = "config", required = true)]
+        config: Vec<std::path::PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info => println!("{}", sliders_cli::info::Info::collect()),
+        Command::Train { config } => sliders_cli::train::run(&config)?,
     }
     Ok(())
 }

@@ -42,10 +42,12 @@ impl ClassifierTrainer {
     /// saved state from the run folder if there is one.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
         let cfg = exp.classifier_train.clone();
-        cfg.validate(exp.data.sampler.batch_size).map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate(exp.data.sampler.batch_size)
+            .map_err(|e| TrainError::Config(e.to_string()))?;
         if data.encoding != AttributeEncoding::OneHot {
             return Err(TrainError::Config(
-                "the classifier needs data.encoding = \"one_hot\" (2 columns per attribute)".to_string(),
+                "the classifier needs data.encoding = \"one_hot\" (2 columns per attribute)"
+                    .to_string(),
             ));
         }
         let model = ClassifierConfig {
@@ -53,8 +55,11 @@ impl ClassifierTrainer {
             n_attr: data.attr_width() as i64,
             ..exp.classifier.clone()
         };
-        model.validate().map_err(|e| TrainError::Config(format!("[classifier]: {e}")))?;
-        if data.split.indices(Part::Train).is_empty() || data.split.indices(Part::Valid).is_empty() {
+        model
+            .validate()
+            .map_err(|e| TrainError::Config(format!("[classifier]: {e}")))?;
+        if data.split.indices(Part::Train).is_empty() || data.split.indices(Part::Valid).is_empty()
+        {
             return Err(TrainError::Config(format!(
                 "the split {} has an empty train or valid part; use more images or other data.split fractions",
                 data.split_path.display()
@@ -114,16 +119,26 @@ impl ClassifierTrainer {
     /// Trains until `total_steps`, emitting events, and returns the final counters.
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
         let total = self.cfg.total_steps;
-        let mut columns = vec!["loss".to_string(), "images_per_sec".to_string(), "val_accu".to_string()];
+        let mut columns = vec![
+            "loss".to_string(),
+            "images_per_sec".to_string(),
+            "val_accu".to_string(),
+        ];
         columns.extend(self.attr_names.iter().map(|a| format!("val_accu_{a}")));
         let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let mut metrics = MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
+        let mut metrics =
+            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
         on_event(Event::Started {
             start_step: self.counters.step,
             total_steps: total,
             device: device::name(self.device),
         });
-        let stream = data_stream(self.train.clone(), &self.sampler, self.seed, self.counters.batches_drawn);
+        let stream = data_stream(
+            self.train.clone(),
+            &self.sampler,
+            self.seed,
+            self.counters.batches_drawn,
+        );
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
         let mut throughput = Throughput::new(self.counters.step);
         let mut loss_sum = Tensor::zeros([], (Kind::Float, self.device));
@@ -138,13 +153,20 @@ impl ClassifierTrainer {
             self.counters.step += 1;
             self.counters.batches_drawn += 1;
             let step = self.counters.step;
-            let end_of_epoch = step % steps_per_epoch == 0 || step == total;
-            let checkpoint_due = step % self.cfg.checkpoint_every == 0;
-            if step % self.cfg.log_every == 0 || end_of_epoch || checkpoint_due {
-                let values = vec![("loss".to_string(), loss_sum.double_value(&[]) / interval as f64)];
+            let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
+            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
+            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
+                let values = vec![(
+                    "loss".to_string(),
+                    loss_sum.double_value(&[]) / interval as f64,
+                )];
                 check_finite(step, &values)?;
                 let (ips, eta) = throughput.tick(step, total, self.sampler.batch_size as u64);
-                metrics.append(step, "train", &[("loss", values[0].1), ("images_per_sec", ips)])?;
+                metrics.append(
+                    step,
+                    "train",
+                    &[("loss", values[0].1), ("images_per_sec", ips)],
+                )?;
                 on_event(Event::Logged {
                     step,
                     total_steps: total,
@@ -166,7 +188,11 @@ impl ClassifierTrainer {
                 }
                 let row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
                 metrics.append(step, "eval", &row)?;
-                on_event(Event::Evaluated { step, values, improved });
+                on_event(Event::Evaluated {
+                    step,
+                    values,
+                    improved,
+                });
             }
             if end_of_epoch || checkpoint_due {
                 let counters = self.counters.clone();
@@ -180,7 +206,9 @@ impl ClassifierTrainer {
             }
         }
         self.save_model("last_classifier")?;
-        on_event(Event::Finished { step: self.counters.step });
+        on_event(Event::Finished {
+            step: self.counters.step,
+        });
         Ok(self.counters.clone())
     }
 
@@ -206,7 +234,10 @@ impl ClassifierTrainer {
                 .iter()
                 .map(|&c| f64::from(c) / images.max(1) as f64)
                 .collect();
-            let mut out = vec![("val_accu".to_string(), acc.iter().sum::<f64>() / acc.len().max(1) as f64)];
+            let mut out = vec![(
+                "val_accu".to_string(),
+                acc.iter().sum::<f64>() / acc.len().max(1) as f64,
+            )];
             for (name, a) in self.attr_names.iter().zip(&acc) {
                 out.push((format!("val_accu_{name}"), *a));
             }

@@ -63,7 +63,10 @@ pub fn model_metadata(data: &Prepared) -> Vec<(String, String)> {
             "sliders.framing".to_string(),
             format!("{:?}", data.cache.params().framing).to_lowercase(),
         ),
-        ("sliders.image_size".to_string(), data.cache.size().to_string()),
+        (
+            "sliders.image_size".to_string(),
+            data.cache.size().to_string(),
+        ),
     ]
 }
 
@@ -74,7 +77,11 @@ pub fn as_pairs(meta: &[(String, String)]) -> Vec<(&str, &str)> {
 
 /// Image count of a validation pass limited to `max_images` (0 = all).
 pub fn eval_limit(len: usize, max_images: usize) -> usize {
-    if max_images == 0 { len } else { len.min(max_images) }
+    if max_images == 0 {
+        len
+    } else {
+        len.min(max_images)
+    }
 }
 
 #[cfg(test)]

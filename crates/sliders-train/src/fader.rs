@@ -21,7 +21,9 @@ use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
 use sliders_config::data::{AttributeEncoding, SamplerConfig};
 use sliders_config::nets::FaderConfig;
 use sliders_config::train::{AdamSettings, Experiment, FaderTrainConfig};
-use sliders_nets::{FaderAutoEncoder, FaderClassifier, LatentDiscriminator, PatchDiscriminator, checkpoint};
+use sliders_nets::{
+    FaderAutoEncoder, FaderClassifier, LatentDiscriminator, PatchDiscriminator, checkpoint,
+};
 use std::sync::Arc;
 use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
 
@@ -33,6 +35,9 @@ fn adam(s: &AdamSettings) -> AdamConfig {
         eps: s.eps,
     }
 }
+
+/// Named metric values, in column order.
+pub type Metrics = Vec<(String, f64)>;
 
 /// A network with its own variables and optimizer (one `VarStore` and one Adam per network, so
 /// clipping norms are never pooled).
@@ -54,7 +59,8 @@ pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<FaderConfig, Tr
         n_attr: data.attr_width() as i64,
         ..exp.fader.clone()
     };
-    cfg.validate().map_err(|e| TrainError::Config(format!("[fader]: {e}")))?;
+    cfg.validate()
+        .map_err(|e| TrainError::Config(format!("[fader]: {e}")))?;
     Ok(cfg)
 }
 
@@ -83,11 +89,13 @@ impl FaderTrainer {
     /// restores weights, optimizer moments and counters from it.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
         let cfg = exp.fader_train.clone();
-        cfg.validate(data_batch(exp)).map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate(data_batch(exp))
+            .map_err(|e| TrainError::Config(e.to_string()))?;
         let model = model_config(exp, data)?;
         let device = device::resolve(exp.device)?;
         let run = RunDir::create(&exp.run_dir)?;
-        if data.split.indices(Part::Train).is_empty() || data.split.indices(Part::Valid).is_empty() {
+        if data.split.indices(Part::Train).is_empty() || data.split.indices(Part::Valid).is_empty()
+        {
             return Err(TrainError::Config(format!(
                 "the split {} has an empty train or valid part; use more images or other data.split fractions",
                 data.split_path.display()
@@ -167,7 +175,11 @@ impl FaderTrainer {
         };
         if let Some(dir) = state::find(&trainer.run.checkpoints()) {
             trainer.counters = state::load(&dir, &mut trainer.slots())?;
-            tracing::info!("resuming from {} at step {}", dir.display(), trainer.counters.step);
+            tracing::info!(
+                "resuming from {} at step {}",
+                dir.display(),
+                trainer.counters.step
+            );
         }
         Ok(trainer)
     }
@@ -233,10 +245,20 @@ impl FaderTrainer {
 
     /// The metric columns of `metrics.csv`.
     pub fn metric_columns(&self) -> Vec<String> {
-        let mut cols: Vec<String> = ["lambda_lat_dis", "rec_loss", "lat_dis_loss", "ptc_dis_loss", "clf_dis_loss", "images_per_sec", "val_rec_mse", "val_lat_dis_accu", "val_swap_accu"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let mut cols: Vec<String> = [
+            "lambda_lat_dis",
+            "rec_loss",
+            "lat_dis_loss",
+            "ptc_dis_loss",
+            "clf_dis_loss",
+            "images_per_sec",
+            "val_rec_mse",
+            "val_lat_dis_accu",
+            "val_swap_accu",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         for a in &self.attr_names {
             cols.push(format!("val_lat_dis_accu_{a}"));
             cols.push(format!("val_swap_accu_{a}_0"));
@@ -251,23 +273,32 @@ impl FaderTrainer {
         let total = self.cfg.total_steps;
         let columns = self.metric_columns();
         let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let mut metrics = MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
+        let mut metrics =
+            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
         on_event(Event::Started {
             start_step: self.counters.step,
             total_steps: total,
             device: device::name(self.device),
         });
         if self.counters.step >= total {
-            on_event(Event::Finished { step: self.counters.step });
+            on_event(Event::Finished {
+                step: self.counters.step,
+            });
             return Ok(self.counters.clone());
         }
-        let stream = data_stream(self.train.clone(), &self.sampler, self.seed, self.counters.batches_drawn);
+        let stream = data_stream(
+            self.train.clone(),
+            &self.sampler,
+            self.seed,
+            self.counters.batches_drawn,
+        );
         let warmup_steps = self.cfg.lambda_schedule;
         let schedule = |max: f64| LinearWarmup { max, warmup_steps };
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
         let bs = self.sampler.batch_size as u64;
         let mut throughput = Throughput::new(self.counters.step);
-        let zero = || Tensor::zeros([], (Kind::Float, self.device));
+        let dev = self.device;
+        let zero = || Tensor::zeros([], (Kind::Float, dev));
         let (mut rec_sum, mut lat_sum, mut ptc_sum, mut clf_sum) = (zero(), zero(), zero(), zero());
         let mut interval_steps = 0u64;
         while self.counters.step < total {
@@ -296,21 +327,37 @@ impl FaderTrainer {
             self.counters.batches_drawn += self.batches_per_step();
             interval_steps += 1;
             let step = self.counters.step;
-            let end_of_epoch = step % steps_per_epoch == 0 || step == total;
-            let checkpoint_due = step % self.cfg.checkpoint_every == 0;
-            if step % self.cfg.log_every == 0 || end_of_epoch || checkpoint_due {
+            let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
+            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
+            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
                 let n = interval_steps as f64;
-                let mean = |s: &Tensor, k: u32| if k == 0 { 0.0 } else { s.double_value(&[]) / (n * f64::from(k)) };
+                let mean = |s: &Tensor, k: u32| {
+                    if k == 0 {
+                        0.0
+                    } else {
+                        s.double_value(&[]) / (n * f64::from(k))
+                    }
+                };
                 let values = vec![
                     ("lambda_lat_dis".to_string(), lambdas[0]),
                     ("rec_loss".to_string(), mean(&rec_sum, 1)),
-                    ("lat_dis_loss".to_string(), mean(&lat_sum, self.cfg.n_lat_dis)),
-                    ("ptc_dis_loss".to_string(), mean(&ptc_sum, self.cfg.n_ptc_dis)),
-                    ("clf_dis_loss".to_string(), mean(&clf_sum, self.cfg.n_clf_dis)),
+                    (
+                        "lat_dis_loss".to_string(),
+                        mean(&lat_sum, self.cfg.n_lat_dis),
+                    ),
+                    (
+                        "ptc_dis_loss".to_string(),
+                        mean(&ptc_sum, self.cfg.n_ptc_dis),
+                    ),
+                    (
+                        "clf_dis_loss".to_string(),
+                        mean(&clf_sum, self.cfg.n_clf_dis),
+                    ),
                 ];
                 check_finite(step, &values)?;
                 let (ips, eta) = throughput.tick(step, total, bs * self.batches_per_step());
-                let mut row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                let mut row: Vec<(&str, f64)> =
+                    values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
                 row.push(("images_per_sec", ips));
                 metrics.append(step, "train", &row)?;
                 on_event(Event::Logged {
@@ -327,7 +374,11 @@ impl FaderTrainer {
                 let (values, improved) = self.evaluate_and_select()?;
                 let row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
                 metrics.append(step, "eval", &row)?;
-                on_event(Event::Evaluated { step, values, improved });
+                on_event(Event::Evaluated {
+                    step,
+                    values,
+                    improved,
+                });
             }
             if end_of_epoch || checkpoint_due {
                 let counters = self.counters.clone();
@@ -336,7 +387,9 @@ impl FaderTrainer {
             }
         }
         self.save_models("last")?;
-        on_event(Event::Finished { step: self.counters.step });
+        on_event(Event::Finished {
+            step: self.counters.step,
+        });
         Ok(self.counters.clone())
     }
 
@@ -347,14 +400,18 @@ impl FaderTrainer {
         let z = tch::no_grad(|| self.ae.net.encode(x, false)[idx].shallow_clone());
         let logits = self.lat.net.forward_t(&z, true);
         let loss = attr_cross_entropy(&logits, y, false);
-        self.lat.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        self.lat
+            .opt
+            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
         loss.detach()
     }
 
     /// One patch-discriminator step: real images towards `1 − smooth`, decodes with random
     /// attributes (autoencoder in eval mode, no gradient) towards `smooth`.
     fn ptc_dis_step(&mut self, x: &Tensor, y: &Tensor) -> Tensor {
-        let Some(ptc) = &mut self.ptc else { return Tensor::zeros([], (Kind::Float, self.device)) };
+        let Some(ptc) = &mut self.ptc else {
+            return Tensor::zeros([], (Kind::Float, self.device));
+        };
         let fake = tch::no_grad(|| {
             let enc = self.ae.net.encode(x, false);
             self.ae.net.decode(&enc, &random_attributes(y), false)
@@ -362,15 +419,21 @@ impl FaderTrainer {
         let s = self.cfg.smooth_label;
         let real_p = ptc.net.forward_t(x, true);
         let fake_p = ptc.net.forward_t(&fake, true);
-        let loss = real_p.binary_cross_entropy::<Tensor>(&real_p.full_like(1.0 - s), None, Reduction::Mean)
-            + fake_p.binary_cross_entropy::<Tensor>(&fake_p.full_like(s), None, Reduction::Mean);
+        let loss =
+            real_p.binary_cross_entropy::<Tensor>(
+                &real_p.full_like(1.0 - s),
+                None,
+                Reduction::Mean,
+            ) + fake_p.binary_cross_entropy::<Tensor>(&fake_p.full_like(s), None, Reduction::Mean);
         ptc.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
         loss.detach()
     }
 
     /// One classifier-discriminator step: the classifier learns `y` on real images.
     fn clf_dis_step(&mut self, x: &Tensor, y: &Tensor) -> Tensor {
-        let Some(clf) = &mut self.clf else { return Tensor::zeros([], (Kind::Float, self.device)) };
+        let Some(clf) = &mut self.clf else {
+            return Tensor::zeros([], (Kind::Float, self.device));
+        };
         let loss = attr_cross_entropy(&clf.net.forward_t(x, true), y, false);
         clf.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
         loss.detach()
@@ -384,8 +447,11 @@ impl FaderTrainer {
         let rec = dec.mse_loss(x, Reduction::Mean);
         let mut loss = &rec * self.cfg.lambda_ae;
         if self.cfg.lambda_lat_dis > 0.0 {
-            let logits = self.lat.net.forward_t(&enc[self.lat.net.input_index()], false);
-            loss = loss + attr_cross_entropy(&logits, y, true) * lambdas[0];
+            let logits = self
+                .lat
+                .net
+                .forward_t(&enc[self.lat.net.input_index()], false);
+            loss += attr_cross_entropy(&logits, y, true) * lambdas[0];
         }
         if self.cfg.lambda_ptc_dis > 0.0 || self.cfg.lambda_clf_dis > 0.0 {
             let y_rand = random_attributes(y);
@@ -393,20 +459,23 @@ impl FaderTrainer {
             if let (Some(ptc), true) = (&self.ptc, self.cfg.lambda_ptc_dis > 0.0) {
                 let p = ptc.net.forward_t(&fake, false);
                 let target = p.full_like(1.0 - self.cfg.smooth_label);
-                loss = loss + p.binary_cross_entropy::<Tensor>(&target, None, Reduction::Mean) * lambdas[1];
+                loss +=
+                    p.binary_cross_entropy::<Tensor>(&target, None, Reduction::Mean) * lambdas[1];
             }
             if let (Some(clf), true) = (&self.clf, self.cfg.lambda_clf_dis > 0.0) {
                 let logits = clf.net.forward_t(&fake, false);
-                loss = loss + attr_cross_entropy(&logits, &y_rand, false) * lambdas[2];
+                loss += attr_cross_entropy(&logits, &y_rand, false) * lambdas[2];
             }
         }
-        self.ae.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        self.ae
+            .opt
+            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
         rec.detach()
     }
 
     /// Evaluates on the validation split (fader-networks.md §4.6), saves `best_rec_*` /
     /// `best_accu_*` when improved. Returns the metrics and which checkpoints improved.
-    pub fn evaluate_and_select(&mut self) -> Result<(Vec<(String, f64)>, Vec<String>), TrainError> {
+    pub fn evaluate_and_select(&mut self) -> Result<(Metrics, Vec<String>), TrainError> {
         let values = self.evaluate();
         let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let mut improved = Vec::new();
@@ -457,7 +526,11 @@ impl FaderTrainer {
                             let y2 = set_attribute(&y, a as i64, v);
                             let x2 = self.ae.net.decode(&enc, &y2, false);
                             let pred = judge.logits(&x2).narrow(1, off, 2).argmax(1, false);
-                            swap_correct[a][v as usize] += pred.eq(v).to_kind(Kind::Float).sum(Kind::Float).double_value(&[]);
+                            swap_correct[a][v as usize] += pred
+                                .eq(v)
+                                .to_kind(Kind::Float)
+                                .sum(Kind::Float)
+                                .double_value(&[]);
                         }
                     }
                 }
@@ -465,19 +538,26 @@ impl FaderTrainer {
                 images += take as usize;
             }
             let n = images.max(1) as f64;
-            let lat: Vec<f64> = Vec::<f32>::try_from(lat_correct).unwrap_or_default().iter().map(|&c| f64::from(c) / n).collect();
+            let lat: Vec<f64> = Vec::<f32>::try_from(lat_correct)
+                .unwrap_or_default()
+                .iter()
+                .map(|&c| f64::from(c) / n)
+                .collect();
             let mut out = vec![
                 ("val_rec_mse".to_string(), rec_sum / batches.max(1) as f64),
-                ("val_lat_dis_accu".to_string(), lat.iter().sum::<f64>() / k.max(1) as f64),
+                (
+                    "val_lat_dis_accu".to_string(),
+                    lat.iter().sum::<f64>() / k.max(1) as f64,
+                ),
             ];
             for (a, name) in self.attr_names.iter().enumerate() {
                 out.push((format!("val_lat_dis_accu_{name}"), lat[a]));
             }
             if self.judge.is_some() {
                 let mut total = 0.0;
-                for (a, name) in self.attr_names.iter().enumerate() {
-                    for v in 0..2 {
-                        let acc = swap_correct[a][v] / n;
+                for (name, counts) in self.attr_names.iter().zip(&swap_correct) {
+                    for (v, count) in counts.iter().enumerate() {
+                        let acc = count / n;
                         total += acc;
                         out.push((format!("val_swap_accu_{name}_{v}"), acc));
                     }
@@ -492,8 +572,18 @@ impl FaderTrainer {
     /// `<prefix>_lat_dis.safetensors` in the run folder, with self-describing metadata.
     pub fn save_models(&self, prefix: &str) -> Result<(), TrainError> {
         let meta = as_pairs(&self.meta);
-        checkpoint::save_with_metadata(&self.ae.vs, &self.ae.net, self.run.path(&format!("{prefix}_ae.safetensors")), &meta)?;
-        checkpoint::save_with_metadata(&self.lat.vs, &self.lat.net, self.run.path(&format!("{prefix}_lat_dis.safetensors")), &meta)?;
+        checkpoint::save_with_metadata(
+            &self.ae.vs,
+            &self.ae.net,
+            self.run.path(&format!("{prefix}_ae.safetensors")),
+            &meta,
+        )?;
+        checkpoint::save_with_metadata(
+            &self.lat.vs,
+            &self.lat.net,
+            self.run.path(&format!("{prefix}_lat_dis.safetensors")),
+            &meta,
+        )?;
         Ok(())
     }
 }

@@ -26,7 +26,9 @@ pub fn attr_correct(logits: &Tensor, y: &Tensor) -> Tensor {
     let n = y.size()[0];
     let pred = logits.view([n, k, 2]).argmax(2, false);
     let truth = y.view([n, k, 2]).argmax(2, false);
-    pred.eq_tensor(&truth).to_kind(Kind::Float).sum_dim_intlist(0, false, Kind::Float)
+    pred.eq_tensor(&truth)
+        .to_kind(Kind::Float)
+        .sum_dim_intlist(0, false, Kind::Float)
 }
 
 /// One-hot attributes where every attribute takes a uniformly random value (the reference's
@@ -64,7 +66,10 @@ mod tests {
         assert!((got - want).abs() < 1e-6, "{got} vs {want}");
         let want_flip = ce(0.0, 2.0) + ce(0.0, 1.0);
         let got_flip = attr_cross_entropy(&logits, &y, true).double_value(&[]);
-        assert!((got_flip - want_flip).abs() < 1e-6, "{got_flip} vs {want_flip}");
+        assert!(
+            (got_flip - want_flip).abs() < 1e-6,
+            "{got_flip} vs {want_flip}"
+        );
     }
 
     #[test]
@@ -81,9 +86,18 @@ mod tests {
         let s: Vec<f32> = set_attribute(&y, 0, 1).view([-1]).try_into().unwrap();
         assert_eq!(s, [0.0, 1.0, 0.0, 1.0]);
         let r = random_attributes(&Tensor::zeros([64, 6], (Kind::Float, tch::Device::Cpu)));
-        let sums: Vec<f32> = r.view([64, 3, 2]).sum_dim_intlist(2, false, Kind::Float).view([-1]).try_into().unwrap();
+        let sums: Vec<f32> = r
+            .view([64, 3, 2])
+            .sum_dim_intlist(2, false, Kind::Float)
+            .view([-1])
+            .try_into()
+            .unwrap();
         assert!(sums.iter().all(|&s| s == 1.0));
-        let present = r.view([64, 3, 2]).select(2, 1).mean(Kind::Float).double_value(&[]);
+        let present = r
+            .view([64, 3, 2])
+            .select(2, 1)
+            .mean(Kind::Float)
+            .double_value(&[]);
         assert!((0.3..0.7).contains(&present), "{present}");
     }
 }

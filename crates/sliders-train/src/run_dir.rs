@@ -16,7 +16,10 @@ pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
 
 /// `dir/.name.tmp` for `dir/name`.
 pub fn tmp_path(path: &Path) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp"))
 }
 
@@ -29,7 +32,11 @@ pub struct RunDir {
 impl RunDir {
     /// Opens (creating as needed) the run folder and its `checkpoints/` and `samples/`.
     pub fn create(root: &Path) -> Result<Self, TrainError> {
-        for dir in [root.to_path_buf(), root.join("checkpoints"), root.join("samples")] {
+        for dir in [
+            root.to_path_buf(),
+            root.join("checkpoints"),
+            root.join("samples"),
+        ] {
             std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
         }
         // Fail now, not after an hour of training, if the folder cannot be written.
@@ -62,8 +69,13 @@ impl RunDir {
     }
 
     /// Writes `resolved.toml`: `config` (TOML) preceded by a `[run]` table of provenance.
-    pub fn write_resolved(&self, config_toml: &str, provenance: &Provenance) -> Result<(), TrainError> {
-        let mut text = String::from("# The configuration this run used, after layering and overrides.\n");
+    pub fn write_resolved(
+        &self,
+        config_toml: &str,
+        provenance: &Provenance,
+    ) -> Result<(), TrainError> {
+        let mut text =
+            String::from("# The configuration this run used, after layering and overrides.\n");
         text.push_str(&provenance.to_toml());
         text.push('\n');
         text.push_str(config_toml);
@@ -117,8 +129,13 @@ fn git_commit() -> String {
     };
     match run(&["rev-parse", "HEAD"]) {
         Some(commit) => {
-            let dirty = run(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
-            if dirty { format!("{commit}-dirty") } else { commit }
+            let dirty = run(&["status", "--porcelain", "--untracked-files=no"])
+                .is_some_and(|s| !s.is_empty());
+            if dirty {
+                format!("{commit}-dirty")
+            } else {
+                commit
+            }
         }
         None => "unknown".to_string(),
     }
@@ -173,16 +190,20 @@ impl MetricsLog {
     }
 
     /// Appends one row; unknown keys are an error (a programming mistake, caught by tests).
-    pub fn append(&mut self, step: u64, phase: &str, values: &[(&str, f64)]) -> Result<(), TrainError> {
+    pub fn append(
+        &mut self,
+        step: u64,
+        phase: &str,
+        values: &[(&str, f64)],
+    ) -> Result<(), TrainError> {
         let mut cells = vec![String::new(); self.columns.len()];
         cells[0] = step.to_string();
         cells[1] = phase.to_string();
         for (key, value) in values {
-            let i = self
-                .columns
-                .iter()
-                .position(|c| c == key)
-                .ok_or_else(|| TrainError::Config(format!("metrics.csv has no column `{key}`")))?;
+            let i =
+                self.columns.iter().position(|c| c == key).ok_or_else(|| {
+                    TrainError::Config(format!("metrics.csv has no column `{key}`"))
+                })?;
             cells[i] = format!("{value}");
         }
         writeln!(self.file, "{}", cells.join(",")).map_err(|e| TrainError::io(&self.path, e))?;
@@ -214,7 +235,9 @@ mod tests {
             text,
             "step,phase,loss,acc\n25,train,0.5,\n50,train,0.25,\n50,eval,,0.75\n75,train,0.1,\n"
         );
-        let err = MetricsLog::open(&path, &["other"], 50).unwrap_err().to_string();
+        let err = MetricsLog::open(&path, &["other"], 50)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("differ from this run"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -38,7 +38,11 @@ fn counters_path(dir: &Path) -> PathBuf {
 }
 
 /// Saves the state into `checkpoints/state` of `checkpoints`.
-pub fn save(checkpoints: &Path, slots: &mut [Slot<'_>], counters: &Counters) -> Result<(), TrainError> {
+pub fn save(
+    checkpoints: &Path,
+    slots: &mut [Slot<'_>],
+    counters: &Counters,
+) -> Result<(), TrainError> {
     let dir = checkpoints.join("state");
     let tmp = checkpoints.join("state.tmp");
     let old = checkpoints.join("state.old");
@@ -46,8 +50,11 @@ pub fn save(checkpoints: &Path, slots: &mut [Slot<'_>], counters: &Counters) -> 
     std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
     for slot in slots.iter() {
         let weights = tmp.join(format!("{}.safetensors", slot.name));
-        slot.vs.save(&weights).map_err(|e| TrainError::io_torch(&weights, e))?;
-        slot.opt.save(&tmp.join(format!("{}.adam.safetensors", slot.name)))?;
+        slot.vs
+            .save(&weights)
+            .map_err(|e| TrainError::io_torch(&weights, e))?;
+        slot.opt
+            .save(&tmp.join(format!("{}.adam.safetensors", slot.name)))?;
     }
     let json = serde_json::to_string_pretty(counters).expect("counters serialise");
     std::fs::write(counters_path(&tmp), json).map_err(|e| TrainError::io(&tmp, e))?;
@@ -80,7 +87,8 @@ pub fn load(dir: &Path, slots: &mut [Slot<'_>]) -> Result<Counters, TrainError> 
                 dir.display()
             ),
         })?;
-        slot.opt.load(&dir.join(format!("{}.adam.safetensors", slot.name)))?;
+        slot.opt
+            .load(&dir.join(format!("{}.adam.safetensors", slot.name)))?;
     }
     let path = counters_path(dir);
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;

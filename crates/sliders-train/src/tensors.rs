@@ -12,7 +12,8 @@ pub fn to_device(batch: &Batch, device: Device) -> (Tensor, Tensor) {
         (x, y)
     } else {
         (
-            x.pin_memory(Device::Cpu).to_device_(device, x.kind(), true, false),
+            x.pin_memory(Device::Cpu)
+                .to_device_(device, x.kind(), true, false),
             y.to_device(device),
         )
     }

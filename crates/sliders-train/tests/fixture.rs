@@ -1,0 +1,108 @@
+//! Shared test fixture: a small synthetic-face dataset prepared once per test binary, a lock that
+//! serialises tests (libtorch's generator is global, and resume checks need exact repeatability),
+//! and small experiment configs.
+
+#![allow(dead_code)]
+
+use sliders_celeba::Prepared;
+use sliders_config::data::{AttributeSpec, DataConfig, SamplerConfig, SyntheticConfig};
+use sliders_config::nets::{ClassifierConfig, FaderConfig};
+use sliders_config::train::{
+    ClassifierTrainConfig, DeviceChoice, Experiment, ExperimentKind, FaderTrainConfig,
+};
+use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+/// Serialises the tests of one binary.
+pub fn lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A fresh folder under the system temp dir.
+pub fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sliders-train-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The data config of the fixture: synthetic faces at 32 px with `attributes`.
+pub fn data_config(attributes: &[&str]) -> DataConfig {
+    let root = std::env::temp_dir().join(format!("sliders-train-data-{}", std::process::id()));
+    DataConfig {
+        celeba_dir: root.join("no-celeba-here"),
+        cache_dir: root.join("cache"),
+        image_size: 32,
+        attributes: AttributeSpec::Names(attributes.iter().map(|s| s.to_string()).collect()),
+        synthetic: SyntheticConfig {
+            dir: root.join("synthetic"),
+            n_images: 1200,
+            width: 64,
+            seed: 0,
+        },
+        sampler: SamplerConfig {
+            batch_size: 32,
+            ..SamplerConfig::default()
+        },
+        ..DataConfig::default()
+    }
+}
+
+/// The fixture prepared for `attributes` (generated once, cached on disk for the binary's life).
+pub fn prepared(attributes: &[&str]) -> Prepared {
+    static GENERATED: OnceLock<()> = OnceLock::new();
+    let cfg = data_config(attributes);
+    GENERATED.get_or_init(|| {
+        sliders_celeba::prepare(&cfg, &mut |_| {}).expect("synthetic data");
+    });
+    sliders_celeba::prepare(&cfg, &mut |_| {}).expect("synthetic data")
+}
+
+/// A small Fader experiment on the fixture.
+pub fn fader_experiment(
+    run_dir: PathBuf,
+    attributes: &[&str],
+    train: FaderTrainConfig,
+) -> Experiment {
+    Experiment {
+        kind: ExperimentKind::Fader,
+        seed: 3,
+        device: DeviceChoice::Cpu,
+        run_dir,
+        data: data_config(attributes),
+        fader: FaderConfig {
+            init_fm: 16,
+            max_fm: 128,
+            hid_dim: 128,
+            ..FaderConfig::small(32)
+        },
+        fader_train: train,
+        classifier: ClassifierConfig::default(),
+        classifier_train: ClassifierTrainConfig::default(),
+    }
+}
+
+/// A small classifier experiment on the fixture.
+pub fn classifier_experiment(
+    run_dir: PathBuf,
+    attributes: &[&str],
+    train: ClassifierTrainConfig,
+) -> Experiment {
+    Experiment {
+        kind: ExperimentKind::Classifier,
+        seed: 5,
+        device: DeviceChoice::Cpu,
+        run_dir,
+        data: data_config(attributes),
+        fader: FaderConfig::default(),
+        fader_train: FaderTrainConfig::default(),
+        classifier: ClassifierConfig {
+            init_fm: 16,
+            max_fm: 128,
+            hid_dim: 128,
+            ..ClassifierConfig::default()
+        },
+        classifier_train: train,
+    }
+}
