@@ -2,6 +2,7 @@
 //! `std::process` calls; no libtorch dependency, so it builds in seconds on a fresh machine.
 
 mod bench;
+mod reproduce;
 mod setup;
 mod test;
 
@@ -25,6 +26,23 @@ enum Command {
         /// Extra arguments passed to `cargo test` (after `--workspace`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_test_args: Vec<String>,
+    },
+    /// The pipeline: train the evaluation classifier and one Fader model per attribute on the
+    /// profile's data (synthetic faces when no CelebA is found), then write `reports/<profile>/`.
+    /// Complete stages are skipped, so an interrupted run continues where it stopped.
+    Reproduce {
+        /// Profile: `smoke` (synthetic faces or CelebA at 32 px; minutes on a CPU).
+        #[arg(long, default_value = "smoke")]
+        profile: String,
+        /// A CelebA-layout folder (default: data/celeba, else synthetic faces).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Device for every stage.
+        #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda"])]
+        device: String,
+        /// Rerun a stage even if it is complete (repeatable): `classifier`, `fader-Smiling`, …
+        #[arg(long)]
+        force: Vec<String>,
     },
     /// End-to-end benchmarks against baselines measured in the same run (`data`: preprocessing
     /// vs a Pillow/numpy script, and sampler throughput).
@@ -52,6 +70,20 @@ fn main() {
     let result = match cli.command {
         Command::Setup => setup::run(&repo_root()).map(|_| ()),
         Command::Test { cargo_test_args } => test::run(&repo_root(), &cargo_test_args),
+        Command::Reproduce {
+            profile,
+            data,
+            device,
+            force,
+        } => reproduce::run(
+            &repo_root(),
+            &reproduce::Options {
+                profile,
+                data,
+                device,
+                force,
+            },
+        ),
         Command::Bench {
             what: _,
             celeba_dir,

@@ -169,9 +169,12 @@ impl MetricsLog {
                     path.display()
                 )));
             }
+            let width = header.len();
             for line in lines {
+                // A line cut short by a crash has fewer cells (or a truncated step): drop it.
+                let complete = line.split(',').count() == width;
                 let step: Option<u64> = line.split(',').next().and_then(|s| s.parse().ok());
-                if step.is_some_and(|s| s <= done_steps) {
+                if complete && step.is_some_and(|s| s <= done_steps) {
                     kept.push_str(line);
                     kept.push('\n');
                 }
@@ -226,6 +229,9 @@ mod tests {
             log.append(50, "train", &[("loss", 0.25)]).unwrap();
             log.append(50, "eval", &[("acc", 0.75)]).unwrap();
             log.append(75, "train", &[("loss", 0.125)]).unwrap();
+            // A crash in the middle of a write leaves a partial line behind.
+            use std::io::Write as _;
+            write!(log.file, "1").unwrap();
             assert!(log.append(75, "train", &[("nope", 1.0)]).is_err());
         }
         let mut log = MetricsLog::open(&path, &["loss", "acc"], 50).unwrap();
