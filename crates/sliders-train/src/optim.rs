@@ -6,6 +6,11 @@
 //! `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`, `p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)`.
 //! Clipping is the reference's `clip_grad_norm`: `coef = max/(‖g‖ + 1e-6)`, applied when below 1;
 //! here computed as `min(coef, 1)` on the device, so a step never waits for the host.
+//!
+//! The step allocates nothing per parameter: `g²`, the denominator and `−step_size·m` are
+//! written into two scratch buffers preallocated once (sized for the largest parameter), with
+//! the same operations in the same order as the plain out-of-place formulation, so the update is
+//! bit-for-bit the same (tested against it below).
 
 use crate::error::TrainError;
 use std::path::Path;
@@ -43,6 +48,11 @@ pub struct Adam {
     params: Vec<Tensor>,
     exp_avg: Vec<Tensor>,
     exp_avg_sq: Vec<Tensor>,
+    /// Per parameter, two views (of its shape) into two flat scratch buffers shared by all
+    /// parameters: `g²` then the denominator, and `−step_size·m`.
+    scratch: Vec<(Tensor, Tensor)>,
+    /// Route [`step`](Adam::step) to [`step_plain`](Adam::step_plain) (benchmark baseline).
+    plain: bool,
     step: i64,
 }
 
@@ -59,12 +69,26 @@ impl Adam {
         let (names, params): (Vec<_>, Vec<_>) = named.into_iter().unzip();
         let exp_avg = params.iter().map(Tensor::zeros_like).collect();
         let exp_avg_sq = params.iter().map(Tensor::zeros_like).collect();
+        let scratch = match params.iter().max_by_key(|p| p.numel()) {
+            None => Vec::new(),
+            Some(largest) => {
+                let n = largest.numel() as i64;
+                let opts = (largest.kind(), largest.device());
+                let (a, b) = (Tensor::empty([n], opts), Tensor::empty([n], opts));
+                let view = |buf: &Tensor, p: &Tensor| {
+                    buf.narrow(0, 0, p.numel() as i64).view(p.size().as_slice())
+                };
+                params.iter().map(|p| (view(&a, p), view(&b, p))).collect()
+            }
+        };
         Self {
             config,
             names,
             params,
             exp_avg,
             exp_avg_sq,
+            scratch,
+            plain: false,
             step: 0,
         }
     }
@@ -114,8 +138,52 @@ impl Adam {
         });
     }
 
+    /// Makes [`step`](Self::step) use the plain formulation [`step_plain`](Self::step_plain)
+    /// (same result; for measuring what the in-place step saves).
+    pub fn use_plain_step(&mut self, plain: bool) {
+        self.plain = plain;
+    }
+
     /// One Adam update from the current gradients (variables without a gradient are skipped).
     pub fn step(&mut self) {
+        if self.plain {
+            return self.step_plain();
+        }
+        self.step += 1;
+        let c = self.config;
+        let bias1 = 1.0 - c.beta1.powi(self.step as i32);
+        let bias2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
+        let step_size = c.lr / bias1;
+        tch::no_grad(|| {
+            for (((p, m), v), (a, b)) in self
+                .params
+                .iter_mut()
+                .zip(&mut self.exp_avg)
+                .zip(&mut self.exp_avg_sq)
+                .zip(&mut self.scratch)
+            {
+                let g = p.grad();
+                if !g.defined() {
+                    continue;
+                }
+                // m ← lerp(m, g, 1−β1); v ← lerp(v, g², 1−β2)
+                let _ = m.lerp_(&g, 1.0 - c.beta1);
+                let _ = g.mul_out(a, &g);
+                let _ = v.lerp_(a, 1.0 - c.beta2);
+                // a ← √v / √(1−β2^t) + ε; b ← −step_size·m; p ← p + b / a
+                let _ = v.sqrt_out(a);
+                let _ = a.g_div_scalar_(bias2_sqrt);
+                let _ = a.g_add_scalar_(c.eps);
+                let _ = m.mul_scalar_out(b, -step_size);
+                let _ = p.addcdiv_(b, a);
+            }
+        });
+    }
+
+    /// The same update as [`step`](Self::step), written plainly out of place (five temporaries
+    /// per parameter): the reference the in-place step is tested against, and the baseline of
+    /// `bench_step --plain-adam`.
+    pub fn step_plain(&mut self) {
         self.step += 1;
         let c = self.config;
         let bias1 = 1.0 - c.beta1.powi(self.step as i32);
@@ -280,6 +348,39 @@ mod tests {
         let vs_init = VarStore::new(Device::Cpu);
         let _ = model(&vs_init);
         assert!(max_diff(&vs_init, &vs_ours) > 1e-2);
+    }
+
+    #[test]
+    fn in_place_step_is_the_plain_update_bit_for_bit() {
+        // Parameters of different sizes share the scratch buffers; clipping acts on every step.
+        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
+        let mut runs = Vec::new();
+        for plain in [false, true] {
+            tch::manual_seed(5);
+            let vs = VarStore::new(Device::Cpu);
+            let m = model(&vs);
+            let mut opt = Adam::new(&vs, AdamConfig::fader());
+            for _ in 0..25 {
+                opt.zero_grad();
+                loss(&m, &x).backward();
+                opt.clip_grad_norm(0.05);
+                if plain {
+                    opt.step_plain();
+                } else {
+                    opt.step();
+                }
+            }
+            runs.push((vs, opt));
+        }
+        assert_eq!(max_diff(&runs[0].0, &runs[1].0), 0.0);
+        for (a, b) in runs[0]
+            .1
+            .state_tensors()
+            .iter()
+            .zip(runs[1].1.state_tensors())
+        {
+            assert!(a.1.equal(&b.1), "{} differs", a.0);
+        }
     }
 
     #[test]
