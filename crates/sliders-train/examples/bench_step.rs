@@ -18,6 +18,9 @@
 //! `--breakdown`, the mean milliseconds of each sub-step (synchronised after each; slower).
 //! `--plain-adam` uses `Adam::step_plain` (the out-of-place update) to measure the in-place one.
 //!
+//! `--case adam64` times only the two Adam updates of a 64 px Fader iteration, in-place against
+//! plain, alternating in one process.
+//!
 //! usage: bench_step --case fader64 [--device cpu|cuda] [--threads N] [--warmup W] [--steps S]
 //!        [--breakdown] [--plain-adam]
 
@@ -196,8 +199,61 @@ fn cgan(dev: Device) -> impl FnMut(&mut Parts, bool) {
     }
 }
 
+/// `--case adam64`: the optimizer alone on the 64 px autoencoder and latent discriminator (both
+/// Adams, as in one Fader iteration), gradients computed once; in-place and plain steps
+/// alternate `steps` times in this process, so load affects both alike. Returns (in-place ms,
+/// plain ms) per iteration, medians.
+fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
+    let cfg = FaderConfig::small(64);
+    let ae_vs = VarStore::new(dev);
+    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
+    let lat_vs = VarStore::new(dev);
+    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
+    let mut opts = [
+        Adam::new(&ae_vs, AdamConfig::fader()),
+        Adam::new(&lat_vs, AdamConfig::fader()),
+    ];
+    let x = Tensor::rand([8, 3, 64, 64], (Kind::Float, dev));
+    let y = Tensor::zeros([8, 2], (Kind::Float, dev));
+    let (_, _, loss) = autoencoder_loss(&ae, Some((&lat, 1.0)), &x, &y, 1.0);
+    loss.backward();
+    let mut times = [Vec::new(), Vec::new()];
+    for i in 0..steps + 2 {
+        for plain in [i % 2 == 1, i % 2 == 0] {
+            let t0 = Instant::now();
+            for o in &mut opts {
+                if plain {
+                    o.step_plain();
+                } else {
+                    o.step();
+                }
+            }
+            sync(dev);
+            if i >= 2 {
+                times[usize::from(plain)].push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let [mut a, mut b] = times;
+    (med(&mut a), med(&mut b))
+}
+
 fn main() {
     let a = parse();
+    if a.case == "adam64" {
+        tch::set_num_threads(a.threads);
+        let (fast, plain) = adam_only(a.device, a.steps);
+        println!(
+            "ours: case=adam64 threads={} in_place_ms={fast:.2} plain_ms={plain:.2} (AE + lat_dis Adam steps, medians of {} alternating)",
+            tch::get_num_threads(),
+            a.steps
+        );
+        return;
+    }
     PLAIN_ADAM.store(a.plain_adam, std::sync::atomic::Ordering::Relaxed);
     tch::set_num_threads(a.threads);
     tch::manual_seed(0);
