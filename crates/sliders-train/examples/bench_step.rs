@@ -16,18 +16,24 @@
 //! The batches are made once (data loading is not timed); each timed block ends with a CUDA
 //! synchronisation. Prints one line `ours: case=… steps_per_s=… ms_per_step=…` and, with
 //! `--breakdown`, the mean milliseconds of each sub-step (synchronised after each; slower).
-//! `--plain-adam` uses `Adam::step_plain` (the out-of-place update) to measure the in-place one.
+//! `--plain-adam` uses `Adam::step_plain` (the out-of-place update) to measure the in-place one;
+//! `--plain-backward` makes `backward_step_clip` zero `.grad`, `backward()` and read `.grad`
+//! (the path before the gradient-returning backward), to measure that one.
 //!
 //! `--case adam64` times only the two Adam updates of a 64 px Fader iteration, in-place against
 //! plain, alternating in one process.
 //!
+//! `--case ab64` alternates, step by step, the current update with the plain-backward and
+//! plain-backward + plain-Adam ones on the 64 px Fader iteration.
+//!
 //! usage: bench_step --case fader64 [--device cpu|cuda] [--threads N] [--warmup W] [--steps S]
-//!        [--breakdown] [--plain-adam]
+//!        [--breakdown] [--plain-adam] [--plain-backward]
 
 use sliders_config::nets::{FaderConfig, IcganConfig};
 use sliders_nets::{FaderAutoEncoder, IcganDiscriminator, IcganGenerator, LatentDiscriminator};
 use sliders_train::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
 use sliders_train::optim::{Adam, AdamConfig};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -43,6 +49,7 @@ struct Args {
     steps: usize,
     breakdown: bool,
     plain_adam: bool,
+    plain_backward: bool,
 }
 
 fn parse() -> Args {
@@ -54,6 +61,7 @@ fn parse() -> Args {
         steps: 10,
         breakdown: false,
         plain_adam: false,
+        plain_backward: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -72,6 +80,7 @@ fn parse() -> Args {
             "--steps" => a.steps = val().parse().expect("--steps N"),
             "--breakdown" => a.breakdown = true,
             "--plain-adam" => a.plain_adam = true,
+            "--plain-backward" => a.plain_backward = true,
             _ => panic!("unknown argument {k}"),
         }
     }
@@ -84,12 +93,14 @@ fn sync(device: Device) {
     }
 }
 
-/// Set once from `--plain-adam` before the networks are built.
-static PLAIN_ADAM: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+/// Set once from `--plain-adam` / `--plain-backward` before the networks are built.
+static PLAIN_ADAM: AtomicBool = AtomicBool::new(false);
+static PLAIN_BACKWARD: AtomicBool = AtomicBool::new(false);
 
 fn adam(vs: &VarStore) -> Adam {
     let mut opt = Adam::new(vs, AdamConfig::fader());
-    opt.use_plain_step(PLAIN_ADAM.load(std::sync::atomic::Ordering::Relaxed));
+    opt.use_plain_step(PLAIN_ADAM.load(Ordering::Relaxed));
+    opt.use_plain_backward(PLAIN_BACKWARD.load(Ordering::Relaxed));
     opt
 }
 
@@ -159,10 +170,9 @@ fn fader(img_sz: i64, dev: Device) -> impl FnMut(&mut Parts, bool) {
         let (_, _, loss) = p.time(on, dev, "ae forward", || {
             autoencoder_loss(&ae, Some((&lat, LAMBDA_LAT)), &x2, &y2, 1.0)
         });
-        p.time(on, dev, "ae zero_grad", || ae_opt.zero_grad());
-        p.time(on, dev, "ae backward", || loss.backward());
-        p.time(on, dev, "ae clip", || ae_opt.clip_grad_norm(CLIP));
-        p.time(on, dev, "ae adam", || ae_opt.step());
+        p.time(on, dev, "ae backward+clip+adam", || {
+            ae_opt.backward_step_clip(&loss, CLIP)
+        });
     }
 }
 
@@ -242,8 +252,70 @@ fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
     (med(&mut a), med(&mut b))
 }
 
+/// `--case ab64`: the 64 px Fader iteration with the optimizer variants (both in-place, plain
+/// backward, plain backward and plain Adam) alternating step by step in one process (the order
+/// rotating), so load affects all alike. Returns the median ms per iteration of each variant.
+fn ab64(dev: Device, steps: usize) -> [f64; 3] {
+    let cfg = FaderConfig::small(64);
+    let ae_vs = VarStore::new(dev);
+    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
+    let lat_vs = VarStore::new(dev);
+    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
+    let mut ae_opt = Adam::new(&ae_vs, AdamConfig::fader());
+    let mut lat_opt = Adam::new(&lat_vs, AdamConfig::fader());
+    let batch = || {
+        let x = Tensor::rand([32, 3, 64, 64], (Kind::Float, dev)) * 2.0 - 1.0;
+        let y = Tensor::randint(2, [32], (Kind::Int64, dev))
+            .one_hot(2)
+            .to_kind(Kind::Float);
+        (x, y)
+    };
+    let ((x1, y1), (x2, y2)) = (batch(), batch());
+    let variants = [(false, false), (true, false), (true, true)];
+    let mut times = [Vec::new(), Vec::new(), Vec::new()];
+    for i in 0..steps + 1 {
+        for k in 0..3 {
+            let v = (i + k) % 3;
+            let (plain_backward, plain_adam) = variants[v];
+            for o in [&mut ae_opt, &mut lat_opt] {
+                o.use_plain_backward(plain_backward);
+                o.use_plain_step(plain_adam);
+            }
+            let t0 = Instant::now();
+            let _ = lat_dis_update(&ae, &lat, &mut lat_opt, &x1, &y1, CLIP);
+            let _ = autoencoder_update(
+                &ae,
+                Some((&lat, LAMBDA_LAT)),
+                &mut ae_opt,
+                &x2,
+                &y2,
+                1.0,
+                CLIP,
+            );
+            sync(dev);
+            if i > 0 {
+                times[v].push(t0.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    times.map(|mut t| {
+        t.sort_by(f64::total_cmp);
+        t[t.len() / 2]
+    })
+}
+
 fn main() {
     let a = parse();
+    if a.case == "ab64" {
+        tch::set_num_threads(a.threads);
+        let [new, pb, old] = ab64(a.device, a.steps);
+        println!(
+            "ours: case=ab64 threads={} current_ms={new:.1} plain_backward_ms={pb:.1} plain_backward_and_adam_ms={old:.1} (medians of {} rotating)",
+            tch::get_num_threads(),
+            a.steps
+        );
+        return;
+    }
     if a.case == "adam64" {
         tch::set_num_threads(a.threads);
         let (fast, plain) = adam_only(a.device, a.steps);
@@ -254,7 +326,8 @@ fn main() {
         );
         return;
     }
-    PLAIN_ADAM.store(a.plain_adam, std::sync::atomic::Ordering::Relaxed);
+    PLAIN_ADAM.store(a.plain_adam, Ordering::Relaxed);
+    PLAIN_BACKWARD.store(a.plain_backward, Ordering::Relaxed);
     tch::set_num_threads(a.threads);
     tch::manual_seed(0);
     let mut step: Box<dyn FnMut(&mut Parts, bool)> = match a.case.as_str() {
@@ -282,7 +355,12 @@ fn main() {
         a.steps,
         a.steps as f64 / dt,
         dt / a.steps as f64 * 1e3,
-        if a.plain_adam { " adam=plain" } else { "" }
+        match (a.plain_adam, a.plain_backward) {
+            (false, false) => "",
+            (true, false) => " adam=plain",
+            (false, true) => " backward=plain",
+            (true, true) => " adam=plain backward=plain",
+        }
     );
     if a.breakdown {
         for _ in 0..a.steps {
