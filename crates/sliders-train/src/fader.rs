@@ -5,6 +5,8 @@
 //! its own fresh batch, per-network clipping, λ rising linearly over `lambda_schedule` steps.
 //! Every "epoch" evaluates on the validation split and keeps the best checkpoints by
 //! reconstruction (`best_rec_*`) and by swap accuracy (`best_accu_*`), as the reference does.
+//! The two default updates are also public functions ([`lat_dis_update`], [`autoencoder_update`])
+//! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
 
 use crate::common::{self, as_pairs, check_finite, data_stream, eval_limit, seed_step};
 use crate::device;
@@ -581,7 +583,8 @@ impl FaderTrainer {
 
 /// One latent-discriminator update (fader-networks.md §4.2): `ae` encodes `x` in eval mode without
 /// gradient, `lat` (train mode) learns to predict `y` (`[B, n_attr]` one-hot) by
-/// `Σ_attr CE`; `opt` (the discriminator's) zeroes, back-propagates, clips at `clip` and steps.
+/// `Σ_attr CE`; `opt` (the discriminator's) takes the loss's gradients, clips them at `clip` and
+/// steps ([`Adam::backward_step_clip`]).
 /// Returns the loss (detached, on the device). [`FaderTrainer::lat_dis_step`] is this.
 pub fn lat_dis_update(
     ae: &FaderAutoEncoder,
@@ -623,8 +626,8 @@ pub fn autoencoder_loss(
 
 /// One autoencoder update with the latent-discriminator term only (the default configuration:
 /// no patch or classifier discriminator): [`autoencoder_loss`], then `opt` (the autoencoder's)
-/// zeroes, back-propagates, clips at `clip` and steps. Returns the reconstruction MSE (detached).
-/// [`FaderTrainer::autoencoder_step`] computes the same update when `n_ptc_dis = n_clf_dis = 0`.
+/// takes the loss's gradients, clips them at `clip` and steps. Returns the reconstruction MSE
+/// (detached). [`FaderTrainer::autoencoder_step`] computes the same update when `n_ptc_dis = n_clf_dis = 0`.
 pub fn autoencoder_update(
     ae: &FaderAutoEncoder,
     lat: Option<(&LatentDiscriminator, f64)>,
