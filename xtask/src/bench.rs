@@ -380,7 +380,22 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
             }
         }
         results.push(r);
+        write_train_report(opts, &torch, &torch_version, &load_before, &results)?;
     }
+    Ok(())
+}
+
+/// Writes the report (and prints the summary) for the cases measured so far; called after each
+/// case, so an interrupted run still leaves the finished cases.
+fn write_train_report(
+    opts: &TrainBench,
+    torch: &Path,
+    torch_version: &str,
+    load_before: &str,
+    results: &[CaseResult],
+) -> Result<()> {
+    let threads = opts.threads.to_string();
+    let cuda = opts.device == "cuda";
     let load_after = load_average();
 
     let command = format!(
@@ -409,7 +424,7 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
         if cuda { " --- |" } else { "" }
     );
     println!("\n== bench train ({}, {} threads) ==", opts.device, threads);
-    for r in &results {
+    for r in results {
         let (o, p) = (median(&r.ours), median(&r.py));
         let per_round: Vec<String> = r
             .ours
@@ -477,11 +492,14 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
     let _ = writeln!(
         md,
         "- Versions: torch {torch_version} (Python), libtorch {} via tch 0.24.",
-        sliders_torch_link::libtorch_version(&torch).unwrap_or_else(|| "unknown".to_string())
+        sliders_torch_link::libtorch_version(torch).unwrap_or_else(|| "unknown".to_string())
     );
     let _ = writeln!(
         md,
-        "- Load average (1, 5, 15 min): {load_before} before, {load_after} after."
+        "- Load average (1, 5, 15 min): {load_before} before, {load_after} after the last case \
+         below ({} of {} cases done).",
+        results.len(),
+        opts.cases.len()
     );
     let _ = writeln!(
         md,
