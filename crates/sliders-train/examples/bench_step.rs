@@ -304,6 +304,9 @@ fn ab64(dev: Device, steps: usize) -> [f64; 3] {
     })
 }
 
+/// One timed iteration: `(sub-step timings, whether to time the sub-steps)`.
+type StepFn = dyn FnMut(&mut Parts, bool);
+
 fn main() {
     let a = parse();
     if a.case == "ab64" {
@@ -330,7 +333,7 @@ fn main() {
     PLAIN_BACKWARD.store(a.plain_backward, Ordering::Relaxed);
     tch::set_num_threads(a.threads);
     tch::manual_seed(0);
-    let mut step: Box<dyn FnMut(&mut Parts, bool)> = match a.case.as_str() {
+    let mut step: Box<StepFn> = match a.case.as_str() {
         "fader64" => Box::new(fader(64, a.device)),
         "fader256" => Box::new(fader(256, a.device)),
         "cgan64" => Box::new(cgan(a.device)),
