@@ -45,10 +45,11 @@ enum Command {
         force: Vec<String>,
     },
     /// End-to-end benchmarks against baselines measured in the same run (`data`: preprocessing
-    /// vs a Pillow/numpy script, and sampler throughput).
+    /// vs a Pillow/numpy script, and sampler throughput; `train`: the Fader and cGAN training
+    /// steps vs PyTorch eager).
     Bench {
-        /// What to benchmark: `data`.
-        #[arg(value_parser = ["data"])]
+        /// What to benchmark: `data` or `train`.
+        #[arg(value_parser = ["data", "train"])]
         what: String,
         /// CelebA folder (default: ../shared/celeba beside the workspace).
         #[arg(long)]
@@ -56,12 +57,26 @@ enum Command {
         /// Output image side for the preprocessing benchmark.
         #[arg(long, default_value_t = 64)]
         size: u32,
-        /// Threads for both our preprocessing and the Python baseline.
-        #[arg(long, default_value_t = 2)]
-        threads: usize,
-        /// Alternating rounds (best of each side is reported).
-        #[arg(long, default_value_t = 2)]
-        rounds: usize,
+        /// Threads for both sides (default: 2 for `data`, the machine's cores for `train`).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Alternating rounds (default: 2 for `data`, 3 for `train`, where the 256 px case uses
+        /// one fewer on the CPU).
+        #[arg(long)]
+        rounds: Option<usize>,
+        /// `train`: the device of both sides, `cpu` or `cuda`.
+        #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
+        device: String,
+        /// `train`: comma-separated cases among fader64, fader256, cgan64.
+        #[arg(long, default_value = "fader64,fader256,cgan64")]
+        cases: String,
+        /// `train`: timed steps per run (default: 20 on CUDA; on the CPU 5 for the 64 px Fader
+        /// step, 2 for the cGAN step, 1 for the 256 px Fader step).
+        #[arg(long)]
+        steps: Option<usize>,
+        /// `train`: where to write the report (default: reports/benchmarks.md).
+        #[arg(long)]
+        report: Option<PathBuf>,
     },
 }
 
@@ -85,20 +100,38 @@ fn main() {
             },
         ),
         Command::Bench {
-            what: _,
+            what,
             celeba_dir,
             size,
             threads,
             rounds,
+            device,
+            cases,
+            steps,
+            report,
         } => {
             let root = repo_root();
-            let opts = bench::DataBench {
-                celeba_dir: celeba_dir.unwrap_or_else(|| root.join("../shared/celeba")),
-                size,
-                threads,
-                rounds,
-            };
-            bench::data(&root, &opts)
+            if what == "train" {
+                let opts = bench::TrainBench {
+                    threads: threads.unwrap_or_else(|| {
+                        std::thread::available_parallelism().map_or(1, |n| n.get())
+                    }),
+                    rounds: rounds.unwrap_or(3),
+                    device,
+                    cases: cases.split(',').map(|c| c.trim().to_string()).collect(),
+                    steps,
+                    report: report.unwrap_or_else(|| root.join("reports/benchmarks.md")),
+                };
+                bench::train(&root, &opts)
+            } else {
+                let opts = bench::DataBench {
+                    celeba_dir: celeba_dir.unwrap_or_else(|| root.join("../shared/celeba")),
+                    size,
+                    threads: threads.unwrap_or(2),
+                    rounds: rounds.unwrap_or(2),
+                };
+                bench::data(&root, &opts)
+            }
         }
     };
     if let Err(err) = result {

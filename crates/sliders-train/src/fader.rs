@@ -5,6 +5,8 @@
 //! its own fresh batch, per-network clipping, λ rising linearly over `lambda_schedule` steps.
 //! Every "epoch" evaluates on the validation split and keeps the best checkpoints by
 //! reconstruction (`best_rec_*`) and by swap accuracy (`best_accu_*`), as the reference does.
+//! The two default updates are also public functions ([`lat_dis_update`], [`autoencoder_update`])
+//! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
 
 use crate::common::{self, as_pairs, check_finite, data_stream, eval_limit, seed_step};
 use crate::device;
@@ -396,14 +398,14 @@ impl FaderTrainer {
     /// One latent-discriminator step: the autoencoder encodes in eval mode without gradient; the
     /// discriminator (train mode) learns to predict `y`. Returns the loss (detached, on device).
     pub fn lat_dis_step(&mut self, x: &Tensor, y: &Tensor) -> Tensor {
-        let idx = self.lat.net.input_index();
-        let z = tch::no_grad(|| self.ae.net.encode(x, false)[idx].shallow_clone());
-        let logits = self.lat.net.forward_t(&z, true);
-        let loss = attr_cross_entropy(&logits, y, false);
-        self.lat
-            .opt
-            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
-        loss.detach()
+        lat_dis_update(
+            &self.ae.net,
+            &self.lat.net,
+            &mut self.lat.opt,
+            x,
+            y,
+            self.cfg.clip_grad_norm,
+        )
     }
 
     /// One patch-discriminator step: real images towards `1 − smooth`, decodes with random
@@ -442,17 +444,8 @@ impl FaderTrainer {
     /// One autoencoder step (train mode; discriminators in eval mode) with the scheduled weights
     /// `[λ_lat_dis, λ_ptc_dis, λ_clf_dis]`. Returns the reconstruction MSE (detached).
     pub fn autoencoder_step(&mut self, x: &Tensor, y: &Tensor, lambdas: [f64; 3]) -> Tensor {
-        let enc = self.ae.net.encode(x, true);
-        let dec = self.ae.net.decode(&enc, y, true);
-        let rec = dec.mse_loss(x, Reduction::Mean);
-        let mut loss = &rec * self.cfg.lambda_ae;
-        if self.cfg.lambda_lat_dis > 0.0 {
-            let logits = self
-                .lat
-                .net
-                .forward_t(&enc[self.lat.net.input_index()], false);
-            loss += attr_cross_entropy(&logits, y, true) * lambdas[0];
-        }
+        let lat = (self.cfg.lambda_lat_dis > 0.0).then_some((&self.lat.net, lambdas[0]));
+        let (enc, rec, mut loss) = autoencoder_loss(&self.ae.net, lat, x, y, self.cfg.lambda_ae);
         if self.cfg.lambda_ptc_dis > 0.0 || self.cfg.lambda_clf_dis > 0.0 {
             let y_rand = random_attributes(y);
             let fake = self.ae.net.decode(&enc, &y_rand, true);
@@ -586,6 +579,67 @@ impl FaderTrainer {
         )?;
         Ok(())
     }
+}
+
+/// One latent-discriminator update (fader-networks.md §4.2): `ae` encodes `x` in eval mode without
+/// gradient, `lat` (train mode) learns to predict `y` (`[B, n_attr]` one-hot) by
+/// `Σ_attr CE`; `opt` (the discriminator's) takes the loss's gradients, clips them at `clip` and
+/// steps ([`Adam::backward_step_clip`]).
+/// Returns the loss (detached, on the device). [`FaderTrainer::lat_dis_step`] is this.
+pub fn lat_dis_update(
+    ae: &FaderAutoEncoder,
+    lat: &LatentDiscriminator,
+    opt: &mut Adam,
+    x: &Tensor,
+    y: &Tensor,
+    clip: f64,
+) -> Tensor {
+    let idx = lat.input_index();
+    let z = tch::no_grad(|| ae.encode(x, false)[idx].shallow_clone());
+    let logits = lat.forward_t(&z, true);
+    let loss = attr_cross_entropy(&logits, y, false);
+    opt.backward_step_clip(&loss, clip);
+    loss.detach()
+}
+
+/// The autoencoder's loss (fader-networks.md §4.3) without the optional patch / classifier terms:
+/// `λ_ae·MSE(D(E(x), y), x) + λ·Σ_attr CE(lat(E(x)), 1 − y)` with the autoencoder in train mode
+/// and `lat` in eval mode; `lat` is `None` when `lambda_lat_dis` is 0 (the term is not computed).
+/// Returns the encoder outputs, the reconstruction MSE and the loss (both with their graphs).
+pub fn autoencoder_loss(
+    ae: &FaderAutoEncoder,
+    lat: Option<(&LatentDiscriminator, f64)>,
+    x: &Tensor,
+    y: &Tensor,
+    lambda_ae: f64,
+) -> (Vec<Tensor>, Tensor, Tensor) {
+    let enc = ae.encode(x, true);
+    let dec = ae.decode(&enc, y, true);
+    let rec = dec.mse_loss(x, Reduction::Mean);
+    let mut loss = &rec * lambda_ae;
+    if let Some((lat, lambda)) = lat {
+        let logits = lat.forward_t(&enc[lat.input_index()], false);
+        loss += attr_cross_entropy(&logits, y, true) * lambda;
+    }
+    (enc, rec, loss)
+}
+
+/// One autoencoder update with the latent-discriminator term only (the default configuration:
+/// no patch or classifier discriminator): [`autoencoder_loss`], then `opt` (the autoencoder's)
+/// takes the loss's gradients, clips them at `clip` and steps. Returns the reconstruction MSE
+/// (detached). [`FaderTrainer::autoencoder_step`] computes the same update when `n_ptc_dis = n_clf_dis = 0`.
+pub fn autoencoder_update(
+    ae: &FaderAutoEncoder,
+    lat: Option<(&LatentDiscriminator, f64)>,
+    opt: &mut Adam,
+    x: &Tensor,
+    y: &Tensor,
+    lambda_ae: f64,
+    clip: f64,
+) -> Tensor {
+    let (_, rec, loss) = autoencoder_loss(ae, lat, x, y, lambda_ae);
+    opt.backward_step_clip(&loss, clip);
+    rec.detach()
 }
 
 fn data_batch(exp: &Experiment) -> usize {

@@ -6,6 +6,11 @@
 //! `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`, `p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)`.
 //! Clipping is the reference's `clip_grad_norm`: `coef = max/(‖g‖ + 1e-6)`, applied when below 1;
 //! here computed as `min(coef, 1)` on the device, so a step never waits for the host.
+//!
+//! The step allocates nothing per parameter: `g²`, the denominator and `−step_size·m` are
+//! written into two scratch buffers preallocated once (sized for the largest parameter), with
+//! the same operations in the same order as the plain out-of-place formulation, so the update is
+//! bit-for-bit the same (tested against it below).
 
 use crate::error::TrainError;
 use std::path::Path;
@@ -43,6 +48,13 @@ pub struct Adam {
     params: Vec<Tensor>,
     exp_avg: Vec<Tensor>,
     exp_avg_sq: Vec<Tensor>,
+    /// Per parameter, two views (of its shape) into two flat scratch buffers shared by all
+    /// parameters: `g²` then the denominator, and `−step_size·m`.
+    scratch: Vec<(Tensor, Tensor)>,
+    /// Route [`step`](Adam::step) to [`step_plain`](Adam::step_plain) (benchmark baseline).
+    plain_step: bool,
+    /// `backward_step_clip` through `.grad` (benchmark baseline).
+    plain_backward: bool,
     step: i64,
 }
 
@@ -59,12 +71,27 @@ impl Adam {
         let (names, params): (Vec<_>, Vec<_>) = named.into_iter().unzip();
         let exp_avg = params.iter().map(Tensor::zeros_like).collect();
         let exp_avg_sq = params.iter().map(Tensor::zeros_like).collect();
+        let scratch = match params.iter().max_by_key(|p| p.numel()) {
+            None => Vec::new(),
+            Some(largest) => {
+                let n = largest.numel() as i64;
+                let opts = (largest.kind(), largest.device());
+                let (a, b) = (Tensor::empty([n], opts), Tensor::empty([n], opts));
+                let view = |buf: &Tensor, p: &Tensor| {
+                    buf.narrow(0, 0, p.numel() as i64).view(p.size().as_slice())
+                };
+                params.iter().map(|p| (view(&a, p), view(&b, p))).collect()
+            }
+        };
         Self {
             config,
             names,
             params,
             exp_avg,
             exp_avg_sq,
+            scratch,
+            plain_step: false,
+            plain_backward: false,
             step: 0,
         }
     }
@@ -89,50 +116,92 @@ impl Adam {
     /// Scales this network's gradients so their global L2 norm is at most `max_norm`
     /// (no-op for `max_norm <= 0`). No host synchronisation.
     pub fn clip_grad_norm(&self, max_norm: f64) {
-        if max_norm <= 0.0 {
-            return;
-        }
-        tch::no_grad(|| {
-            let grads: Vec<Tensor> = self
-                .params
-                .iter()
-                .map(Tensor::grad)
-                .filter(Tensor::defined)
-                .collect();
-            if grads.is_empty() {
-                return;
-            }
-            let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
-            let total = Tensor::stack(&norms, 0).norm();
-            let coef = (total + 1e-6)
-                .reciprocal()
-                .multiply_scalar(max_norm)
-                .clamp_max(1.0);
-            for mut g in grads {
-                let _ = g.g_mul_(&coef);
-            }
-        });
+        let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
+        clip_grads(&grads, max_norm);
+    }
+
+    /// Makes [`step`](Self::step) use the plain formulation [`step_plain`](Self::step_plain)
+    /// (same result; for measuring what the in-place step saves).
+    pub fn use_plain_step(&mut self, plain: bool) {
+        self.plain_step = plain;
+    }
+
+    /// Makes [`backward_step_clip`](Self::backward_step_clip) use `zero_grad`, `backward` (which
+    /// accumulates into every leaf's `.grad`, other networks' included), `clip_grad_norm` and
+    /// `step` (same result; for measuring what the gradient-returning backward saves).
+    pub fn use_plain_backward(&mut self, plain: bool) {
+        self.plain_backward = plain;
     }
 
     /// One Adam update from the current gradients (variables without a gradient are skipped).
     pub fn step(&mut self) {
+        if self.plain_step {
+            return self.step_plain();
+        }
+        let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
+        self.step_with(&grads);
+    }
+
+    /// One Adam update from `grads`, one per variable in [`Adam::new`]'s order (undefined ones
+    /// are skipped).
+    fn step_with(&mut self, grads: &[Tensor]) {
         self.step += 1;
         let c = self.config;
         let bias1 = 1.0 - c.beta1.powi(self.step as i32);
         let bias2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
         let step_size = c.lr / bias1;
         tch::no_grad(|| {
-            for ((p, m), v) in self
+            for ((((p, m), v), (a, b)), g) in self
                 .params
                 .iter_mut()
                 .zip(&mut self.exp_avg)
                 .zip(&mut self.exp_avg_sq)
+                .zip(&mut self.scratch)
+                .zip(grads)
             {
-                let g = p.grad();
                 if !g.defined() {
                     continue;
                 }
-                let _ = m.lerp_(&g, 1.0 - c.beta1);
+                // m ← lerp(m, g, 1−β1); v ← lerp(v, g², 1−β2)
+                let _ = m.lerp_(g, 1.0 - c.beta1);
+                let _ = g.mul_out(a, g);
+                let _ = v.lerp_(a, 1.0 - c.beta2);
+                // a ← √v / √(1−β2^t) + ε; b ← −step_size·m; p ← p + b / a
+                let _ = v.sqrt_out(a);
+                let _ = a.g_div_scalar_(bias2_sqrt);
+                let _ = a.g_add_scalar_(c.eps);
+                let _ = m.mul_scalar_out(b, -step_size);
+                let _ = p.addcdiv_(b, a);
+            }
+        });
+    }
+
+    /// The same update as [`step`](Self::step), written plainly out of place (five temporaries
+    /// per parameter): the reference the in-place step is tested against, and the baseline of
+    /// `bench_step --plain-adam`.
+    pub fn step_plain(&mut self) {
+        let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
+        self.step_plain_with(&grads);
+    }
+
+    fn step_plain_with(&mut self, grads: &[Tensor]) {
+        self.step += 1;
+        let c = self.config;
+        let bias1 = 1.0 - c.beta1.powi(self.step as i32);
+        let bias2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
+        let step_size = c.lr / bias1;
+        tch::no_grad(|| {
+            for (((p, m), v), g) in self
+                .params
+                .iter_mut()
+                .zip(&mut self.exp_avg)
+                .zip(&mut self.exp_avg_sq)
+                .zip(grads)
+            {
+                if !g.defined() {
+                    continue;
+                }
+                let _ = m.lerp_(g, 1.0 - c.beta1);
                 let _ = v.lerp_(&g.square(), 1.0 - c.beta2);
                 let denom = (v.sqrt() / bias2_sqrt) + c.eps;
                 let _ = p.addcdiv_(&(&*m * (-step_size)), &denom);
@@ -140,12 +209,29 @@ impl Adam {
         });
     }
 
-    /// `zero_grad`, `backward`, clip (when `max_norm > 0`), `step`: one training update.
+    /// One training update: the gradients of `loss` with respect to this network's variables,
+    /// clipped (when `max_norm > 0`), then an Adam step. The result is that of `zero_grad`,
+    /// `backward`, `clip_grad_norm`, `step` (tested bit for bit), but the gradients are returned
+    /// by the autograd engine instead of accumulated into `.grad` (as PyTorch's
+    /// `zero_grad(set_to_none=True)`): no zeroing pass, no accumulation pass, and no gradient
+    /// computed for other networks' variables (the latent discriminator's during the autoencoder
+    /// step, D's during the generator step), which the plain path computes only to discard them.
+    /// `.grad` of the variables is left as it was.
     pub fn backward_step_clip(&mut self, loss: &Tensor, max_norm: f64) {
-        self.zero_grad();
-        loss.backward();
-        self.clip_grad_norm(max_norm);
-        self.step();
+        if self.plain_backward {
+            self.zero_grad();
+            loss.backward();
+            self.clip_grad_norm(max_norm);
+            self.step();
+            return;
+        }
+        let grads = Tensor::run_backward(&[loss], &self.params, false, false);
+        clip_grads(&grads, max_norm);
+        if self.plain_step {
+            self.step_plain_with(&grads);
+        } else {
+            self.step_with(&grads);
+        }
     }
 
     /// The state as named tensors: `step`, `exp_avg.<var>`, `exp_avg_sq.<var>`.
@@ -209,6 +295,30 @@ impl Adam {
         self.step = step.to_kind(Kind::Int64).int64_value(&[]);
         Ok(())
     }
+}
+
+/// Scales `grads` (undefined ones are ignored) in place so their global L2 norm is at most
+/// `max_norm`: `coef = min(max_norm / (‖g‖ + 1e-6), 1)`, computed on the device (no host
+/// synchronisation); no-op for `max_norm <= 0`.
+fn clip_grads(grads: &[Tensor], max_norm: f64) {
+    if max_norm <= 0.0 {
+        return;
+    }
+    tch::no_grad(|| {
+        let grads: Vec<&Tensor> = grads.iter().filter(|g| g.defined()).collect();
+        if grads.is_empty() {
+            return;
+        }
+        let norms: Vec<Tensor> = grads.iter().map(|g| g.norm()).collect();
+        let total = Tensor::stack(&norms, 0).norm();
+        let coef = (total + 1e-6)
+            .reciprocal()
+            .multiply_scalar(max_norm)
+            .clamp_max(1.0);
+        for g in grads {
+            let _ = g.shallow_clone().g_mul_(&coef);
+        }
+    });
 }
 
 #[cfg(test)]
@@ -280,6 +390,89 @@ mod tests {
         let vs_init = VarStore::new(Device::Cpu);
         let _ = model(&vs_init);
         assert!(max_diff(&vs_init, &vs_ours) > 1e-2);
+    }
+
+    #[test]
+    fn in_place_step_is_the_plain_update_bit_for_bit() {
+        // Parameters of different sizes share the scratch buffers; clipping acts on every step.
+        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
+        let mut runs = Vec::new();
+        for plain in [false, true] {
+            tch::manual_seed(5);
+            let vs = VarStore::new(Device::Cpu);
+            let m = model(&vs);
+            let mut opt = Adam::new(&vs, AdamConfig::fader());
+            for _ in 0..25 {
+                opt.zero_grad();
+                loss(&m, &x).backward();
+                opt.clip_grad_norm(0.05);
+                if plain {
+                    opt.step_plain();
+                } else {
+                    opt.step();
+                }
+            }
+            runs.push((vs, opt));
+        }
+        assert_eq!(max_diff(&runs[0].0, &runs[1].0), 0.0);
+        for (a, b) in runs[0]
+            .1
+            .state_tensors()
+            .iter()
+            .zip(runs[1].1.state_tensors())
+        {
+            assert!(a.1.equal(&b.1), "{} differs", a.0);
+        }
+    }
+
+    #[test]
+    fn gradient_returning_update_is_the_plain_backward_bit_for_bit() {
+        // Two networks in one loss, as the autoencoder step with the latent discriminator: only
+        // the first is updated; the plain path also fills (and discards) the second's `.grad`.
+        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
+        let mut runs = Vec::new();
+        for plain in [false, true] {
+            tch::manual_seed(9);
+            let vs = VarStore::new(Device::Cpu);
+            let m = model(&vs);
+            let other = VarStore::new(Device::Cpu);
+            let o = nn::linear(other.root() / "o", 3, 2, Default::default());
+            let mut opt = Adam::new(&vs, AdamConfig::fader());
+            opt.use_plain_backward(plain);
+            for step in 0..25 {
+                // A small max norm clips on every step; then no clipping at all.
+                let clip = if step < 15 { 0.05 } else { 0.0 };
+                opt.backward_step_clip(&loss(&o, &m.forward(&x)), clip);
+            }
+            runs.push((vs, other, opt));
+        }
+        assert_eq!(max_diff(&runs[0].0, &runs[1].0), 0.0);
+        assert_eq!(max_diff(&runs[0].1, &runs[1].1), 0.0);
+        for (a, b) in runs[0]
+            .2
+            .state_tensors()
+            .iter()
+            .zip(runs[1].2.state_tensors())
+        {
+            assert!(a.1.equal(&b.1), "{} differs", a.0);
+        }
+        // And the in-place step with the returned gradients is the plain one.
+        tch::manual_seed(9);
+        let vs = VarStore::new(Device::Cpu);
+        let m = model(&vs);
+        let mut opt = Adam::new(&vs, AdamConfig::fader());
+        opt.use_plain_step(true);
+        for _ in 0..25 {
+            opt.backward_step_clip(&loss(&m, &x), 0.05);
+        }
+        tch::manual_seed(9);
+        let vs2 = VarStore::new(Device::Cpu);
+        let m2 = model(&vs2);
+        let mut opt2 = Adam::new(&vs2, AdamConfig::fader());
+        for _ in 0..25 {
+            opt2.backward_step_clip(&loss(&m2, &x), 0.05);
+        }
+        assert_eq!(max_diff(&vs, &vs2), 0.0);
     }
 
     #[test]
