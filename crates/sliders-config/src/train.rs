@@ -690,5 +690,15 @@ mod tests {
         assert!(
             toml::from_str::<Experiment>("kind = \"fader\"\nrun_dir = \"x\"\nbogus = 1\n").is_err()
         );
+        let text = "kind = \"encoders\"\nrun_dir = \"x\"\n[encoder_train]\nencoder_kind = \"ind-cond\"\n\
+                    cgan_run = \"runs/cgan\"\n[icgan_encoder]\nnf = 16\n";
+        let exp: Experiment = toml::from_str(text).unwrap();
+        assert_eq!(exp.kind, ExperimentKind::Encoders);
+        assert_eq!(exp.encoder_train.encoder_kind, EncoderKind::IndCond);
+        assert_eq!(exp.icgan_encoder.nf, 16);
+        let exp: Experiment =
+            toml::from_str("kind = \"cgan\"\nrun_dir = \"x\"\n[cgan_train]\nbn_refresh_steps = 5\n")
+                .unwrap();
+        assert_eq!(exp.cgan_train.bn_refresh_steps, 5);
     }
 }

@@ -125,6 +125,7 @@ impl EncoderDataset {
     pub fn open(path: &Path, train_fraction: f64) -> Result<Self, TrainError> {
         let file = File::open(path).map_err(|e| TrainError::io(path, e))?;
         // SAFETY: the file is written once (temporary name, then renamed) and never modified.
+        #[allow(unsafe_code)]
         let mmap = unsafe { Mmap::map(&file) }.map_err(|e| TrainError::io(path, e))?;
         let corrupt = |why: String| TrainError::Config(format!(
             "{}: not an encoder dataset ({why}); delete it to generate it again",
