@@ -696,9 +696,10 @@ mod tests {
         assert_eq!(exp.kind, ExperimentKind::Encoders);
         assert_eq!(exp.encoder_train.encoder_kind, EncoderKind::IndCond);
         assert_eq!(exp.icgan_encoder.nf, 16);
-        let exp: Experiment =
-            toml::from_str("kind = \"cgan\"\nrun_dir = \"x\"\n[cgan_train]\nbn_refresh_steps = 5\n")
-                .unwrap();
+        let exp: Experiment = toml::from_str(
+            "kind = \"cgan\"\nrun_dir = \"x\"\n[cgan_train]\nbn_refresh_steps = 5\n",
+        )
+        .unwrap();
         assert_eq!(exp.cgan_train.bn_refresh_steps, 5);
     }
 }

@@ -6,10 +6,11 @@
 
 use sliders_celeba::Prepared;
 use sliders_config::data::{
-    AttributeEncoding, AttributeSpec, DataConfig, FlipMode, Framing, SamplerConfig,
-    SyntheticConfig,
+    AttributeEncoding, AttributeSpec, DataConfig, FlipMode, Framing, SamplerConfig, SyntheticConfig,
 };
-use sliders_config::nets::{ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig};
+use sliders_config::nets::{
+    ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig,
+};
 use sliders_config::train::{
     CganTrainConfig, ClassifierTrainConfig, DeviceChoice, EncoderTrainConfig, Experiment,
     ExperimentKind, FaderTrainConfig,
@@ -134,7 +135,11 @@ pub fn classifier_experiment(
 }
 
 /// A small IcGAN cGAN experiment (ngf = ndf = 32) on the IcGAN fixture data.
-pub fn cgan_experiment(run_dir: PathBuf, attributes: &[&str], train: CganTrainConfig) -> Experiment {
+pub fn cgan_experiment(
+    run_dir: PathBuf,
+    attributes: &[&str],
+    train: CganTrainConfig,
+) -> Experiment {
     Experiment {
         seed: 7,
         device: DeviceChoice::Cpu,

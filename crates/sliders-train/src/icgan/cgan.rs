@@ -230,7 +230,9 @@ impl CganTrainer {
         }
         let fake = self.d.net.logits_t(&x_fake.detach(), y_fake, true);
         loss += bce(&fake, 0.0) * 0.5;
-        self.d.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        self.d
+            .opt
+            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
         (
             loss.detach(),
             real.detach().sigmoid().mean(Kind::Float),
@@ -242,7 +244,9 @@ impl CganTrainer {
     /// optimizer steps, so D's weights stay). Returns the loss, detached.
     pub fn g_step(&mut self, x_fake: &Tensor, y_fake: &Tensor) -> Tensor {
         let loss = bce(&self.d.net.logits_t(x_fake, y_fake, true), 1.0);
-        self.g.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        self.g
+            .opt
+            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
         // D's parameters received gradients too; they are zeroed by D's next update.
         loss.detach()
     }
@@ -316,7 +320,10 @@ impl CganTrainer {
             seed_step(self.seed, self.counters.step);
             let (x, y) = to_device(&stream.next_batch(), self.device);
             let l = self.train_step(&x, &y);
-            for (s, v) in sums.iter_mut().zip([&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake]) {
+            for (s, v) in sums
+                .iter_mut()
+                .zip([&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake])
+            {
                 *s += v;
             }
             self.counters.step += 1;
@@ -421,7 +428,12 @@ impl CganTrainer {
             &as_pairs(&g_meta),
         )?;
         let meta = as_pairs(&self.meta);
-        checkpoint::save_with_metadata(&self.d.vs, &self.d.net, self.run.path("D.safetensors"), &meta)?;
+        checkpoint::save_with_metadata(
+            &self.d.vs,
+            &self.d.net,
+            self.run.path("D.safetensors"),
+            &meta,
+        )?;
         Ok(())
     }
 }

@@ -74,7 +74,8 @@ pub fn generate(
     let file = File::create(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
     let mut w = BufWriter::new(file);
     let io = |e| TrainError::io(&tmp, e);
-    w.write_all(&(header.len() as u64).to_le_bytes()).map_err(io)?;
+    w.write_all(&(header.len() as u64).to_le_bytes())
+        .map_err(io)?;
     w.write_all(header.as_bytes()).map_err(io)?;
     let mut zs: Vec<f32> = Vec::with_capacity(n * nz as usize);
     let mut ys: Vec<f32> = Vec::with_capacity(n * ny as usize);
@@ -102,7 +103,9 @@ pub fn generate(
     for v in zs.iter().chain(&ys) {
         w.write_all(&v.to_le_bytes()).map_err(io)?;
     }
-    let file = w.into_inner().map_err(|e| TrainError::io(&tmp, e.into_error()))?;
+    let file = w
+        .into_inner()
+        .map_err(|e| TrainError::io(&tmp, e.into_error()))?;
     file.sync_all().map_err(io)?;
     drop(file);
     std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
@@ -127,11 +130,14 @@ impl EncoderDataset {
         // SAFETY: the file is written once (temporary name, then renamed) and never modified.
         #[allow(unsafe_code)]
         let mmap = unsafe { Mmap::map(&file) }.map_err(|e| TrainError::io(path, e))?;
-        let corrupt = |why: String| TrainError::Config(format!(
-            "{}: not an encoder dataset ({why}); delete it to generate it again",
-            path.display()
-        ));
-        let st = safetensors::SafeTensors::deserialize(&mmap).map_err(|e| corrupt(format!("{e:?}")))?;
+        let corrupt = |why: String| {
+            TrainError::Config(format!(
+                "{}: not an encoder dataset ({why}); delete it to generate it again",
+                path.display()
+            ))
+        };
+        let st =
+            safetensors::SafeTensors::deserialize(&mmap).map_err(|e| corrupt(format!("{e:?}")))?;
         let x = st.tensor("X").map_err(|e| corrupt(format!("X: {e:?}")))?;
         let shape: Vec<i64> = x.shape().iter().map(|&d| d as i64).collect();
         if x.dtype() != safetensors::Dtype::U8 || shape.len() != 4 {
@@ -139,8 +145,13 @@ impl EncoderDataset {
         }
         let x_offset = x.data().as_ptr() as usize - mmap.as_ptr() as usize;
         let read = |name: &str| -> Result<Tensor, TrainError> {
-            let v = st.tensor(name).map_err(|e| corrupt(format!("{name}: {e:?}")))?;
-            if v.dtype() != safetensors::Dtype::F32 || v.shape().len() != 2 || v.shape()[0] as i64 != shape[0] {
+            let v = st
+                .tensor(name)
+                .map_err(|e| corrupt(format!("{name}: {e:?}")))?;
+            if v.dtype() != safetensors::Dtype::F32
+                || v.shape().len() != 2
+                || v.shape()[0] as i64 != shape[0]
+            {
                 return Err(corrupt(format!("{name} must be F32 [N, k]")));
             }
             let dims: Vec<i64> = v.shape().iter().map(|&d| d as i64).collect();

@@ -63,7 +63,8 @@ impl EncoderTrainer {
     /// unless it is there, builds the encoders (seeded) and restores a saved state if any.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
         let cfg = exp.encoder_train.clone();
-        cfg.validate().map_err(|e| TrainError::Config(e.to_string()))?;
+        cfg.validate()
+            .map_err(|e| TrainError::Config(e.to_string()))?;
         let device = device::resolve(exp.device)?;
         let data_model = model_config(exp, data)?;
         let g_path = cfg.cgan_run.join("G.safetensors");
@@ -75,7 +76,12 @@ impl EncoderTrainer {
             )));
         }
         let info = checkpoint::read_info(&g_path)?;
-        if info.metadata.get("sliders.bn_refreshed").map(String::as_str) != Some("true") {
+        if info
+            .metadata
+            .get("sliders.bn_refreshed")
+            .map(String::as_str)
+            != Some("true")
+        {
             tracing::warn!(
                 "{}: G's batch-norm statistics were not refreshed (icgan.md §3.6); eval-mode samples may be poor",
                 g_path.display()
@@ -122,7 +128,10 @@ impl EncoderTrainer {
                 encoder_data::default_size(train_real.len(), cfg.generate_batch)
             };
             let g_file = g_path.display().to_string();
-            tracing::info!("generating {n} encoder training triples into {}", ds_path.display());
+            tracing::info!(
+                "generating {n} encoder training triples into {}",
+                ds_path.display()
+            );
             encoder_data::generate(
                 &ds_path,
                 &g,
@@ -161,7 +170,11 @@ impl EncoderTrainer {
             Ok(Trained { vs, net, opt })
         };
         let (ez, ey, sng) = match cfg.encoder_kind {
-            EncoderKind::Ind => (Some(build(EncoderRole::Z)?), Some(build(EncoderRole::Y)?), None),
+            EncoderKind::Ind => (
+                Some(build(EncoderRole::Z)?),
+                Some(build(EncoderRole::Y)?),
+                None,
+            ),
             EncoderKind::IndCond => (
                 Some(build(EncoderRole::ZCond)?),
                 Some(build(EncoderRole::Y)?),
@@ -478,8 +491,8 @@ impl EncoderTrainer {
                     sy += mse(&yp, &y).double_value(&[]) * w;
                     if self.enc_cfg.kind == EncoderKind::IndCond {
                         sz += mse(&ez.net.forward_t(&x, Some(&y), false), &z).double_value(&[]) * w;
-                        szy += mse(&ez.net.forward_t(&x, Some(&yp), false), &z).double_value(&[])
-                            * w;
+                        szy +=
+                            mse(&ez.net.forward_t(&x, Some(&yp), false), &z).double_value(&[]) * w;
                     } else {
                         sz += mse(&ez.net.forward_t(&x, None, false), &z).double_value(&[]) * w;
                     }
@@ -521,13 +534,28 @@ impl EncoderTrainer {
     pub fn save_models(&self, prefix: &str) -> Result<(), TrainError> {
         let meta = as_pairs(&self.meta);
         if let Some(t) = &self.ez {
-            checkpoint::save_with_metadata(&t.vs, &t.net, self.run.path(&format!("{prefix}ez.safetensors")), &meta)?;
+            checkpoint::save_with_metadata(
+                &t.vs,
+                &t.net,
+                self.run.path(&format!("{prefix}ez.safetensors")),
+                &meta,
+            )?;
         }
         if let Some(t) = &self.ey {
-            checkpoint::save_with_metadata(&t.vs, &t.net, self.run.path(&format!("{prefix}ey.safetensors")), &meta)?;
+            checkpoint::save_with_metadata(
+                &t.vs,
+                &t.net,
+                self.run.path(&format!("{prefix}ey.safetensors")),
+                &meta,
+            )?;
         }
         if let Some(t) = &self.sng {
-            checkpoint::save_with_metadata(&t.vs, &t.net, self.run.path(&format!("{prefix}sng.safetensors")), &meta)?;
+            checkpoint::save_with_metadata(
+                &t.vs,
+                &t.net,
+                self.run.path(&format!("{prefix}sng.safetensors")),
+                &meta,
+            )?;
         }
         Ok(())
     }

@@ -65,10 +65,20 @@ pub fn sample_label_rows(labels: &Tensor, n: i64) -> Tensor {
 
 /// Writes images `[N, 3, S, S]` in [-1, 1] as a PNG grid of `rows × cols` tiles (row-major,
 /// 1-pixel white gaps), atomically.
-pub fn write_grid_png(path: &Path, images: &Tensor, rows: usize, cols: usize) -> Result<(), TrainError> {
+pub fn write_grid_png(
+    path: &Path,
+    images: &Tensor,
+    rows: usize,
+    cols: usize,
+) -> Result<(), TrainError> {
     let size = images.size();
     let (n, s) = (size[0] as usize, size[2] as usize);
-    assert_eq!(n, rows * cols, "grid of {rows}×{cols} needs {} images", rows * cols);
+    assert_eq!(
+        n,
+        rows * cols,
+        "grid of {rows}×{cols} needs {} images",
+        rows * cols
+    );
     let bytes = ((images.detach().to_device(Device::Cpu).to_kind(Kind::Float) + 1.0) * 127.5)
         .clamp(0.0, 255.0)
         .round()
