@@ -8,7 +8,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sliders_config::load::{Layer, load};
 use sliders_config::train::{Experiment, ExperimentKind};
 use sliders_train::run_dir::{Provenance, RunDir};
-use sliders_train::{ClassifierTrainer, Event, FaderTrainer};
+use sliders_train::{CganTrainer, ClassifierTrainer, EncoderTrainer, Event, FaderTrainer};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -55,6 +55,8 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     let result = match exp.kind {
         ExperimentKind::Fader => FaderTrainer::new(&exp, &data)?.run(&mut on_event),
         ExperimentKind::Classifier => ClassifierTrainer::new(&exp, &data)?.run(&mut on_event),
+        ExperimentKind::Cgan => CganTrainer::new(&exp, &data)?.run(&mut on_event),
+        ExperimentKind::Encoders => EncoderTrainer::new(&exp, &data)?.run(&mut on_event),
     };
     bar.finish_and_clear();
     let counters = result?;

@@ -99,8 +99,12 @@ pub enum AttributePreset {
 #[serde(rename_all = "lowercase")]
 pub enum AttributeEncoding {
     /// Fader: two columns per attribute, `[1,0]` = absent, `[0,1]` = present (`n_attr = 2k`).
+    /// Written `onehot` (also accepted: `one_hot`).
+    #[serde(alias = "one_hot")]
     OneHot,
-    /// IcGAN: one column per attribute, -1 = absent, +1 = present.
+    /// IcGAN: one column per attribute, -1 = absent, +1 = present. Written `plusminus` (also
+    /// accepted: `plus_minus`).
+    #[serde(alias = "plus_minus")]
     PlusMinus,
 }
 

@@ -29,7 +29,7 @@ use sliders_nets::{
 use std::sync::Arc;
 use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
 
-fn adam(s: &AdamSettings) -> AdamConfig {
+pub(crate) fn adam(s: &AdamSettings) -> AdamConfig {
     AdamConfig {
         lr: s.lr,
         beta1: s.beta1,
@@ -43,10 +43,10 @@ pub type Metrics = Vec<(String, f64)>;
 
 /// A network with its own variables and optimizer (one `VarStore` and one Adam per network, so
 /// clipping norms are never pooled).
-struct Trained<N> {
-    vs: VarStore,
-    net: N,
-    opt: Adam,
+pub(crate) struct Trained<N> {
+    pub(crate) vs: VarStore,
+    pub(crate) net: N,
+    pub(crate) opt: Adam,
 }
 
 /// The model shape a Fader run uses: `cfg` with `img_sz` and `n_attr` taken from the data.

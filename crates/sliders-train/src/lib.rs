@@ -2,7 +2,7 @@
 //! `sliders train --config <experiment.toml>`: Fader Networks' alternating latent-discriminator and
 //! autoencoder steps with the lambda schedule ([`fader`]), the evaluation classifier
 //! ([`classifier`]); resumable runs ([`state`]), metric rows ([`run_dir`]) and progress events
-//! ([`events`]). IcGAN's cGAN and encoder loops are still to come.
+//! ([`events`]); IcGAN's conditional GAN, encoder dataset and encoders ([`icgan`]).
 
 pub mod classifier;
 mod common;
@@ -10,6 +10,7 @@ pub mod device;
 mod error;
 pub mod events;
 pub mod fader;
+pub mod icgan;
 pub mod judge;
 pub mod losses;
 pub mod optim;
@@ -22,3 +23,4 @@ pub use classifier::ClassifierTrainer;
 pub use error::TrainError;
 pub use events::Event;
 pub use fader::FaderTrainer;
+pub use icgan::{CganTrainer, EncoderTrainer};

@@ -5,10 +5,15 @@
 #![allow(dead_code)]
 
 use sliders_celeba::Prepared;
-use sliders_config::data::{AttributeSpec, DataConfig, SamplerConfig, SyntheticConfig};
-use sliders_config::nets::{ClassifierConfig, FaderConfig};
+use sliders_config::data::{
+    AttributeEncoding, AttributeSpec, DataConfig, FlipMode, Framing, SamplerConfig, SyntheticConfig,
+};
+use sliders_config::nets::{
+    ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig,
+};
 use sliders_config::train::{
-    ClassifierTrainConfig, DeviceChoice, Experiment, ExperimentKind, FaderTrainConfig,
+    CganTrainConfig, ClassifierTrainConfig, DeviceChoice, EncoderTrainConfig, Experiment,
+    ExperimentKind, FaderTrainConfig,
 };
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -49,10 +54,30 @@ pub fn data_config(attributes: &[&str]) -> DataConfig {
     }
 }
 
+/// The IcGAN data of the fixture: IcGAN framing, ±1 attributes, per-image flips (icgan.md §2).
+/// Use it alone in a test binary (the synthetic set is generated once per binary).
+pub fn icgan_data_config(attributes: &[&str]) -> DataConfig {
+    let base = data_config(attributes);
+    DataConfig {
+        framing: Framing::Icgan,
+        encoding: AttributeEncoding::PlusMinus,
+        sampler: SamplerConfig {
+            flip: FlipMode::PerImage,
+            ..base.sampler.clone()
+        },
+        ..base
+    }
+}
+
 /// The fixture prepared for `attributes` (generated once, cached on disk for the binary's life).
 pub fn prepared(attributes: &[&str]) -> Prepared {
+    prepared_with(&data_config(attributes))
+}
+
+/// The fixture prepared with `cfg` (see [`prepared`]).
+pub fn prepared_with(cfg: &DataConfig) -> Prepared {
     static GENERATED: OnceLock<()> = OnceLock::new();
-    let cfg = data_config(attributes);
+    let cfg = cfg.clone();
     GENERATED.get_or_init(|| {
         sliders_celeba::prepare(&cfg, &mut |_| {}).expect("synthetic data");
     });
@@ -80,6 +105,7 @@ pub fn fader_experiment(
         fader_train: train,
         classifier: ClassifierConfig::default(),
         classifier_train: ClassifierTrainConfig::default(),
+        ..Experiment::new(ExperimentKind::Fader, PathBuf::new())
     }
 }
 
@@ -104,5 +130,49 @@ pub fn classifier_experiment(
             ..ClassifierConfig::default()
         },
         classifier_train: train,
+        ..Experiment::new(ExperimentKind::Classifier, PathBuf::new())
+    }
+}
+
+/// A small IcGAN cGAN experiment (ngf = ndf = 32) on the IcGAN fixture data.
+pub fn cgan_experiment(
+    run_dir: PathBuf,
+    attributes: &[&str],
+    train: CganTrainConfig,
+) -> Experiment {
+    Experiment {
+        seed: 7,
+        device: DeviceChoice::Cpu,
+        data: icgan_data_config(attributes),
+        icgan: IcganConfig {
+            ngf: 32,
+            ndf: 32,
+            ..IcganConfig::default()
+        },
+        cgan_train: train,
+        ..Experiment::new(ExperimentKind::Cgan, run_dir)
+    }
+}
+
+/// A small IcGAN encoder experiment (nf = 16) of `kind` for the cGAN run in `cgan_run`.
+pub fn encoder_experiment(
+    run_dir: PathBuf,
+    attributes: &[&str],
+    kind: EncoderKind,
+    train: EncoderTrainConfig,
+) -> Experiment {
+    Experiment {
+        seed: 11,
+        device: DeviceChoice::Cpu,
+        data: icgan_data_config(attributes),
+        icgan_encoder: IcganEncoderConfig {
+            nf: 16,
+            ..IcganEncoderConfig::default()
+        },
+        encoder_train: EncoderTrainConfig {
+            encoder_kind: kind,
+            ..train
+        },
+        ..Experiment::new(ExperimentKind::Encoders, run_dir)
     }
 }

@@ -1,0 +1,439 @@
+//! IcGAN's conditional-GAN loop (icgan.md §3.4-3.6, `trainGAN.lua`): per iteration a real batch
+//! `(x, y)` (per-image flips from the sampler), a mismatched `y_wrong` of other training label
+//! rows (redrawn while identical to `y`), `y'` drawn from the training label rows independently
+//! and `z ~ N(0, I)`; one D update on
+//! `BCE(D(x,y),1) + 0.5·BCE(D(x,y_wrong),0) + 0.5·BCE(D(G(z,y').detach(),y'),0)` (three separate
+//! forwards, so three BN batches), then one G update on `BCE(D(G(z,y'),y'),1)` reusing the same
+//! `G(z,y')` graph, every network in train mode. After the last iteration G's BN statistics are
+//! refreshed (§3.6) and `G.safetensors` / `D.safetensors` are written for eval-mode use.
+//! Resumable like the Fader loop: state folder, sampler fast-forward, per-step seeding.
+
+use crate::common::{self, as_pairs, check_finite, data_stream, mix, seed_step};
+use crate::device;
+use crate::error::TrainError;
+use crate::events::{Event, Throughput};
+use crate::fader::{Trained, adam};
+use crate::icgan::{grid_labels, label_matrix, model_config, sample_label_rows, write_grid_png};
+use crate::optim::Adam;
+use crate::run_dir::{MetricsLog, RunDir};
+use crate::state::{self, Counters, Slot};
+use crate::tensors::to_device;
+use sliders_celeba::{BatchSource, Part, Prepared};
+use sliders_config::data::SamplerConfig;
+use sliders_config::nets::IcganConfig;
+use sliders_config::train::{CganTrainConfig, Experiment};
+use sliders_nets::{IcganDiscriminator, IcganGenerator, checkpoint};
+use std::sync::Arc;
+use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
+
+/// Redraws of the mismatched labels before giving up (only a label matrix with a single distinct
+/// row can exhaust them; the remaining rows then equal `y`).
+const MAX_WRONG_REDRAWS: usize = 100;
+/// Seed salt of the sample grid's fixed z and label rows.
+const GRID_SALT: u64 = 0x6121_D000;
+/// Seed salt of the BN refresh.
+const REFRESH_SALT: u64 = 0xB4_4EF5;
+
+/// Detached per-step values (on the device) of one cGAN iteration.
+#[derive(Debug)]
+pub struct CganLosses {
+    /// D's loss `L_real + w·L_wrong + 0.5·L_fake`.
+    pub loss_d: Tensor,
+    /// G's loss `BCE(D(G(z,y'),y'), 1)` (after the D update).
+    pub loss_g: Tensor,
+    /// Mean `D(x, y)` on the real batch.
+    pub d_real: Tensor,
+    /// Mean `D(G(z, y'), y')` in the D step.
+    pub d_fake: Tensor,
+}
+
+/// BCE against a constant target from logits.
+// Deviation: BCE is computed from D's logits (`binary_cross_entropy_with_logits`) instead of the
+// Sigmoid output followed by BCE; the value and gradient are the same away from saturation, and
+// it avoids log(0) clamping (Torch clamps at 1e-12, PyTorch at −100).
+fn bce(logits: &Tensor, target: f64) -> Tensor {
+    logits.binary_cross_entropy_with_logits::<Tensor>(
+        &logits.full_like(target),
+        None,
+        None,
+        Reduction::Mean,
+    )
+}
+
+/// An IcGAN cGAN training run, resumable from its run folder.
+pub struct CganTrainer {
+    cfg: CganTrainConfig,
+    model: IcganConfig,
+    seed: u64,
+    device: Device,
+    sampler: SamplerConfig,
+    meta: Vec<(String, String)>,
+    run: RunDir,
+    g: Trained<IcganGenerator>,
+    d: Trained<IcganDiscriminator>,
+    train: Arc<BatchSource>,
+    labels: Tensor,
+    counters: Counters,
+}
+
+impl CganTrainer {
+    /// Builds G and D (seeded), opens the run folder and restores a saved state if it holds one.
+    pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
+        let cfg = exp.cgan_train.clone();
+        cfg.validate(exp.data.sampler.batch_size)
+            .map_err(|e| TrainError::Config(e.to_string()))?;
+        let model = model_config(exp, data)?;
+        let device = device::resolve(exp.device)?;
+        let run = RunDir::create(&exp.run_dir)?;
+        if data.split.indices(Part::Train).is_empty() {
+            return Err(TrainError::Config(format!(
+                "the split {} has an empty train part; use more images or other data.split fractions",
+                data.split_path.display()
+            )));
+        }
+        tch::manual_seed(exp.seed as i64);
+        let g = {
+            let vs = VarStore::new(device);
+            let net = IcganGenerator::new(&vs.root(), &model)?;
+            let opt = Adam::new(&vs, adam(&cfg.g_optimizer));
+            Trained { vs, net, opt }
+        };
+        let d = {
+            let vs = VarStore::new(device);
+            let net = IcganDiscriminator::new(&vs.root(), &model)?;
+            let opt = Adam::new(&vs, adam(&cfg.d_optimizer));
+            Trained { vs, net, opt }
+        };
+        let train = data.batch_source(Part::Train);
+        let labels = label_matrix(&train, device);
+        let meta = common::model_metadata(data);
+        let mut trainer = Self {
+            cfg,
+            model,
+            seed: exp.seed,
+            device,
+            sampler: exp.data.sampler.clone(),
+            meta,
+            run,
+            g,
+            d,
+            train,
+            labels,
+            counters: Counters::default(),
+        };
+        if let Some(dir) = state::find(&trainer.run.checkpoints()) {
+            trainer.counters = state::load(&dir, &mut trainer.slots())?;
+            tracing::info!(
+                "resuming from {} at step {}",
+                dir.display(),
+                trainer.counters.step
+            );
+        }
+        Ok(trainer)
+    }
+
+    /// The run folder.
+    pub fn run_dir(&self) -> &RunDir {
+        &self.run
+    }
+
+    /// The model shape.
+    pub fn model_config(&self) -> &IcganConfig {
+        &self.model
+    }
+
+    /// Counters (steps done).
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The generator.
+    pub fn generator(&self) -> (&VarStore, &IcganGenerator) {
+        (&self.g.vs, &self.g.net)
+    }
+
+    /// The discriminator.
+    pub fn discriminator(&self) -> (&VarStore, &IcganDiscriminator) {
+        (&self.d.vs, &self.d.net)
+    }
+
+    /// The training label rows `[N, ny]` (`p_y`).
+    pub fn labels(&self) -> &Tensor {
+        &self.labels
+    }
+
+    fn slots(&mut self) -> Vec<Slot<'_>> {
+        vec![
+            Slot {
+                name: "G",
+                vs: &mut self.g.vs,
+                opt: &mut self.g.opt,
+            },
+            Slot {
+                name: "D",
+                vs: &mut self.d.vs,
+                opt: &mut self.d.opt,
+            },
+        ]
+    }
+
+    /// The metric columns of `metrics.csv`.
+    pub fn metric_columns() -> Vec<String> {
+        ["loss_d", "loss_g", "d_real", "d_fake", "images_per_sec"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    /// Mismatched labels for `y` (`[B, ny]`): training label rows drawn uniformly, each redrawn
+    /// while it equals its row of `y` in every attribute (icgan.md §2.4).
+    // Deviation: the first draw is a uniform training row rather than `randIdx[B+i]` of the same
+    // permutation as the real batch; both are uniformly random other rows.
+    pub fn wrong_labels(&self, y: &Tensor) -> Tensor {
+        let n = y.size()[0];
+        let rows = self.labels.size()[0];
+        let draw = || {
+            self.labels
+                .index_select(0, &Tensor::randint(rows, [n], (Kind::Int64, self.device)))
+        };
+        let mut yw = draw();
+        for _ in 0..MAX_WRONG_REDRAWS {
+            let same = yw.eq_tensor(y).all_dim(1, true);
+            if same.any().int64_value(&[]) == 0 {
+                break;
+            }
+            yw = draw().where_self(&same, &yw);
+        }
+        yw
+    }
+
+    /// `G(z, y')` in train mode, with its graph (for the D step detached, then the G step).
+    pub fn generate(&self, z: &Tensor, y_fake: &Tensor) -> Tensor {
+        self.g.net.forward_t(z, y_fake, true)
+    }
+
+    /// One D update (train mode; `x_fake` detached, so G gets no gradient). Returns
+    /// `(loss_d, mean D(x,y), mean D(x_fake,y'))`, detached.
+    pub fn d_step(
+        &mut self,
+        x: &Tensor,
+        y: &Tensor,
+        y_wrong: &Tensor,
+        x_fake: &Tensor,
+        y_fake: &Tensor,
+    ) -> (Tensor, Tensor, Tensor) {
+        let real = self.d.net.logits_t(x, y, true);
+        let mut loss = bce(&real, 1.0);
+        if self.cfg.wrong_y_weight > 0.0 {
+            let wrong = self.d.net.logits_t(x, y_wrong, true);
+            loss += bce(&wrong, 0.0) * self.cfg.wrong_y_weight;
+        }
+        let fake = self.d.net.logits_t(&x_fake.detach(), y_fake, true);
+        loss += bce(&fake, 0.0) * 0.5;
+        self.d
+            .opt
+            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        (
+            loss.detach(),
+            real.detach().sigmoid().mean(Kind::Float),
+            fake.detach().sigmoid().mean(Kind::Float),
+        )
+    }
+
+    /// One G update on `BCE(D(x_fake, y'), 1)` (D in train mode, as the reference; only G's
+    /// optimizer steps, so D's weights stay). Returns the loss, detached.
+    pub fn g_step(&mut self, x_fake: &Tensor, y_fake: &Tensor) -> Tensor {
+        let loss = bce(&self.d.net.logits_t(x_fake, y_fake, true), 1.0);
+        self.g
+            .opt
+            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        // D's parameters received gradients too; they are zeroed by D's next update.
+        loss.detach()
+    }
+
+    /// One full iteration on the real batch `(x, y)`: draws `y_wrong`, `y'` and `z` from
+    /// libtorch's generator, then the D and G updates.
+    pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> CganLosses {
+        let b = x.size()[0];
+        let y_wrong = self.wrong_labels(y);
+        let y_fake = sample_label_rows(&self.labels, b);
+        let z = Tensor::randn([b, self.model.nz, 1, 1], (Kind::Float, self.device));
+        let x_fake = self.generate(&z, &y_fake);
+        let (loss_d, d_real, d_fake) = self.d_step(x, y, &y_wrong, &x_fake, &y_fake);
+        let loss_g = self.g_step(&x_fake, &y_fake);
+        CganLosses {
+            loss_d,
+            loss_g,
+            d_real,
+            d_fake,
+        }
+    }
+
+    /// Trains until `total_steps`, writes a sample grid after each epoch, then refreshes G's BN
+    /// statistics and saves `G.safetensors` / `D.safetensors`. Safe to call again after an
+    /// interruption: it continues from the saved state.
+    pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
+        let total = self.cfg.total_steps;
+        let columns = Self::metric_columns();
+        let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let mut metrics =
+            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
+        on_event(Event::Started {
+            start_step: self.counters.step,
+            total_steps: total,
+            device: device::name(self.device),
+        });
+        if self.counters.step < total {
+            self.train_loop(total, &mut metrics, on_event)?;
+        }
+        if !self.run.path("G.safetensors").is_file() || !self.run.path("D.safetensors").is_file() {
+            self.refresh_batch_norm();
+            self.write_samples("final", false)?;
+            self.save_models()?;
+        }
+        on_event(Event::Finished {
+            step: self.counters.step,
+        });
+        Ok(self.counters.clone())
+    }
+
+    fn train_loop(
+        &mut self,
+        total: u64,
+        metrics: &mut MetricsLog,
+        on_event: &mut dyn FnMut(Event),
+    ) -> Result<(), TrainError> {
+        let stream = data_stream(
+            self.train.clone(),
+            &self.sampler,
+            self.seed,
+            self.counters.batches_drawn,
+        );
+        let bs = self.sampler.batch_size as u64;
+        let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
+        let mut throughput = Throughput::new(self.counters.step);
+        let dev = self.device;
+        let zero = || Tensor::zeros([], (Kind::Float, dev));
+        let mut sums = [zero(), zero(), zero(), zero()];
+        let mut interval = 0u64;
+        while self.counters.step < total {
+            seed_step(self.seed, self.counters.step);
+            let (x, y) = to_device(&stream.next_batch(), self.device);
+            let l = self.train_step(&x, &y);
+            for (s, v) in sums
+                .iter_mut()
+                .zip([&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake])
+            {
+                *s += v;
+            }
+            self.counters.step += 1;
+            self.counters.batches_drawn += 1;
+            interval += 1;
+            let step = self.counters.step;
+            let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
+            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
+            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
+                let n = interval as f64;
+                let values: Vec<(String, f64)> = ["loss_d", "loss_g", "d_real", "d_fake"]
+                    .iter()
+                    .zip(&sums)
+                    .map(|(k, s)| (k.to_string(), s.double_value(&[]) / n))
+                    .collect();
+                check_finite(step, &values)?;
+                let (ips, eta) = throughput.tick(step, total, bs);
+                let mut row: Vec<(&str, f64)> =
+                    values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                row.push(("images_per_sec", ips));
+                metrics.append(step, "train", &row)?;
+                on_event(Event::Logged {
+                    step,
+                    total_steps: total,
+                    values,
+                    images_per_sec: ips,
+                    eta,
+                });
+                sums = [zero(), zero(), zero(), zero()];
+                interval = 0;
+            }
+            if end_of_epoch {
+                let epoch = step.div_ceil(steps_per_epoch);
+                self.write_samples(&format!("epoch_{epoch:03}"), true)?;
+            }
+            if end_of_epoch || checkpoint_due {
+                let counters = self.counters.clone();
+                state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
+                on_event(Event::Checkpointed { step });
+            }
+        }
+        Ok(())
+    }
+
+    /// The sample grid's images `[rows·(1+ny), nc, S, S]`: row `r` has a fixed z and a fixed
+    /// training label row; column 0 uses that row, column `1+j` the row with attribute `j` set to
+    /// +1 (icgan.md §5.5, training-time display). The same z and rows every call.
+    pub fn sample_grid(&self, train_mode: bool) -> Tensor {
+        tch::manual_seed(mix(self.seed, GRID_SALT) as i64 & i64::MAX);
+        let rows = self.cfg.sample_rows as i64;
+        let base = sample_label_rows(&self.labels, rows);
+        let z = Tensor::randn([rows, self.model.nz], (Kind::Float, self.device));
+        let cols = 1 + self.model.ny;
+        let z = z
+            .unsqueeze(1)
+            .expand([rows, cols, self.model.nz], false)
+            .reshape([rows * cols, self.model.nz]);
+        let y = grid_labels(&base);
+        tch::no_grad(|| self.g.net.forward_t(&z, &y, train_mode))
+    }
+
+    /// Writes `samples/<name>.png` (see [`sample_grid`](Self::sample_grid)).
+    // Deviation: during training the grid is generated in train mode (batch statistics of the
+    // grid itself), since G's running statistics are only meaningful after the BN refresh; this
+    // also moves the running statistics, which training never reads and the refresh overwrites.
+    fn write_samples(&self, name: &str, train_mode: bool) -> Result<(), TrainError> {
+        let images = self.sample_grid(train_mode);
+        let cols = 1 + self.model.ny as usize;
+        let path = self.run.samples().join(format!("{name}.png"));
+        write_grid_png(&path, &images, self.cfg.sample_rows, cols)
+    }
+
+    /// The BN refresh (icgan.md §3.6): `bn_refresh_steps` train-mode forwards of G under no_grad
+    /// with fresh `z ~ N(0, I)` and fresh training label rows, batch `bn_refresh_batch`.
+    // Deviation: each pass draws fresh label rows instead of the reference's overlapping windows
+    // `i..i+255` of one permutation (which only use ~355 distinct rows); the spec calls the fresh
+    // draw cleaner.
+    pub fn refresh_batch_norm(&mut self) {
+        tch::manual_seed(mix(self.seed, REFRESH_SALT) as i64 & i64::MAX);
+        let b = self.cfg.bn_refresh_batch as i64;
+        tch::no_grad(|| {
+            for _ in 0..self.cfg.bn_refresh_steps {
+                let y = sample_label_rows(&self.labels, b);
+                let z = Tensor::randn([b, self.model.nz], (Kind::Float, self.device));
+                let _ = self.g.net.forward_t(&z, &y, true);
+            }
+        });
+    }
+
+    /// Saves `G.safetensors` (after the refresh) and `D.safetensors` with self-describing
+    /// metadata (attributes, framing, image size, `sliders.bn_refreshed`).
+    pub fn save_models(&self) -> Result<(), TrainError> {
+        let mut g_meta = self.meta.clone();
+        g_meta.push((
+            "sliders.bn_refreshed".to_string(),
+            (self.cfg.bn_refresh_steps > 0).to_string(),
+        ));
+        checkpoint::save_with_metadata(
+            &self.g.vs,
+            &self.g.net,
+            self.run.path("G.safetensors"),
+            &as_pairs(&g_meta),
+        )?;
+        let meta = as_pairs(&self.meta);
+        checkpoint::save_with_metadata(
+            &self.d.vs,
+            &self.d.net,
+            self.run.path("D.safetensors"),
+            &meta,
+        )?;
+        Ok(())
+    }
+}

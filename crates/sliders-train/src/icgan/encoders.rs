@@ -1,0 +1,562 @@
+//! IcGAN's encoder training (icgan.md §4.3-4.6, `trainEncoder.lua` and
+//! `other/alternativeEncoders/`): one experiment (`kind = "encoders"`) trains one layout for a
+//! trained cGAN run, after generating its encoder dataset ([`super::encoder_data`]) with the
+//! BN-refreshed G in eval mode:
+//! - IND: `Ez` regresses z from generated `x'`; `Ey` regresses y from real images;
+//! - SNG: one network (shared first block, two branches) on generated data only,
+//!   `MSE(z) + MSE(y')`;
+//! - IND-COND: `Ez(x', y)` gets the stored `y'` while training and `Ey(x)` at inference; `Ey` as
+//!   in IND.
+//!
+//! Adam lr 1e-4, β1 0.1, MSE, batch 64, per-epoch permutation of the generated training split
+//! (last partial batch dropped). Test errors are computed in eval mode on the generated test
+//! split and on the real validation part. Resumable like the other loops.
+
+use crate::common::{self, as_pairs, check_finite, data_stream, eval_limit, mix, seed_step};
+use crate::device;
+use crate::error::TrainError;
+use crate::events::{Event, Throughput};
+use crate::fader::{Trained, adam};
+use crate::icgan::encoder_data::{self, EncoderDataset};
+use crate::icgan::{label_matrix, model_config};
+use crate::optim::Adam;
+use crate::run_dir::{MetricsLog, RunDir};
+use crate::state::{self, Counters, Slot};
+use crate::tensors::to_device;
+use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
+use sliders_config::data::{FlipMode, SampleOrder, SamplerConfig};
+use sliders_config::nets::{EncoderKind, IcganEncoderConfig};
+use sliders_config::train::{EncoderTrainConfig, Experiment};
+use sliders_nets::{EncoderRole, IcganEncoder, IcganGenerator, SngEncoder, checkpoint};
+use std::sync::Arc;
+use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
+
+const PERM_SALT: u64 = 0x0E9C_0DE5;
+/// File name of the generated dataset in the run folder.
+pub const DATASET_FILE: &str = "encoder_dataset.safetensors";
+
+/// An IcGAN encoder training run (one layout), resumable from its run folder.
+pub struct EncoderTrainer {
+    cfg: EncoderTrainConfig,
+    enc_cfg: IcganEncoderConfig,
+    seed: u64,
+    device: Device,
+    sampler: SamplerConfig,
+    meta: Vec<(String, String)>,
+    run: RunDir,
+    ez: Option<Trained<IcganEncoder>>,
+    ey: Option<Trained<IcganEncoder>>,
+    sng: Option<Trained<SngEncoder>>,
+    data: EncoderDataset,
+    train_real: Arc<BatchSource>,
+    valid_real: Arc<BatchSource>,
+    perm: Option<(u64, Tensor)>,
+    counters: Counters,
+}
+
+fn mse(a: &Tensor, b: &Tensor) -> Tensor {
+    a.mse_loss(b, Reduction::Mean)
+}
+
+impl EncoderTrainer {
+    /// Loads the cGAN's `G.safetensors`, generates the encoder dataset into the run folder
+    /// unless it is there, builds the encoders (seeded) and restores a saved state if any.
+    pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
+        let cfg = exp.encoder_train.clone();
+        cfg.validate()
+            .map_err(|e| TrainError::Config(e.to_string()))?;
+        let device = device::resolve(exp.device)?;
+        let data_model = model_config(exp, data)?;
+        let g_path = cfg.cgan_run.join("G.safetensors");
+        if !g_path.is_file() {
+            return Err(TrainError::Config(format!(
+                "{}: no trained generator; run the cGAN experiment first or set \
+                 encoder_train.cgan_run to its run folder",
+                g_path.display()
+            )));
+        }
+        let info = checkpoint::read_info(&g_path)?;
+        if info
+            .metadata
+            .get("sliders.bn_refreshed")
+            .map(String::as_str)
+            != Some("true")
+        {
+            tracing::warn!(
+                "{}: G's batch-norm statistics were not refreshed (icgan.md §3.6); eval-mode samples may be poor",
+                g_path.display()
+            );
+        }
+        let (_g_vs, g, g_cfg) = checkpoint::restore(&g_path, device, IcganGenerator::new)?;
+        if g_cfg.img_sz != data_model.img_sz || g_cfg.ny != data_model.ny {
+            return Err(TrainError::Config(format!(
+                "{}: G makes {} px images with {} attributes, the data has {} px and {}; use the \
+                 cGAN's [data] settings",
+                g_path.display(),
+                g_cfg.img_sz,
+                g_cfg.ny,
+                data_model.img_sz,
+                data_model.ny
+            )));
+        }
+        let enc_cfg = IcganEncoderConfig {
+            kind: cfg.encoder_kind,
+            img_sz: g_cfg.img_sz,
+            nc: g_cfg.nc,
+            nz: g_cfg.nz,
+            ny: g_cfg.ny,
+            ..exp.icgan_encoder.clone()
+        };
+        enc_cfg
+            .validate()
+            .map_err(|e| TrainError::Config(format!("[icgan_encoder]: {e}")))?;
+        let run = RunDir::create(&exp.run_dir)?;
+        let train_real = data.batch_source(Part::Train);
+        let valid_real = data.batch_source(Part::Valid);
+        if train_real.is_empty() || valid_real.is_empty() {
+            return Err(TrainError::Config(format!(
+                "the split {} has an empty train or valid part; use more images or other data.split fractions",
+                data.split_path.display()
+            )));
+        }
+        let ds_path = run.path(DATASET_FILE);
+        if !ds_path.is_file() {
+            let labels = label_matrix(&train_real, device);
+            let n = if cfg.dataset_size > 0 {
+                cfg.dataset_size
+            } else {
+                encoder_data::default_size(train_real.len(), cfg.generate_batch)
+            };
+            let g_file = g_path.display().to_string();
+            tracing::info!(
+                "generating {n} encoder training triples into {}",
+                ds_path.display()
+            );
+            encoder_data::generate(
+                &ds_path,
+                &g,
+                &labels,
+                n,
+                cfg.generate_batch,
+                exp.seed,
+                &[("sliders.generator", g_file.as_str())],
+            )?;
+        }
+        let dataset = EncoderDataset::open(&ds_path, cfg.train_fraction)?;
+        let [_, nc, s, _] = dataset.shape();
+        if nc != enc_cfg.nc || s != enc_cfg.img_sz || dataset.z().size()[1] != enc_cfg.nz {
+            return Err(TrainError::Config(format!(
+                "{}: generated with another G (images {nc}×{s}×{s}, z {}); delete it to generate it again",
+                ds_path.display(),
+                dataset.z().size()[1]
+            )));
+        }
+        if dataset.train_len() < cfg.batch_size || dataset.train_len() == dataset.len() {
+            return Err(TrainError::Config(format!(
+                "{}: {} training rows of {} cannot fill a batch of {} and leave a test split; \
+                 raise encoder_train.dataset_size or lower encoder_train.batch_size",
+                ds_path.display(),
+                dataset.train_len(),
+                dataset.len(),
+                cfg.batch_size
+            )));
+        }
+        tch::manual_seed(exp.seed as i64);
+        let opt = adam(&cfg.optimizer);
+        let build = |role: EncoderRole| -> Result<Trained<IcganEncoder>, TrainError> {
+            let vs = VarStore::new(device);
+            let net = IcganEncoder::new(&vs.root(), &enc_cfg, role)?;
+            let opt = Adam::new(&vs, opt);
+            Ok(Trained { vs, net, opt })
+        };
+        let (ez, ey, sng) = match cfg.encoder_kind {
+            EncoderKind::Ind => (
+                Some(build(EncoderRole::Z)?),
+                Some(build(EncoderRole::Y)?),
+                None,
+            ),
+            EncoderKind::IndCond => (
+                Some(build(EncoderRole::ZCond)?),
+                Some(build(EncoderRole::Y)?),
+                None,
+            ),
+            EncoderKind::Sng => {
+                let vs = VarStore::new(device);
+                let net = SngEncoder::new(&vs.root(), &enc_cfg)?;
+                let opt = Adam::new(&vs, opt);
+                (None, None, Some(Trained { vs, net, opt }))
+            }
+        };
+        // Encoders see no augmentation and shuffled epochs (icgan.md §4.3).
+        let sampler = SamplerConfig {
+            batch_size: cfg.batch_size,
+            order: SampleOrder::ShuffledEpochs,
+            flip: FlipMode::None,
+            ..exp.data.sampler.clone()
+        };
+        let mut trainer = Self {
+            cfg,
+            enc_cfg,
+            seed: exp.seed,
+            device,
+            sampler,
+            meta: common::model_metadata(data),
+            run,
+            ez,
+            ey,
+            sng,
+            data: dataset,
+            train_real,
+            valid_real,
+            perm: None,
+            counters: Counters::default(),
+        };
+        if let Some(dir) = state::find(&trainer.run.checkpoints()) {
+            trainer.counters = state::load(&dir, &mut trainer.slots())?;
+            tracing::info!(
+                "resuming from {} at step {}",
+                dir.display(),
+                trainer.counters.step
+            );
+        }
+        Ok(trainer)
+    }
+
+    /// The run folder.
+    pub fn run_dir(&self) -> &RunDir {
+        &self.run
+    }
+
+    /// The encoders' shape.
+    pub fn encoder_config(&self) -> &IcganEncoderConfig {
+        &self.enc_cfg
+    }
+
+    /// Counters (steps done, best test z error in `best_rec`).
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The generated dataset.
+    pub fn dataset(&self) -> &EncoderDataset {
+        &self.data
+    }
+
+    /// `Ez` (IND, IND-COND).
+    pub fn ez(&self) -> Option<(&VarStore, &IcganEncoder)> {
+        self.ez.as_ref().map(|t| (&t.vs, &t.net))
+    }
+
+    /// `Ey` (IND, IND-COND).
+    pub fn ey(&self) -> Option<(&VarStore, &IcganEncoder)> {
+        self.ey.as_ref().map(|t| (&t.vs, &t.net))
+    }
+
+    /// The SNG encoder.
+    pub fn sng(&self) -> Option<(&VarStore, &SngEncoder)> {
+        self.sng.as_ref().map(|t| (&t.vs, &t.net))
+    }
+
+    fn slots(&mut self) -> Vec<Slot<'_>> {
+        let mut slots = Vec::new();
+        if let Some(t) = &mut self.ez {
+            slots.push(Slot {
+                name: "ez",
+                vs: &mut t.vs,
+                opt: &mut t.opt,
+            });
+        }
+        if let Some(t) = &mut self.ey {
+            slots.push(Slot {
+                name: "ey",
+                vs: &mut t.vs,
+                opt: &mut t.opt,
+            });
+        }
+        if let Some(t) = &mut self.sng {
+            slots.push(Slot {
+                name: "sng",
+                vs: &mut t.vs,
+                opt: &mut t.opt,
+            });
+        }
+        slots
+    }
+
+    /// Steps per epoch: whole batches of the generated training split.
+    pub fn steps_per_epoch(&self) -> u64 {
+        (self.data.train_len() / self.cfg.batch_size) as u64
+    }
+
+    /// Steps in total: `epochs × steps_per_epoch`.
+    pub fn total_steps(&self) -> u64 {
+        self.cfg.epochs * self.steps_per_epoch()
+    }
+
+    /// The metric columns of `metrics.csv`.
+    pub fn metric_columns() -> Vec<String> {
+        [
+            "loss_z",
+            "loss_y",
+            "images_per_sec",
+            "test_mse_z",
+            "test_mse_z_ey",
+            "test_mse_y_gen",
+            "test_mse_y_real",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    }
+
+    /// One `Ez` update (train mode) on generated `(x', z)`; `y` is the stored `y'` for IND-COND
+    /// and `None` for IND. Returns the z MSE, detached.
+    // Deviation: IND-COND's Ez is trained with the stored y' used to generate x', whereas the
+    // reference's dataset name ("AnetY") suggests Anet/Ey predictions on x'; the script that made
+    // that dataset is not in the repository (icgan.md §4.6). At inference it gets Ey's output.
+    pub fn ez_step(&mut self, x: &Tensor, z: &Tensor, y: Option<&Tensor>) -> Tensor {
+        let ez = self.ez.as_mut().expect("Ez exists for ind and ind-cond");
+        let loss = mse(&ez.net.forward_t(x, y, true), z);
+        ez.opt.backward_step_clip(&loss, 0.0);
+        loss.detach()
+    }
+
+    /// One `Ey` update (train mode) on real `(x, y)`. Returns the y MSE, detached.
+    pub fn ey_step(&mut self, x: &Tensor, y: &Tensor) -> Tensor {
+        let ey = self.ey.as_mut().expect("Ey exists for ind and ind-cond");
+        let loss = mse(&ey.net.forward_t(x, None, true), y);
+        ey.opt.backward_step_clip(&loss, 0.0);
+        loss.detach()
+    }
+
+    /// One SNG update (train mode) on generated `(x', z, y')`: `MSE(z) + MSE(y')`. Returns
+    /// `(z MSE, y MSE)`, detached.
+    pub fn sng_step(&mut self, x: &Tensor, z: &Tensor, y: &Tensor) -> (Tensor, Tensor) {
+        let sng = self.sng.as_mut().expect("SNG encoder exists for sng");
+        let (zp, yp) = sng.net.forward_t(x, true);
+        let (lz, ly) = (mse(&zp, z), mse(&yp, y));
+        sng.opt.backward_step_clip(&(&lz + &ly), 0.0);
+        (lz.detach(), ly.detach())
+    }
+
+    /// Row indices of the generated training split for step `t`: batch `t mod spe` of epoch
+    /// `t / spe`'s permutation (seeded by the experiment seed and the epoch).
+    fn generated_batch_indices(&mut self, t: u64) -> Vec<i64> {
+        let spe = self.steps_per_epoch();
+        let epoch = t / spe;
+        if self.perm.as_ref().is_none_or(|(e, _)| *e != epoch) {
+            tch::manual_seed(mix(self.seed ^ PERM_SALT, epoch) as i64 & i64::MAX);
+            let p = Tensor::randperm(self.data.train_len() as i64, (Kind::Int64, Device::Cpu));
+            self.perm = Some((epoch, p));
+        }
+        let (_, p) = self.perm.as_ref().expect("set above");
+        let b = self.cfg.batch_size as i64;
+        Vec::<i64>::try_from(p.narrow(0, (t % spe) as i64 * b, b)).expect("i64 indices")
+    }
+
+    /// Trains all epochs, evaluating after each, then saves the encoders (`ez.safetensors` and
+    /// `ey.safetensors`, or `sng.safetensors`; `best_*` by the test z error). Safe to call again
+    /// after an interruption.
+    pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
+        let total = self.total_steps();
+        let columns = Self::metric_columns();
+        let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
+        let mut metrics =
+            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
+        on_event(Event::Started {
+            start_step: self.counters.step,
+            total_steps: total,
+            device: device::name(self.device),
+        });
+        let uses_real = self.ey.is_some();
+        let stream = uses_real.then(|| {
+            data_stream(
+                self.train_real.clone(),
+                &self.sampler,
+                self.seed,
+                self.counters.batches_drawn,
+            )
+        });
+        let spe = self.steps_per_epoch();
+        let bs = self.cfg.batch_size as u64;
+        let mut throughput = Throughput::new(self.counters.step);
+        let dev = self.device;
+        let zero = || Tensor::zeros([], (Kind::Float, dev));
+        let (mut z_sum, mut y_sum) = (zero(), zero());
+        let mut interval = 0u64;
+        while self.counters.step < total {
+            let t = self.counters.step;
+            let idx = self.generated_batch_indices(t);
+            seed_step(self.seed, t);
+            let (xg, zg, yg) = self.data.batch(&idx, self.device);
+            if self.sng.is_some() {
+                let (lz, ly) = self.sng_step(&xg, &zg, &yg);
+                z_sum += lz;
+                y_sum += ly;
+            } else {
+                let cond = (self.enc_cfg.kind == EncoderKind::IndCond).then_some(&yg);
+                z_sum += self.ez_step(&xg, &zg, cond);
+            }
+            if let Some(stream) = &stream {
+                let (x, y) = to_device(&stream.next_batch(), self.device);
+                y_sum += self.ey_step(&x, &y);
+                self.counters.batches_drawn += 1;
+            }
+            self.counters.step += 1;
+            interval += 1;
+            let step = self.counters.step;
+            let end_of_epoch = step.is_multiple_of(spe) || step == total;
+            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
+            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
+                let n = interval as f64;
+                let values = vec![
+                    ("loss_z".to_string(), z_sum.double_value(&[]) / n),
+                    ("loss_y".to_string(), y_sum.double_value(&[]) / n),
+                ];
+                check_finite(step, &values)?;
+                let images = bs * if uses_real { 2 } else { 1 };
+                let (ips, eta) = throughput.tick(step, total, images);
+                let mut row: Vec<(&str, f64)> =
+                    values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                row.push(("images_per_sec", ips));
+                metrics.append(step, "train", &row)?;
+                on_event(Event::Logged {
+                    step,
+                    total_steps: total,
+                    values,
+                    images_per_sec: ips,
+                    eta,
+                });
+                (z_sum, y_sum) = (zero(), zero());
+                interval = 0;
+            }
+            if end_of_epoch {
+                let values = self.evaluate();
+                let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+                let mut improved = Vec::new();
+                if let Some(z) = get("test_mse_z")
+                    && self.counters.best_rec.is_none_or(|b| z < b)
+                {
+                    self.counters.best_rec = Some(z);
+                    self.save_models("best_")?;
+                    improved.push("best_rec".to_string());
+                }
+                let row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+                metrics.append(step, "eval", &row)?;
+                on_event(Event::Evaluated {
+                    step,
+                    values,
+                    improved,
+                });
+            }
+            if end_of_epoch || checkpoint_due {
+                let counters = self.counters.clone();
+                state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
+                on_event(Event::Checkpointed { step });
+            }
+        }
+        self.save_models("")?;
+        on_event(Event::Finished {
+            step: self.counters.step,
+        });
+        Ok(self.counters.clone())
+    }
+
+    /// Test errors in eval mode (icgan.md §6.4 a): on the generated test split `test_mse_z`
+    /// (IND-COND: with the stored y'), `test_mse_z_ey` (IND-COND: with `Ey(x')`),
+    /// `test_mse_y_gen` (y' from `Ey` or SNG's y branch); on the real validation part
+    /// `test_mse_y_real`. At most `eval_max_images` images per split.
+    // Deviation: the reference computes its test error in train mode (updating BN statistics
+    // with test batches); here it is eval mode, as the spec advises (§3.6).
+    pub fn evaluate(&self) -> Vec<(String, f64)> {
+        tch::no_grad(|| {
+            let bs = self.cfg.batch_size;
+            let start = self.data.train_len();
+            let n_test = eval_limit(self.data.len() - start, self.cfg.eval_max_images);
+            let (mut sz, mut szy, mut sy) = (0.0, 0.0, 0.0);
+            let mut done = 0usize;
+            while done < n_test {
+                let b = bs.min(n_test - done);
+                let idx: Vec<i64> = (start + done..start + done + b).map(|i| i as i64).collect();
+                let (x, z, y) = self.data.batch(&idx, self.device);
+                let w = b as f64;
+                if let Some(sng) = &self.sng {
+                    let (zp, yp) = sng.net.forward_t(&x, false);
+                    sz += mse(&zp, &z).double_value(&[]) * w;
+                    sy += mse(&yp, &y).double_value(&[]) * w;
+                } else {
+                    let ez = self.ez.as_ref().expect("Ez");
+                    let ey = self.ey.as_ref().expect("Ey");
+                    let yp = ey.net.forward_t(&x, None, false);
+                    sy += mse(&yp, &y).double_value(&[]) * w;
+                    if self.enc_cfg.kind == EncoderKind::IndCond {
+                        sz += mse(&ez.net.forward_t(&x, Some(&y), false), &z).double_value(&[]) * w;
+                        szy +=
+                            mse(&ez.net.forward_t(&x, Some(&yp), false), &z).double_value(&[]) * w;
+                    } else {
+                        sz += mse(&ez.net.forward_t(&x, None, false), &z).double_value(&[]) * w;
+                    }
+                }
+                done += b;
+            }
+            let n = n_test.max(1) as f64;
+            let mut out = vec![
+                ("test_mse_z".to_string(), sz / n),
+                ("test_mse_y_gen".to_string(), sy / n),
+            ];
+            if self.enc_cfg.kind == EncoderKind::IndCond {
+                out.push(("test_mse_z_ey".to_string(), szy / n));
+            }
+            let limit = eval_limit(self.valid_real.len(), self.cfg.eval_max_images);
+            let (mut sr, mut images) = (0.0, 0usize);
+            for batch in SequentialBatches::new(self.valid_real.clone(), bs) {
+                if images >= limit {
+                    break;
+                }
+                let (x, y) = to_device(&batch, self.device);
+                let take = (limit - images).min(batch.len()) as i64;
+                let (x, y) = (x.narrow(0, 0, take), y.narrow(0, 0, take));
+                let yp = match (&self.sng, &self.ey) {
+                    (Some(sng), _) => sng.net.forward_t(&x, false).1,
+                    (None, Some(ey)) => ey.net.forward_t(&x, None, false),
+                    (None, None) => unreachable!("every layout has a y encoder"),
+                };
+                sr += mse(&yp, &y).double_value(&[]) * take as f64;
+                images += take as usize;
+            }
+            out.push(("test_mse_y_real".to_string(), sr / images.max(1) as f64));
+            out
+        })
+    }
+
+    /// Saves `<prefix>ez.safetensors` and `<prefix>ey.safetensors` (IND, IND-COND) or
+    /// `<prefix>sng.safetensors` in the run folder, with self-describing metadata.
+    pub fn save_models(&self, prefix: &str) -> Result<(), TrainError> {
+        let meta = as_pairs(&self.meta);
+        if let Some(t) = &self.ez {
+            checkpoint::save_with_metadata(
+                &t.vs,
+                &t.net,
+                self.run.path(&format!("{prefix}ez.safetensors")),
+                &meta,
+            )?;
+        }
+        if let Some(t) = &self.ey {
+            checkpoint::save_with_metadata(
+                &t.vs,
+                &t.net,
+                self.run.path(&format!("{prefix}ey.safetensors")),
+                &meta,
+            )?;
+        }
+        if let Some(t) = &self.sng {
+            checkpoint::save_with_metadata(
+                &t.vs,
+                &t.net,
+                self.run.path(&format!("{prefix}sng.safetensors")),
+                &meta,
+            )?;
+        }
+        Ok(())
+    }
+}
