@@ -25,7 +25,7 @@ use tch::{Device, Kind, Tensor};
 
 /// `sliders.kind` of the dataset file.
 pub const KIND: &str = "icgan-encoder-dataset";
-const SALT: u64 = 0xDA7A_5E7;
+const SALT: u64 = 0x0DA7_A5E7;
 
 /// Number of triples generated for `rows` training label rows with batches of `batch`: whole
 /// batches covering every row once (182,784 = 714 × 256 for 182,638 rows).
