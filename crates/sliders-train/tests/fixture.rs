@@ -17,6 +17,7 @@ use sliders_config::train::{
 };
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock};
+use tch::nn::VarStore;
 
 /// Serialises the tests of one binary.
 pub fn lock() -> MutexGuard<'static, ()> {
@@ -175,4 +176,34 @@ pub fn encoder_experiment(
         },
         ..Experiment::new(ExperimentKind::Encoders, run_dir)
     }
+}
+
+/// Ok when every variable of `a` equals its namesake in `b` exactly; else the first difference.
+pub fn same_weights(a: &VarStore, b: &VarStore) -> Result<(), String> {
+    let (va, vb) = (a.variables(), b.variables());
+    for (name, t) in &va {
+        let diff = (t - &vb[name]).abs().max().double_value(&[]);
+        if diff != 0.0 {
+            return Err(format!("{name} differs by {diff}"));
+        }
+    }
+    Ok(())
+}
+
+/// metrics.csv without the timing column, which differs between runs.
+pub fn metrics_without_timing(path: &std::path::Path) -> Vec<String> {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let skip = header.iter().position(|h| *h == "images_per_sec").unwrap();
+    lines
+        .map(|l| {
+            l.split(',')
+                .enumerate()
+                .filter(|(i, _)| *i != skip)
+                .map(|(_, c)| c)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
 }

@@ -5,7 +5,8 @@
 mod fixture;
 
 use fixture::{
-    cgan_experiment, encoder_experiment, icgan_data_config, lock, prepared_with, temp_dir,
+    cgan_experiment, encoder_experiment, icgan_data_config, lock, metrics_without_timing,
+    prepared_with, same_weights, temp_dir,
 };
 use sliders_celeba::{Part, Prepared};
 use sliders_config::nets::EncoderKind;
@@ -13,7 +14,7 @@ use sliders_config::train::{CganTrainConfig, EncoderTrainConfig};
 use sliders_train::tensors::to_device;
 use sliders_train::{CganTrainer, EncoderTrainer, Event};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tch::{Device, Kind, Tensor, nn::VarStore};
 
 const ATTRS: [&str; 3] = ["Eyeglasses", "Male", "Smiling"];
@@ -50,17 +51,6 @@ fn snapshot(vs: &VarStore, trainable: bool) -> Vec<(String, Tensor)> {
 fn unchanged(before: &[(String, Tensor)], vs: &VarStore) -> bool {
     let now = vs.variables();
     before.iter().all(|(k, t)| now[k].equal(t))
-}
-
-fn same_weights(a: &VarStore, b: &VarStore) -> Result<(), String> {
-    let (va, vb) = (a.variables(), b.variables());
-    for (name, t) in &va {
-        let diff = (t - &vb[name]).abs().max().double_value(&[]);
-        if diff != 0.0 {
-            return Err(format!("{name} differs by {diff}"));
-        }
-    }
-    Ok(())
 }
 
 fn fixed_batch(data: &Prepared, n: usize) -> (Tensor, Tensor) {
@@ -148,24 +138,6 @@ fn the_discriminator_overfits_one_fixed_batch() {
         last < 0.5 * first,
         "D loss {first} → {last}: no overfitting"
     );
-}
-
-/// metrics.csv without the timing column.
-fn metrics_without_timing(path: &Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let skip = header.iter().position(|h| *h == "images_per_sec").unwrap();
-    lines
-        .map(|l| {
-            l.split(',')
-                .enumerate()
-                .filter(|(i, _)| *i != skip)
-                .map(|(_, c)| c)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .collect()
 }
 
 #[test]

@@ -3,40 +3,13 @@
 
 mod fixture;
 
-use fixture::{classifier_experiment, fader_experiment, lock, prepared, temp_dir};
+use fixture::{
+    classifier_experiment, fader_experiment, lock, metrics_without_timing, prepared, same_weights,
+    temp_dir,
+};
 use sliders_config::train::{ClassifierTrainConfig, FaderTrainConfig};
 use sliders_train::{ClassifierTrainer, Event, FaderTrainer};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use tch::nn::VarStore;
-
-fn same_weights(a: &VarStore, b: &VarStore) -> Result<(), String> {
-    let (va, vb) = (a.variables(), b.variables());
-    for (name, t) in &va {
-        let diff = (t - &vb[name]).abs().max().double_value(&[]);
-        if diff != 0.0 {
-            return Err(format!("{name} differs by {diff}"));
-        }
-    }
-    Ok(())
-}
-
-/// metrics.csv without the timing column, which differs between runs.
-fn metrics_without_timing(path: &std::path::Path) -> Vec<String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    let skip = header.iter().position(|h| *h == "images_per_sec").unwrap();
-    lines
-        .map(|l| {
-            l.split(',')
-                .enumerate()
-                .filter(|(i, _)| *i != skip)
-                .map(|(_, c)| c)
-                .collect::<Vec<_>>()
-                .join(",")
-        })
-        .collect()
-}
 
 #[test]
 fn an_interrupted_and_resumed_fader_run_ends_with_the_same_weights() {
