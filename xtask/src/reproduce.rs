@@ -217,9 +217,19 @@ fn write_report(
             ""
         }
     )?;
+    // The device the runs resolved `auto` to, from the `[run]` table of a resolved config.
+    let device = std::fs::read_to_string(classifier_dir.join("resolved.toml"))
+        .ok()
+        .and_then(|t| {
+            t.lines().skip_while(|l| l.trim() != "[run]").find_map(|l| {
+                l.strip_prefix("device = ")
+                    .map(|v| v.trim_matches('"').to_string())
+            })
+        })
+        .unwrap_or_else(|| opts.device.clone());
     writeln!(
         md,
-        "- **Device**: `{}`; **git commit**: `{commit}`",
+        "- **Device**: `{device}` (asked for: `{}`); **git commit**: `{commit}`",
         opts.device
     )?;
     writeln!(

@@ -68,7 +68,8 @@ impl RunDir {
         self.root.join("samples")
     }
 
-    /// Writes `resolved.toml`: `config` (TOML) preceded by a `[run]` table of provenance.
+    /// Writes `resolved.toml`: `config` (TOML) followed by a `[run]` table of provenance; the
+    /// file parses as TOML.
     pub fn write_resolved(
         &self,
         config_toml: &str,
@@ -76,9 +77,10 @@ impl RunDir {
     ) -> Result<(), TrainError> {
         let mut text =
             String::from("# The configuration this run used, after layering and overrides.\n");
-        text.push_str(&provenance.to_toml());
-        text.push('\n');
+        // The config's top-level keys must precede every table, so `[run]` goes last.
         text.push_str(config_toml);
+        text.push('\n');
+        text.push_str(&provenance.to_toml());
         atomic_write(&self.path("resolved.toml"), text.as_bytes())
     }
 }
@@ -217,6 +219,24 @@ impl MetricsLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_resolved_config_is_valid_toml_with_its_provenance() {
+        let dir = std::env::temp_dir().join(format!("sliders-resolved-{}", std::process::id()));
+        let run = RunDir::create(&dir).unwrap();
+        let p = Provenance::collect(7, "cpu");
+        run.write_resolved(
+            "kind = \"fader\"\ndevice = \"auto\"\n\n[data]\nimage_size = 32\n",
+            &p,
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(dir.join("resolved.toml")).unwrap();
+        let value: toml::Table = text.parse().unwrap();
+        assert_eq!(value["device"].as_str(), Some("auto"));
+        assert_eq!(value["run"]["device"].as_str(), Some("cpu"));
+        assert_eq!(value["run"]["seed"].as_integer(), Some(7));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn metrics_rows_after_the_resume_point_are_dropped() {
