@@ -90,6 +90,7 @@ mod tests {
 
     #[test]
     fn non_finite_losses_name_the_step_and_the_loss() {
+        let _rng = crate::rng_lock();
         let ok = vec![("rec".to_string(), 0.5)];
         assert!(check_finite(3, &ok).is_ok());
         let bad = vec![("rec".to_string(), 0.5), ("lat_dis".to_string(), f64::NAN)];
@@ -99,6 +100,7 @@ mod tests {
 
     #[test]
     fn step_seeds_repeat_and_differ() {
+        let _rng = crate::rng_lock();
         seed_step(1, 10);
         let a = tch::Tensor::rand([4], (tch::Kind::Float, tch::Device::Cpu));
         seed_step(1, 10);

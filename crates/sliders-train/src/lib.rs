@@ -24,3 +24,11 @@ pub use error::TrainError;
 pub use events::Event;
 pub use fader::FaderTrainer;
 pub use icgan::{CganTrainer, EncoderTrainer};
+
+/// Serialises the unit tests that seed libtorch's global generator: a test running in parallel
+/// could draw from it between another test's seeding and its use.
+#[cfg(test)]
+pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}

@@ -57,6 +57,7 @@ mod tests {
 
     #[test]
     fn cross_entropy_sums_attributes_and_flips_targets() {
+        let _rng = crate::rng_lock();
         // Two attributes, two images; logits favour "absent" for attr 0 and "present" for attr 1.
         let logits = t(&[2.0, 0.0, 0.0, 1.0, 2.0, 0.0, 0.0, 1.0], [2, 4]);
         let y = t(&[1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0], [2, 4]);
@@ -74,6 +75,7 @@ mod tests {
 
     #[test]
     fn accuracy_counts_per_attribute() {
+        let _rng = crate::rng_lock();
         let logits = t(&[2.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0, 1.0], [2, 4]);
         let y = t(&[1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0], [2, 4]);
         let c: Vec<f32> = attr_correct(&logits, &y).try_into().unwrap();
@@ -82,6 +84,7 @@ mod tests {
 
     #[test]
     fn setting_and_randomising_attributes_keeps_one_hot_rows() {
+        let _rng = crate::rng_lock();
         let y = t(&[1.0, 0.0, 0.0, 1.0], [1, 4]);
         let s: Vec<f32> = set_attribute(&y, 0, 1).view([-1]).try_into().unwrap();
         assert_eq!(s, [0.0, 1.0, 0.0, 1.0]);

@@ -355,6 +355,7 @@ mod tests {
 
     #[test]
     fn matches_libtorch_adam_with_clipping() {
+        let _rng = crate::rng_lock();
         tch::manual_seed(3);
         let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
         tch::manual_seed(7);
@@ -394,6 +395,7 @@ mod tests {
 
     #[test]
     fn in_place_step_is_the_plain_update_bit_for_bit() {
+        let _rng = crate::rng_lock();
         // Parameters of different sizes share the scratch buffers; clipping acts on every step.
         let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
         let mut runs = Vec::new();
@@ -427,6 +429,7 @@ mod tests {
 
     #[test]
     fn gradient_returning_update_is_the_plain_backward_bit_for_bit() {
+        let _rng = crate::rng_lock();
         // Two networks in one loss, as the autoencoder step with the latent discriminator: only
         // the first is updated; the plain path also fills (and discards) the second's `.grad`.
         let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
@@ -477,6 +480,7 @@ mod tests {
 
     #[test]
     fn clipping_bounds_the_global_norm_and_leaves_small_gradients_alone() {
+        let _rng = crate::rng_lock();
         let vs = VarStore::new(Device::Cpu);
         let m = model(&vs);
         let x = Tensor::randn([8, 5], (Kind::Float, Device::Cpu)) * 100.0;
@@ -499,6 +503,7 @@ mod tests {
 
     #[test]
     fn saved_state_resumes_the_same_trajectory() {
+        let _rng = crate::rng_lock();
         let dir = std::env::temp_dir().join(format!("sliders-adam-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
