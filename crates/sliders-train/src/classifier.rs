@@ -186,8 +186,7 @@ impl ClassifierTrainer {
                     self.save_model("best_classifier")?;
                     improved.push("best_classifier".to_string());
                 }
-                let row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                metrics.append(step, "eval", &row)?;
+                metrics.append(step, "eval", &values)?;
                 on_event(Event::Evaluated {
                     step,
                     values,

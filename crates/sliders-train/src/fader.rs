@@ -374,8 +374,7 @@ impl FaderTrainer {
             }
             if end_of_epoch {
                 let (values, improved) = self.evaluate_and_select()?;
-                let row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                metrics.append(step, "eval", &row)?;
+                metrics.append(step, "eval", &values)?;
                 on_event(Event::Evaluated {
                     step,
                     values,

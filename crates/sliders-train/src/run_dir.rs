@@ -195,19 +195,22 @@ impl MetricsLog {
     }
 
     /// Appends one row; unknown keys are an error (a programming mistake, caught by tests).
-    pub fn append(
+    pub fn append<K: AsRef<str>>(
         &mut self,
         step: u64,
         phase: &str,
-        values: &[(&str, f64)],
+        values: &[(K, f64)],
     ) -> Result<(), TrainError> {
         let mut cells = vec![String::new(); self.columns.len()];
         cells[0] = step.to_string();
         cells[1] = phase.to_string();
         for (key, value) in values {
-            let i =
-                self.columns.iter().position(|c| c == key).ok_or_else(|| {
-                    TrainError::Config(format!("metrics.csv has no column `{key}`"))
+            let i = self
+                .columns
+                .iter()
+                .position(|c| c == key.as_ref())
+                .ok_or_else(|| {
+                    TrainError::Config(format!("metrics.csv has no column `{}`", key.as_ref()))
                 })?;
             cells[i] = format!("{value}");
         }

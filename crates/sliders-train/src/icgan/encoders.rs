@@ -441,8 +441,7 @@ impl EncoderTrainer {
                     self.save_models("best_")?;
                     improved.push("best_rec".to_string());
                 }
-                let row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                metrics.append(step, "eval", &row)?;
+                metrics.append(step, "eval", &values)?;
                 on_event(Event::Evaluated {
                     step,
                     values,
