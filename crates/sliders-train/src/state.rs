@@ -94,3 +94,27 @@ pub fn load(dir: &Path, slots: &mut [Slot<'_>]) -> Result<Counters, TrainError> 
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
     serde_json::from_str(&text).map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The best scores decide which checkpoint a resumed run keeps, so they must come back
+    /// bit for bit (serde_json's default float parser was 1 ulp off on this value).
+    #[test]
+    fn counters_survive_the_json_round_trip_exactly() {
+        let counters = Counters {
+            step: 12,
+            batches_drawn: 3,
+            best_rec: Some(1.021_696_865_558_624_3),
+            best_accu: Some(0.1 + 0.2),
+        };
+        let json = serde_json::to_string_pretty(&counters).unwrap();
+        let back: Counters = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, counters);
+        assert_eq!(
+            back.best_rec.unwrap().to_bits(),
+            1.021_696_865_558_624_3f64.to_bits()
+        );
+    }
+}

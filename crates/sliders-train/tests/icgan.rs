@@ -1,6 +1,6 @@
 //! IcGAN's loops on synthetic faces at 32 px (icgan.md §3-4): the frozen/detached network of each
 //! cGAN step, overfitting a fixed batch (D and every encoder), resume equivalence of the cGAN
-//! loop, a short cGAN run whose samples follow y, and the encoder dataset and runs.
+//! and encoder loops, a short cGAN run whose samples follow y, and the encoder dataset and runs.
 
 mod fixture;
 
@@ -339,17 +339,21 @@ fn every_encoder_overfits_one_fixed_batch_and_a_run_saves_it() {
                 falls_by_half("Ey", 40, || t.ey_step(&x_real, &y_real).double_value(&[]));
             }
             EncoderKind::IndCond => {
-                // KNOWN ISSUE, not understood yet: the conditioned Ez overfits far more slowly
-                // than the IND Ez on the same batch (measured 1.05 → 0.80 in 40 steps at lr 1e-3,
-                // → 0.65 in 120 steps at 1e-4, while the IND Ez reaches 0.004). Only a fall is
-                // asserted here until it is investigated (sliders-nets' ZCond input path).
-                let first = t.ez_step(&x, &z, Some(&y)).double_value(&[]);
-                let mut last = first;
-                for _ in 0..40 {
-                    last = t.ez_step(&x, &z, Some(&y)).double_value(&[]);
-                }
-                eprintln!("overfit Ez cond: {first} → {last} in 40 steps");
-                assert!(last < 0.9 * first, "Ez cond: {first} → {last}");
+                // The untrained test G makes nearly identical images (per-pixel spread across
+                // this batch measured 0.0045, against 0.31 for real faces), so after the first
+                // BN the y maps, which do vary, drown the image signal: on those images the
+                // conditioned Ez fell only 1.28 → 0.78 in 40 steps. The step itself is checked
+                // on varied images (real faces with their labels, the generated z as targets),
+                // where it overfits as fast as IND's Ez (measured 1.04 → 0.005).
+                let spread = |t: &tch::Tensor| {
+                    t.std_dim(0i64, true, false)
+                        .mean(tch::Kind::Float)
+                        .double_value(&[])
+                };
+                assert!(spread(&x) < 0.05 && spread(&x_real) > 0.2);
+                falls_by_half("Ez cond", 40, || {
+                    t.ez_step(&x_real, &z, Some(&y_real)).double_value(&[])
+                });
             }
             EncoderKind::Sng => {
                 falls_by_half("SNG", 40, || {
@@ -373,5 +377,59 @@ fn every_encoder_overfits_one_fixed_batch_and_a_run_saves_it() {
         for f in files {
             assert!(dir.join(f).is_file(), "{kind:?}: {f} missing");
         }
+    }
+}
+
+#[test]
+fn an_interrupted_and_resumed_encoder_run_ends_with_the_same_weights() {
+    let _g = lock();
+    let data = data();
+    let cgan = tiny_cgan_run(&data);
+    for kind in [EncoderKind::IndCond, EncoderKind::Sng] {
+        let train = EncoderTrainConfig {
+            epochs: 3,
+            checkpoint_every: 5,
+            ..encoder_train(cgan.clone())
+        };
+        let straight_dir = temp_dir(&format!("icgan-enc-resume-straight-{kind:?}"));
+        let exp = encoder_experiment(straight_dir.clone(), &ATTRS, kind, train.clone());
+        let mut straight = EncoderTrainer::new(&exp, &data).unwrap();
+        straight.run(&mut |_| {}).unwrap();
+
+        let broken_dir = temp_dir(&format!("icgan-enc-resume-broken-{kind:?}"));
+        let exp = encoder_experiment(broken_dir.clone(), &ATTRS, kind, train);
+        let mut first = EncoderTrainer::new(&exp, &data).unwrap();
+        // Die at step 8, before that epoch end's checkpoint: the last one is the mid-epoch
+        // checkpoint of step 5, so the resumed run must rebuild epoch 2's permutation and the
+        // real-image stream position.
+        let died = catch_unwind(AssertUnwindSafe(|| {
+            first
+                .run(&mut |e| {
+                    if let Event::Logged { step: 8, .. } = e {
+                        panic!("simulated crash");
+                    }
+                })
+                .unwrap();
+        }));
+        assert!(died.is_err());
+        drop(first);
+        let mut resumed = EncoderTrainer::new(&exp, &data).unwrap();
+        assert_eq!(resumed.counters().step, 5, "{kind:?}: resumes from step 5");
+        resumed.run(&mut |_| {}).unwrap();
+        match kind {
+            EncoderKind::Sng => {
+                same_weights(straight.sng().unwrap().0, resumed.sng().unwrap().0).unwrap()
+            }
+            _ => {
+                same_weights(straight.ez().unwrap().0, resumed.ez().unwrap().0).unwrap();
+                same_weights(straight.ey().unwrap().0, resumed.ey().unwrap().0).unwrap();
+            }
+        }
+        assert_eq!(straight.counters(), resumed.counters());
+        assert_eq!(
+            metrics_without_timing(&straight_dir.join("metrics.csv")),
+            metrics_without_timing(&broken_dir.join("metrics.csv")),
+            "{kind:?}: metrics rows repeated or skipped"
+        );
     }
 }
