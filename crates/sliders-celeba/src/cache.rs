@@ -530,6 +530,27 @@ fn preprocess_into(
     Ok(())
 }
 
+/// Frames and resizes one decoded image exactly as the cache does (same crop box and filter):
+/// planar CHW u8 `[3, S, S]`. Used to compare generated counterfactuals with cached images and
+/// to prepare a user's photo the way the models were trained.
+pub fn preprocess_image(rgb: &image::RgbImage, params: CacheParams) -> Vec<u8> {
+    let (w, h) = rgb.dimensions();
+    let b = crop_box(params.framing, w, h);
+    let s = params.size as usize;
+    let r = Resampler::new(b.width() as usize, b.height() as usize, s, s);
+    let mut out = vec![0u8; r.out_len()];
+    let mut tmp = Vec::new();
+    r.run(
+        rgb.as_raw(),
+        w as usize * 3,
+        b.x0 as usize,
+        b.y0 as usize,
+        &mut out,
+        &mut tmp,
+    );
+    out
+}
+
 /// Decodes an image file's bytes to RGB8, choosing the decoder by content (JPEG or PNG). A JPEG
 /// without its end-of-image marker (cut short) is an error, not a grey-padded image.
 pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<image::RgbImage> {

@@ -25,6 +25,13 @@ enum Command {
         #[arg(long = "config", required = true)]
         config: Vec<std::path::PathBuf>,
     },
+    /// Evaluate trained runs (a `kind = "eval"` experiment): the Fader-vs-IcGAN table, the
+    /// encoder comparison and the extra measurements, as CSV, JSON and Markdown in its run folder.
+    Eval {
+        /// Experiment TOML files, lowest priority first; `SLIDERS__…` variables override them.
+        #[arg(long = "config", required = true)]
+        config: Vec<std::path::PathBuf>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -32,6 +39,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Info => println!("{}", sliders_cli::info::Info::collect()),
         Command::Train { config } => sliders_cli::train::run(&config)?,
+        Command::Eval { config } => sliders_cli::eval::run(&config)?,
     }
     Ok(())
 }

@@ -26,6 +26,9 @@ pub fn load_experiment(files: &[PathBuf]) -> Result<Experiment> {
 /// Runs `sliders train`.
 pub fn run(files: &[PathBuf]) -> Result<()> {
     let exp = load_experiment(files)?;
+    if exp.kind == ExperimentKind::Eval {
+        anyhow::bail!("kind = \"eval\" experiments are run by `sliders eval --config …`");
+    }
     let run = RunDir::create(&exp.run_dir)?;
     crate::logging::init(Some(&run.path("train.log")))?;
     tracing::info!(
@@ -57,6 +60,7 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
         ExperimentKind::Classifier => ClassifierTrainer::new(&exp, &data)?.run(&mut on_event),
         ExperimentKind::Cgan => CganTrainer::new(&exp, &data)?.run(&mut on_event),
         ExperimentKind::Encoders => EncoderTrainer::new(&exp, &data)?.run(&mut on_event),
+        ExperimentKind::Eval => unreachable!("refused above"),
     };
     bar.finish_and_clear();
     let counters = result?;

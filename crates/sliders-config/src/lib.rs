@@ -4,6 +4,7 @@
 //! checked types.
 
 pub mod data;
+pub mod eval;
 pub mod load;
 pub mod nets;
 pub mod train;

@@ -564,6 +564,8 @@ pub enum ExperimentKind {
     Cgan,
     /// IcGAN's encoder dataset and encoders (icgan.md §4) for a trained cGAN run.
     Encoders,
+    /// The evaluation of trained runs (`sliders eval`): tables, figures, metrics.
+    Eval,
 }
 
 /// An experiment file: what to train, on which data, with which model and loop.
@@ -609,6 +611,9 @@ pub struct Experiment {
     /// IcGAN encoder dataset and training (kind = "encoders").
     #[serde(default)]
     pub encoder_train: EncoderTrainConfig,
+    /// What to evaluate (kind = "eval").
+    #[serde(default)]
+    pub eval: crate::eval::EvalConfig,
 }
 
 impl Experiment {
@@ -628,6 +633,7 @@ impl Experiment {
             cgan_train: CganTrainConfig::default(),
             icgan_encoder: IcganEncoderConfig::default(),
             encoder_train: EncoderTrainConfig::default(),
+            eval: crate::eval::EvalConfig::default(),
         }
     }
 }

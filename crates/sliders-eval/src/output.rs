@@ -1,0 +1,386 @@
+//! Writes [`Results`] into an evaluation folder: `results.csv` (every figure in long form, with
+//! its interval, n and note), `metrics.json` (`table/row/attribute/metric` → value, what the CI
+//! gate reads) and `tables.md` (the tables in the papers' shapes, the Fader paper's human-rated
+//! Table 1 beside ours). Every file is written to a temporary name and renamed.
+
+use crate::results::{Cell, Results};
+use crate::{EvalError, encoders, synthetic, table};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Writes `text` to `path` atomically (temporary file in the same folder, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, bytes).map_err(|e| EvalError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| EvalError::io(path, e))
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map(|v| format!("{v}")).unwrap_or_default()
+}
+
+/// `results.csv`: one row per cell; missing values stay empty (never zero).
+pub fn csv(results: &Results) -> String {
+    let mut s = String::from("table,row,attribute,metric,value,ci_low,ci_high,n,note\n");
+    for c in &results.cells {
+        let _ = writeln!(
+            s,
+            "{},{},{},{},{},{},{},{},{}",
+            csv_field(&c.table),
+            csv_field(&c.row),
+            csv_field(&c.attribute),
+            csv_field(&c.metric),
+            opt(c.value),
+            opt(c.low),
+            opt(c.high),
+            c.n,
+            csv_field(&c.note)
+        );
+    }
+    s
+}
+
+/// `metrics.json`: every computed value by key (missing ones are left out), sorted.
+pub fn metrics_json(results: &Results) -> String {
+    let map: BTreeMap<String, f64> = results
+        .cells
+        .iter()
+        .filter_map(|c| c.value.filter(|v| v.is_finite()).map(|v| (c.key(), v)))
+        .collect();
+    serde_json::to_string_pretty(&map).expect("a map of numbers serialises")
+}
+
+/// The Fader paper's Table 1 (human raters, percent): (row, [Mouth, Smile, Glasses]) for
+/// naturalness and accuracy (fader-networks.md §5.4).
+const PAPER_TABLE1: [(&str, [f64; 3], [f64; 3]); 5] = [
+    ("Real Image", [92.6, 87.0, 88.6], [89.0, 88.3, 97.6]),
+    ("IcGAN AE", [22.7, 21.7, 14.8], [88.1, 91.7, 86.2]),
+    ("IcGAN Swap", [11.4, 22.9, 9.6], [10.1, 9.9, 47.5]),
+    ("FadNet AE", [88.4, 75.2, 78.8], [91.8, 90.1, 94.5]),
+    ("FadNet Swap", [79.0, 31.4, 45.3], [66.2, 97.1, 76.6]),
+];
+const PAPER_ATTRS: [&str; 3] = ["Mouth_Slightly_Open", "Smiling", "Eyeglasses"];
+
+fn short(attr: &str) -> &str {
+    match attr {
+        "Mouth_Slightly_Open" => "Mouth",
+        "Smiling" => "Smile",
+        "Eyeglasses" => "Glasses",
+        other => other,
+    }
+}
+
+fn fmt_cell(c: Option<&Cell>, digits: usize, percent: bool) -> String {
+    match c {
+        None => "—".into(),
+        Some(c) => match c.value {
+            None => "n/a".into(),
+            Some(v) => {
+                let k = if percent { 100.0 } else { 1.0 };
+                match (c.low, c.high, percent) {
+                    (Some(l), Some(h), true) => format!(
+                        "{:.*} [{:.*}, {:.*}]",
+                        digits,
+                        v * k,
+                        digits,
+                        l * k,
+                        digits,
+                        h * k
+                    ),
+                    (Some(l), Some(h), false) => {
+                        format!("{:.*} ± {:.*}", digits, v, digits, (h - l) / 2.0)
+                    }
+                    _ => format!("{:.*}", digits, v * k),
+                }
+            }
+        },
+    }
+}
+
+fn attributes(results: &Results, table: &str) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for c in results.cells.iter().filter(|c| c.table == table) {
+        if !seen.contains(&c.attribute) {
+            seen.push(c.attribute.clone());
+        }
+    }
+    seen
+}
+
+fn rows(results: &Results, table: &str) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for c in results.cells.iter().filter(|c| c.table == table) {
+        if !seen.contains(&c.row) {
+            seen.push(c.row.clone());
+        }
+    }
+    seen
+}
+
+/// A Markdown table of `metric` with rows × attributes.
+fn grid_table(
+    results: &Results,
+    table: &str,
+    metric: &str,
+    digits: usize,
+    percent: bool,
+) -> String {
+    let attrs = attributes(results, table);
+    let mut s = format!("| {} |", "");
+    for a in &attrs {
+        let _ = write!(s, " {} |", short(a));
+    }
+    s.push_str("\n|---|");
+    s.push_str(&"---|".repeat(attrs.len()));
+    s.push('\n');
+    for row in rows(results, table) {
+        let cells: Vec<Option<&Cell>> = attrs
+            .iter()
+            .map(|a| results.get(table, &row, a, metric))
+            .collect();
+        if cells.iter().all(Option::is_none) {
+            continue;
+        }
+        let _ = write!(s, "| {row} |");
+        for c in cells {
+            let _ = write!(s, " {} |", fmt_cell(c, digits, percent));
+        }
+        s.push('\n');
+    }
+    s
+}
+
+fn n_line(results: &Results, table: &str, metric: &str) -> String {
+    let mut parts = Vec::new();
+    for a in attributes(results, table) {
+        if let Some(c) = results.cells.iter().find(|c| {
+            c.table == table && c.attribute == a && c.metric == metric && c.value.is_some()
+        }) {
+            parts.push(format!("{} n = {}", short(&a), c.n));
+        }
+    }
+    parts.join(", ")
+}
+
+fn notes_of(results: &Results, table: &str, metric: &str) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    for c in results
+        .cells
+        .iter()
+        .filter(|c| c.table == table && c.metric == metric && !c.note.is_empty())
+    {
+        let line = if c.value.is_none() {
+            format!("{} / {}: {}", c.row, short(&c.attribute), c.note)
+        } else {
+            c.note.clone()
+        };
+        if !seen.contains(&line) {
+            seen.push(line);
+        }
+    }
+    seen
+}
+
+/// `tables.md`: every table in Markdown.
+pub fn markdown(results: &Results) -> String {
+    let mut s = String::new();
+    let t = table::TABLE;
+    s.push_str("### Fader vs IcGAN: attribute accuracy (%, 95% Wilson interval)\n\n");
+    s.push_str(
+        "Judge: the evaluation classifier (an automatic judge, not the paper's human raters). \
+         AE rows: share of images the judge sees with their original value; Swap rows: with the \
+         flipped value; balanced test images, the same for every row.\n\n",
+    );
+    s.push_str(&grid_table(results, t, "accuracy", 1, true));
+    let _ = writeln!(s, "\nImages per cell: {}.", n_line(results, t, "accuracy"));
+    for n in notes_of(results, t, "accuracy") {
+        let _ = writeln!(s, "- {n}");
+    }
+    s.push_str("\n### Fader vs IcGAN: naturalness (FID ↓, KID ↓ ± sd)\n\n");
+    s.push_str("FID:\n\n");
+    s.push_str(&grid_table(results, t, "fid", 2, false));
+    s.push_str("\nKID:\n\n");
+    s.push_str(&grid_table(results, t, "kid", 4, false));
+    for n in notes_of(results, t, "fid") {
+        let _ = writeln!(s, "- {n}");
+    }
+    s.push_str("\n### Fader vs IcGAN: reconstruction (AE rows)\n\nMSE on the [−1, 1] scale:\n\n");
+    s.push_str(&grid_table(results, t, "mse", 4, false));
+    s.push_str("\nPSNR (dB, images on [0, 1], mean over images):\n\n");
+    s.push_str(&grid_table(results, t, "psnr", 2, false));
+    s.push_str(
+        "\n### The Fader paper's Table 1, for reference (human raters on Mechanical Turk, %)\n\n\
+         A different judge: naturalness there is the share of images raters took for real \
+         photographs, not FID; accuracy is raters' agreement with the intended value.\n\n\
+         | Model | Natur. Mouth | Natur. Smile | Natur. Glasses | Acc. Mouth | Acc. Smile | Acc. Glasses |\n\
+         |---|---|---|---|---|---|---|\n",
+    );
+    for (row, nat, acc) in PAPER_TABLE1 {
+        let _ = writeln!(
+            s,
+            "| {row} | {} | {} | {} | {} | {} | {} |",
+            nat[0], nat[1], nat[2], acc[0], acc[1], acc[2]
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\n(Paper columns: {}.)",
+        PAPER_ATTRS.map(short).join(", ")
+    );
+
+    let e = encoders::TABLE;
+    if results.cells.iter().any(|c| c.table == e) {
+        s.push_str("\n### IcGAN encoder comparison (IcGAN paper, Figure 4a)\n\n");
+        s.push_str("| Encoder | rec. MSE (real test) | z MSE (held-out generated) | Ey accuracy (%) | judge on reconstructions (%) |\n|---|---|---|---|---|\n");
+        for row in rows(results, e) {
+            let _ = writeln!(
+                s,
+                "| {row} | {} | {} | {} | {} |",
+                fmt_cell(results.get(e, &row, "all", "rec_mse"), 4, false),
+                fmt_cell(results.get(e, &row, "all", "z_mse"), 4, false),
+                fmt_cell(results.get(e, &row, "all", "ey_accuracy"), 1, true),
+                fmt_cell(results.get(e, &row, "all", "rec_attr_accuracy"), 1, true),
+            );
+        }
+        if let Some(c) = results.get(e, &rows(results, e)[0], "all", "rec_mse") {
+            let _ = writeln!(s, "\n{} real test images per layout.", c.n);
+        }
+    }
+
+    let c = synthetic::TABLE;
+    if results.cells.iter().any(|x| x.table == c) {
+        s.push_str(
+            "\n### Counterfactual error on synthetic faces (MSE, [−1, 1] scale)\n\n\
+             `cf_mse`: edited image against the generator's exact counterfactual of the same face \
+             (Input row: the unedited input, how far the edit had to go); `rec_mse`: what the \
+             autoencoder loses anyway.\n\n",
+        );
+        s.push_str(&grid_table(results, c, "cf_mse", 4, false));
+        s.push('\n');
+        s.push_str(&grid_table(results, c, "rec_mse", 4, false));
+        s.push_str("\nPreservation outside the attribute's region (MSE against the input, pixels the attribute never touches):\n\n");
+        s.push_str(&grid_table(results, c, "outside_mse", 4, false));
+    }
+
+    let r = "slider_response";
+    if results.cells.iter().any(|x| x.table == r) {
+        s.push_str(
+            "\n### Slider response (FadNet): the judge's mean p(attribute) as the slider moves\n\n",
+        );
+        let mut metrics: Vec<String> = Vec::new();
+        for x in results.cells.iter().filter(|x| x.table == r) {
+            if !metrics.contains(&x.metric) {
+                metrics.push(x.metric.clone());
+            }
+        }
+        let _ = write!(s, "| attribute | input |");
+        for m in &metrics {
+            let _ = write!(s, " α={} |", m.trim_start_matches("p_judge@"));
+        }
+        s.push_str("\n|---|---|");
+        s.push_str(&"---|".repeat(metrics.len()));
+        s.push('\n');
+        for a in attributes(results, r) {
+            for row in ["absent", "present"] {
+                let _ = write!(s, "| {} | {row} |", short(&a));
+                for m in &metrics {
+                    let _ = write!(s, " {} |", fmt_cell(results.get(r, row, &a, m), 2, false));
+                }
+                s.push('\n');
+            }
+        }
+    }
+    if !results.notes.is_empty() {
+        s.push_str("\n### Notes\n\n");
+        for n in &results.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+    s
+}
+
+/// Writes `results.csv`, `metrics.json` and `tables.md` into `dir`.
+pub fn write(results: &Results, dir: &Path) -> Result<(), EvalError> {
+    std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
+    write_atomic(&dir.join("results.csv"), csv(results).as_bytes())?;
+    write_atomic(&dir.join("metrics.json"), metrics_json(results).as_bytes())?;
+    write_atomic(&dir.join("tables.md"), markdown(results).as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sliders_metrics::stats::proportion;
+
+    fn sample() -> Results {
+        Results {
+            cells: vec![
+                Cell::proportion(
+                    table::TABLE,
+                    "Real Image",
+                    "Smiling",
+                    "accuracy",
+                    proportion(9, 10),
+                ),
+                Cell::missing(
+                    table::TABLE,
+                    "Real Image",
+                    "Smiling",
+                    "fid",
+                    "judge missing: x",
+                ),
+                Cell::value("encoders", "IND", "all", "rec_mse", 0.25, 4),
+            ],
+            ..Results::default()
+        }
+    }
+
+    #[test]
+    fn missing_values_stay_missing_in_every_format() {
+        let r = sample();
+        let csv = csv(&r);
+        let fid_line = csv.lines().find(|l| l.contains(",fid,")).unwrap();
+        assert_eq!(
+            fid_line,
+            "fader_vs_icgan,Real Image,Smiling,fid,,,,0,judge missing: x"
+        );
+        let json: BTreeMap<String, f64> = serde_json::from_str(&metrics_json(&r)).unwrap();
+        assert_eq!(json.len(), 2);
+        assert_eq!(json["fader_vs_icgan/Real Image/Smiling/accuracy"], 0.9);
+        let md = markdown(&r);
+        assert!(md.contains("| Real Image | n/a |"), "{md}");
+        assert!(md.contains("| Real Image | 90.0 ["), "{md}");
+        assert!(md.contains("Smile n = 10"), "{md}");
+        assert!(md.contains("| IND | 0.2500 |"), "{md}");
+    }
+
+    #[test]
+    fn writes_are_atomic_and_complete() {
+        let dir = std::env::temp_dir().join(format!("sliders-eval-out-{}", std::process::id()));
+        write(&sample(), &dir).unwrap();
+        for f in ["results.csv", "metrics.json", "tables.md"] {
+            assert!(dir.join(f).is_file());
+        }
+        assert!(
+            std::fs::read_dir(&dir).unwrap().all(|e| !e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp"))
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

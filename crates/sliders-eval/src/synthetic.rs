@@ -1,0 +1,152 @@
+//! Measurements only synthetic faces allow, because their generator knows the truth: the
+//! counterfactual error (pixel MSE between an edited image and the exact counterfactual of the
+//! same face, next to the unedited input's error and the reconstruction error) and the
+//! preservation of everything outside the attribute's region (pixel MSE outside it). No paper
+//! has them; they need `data.synthetic` faces.
+
+use crate::results::{Cell, Results};
+use crate::table::AttributeEdits;
+use crate::testset::TestSet;
+use sliders_celeba::CacheParams;
+use sliders_celeba::cache::preprocess_image;
+use sliders_celeba::synthetic::{self, FaceParams, SynthAttr};
+use sliders_config::data::SyntheticConfig;
+use sliders_metrics::image::{masked_mse, mse};
+use tch::{Kind, Tensor};
+
+/// Table name of the cells made here.
+pub const TABLE: &str = "counterfactual";
+
+/// The generator's attribute of a CelebA name, if it models it.
+pub fn synth_attr(name: &str) -> Option<SynthAttr> {
+    SynthAttr::ALL.into_iter().find(|a| a.celeba_name() == name)
+}
+
+/// `[3, S, S]` u8 planar → f32 in [−1, 1].
+fn to_tensor(chw: &[u8], s: i64) -> Tensor {
+    (Tensor::from_slice(chw).to_kind(Kind::Float) / 255.0 * 2.0 - 1.0).view([3, s, s])
+}
+
+/// The synthetic face behind a test image (`NNNNNN.png` is face `NNNNNN − 1`).
+fn face_of(name: &str, faces: &[FaceParams]) -> Option<FaceParams> {
+    let i: usize = name.split('.').next()?.parse().ok()?;
+    faces.get(i.checked_sub(1)?).copied()
+}
+
+/// The faces at `positions` re-rendered by the generator (`flipped`: with `attr` flipped, the
+/// exact counterfactual; otherwise the image itself) and preprocessed like the cache, `[n, 3, S, S]`
+/// in [−1, 1], with the mask of pixels outside the attribute's region on either face,
+/// `[n, 1, S, S]` (1 = outside). `None` when a test image is not a face of this dataset.
+pub fn rendered(
+    test: &TestSet,
+    positions: &[usize],
+    attr: SynthAttr,
+    synth: &SyntheticConfig,
+    params: CacheParams,
+    flipped: bool,
+) -> Option<(Tensor, Tensor)> {
+    let faces = synthetic::faces(synth.n_images, synth.seed);
+    let (w, h) = (synth.width, synthetic::height_for(synth.width));
+    let s = params.size as i64;
+    let mut images = Vec::new();
+    let mut outside = Vec::new();
+    for &p in positions {
+        let face = face_of(&test.names[p], &faces)?;
+        let other = face.flipped(attr);
+        let shown = if flipped { other } else { face };
+        images.push(to_tensor(
+            &preprocess_image(&synthetic::render(&shown, w, h), params),
+            s,
+        ));
+        // The attribute's region on either face (glasses put on or taken off, …).
+        let a = synthetic::region_mask(&face, attr, w, h);
+        let b = synthetic::region_mask(&other, attr, w, h);
+        let mask = image::RgbImage::from_fn(w, h, |x, y| {
+            let i = (y * w + x) as usize;
+            let v = if a[i] || b[i] { 255 } else { 0 };
+            image::Rgb([v, v, v])
+        });
+        let m = preprocess_image(&mask, params);
+        // Outside = not touched by the region at all after resizing.
+        let plane: Vec<f32> = m[..(s * s) as usize]
+            .iter()
+            .map(|&v| if v == 0 { 1.0 } else { 0.0 })
+            .collect();
+        outside.push(Tensor::from_slice(&plane).view([1, s, s]));
+    }
+    Some((Tensor::stack(&images, 0), Tensor::stack(&outside, 0)))
+}
+
+/// Adds the counterfactual and background cells for every attribute the generator models.
+pub fn run(
+    edits: &[AttributeEdits],
+    test: &TestSet,
+    synth: &SyntheticConfig,
+    params: CacheParams,
+    out: &mut Results,
+) {
+    for e in edits {
+        let Some(attr) = synth_attr(&e.attribute) else {
+            out.notes.push(format!(
+                "{}: the synthetic generator does not model it; no counterfactual",
+                e.attribute
+            ));
+            continue;
+        };
+        let Some((cf, outside)) = rendered(test, &e.positions, attr, synth, params, true) else {
+            out.notes.push(format!(
+                "{}: the test images are not this dataset's synthetic faces; counterfactuals skipped",
+                e.attribute
+            ));
+            continue;
+        };
+        let n = e.positions.len() as u64;
+        let a = e.attribute.as_str();
+        out.cells.push(Cell::value(
+            TABLE,
+            "Input (unedited)",
+            a,
+            "cf_mse",
+            mse(&e.inputs, &cf),
+            n,
+        ));
+        for (name, pair) in [("FadNet", &e.fader), ("IcGAN", &e.icgan)] {
+            if let Some((rec, swap)) = pair {
+                let swap_row = format!("{name} Swap");
+                let ae_row = format!("{name} AE");
+                out.cells.push(Cell::value(
+                    TABLE,
+                    &swap_row,
+                    a,
+                    "cf_mse",
+                    mse(swap, &cf),
+                    n,
+                ));
+                out.cells.push(Cell::value(
+                    TABLE,
+                    &ae_row,
+                    a,
+                    "rec_mse",
+                    mse(rec, &e.inputs),
+                    n,
+                ));
+                out.cells.push(Cell::value(
+                    TABLE,
+                    &swap_row,
+                    a,
+                    "outside_mse",
+                    masked_mse(swap, &e.inputs, &outside),
+                    n,
+                ));
+                out.cells.push(Cell::value(
+                    TABLE,
+                    &ae_row,
+                    a,
+                    "outside_mse",
+                    masked_mse(rec, &e.inputs, &outside),
+                    n,
+                ));
+            }
+        }
+    }
+}
