@@ -2,6 +2,7 @@
 //! `std::process` calls; no libtorch dependency, so it builds in seconds on a fresh machine.
 
 mod bench;
+mod check_metrics;
 mod reproduce;
 mod setup;
 mod test;
@@ -27,11 +28,13 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_test_args: Vec<String>,
     },
-    /// The pipeline: train the evaluation classifier and one Fader model per attribute on the
-    /// profile's data (synthetic faces when no CelebA is found), then write `reports/<profile>/`.
-    /// Complete stages are skipped, so an interrupted run continues where it stopped.
+    /// The pipeline: the evaluation classifier, one Fader model per attribute, IcGAN's cGAN and
+    /// its SNG/IND/IND-COND encoders, the evaluation, then `reports/<profile>/` (synthetic faces
+    /// when no CelebA is found). Complete stages are skipped, so an interrupted run continues
+    /// where it stopped.
     Reproduce {
-        /// Profile: `smoke` (synthetic faces or CelebA at 32 px; minutes on a CPU).
+        /// Profile: `smoke` (synthetic faces at 32 px; minutes on a CPU), `quick` (CelebA sample
+        /// at 64 px; minutes on a GPU), `paper` (full CelebA, the papers' sizes; hours on a GPU).
         #[arg(long, default_value = "smoke")]
         profile: String,
         /// A CelebA-layout folder (default: data/celeba, else synthetic faces).
@@ -40,9 +43,20 @@ enum Command {
         /// Device for every stage.
         #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda"])]
         device: String,
-        /// Rerun a stage even if it is complete (repeatable): `classifier`, `fader-Smiling`, …
+        /// Rerun a stage even if it is complete (repeatable): `classifier`, `fader-Smiling`,
+        /// `cgan`, `encoders-ind`, `eval`, …
         #[arg(long)]
         force: Vec<String>,
+        /// Run only these stages (repeatable; default all), e.g. `--only eval --only report`.
+        #[arg(long)]
+        only: Vec<String>,
+    },
+    /// The CI gate: compare `reports/<profile>/metrics.json` with
+    /// `experiments/baselines/<profile>.toml`; fails when a metric is worse than its tolerance.
+    CheckMetrics {
+        /// Profile whose report to check.
+        #[arg(long, default_value = "smoke")]
+        profile: String,
     },
     /// End-to-end benchmarks against baselines measured in the same run (`data`: preprocessing
     /// vs a Pillow/numpy script, and sampler throughput; `train`: the Fader and cGAN training
@@ -90,6 +104,7 @@ fn main() {
             data,
             device,
             force,
+            only,
         } => reproduce::run(
             &repo_root(),
             &reproduce::Options {
@@ -97,8 +112,10 @@ fn main() {
                 data,
                 device,
                 force,
+                only,
             },
         ),
+        Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),
         Command::Bench {
             what,
             celeba_dir,

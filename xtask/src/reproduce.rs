@@ -1,123 +1,222 @@
-//! `cargo xtask reproduce`: runs the pipeline's stages as `sliders` calls with the experiment files
-//! of a profile, skipping stages whose outputs are complete, and writes `reports/<profile>/`.
-//! Implemented so far: the evaluation classifier and one Fader model per attribute (smoke profile),
-//! and a report of their validation metrics. IcGAN, the evaluation tables and the figures are not
-//! in the pipeline yet; the report says so.
+//! `cargo xtask reproduce`: runs the pipeline's stages (architecture.md "What cargo xtask reproduce
+//! does") as `sliders` calls with the experiment files of a profile, skipping stages whose outputs
+//! are complete, records each stage's wall time, then has `sliders report` write
+//! `reports/<profile>/`.
+//!
+//! Stages: `classifier`, `fader-<Attribute>` (one per attribute), `cgan`, `encoders-sng`,
+//! `encoders-ind`, `encoders-ind-cond`, `eval`, `report`.
 
 use anyhow::{Context, Result, bail};
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-/// The attributes of the mission, in the order the report lists them.
+/// The attributes of the mission, in the order of the Fader paper's table and then the mission's.
 pub const ATTRIBUTES: &[&str] = &[
-    "Smiling",
     "Mouth_Slightly_Open",
+    "Smiling",
     "Eyeglasses",
     "Male",
     "Young",
 ];
 
+/// The encoder layouts of IcGAN's comparison.
+pub const ENCODERS: &[&str] = &["sng", "ind", "ind-cond"];
+
+/// The profiles with experiment folders.
+pub const PROFILES: &[&str] = &["smoke", "quick", "paper"];
+
 /// Options of `cargo xtask reproduce`.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// `smoke` (only this profile exists so far).
+    /// `smoke`, `quick` or `paper`.
     pub profile: String,
     /// A CelebA-layout folder to use instead of `data/celeba` (or the synthetic faces).
     pub data: Option<PathBuf>,
     /// `auto`, `cpu` or `cuda`.
     pub device: String,
-    /// Stages to rerun even if complete (`classifier`, `fader-<Attribute>`, `report`).
+    /// Stages to rerun even if complete.
     pub force: Vec<String>,
+    /// Run only these stages (empty = all).
+    pub only: Vec<String>,
 }
 
-struct Stage {
-    name: String,
+/// One stage: a `sliders` subcommand with experiment files and overrides.
+pub struct Stage {
+    /// Name (`fader-Smiling`).
+    pub name: String,
+    command: &'static str,
     files: Vec<PathBuf>,
     env: Vec<(String, String)>,
-    run_dir: PathBuf,
+    /// Its run folder, relative to the workspace.
+    pub run_dir: PathBuf,
     done_marker: &'static str,
 }
 
-/// Runs the pipeline.
-pub fn run(root: &Path, opts: &Options) -> Result<()> {
-    if opts.profile != "smoke" {
-        bail!(
-            "profile `{}` is not available yet: only `smoke` is (the quick and paper profiles arrive with the pipeline issue)",
-            opts.profile
-        );
-    }
-    crate::setup::run(root)?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    println!("==> building sliders");
-    let status = Command::new(&cargo)
-        .args(["build", "--quiet", "-p", "sliders-cli"])
-        .current_dir(root)
-        .status()?;
-    if !status.success() {
-        bail!("building the sliders binary failed");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let sliders = target.join("debug").join("sliders");
-    let exp = root.join("experiments").join(&opts.profile);
-    let runs = PathBuf::from("data/runs").join(&opts.profile);
-    let mut stages = vec![Stage {
-        name: "classifier".to_string(),
-        files: vec![exp.join("data.toml"), exp.join("classifier.toml")],
+fn quoted(s: &str) -> String {
+    format!("\"{s}\"")
+}
+
+/// The stages of a profile, in order.
+pub fn stages(profile: &str) -> Vec<Stage> {
+    let exp = PathBuf::from("experiments").join(profile);
+    let runs = PathBuf::from("data/runs").join(profile);
+    let data = exp.join("data.toml");
+    let with = |f: &str| vec![data.clone(), exp.join(f)];
+    let mut out = vec![Stage {
+        name: "classifier".into(),
+        command: "train",
+        files: with("classifier.toml"),
         env: vec![],
         run_dir: runs.join("classifier"),
         done_marker: "last_classifier.safetensors",
     }];
     for attr in ATTRIBUTES {
         let run_dir = runs.join(format!("fader-{}", attr.to_lowercase()));
-        stages.push(Stage {
+        out.push(Stage {
             name: format!("fader-{attr}"),
-            files: vec![exp.join("data.toml"), exp.join("fader.toml")],
+            command: "train",
+            files: with("fader.toml"),
             env: vec![
+                ("SLIDERS__DATA__ATTRIBUTES".into(), format!("[\"{attr}\"]")),
                 (
-                    "SLIDERS__DATA__ATTRIBUTES".to_string(),
-                    format!("[\"{attr}\"]"),
-                ),
-                (
-                    "SLIDERS__RUN_DIR".to_string(),
-                    format!("\"{}\"", run_dir.display()),
+                    "SLIDERS__RUN_DIR".into(),
+                    quoted(&run_dir.display().to_string()),
                 ),
             ],
             run_dir,
             done_marker: "last_ae.safetensors",
         });
     }
-    let mut common_env = vec![(
-        "SLIDERS__DEVICE".to_string(),
-        format!("\"{}\"", opts.device),
-    )];
+    out.push(Stage {
+        name: "cgan".into(),
+        command: "train",
+        files: with("cgan.toml"),
+        env: vec![],
+        run_dir: runs.join("cgan"),
+        done_marker: "G.safetensors",
+    });
+    for kind in ENCODERS {
+        let run_dir = runs.join(format!("encoders-{kind}"));
+        out.push(Stage {
+            name: format!("encoders-{kind}"),
+            command: "train",
+            files: with("encoders.toml"),
+            env: vec![
+                ("SLIDERS__ENCODER_TRAIN__ENCODER_KIND".into(), quoted(kind)),
+                (
+                    "SLIDERS__RUN_DIR".into(),
+                    quoted(&run_dir.display().to_string()),
+                ),
+            ],
+            run_dir,
+            done_marker: if *kind == "sng" {
+                "sng.safetensors"
+            } else {
+                "ey.safetensors"
+            },
+        });
+    }
+    out.push(Stage {
+        name: "eval".into(),
+        command: "eval",
+        files: with("eval.toml"),
+        env: vec![],
+        run_dir: runs.join("eval"),
+        done_marker: "metrics.json",
+    });
+    out
+}
+
+/// Builds the `sliders` binary (release for the quick and paper profiles) and returns its path.
+fn build_sliders(root: &Path, release: bool) -> Result<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    println!("==> building sliders{}", if release { " (release)" } else { "" });
+    let mut cmd = Command::new(&cargo);
+    cmd.args(["build", "--quiet", "-p", "sliders-cli"]).current_dir(root);
+    if release {
+        cmd.arg("--release");
+    }
+    if !cmd.status()?.success() {
+        bail!("building the sliders binary failed");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    Ok(target
+        .join(if release { "release" } else { "debug" })
+        .join("sliders"))
+}
+
+/// Wall times of completed stages, kept across invocations in `data/runs/<profile>/timings.json`.
+fn load_timings(path: &Path) -> BTreeMap<String, f64> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default()
+}
+
+/// Runs the pipeline.
+pub fn run(root: &Path, opts: &Options) -> Result<()> {
+    if !PROFILES.contains(&opts.profile.as_str()) {
+        bail!(
+            "unknown profile `{}`: use one of {}",
+            opts.profile,
+            PROFILES.join(", ")
+        );
+    }
+    let all = stages(&opts.profile);
+    let known: Vec<&str> = all
+        .iter()
+        .map(|s| s.name.as_str())
+        .chain(["report"])
+        .collect();
+    for s in opts.only.iter().chain(&opts.force) {
+        if !known.contains(&s.as_str()) {
+            bail!("unknown stage `{s}`: the stages are {}", known.join(", "));
+        }
+    }
+    crate::setup::run(root)?;
+    let sliders = build_sliders(root, opts.profile != "smoke")?;
+    let runs = root.join("data/runs").join(&opts.profile);
+    std::fs::create_dir_all(&runs)?;
+    let timings_path = runs.join("timings.json");
+    let mut timings = load_timings(&timings_path);
+    let mut common_env = vec![("SLIDERS__DEVICE".to_string(), quoted(&opts.device))];
     if let Some(data) = &opts.data {
         let abs =
             std::fs::canonicalize(data).with_context(|| format!("--data {}", data.display()))?;
         common_env.push((
             "SLIDERS__DATA__CELEBA_DIR".to_string(),
-            format!("\"{}\"", abs.display()),
+            quoted(&abs.display().to_string()),
         ));
     }
-    let mut timings = Vec::new();
-    for stage in &stages {
+    let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);
+    let mut upstream_ran = false;
+    for stage in &all {
+        if !selected(&stage.name) {
+            continue;
+        }
         let done = root.join(&stage.run_dir).join(stage.done_marker).is_file();
-        if done && !opts.force.contains(&stage.name) {
+        // The evaluation is redone when anything it judges was retrained in this invocation.
+        let stale = stage.name == "eval" && upstream_ran;
+        if done && !stale && !opts.force.contains(&stage.name) {
             println!(
                 "==> {}: complete, skipped ({})",
                 stage.name,
                 stage.run_dir.display()
             );
-            timings.push((stage.name.clone(), None));
             continue;
         }
         println!("==> {}", stage.name);
+        if stage.name == "eval" {
+            // A stale table must not survive a failed evaluation.
+            let _ = std::fs::remove_file(root.join(&stage.run_dir).join(stage.done_marker));
+        }
         let started = Instant::now();
         let mut cmd = Command::new(&sliders);
-        cmd.arg("train").current_dir(root);
+        cmd.arg(stage.command).current_dir(root);
         for f in &stage.files {
             cmd.arg("--config").arg(f);
         }
@@ -129,189 +228,60 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             .with_context(|| format!("cannot run {}", sliders.display()))?;
         if !status.success() {
             bail!(
-                "stage {} failed ({status}); rerun `cargo xtask reproduce` to continue where it stopped",
-                stage.name
+                "stage {} failed ({status}); rerun `cargo xtask reproduce --profile {}` to continue where it stopped",
+                stage.name,
+                opts.profile
             );
         }
-        timings.push((stage.name.clone(), Some(started.elapsed().as_secs_f64())));
+        upstream_ran = true;
+        timings.insert(stage.name.clone(), started.elapsed().as_secs_f64());
+        let json = serde_json::to_string_pretty(&timings)?;
+        write_atomic(&timings_path, json.as_bytes())?;
     }
-    let report = write_report(root, opts, &stages, &timings)?;
-    println!("==> report: {}", report.display());
+    if selected("report") || upstream_ran {
+        let out = root.join("reports").join(&opts.profile);
+        println!("==> report");
+        let status = Command::new(&sliders)
+            .arg("report")
+            .arg("--profile")
+            .arg(&opts.profile)
+            .arg("--runs")
+            .arg(&runs)
+            .arg("--out")
+            .arg(&out)
+            .arg("--device-asked")
+            .arg(&opts.device)
+            .current_dir(root)
+            .status()
+            .with_context(|| format!("cannot run {}", sliders.display()))?;
+        if !status.success() {
+            bail!("writing the report failed ({status})");
+        }
+        println!("==> report: {}", out.join("README.md").display());
+    }
     Ok(())
 }
 
-/// The last row of `metrics.csv` with phase `eval`, as (column, value) pairs.
-fn last_eval(path: &Path) -> Result<Vec<(String, String)>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .unwrap_or("")
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    let row = lines
-        .rev()
-        .find(|l| l.split(',').nth(1) == Some("eval"))
-        .with_context(|| format!("{} has no evaluation row", path.display()))?;
-    Ok(header
-        .into_iter()
-        .zip(row.split(',').map(str::to_string))
-        .collect())
-}
-
-fn get<'a>(row: &'a [(String, String)], key: &str) -> &'a str {
-    row.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
-
-fn fmt3(v: &str) -> String {
-    v.parse::<f64>()
-        .map(|x| format!("{x:.3}"))
-        .unwrap_or_else(|_| "n/a".to_string())
-}
-
-/// The `data: …` line and the split the classifier run logged.
-fn data_line(log: &Path) -> String {
-    std::fs::read_to_string(log)
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .rev()
-                .find(|l| l.contains(" data: "))
-                .map(|l| l.split(" data: ").nth(1).unwrap_or("").to_string())
-        })
-        .unwrap_or_else(|| "unknown (no train.log)".to_string())
-}
-
-fn write_report(
-    root: &Path,
-    opts: &Options,
-    stages: &[Stage],
-    timings: &[(String, Option<f64>)],
-) -> Result<PathBuf> {
-    let dir = root.join("reports").join(&opts.profile);
-    std::fs::create_dir_all(&dir)?;
-    let commit = Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .current_dir(root)
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
-    let classifier_dir = root.join(&stages[0].run_dir);
-    let data = data_line(&classifier_dir.join("train.log"));
-    let synthetic = data.starts_with("Synthetic");
-    let mut md = String::new();
-    writeln!(md, "# sliders report: profile `{}`\n", opts.profile)?;
-    writeln!(
-        md,
-        "- **Data**: {}{}",
-        data,
-        if synthetic {
-            " — **synthetic faces**: no CelebA was found in `data/celeba` (or `--data`)"
-        } else {
-            ""
-        }
-    )?;
-    // The device the runs resolved `auto` to, from the `[run]` table of a resolved config.
-    let device = std::fs::read_to_string(classifier_dir.join("resolved.toml"))
-        .ok()
-        .and_then(|t| {
-            t.lines().skip_while(|l| l.trim() != "[run]").find_map(|l| {
-                l.strip_prefix("device = ")
-                    .map(|v| v.trim_matches('"').to_string())
-            })
-        })
-        .unwrap_or_else(|| opts.device.clone());
-    writeln!(
-        md,
-        "- **Device**: `{device}` (asked for: `{}`); **git commit**: `{commit}`",
-        opts.device
-    )?;
-    writeln!(
-        md,
-        "- **Wall time per stage** (this invocation; skipped = complete from an earlier run):"
-    )?;
-    for (name, t) in timings {
-        match t {
-            Some(s) => writeln!(md, "  - {name}: {s:.0} s")?,
-            None => writeln!(md, "  - {name}: skipped")?,
-        }
-    }
-    writeln!(md, "\n## Evaluation classifier (validation split)\n")?;
-    let clf = last_eval(&classifier_dir.join("metrics.csv"))?;
-    writeln!(md, "| attribute | accuracy |\n|---|---|")?;
-    for attr in ATTRIBUTES {
-        writeln!(
-            md,
-            "| {attr} | {} |",
-            fmt3(get(&clf, &format!("val_accu_{attr}")))
-        )?;
-    }
-    writeln!(
-        md,
-        "\nStep {} of the classifier run; mean accuracy {}.",
-        get(&clf, "step"),
-        fmt3(get(&clf, "val_accu"))
-    )?;
-    writeln!(
-        md,
-        "\n## Fader models, one per attribute (validation split, last evaluation)\n"
-    )?;
-    writeln!(
-        md,
-        "Swap accuracy: share of validation images that the evaluation classifier judges to have the \
-         attribute value the decoder was asked for, with the attribute set to 0 (absent) or 1 (present) \
-         for every image (fader-networks.md §4.6). Latent-discriminator accuracy near the majority rate \
-         means the latent code no longer carries the attribute.\n"
-    )?;
-    let mut csv = String::from(
-        "attribute,step,val_rec_mse,val_lat_dis_accu,val_swap_accu_0,val_swap_accu_1\n",
-    );
-    writeln!(
-        md,
-        "| attribute | steps | reconstruction MSE | latent-dis accuracy | swap accuracy → 0 | swap accuracy → 1 |\n|---|---|---|---|---|---|"
-    )?;
-    for stage in &stages[1..] {
-        let attr = stage.name.trim_start_matches("fader-");
-        let row = last_eval(&root.join(&stage.run_dir).join("metrics.csv"))?;
-        let cells = [
-            get(&row, "step").to_string(),
-            get(&row, "val_rec_mse").to_string(),
-            get(&row, "val_lat_dis_accu").to_string(),
-            get(&row, &format!("val_swap_accu_{attr}_0")).to_string(),
-            get(&row, &format!("val_swap_accu_{attr}_1")).to_string(),
-        ];
-        writeln!(
-            md,
-            "| {attr} | {} | {} | {} | {} | {} |",
-            cells[0],
-            fmt3(&cells[1]),
-            fmt3(&cells[2]),
-            fmt3(&cells[3]),
-            fmt3(&cells[4])
-        )?;
-        writeln!(csv, "{attr},{}", cells.join(","))?;
-    }
-    writeln!(
-        md,
-        "\n## Not in this report yet\n\nIcGAN (cGAN and encoders), the Fader-vs-IcGAN table with FID/KID \
-         and the independent gender judge, the encoder comparison, figures, and Parquet tables: they \
-         arrive with the remaining training, evaluation and pipeline issues. Numbers above come from \
-         short smoke runs on 32 px images and are not comparable with the papers."
-    )?;
-    let path = dir.join("README.md");
-    write_atomic(&path, md.as_bytes())?;
-    write_atomic(&dir.join("fader.csv"), csv.as_bytes())?;
-    Ok(path)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path` through a temporary file in the same folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
     std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_profile_has_the_experiment_files_of_its_stages() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        for profile in PROFILES {
+            for stage in stages(profile) {
+                for f in &stage.files {
+                    assert!(root.join(f).is_file(), "{profile}/{}: {} missing", stage.name, f.display());
+                }
+            }
+        }
+    }
 }

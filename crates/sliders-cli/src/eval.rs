@@ -32,6 +32,7 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     let started = std::time::Instant::now();
     let results = sliders_eval::evaluate(&exp, &data, device)?;
     sliders_eval::output::write(&results, run.root())?;
+    crate::figures::write_eval_outputs(&results, run.root())?;
     tracing::info!(
         "evaluation done in {:.0} s: {} figures; tables in {}",
         started.elapsed().as_secs_f64(),

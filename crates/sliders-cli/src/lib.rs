@@ -2,6 +2,8 @@
 //! spawning the binary). Only this crate installs a logger or draws progress bars.
 
 pub mod eval;
+pub mod figures;
 pub mod info;
 pub mod logging;
+pub mod report;
 pub mod train;

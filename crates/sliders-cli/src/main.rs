@@ -32,6 +32,22 @@ enum Command {
         #[arg(long = "config", required = true)]
         config: Vec<std::path::PathBuf>,
     },
+    /// Write a profile's report (README.md, figures, CSV and Parquet tables, metrics.json) from
+    /// its runs; `cargo xtask reproduce` calls it last.
+    Report {
+        /// Profile name (the report's title).
+        #[arg(long, default_value = "smoke")]
+        profile: String,
+        /// The profile's run folder.
+        #[arg(long, default_value = "data/runs/smoke")]
+        runs: std::path::PathBuf,
+        /// Output folder.
+        #[arg(long, default_value = "reports/smoke")]
+        out: std::path::PathBuf,
+        /// The device the pipeline was asked for (shown in the header).
+        #[arg(long, default_value = "auto")]
+        device_asked: String,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -40,6 +56,20 @@ fn main() -> anyhow::Result<()> {
         Command::Info => println!("{}", sliders_cli::info::Info::collect()),
         Command::Train { config } => sliders_cli::train::run(&config)?,
         Command::Eval { config } => sliders_cli::eval::run(&config)?,
+        Command::Report {
+            profile,
+            runs,
+            out,
+            device_asked,
+        } => {
+            let readme = sliders_cli::report::run(&sliders_cli::report::ReportOptions {
+                profile,
+                runs,
+                out,
+                device_asked,
+            })?;
+            println!("{}", readme.display());
+        }
     }
     Ok(())
 }

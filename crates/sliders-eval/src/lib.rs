@@ -80,11 +80,18 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
             m.path.display()
         ));
     }
-    let generator = cfg
-        .cgan_run
-        .as_ref()
-        .map(|r| Generator::load(r, device))
-        .transpose()?;
+    let generator = match cfg.cgan_run.as_ref().map(|r| Generator::load(r, device)).transpose()? {
+        Some(g) if g.image_size != test.image_size() => {
+            out.notes.push(format!(
+                "IcGAN: G makes {} px images and the evaluated data is {} px; the IcGAN rows and the \
+                 encoder comparison are left out (evaluate at G's size)",
+                g.image_size,
+                test.image_size()
+            ));
+            None
+        }
+        g => g,
+    };
     let layouts = cfg
         .encoder_runs
         .iter()

@@ -225,6 +225,8 @@ pub struct Generator {
     net: IcganGenerator,
     /// Attribute names, in the order of `y`'s columns.
     pub attributes: Vec<String>,
+    /// Image side it generates.
+    pub image_size: i64,
 }
 
 impl Generator {
@@ -236,11 +238,12 @@ impl Generator {
             "train the cGAN first (sliders train with a kind = \"cgan\" experiment)",
         )?;
         let attributes = attributes_of(&path)?;
-        let (vs, net, _) = checkpoint::restore(&path, device, IcganGenerator::new)?;
+        let (vs, net, cfg) = checkpoint::restore(&path, device, IcganGenerator::new)?;
         Ok(Self {
             _vs: vs,
             net,
             attributes,
+            image_size: cfg.img_sz,
         })
     }
 

@@ -1,0 +1,130 @@
+//! Drawing the evaluation's results and the training logs with sliders-plots: image grids and
+//! slider-response curves from [`sliders_eval::Results`], the accuracy bar chart of the
+//! Fader-vs-IcGAN table, every table as CSV and Parquet, and the training curves of a Fader run
+//! (reconstruction, latent-discriminator accuracy, lambda).
+
+use crate::report::MetricsTable;
+use anyhow::{Context, Result};
+use sliders_eval::{Results, table};
+use sliders_plots::{
+    BarChart, BarSeries, CurveChart, ImageGrid, Panel, RgbImage, Series, Table,
+};
+use std::path::Path;
+use tch::{Kind, Tensor};
+
+/// A `[3, S, S]` image in [−1, 1] as bytes.
+fn to_rgb(t: &Tensor) -> Result<RgbImage> {
+    let (s_h, s_w) = (t.size()[1] as u32, t.size()[2] as u32);
+    let x = ((t.to_kind(Kind::Float) + 1.0) / 2.0).contiguous();
+    let v = Vec::<f32>::try_from(x.view([-1])).context("image to floats")?;
+    Ok(RgbImage::from_chw_f32(s_w, s_h, &v)?)
+}
+
+/// Writes the figures (`figures/*.png`) and tables (`tables/<table>.csv|.parquet`) of an
+/// evaluation into `dir`.
+pub fn write_eval_outputs(results: &Results, dir: &Path) -> Result<()> {
+    let figures = dir.join("figures");
+    let tables = dir.join("tables");
+    for d in [&figures, &tables] {
+        std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    for g in &results.grids {
+        let rows = g
+            .cells
+            .iter()
+            .map(|r| r.iter().map(to_rgb).collect::<Result<Vec<_>>>())
+            .collect::<Result<Vec<_>>>()?;
+        let mut grid = ImageGrid::new(rows);
+        grid.row_labels = g.row_labels.clone();
+        grid.col_labels = g.col_labels.clone();
+        grid.title = g.title.clone();
+        grid.write_png(&figures.join(format!("{}.png", g.name)))?;
+    }
+    for c in &results.curves {
+        let mut panel = Panel::new(c.y_label.clone()).with_y_range(0.0, 1.0);
+        for (name, pts) in &c.series {
+            panel = panel.with_series(Series::new(name.clone(), pts.iter().copied()));
+        }
+        CurveChart::new(c.title.clone(), c.x_label.clone())
+            .with_panel(panel)
+            .write_png(&figures.join(format!("{}.png", c.name)))?;
+    }
+    accuracy_bars(results, &figures.join("accuracy.png"))?;
+    let mut names: Vec<&str> = results.cells.iter().map(|c| c.table.as_str()).collect();
+    names.dedup();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let cells: Vec<_> = results.cells.iter().filter(|c| c.table == name).collect();
+        let t = Table::new()
+            .with_text("row", cells.iter().map(|c| c.row.clone()))?
+            .with_text("attribute", cells.iter().map(|c| c.attribute.clone()))?
+            .with_text("metric", cells.iter().map(|c| c.metric.clone()))?
+            .with_optional_numbers("value", cells.iter().map(|c| c.value), 4)?
+            .with_optional_numbers("ci_low", cells.iter().map(|c| c.low), 4)?
+            .with_optional_numbers("ci_high", cells.iter().map(|c| c.high), 4)?
+            .with_numbers("n", cells.iter().map(|c| c.n as f64), 0)?
+            .with_text("note", cells.iter().map(|c| c.note.clone()))?;
+        t.to_csv(&tables.join(format!("{name}.csv")))?;
+        t.to_parquet(&tables.join(format!("{name}.parquet")))?;
+    }
+    Ok(())
+}
+
+/// The accuracy of every row of the Fader-vs-IcGAN table per attribute, with 95% intervals.
+fn accuracy_bars(results: &Results, path: &Path) -> Result<()> {
+    let mut attrs: Vec<String> = Vec::new();
+    for c in results.cells.iter().filter(|c| c.table == table::TABLE) {
+        if !attrs.contains(&c.attribute) {
+            attrs.push(c.attribute.clone());
+        }
+    }
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    let mut chart = BarChart::new(
+        "Attribute accuracy by the evaluation classifier (AE: original value; Swap: flipped)",
+        "accuracy",
+        attrs.clone(),
+    )
+    .with_y_range(0.0, 1.0);
+    for row in table::ROWS {
+        let cells: Vec<_> = attrs
+            .iter()
+            .map(|a| results.get(table::TABLE, row, a, "accuracy"))
+            .collect();
+        chart = chart.with_series(
+            BarSeries::new(row, cells.iter().map(|c| c.and_then(|c| c.value))).with_intervals(
+                cells
+                    .iter()
+                    .map(|c| c.and_then(|c| c.low.zip(c.high))),
+            ),
+        );
+    }
+    chart.write_png(path)?;
+    Ok(())
+}
+
+/// `training_<run>.png`: reconstruction loss, latent-discriminator accuracy (validation) and
+/// lambda over the steps of a Fader run.
+pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Result<()> {
+    let rec = table.series("train", "rec_loss");
+    if rec.is_empty() {
+        return Ok(());
+    }
+    let lat_train = table.series("train", "lat_dis_loss");
+    let lat_acc = table.series("eval", "val_lat_dis_accu");
+    let swap = table.series("eval", "val_swap_accu");
+    let lambda = table.series("train", "lambda_lat_dis");
+    CurveChart::new(format!("{run}: training"), "step")
+        .with_panel(Panel::new("reconstruction MSE (train)").with_series(Series::new("rec", rec)))
+        .with_panel(
+            Panel::new("latent discriminator")
+                .with_series(Series::new("train loss", lat_train))
+                .with_series(Series::new("val accuracy", lat_acc))
+                .with_series(Series::new("val swap accuracy", swap)),
+        )
+        .with_panel(Panel::new("lambda").with_series(Series::new("λ_lat_dis", lambda)))
+        .write_png(&figures.join(format!("training_{run}.png")))?;
+    Ok(())
+}

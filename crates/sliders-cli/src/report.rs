@@ -1,0 +1,435 @@
+//! `sliders report --profile P --runs data/runs/P --out reports/P`: the pipeline's report. Reads
+//! the runs of a profile (resolved configs, `metrics.csv`, `timings.json`) and the evaluation's
+//! outputs (`tables.md`, `results.csv`, `metrics.json`, `figures/`), draws the training curves and
+//! the accuracy bar chart, writes every table as CSV and Parquet, and writes `README.md` with the
+//! header a reader needs first (data, split, size, device, wall time per stage, git commit, the
+//! deviations from the papers). `metrics.json` there (evaluation plus the last validation row of
+//! every training run) is what `cargo xtask check-metrics` gates.
+
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Options of `sliders report`.
+pub struct ReportOptions {
+    /// Profile name (for the title).
+    pub profile: String,
+    /// The profile's run folder (`data/runs/<profile>`).
+    pub runs: PathBuf,
+    /// Output folder (`reports/<profile>`).
+    pub out: PathBuf,
+    /// The device `reproduce` was asked for.
+    pub device_asked: String,
+}
+
+/// A `metrics.csv`: header and rows of optional numbers (step and phase kept apart).
+pub struct MetricsTable {
+    /// Column names after `step` and `phase`.
+    pub columns: Vec<String>,
+    /// `(step, phase, values)`.
+    pub rows: Vec<(u64, String, Vec<Option<f64>>)>,
+}
+
+impl MetricsTable {
+    /// Reads a `metrics.csv` written by the trainers.
+    pub fn read(path: &Path) -> Result<Self> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        if header.len() < 2 || header[0] != "step" || header[1] != "phase" {
+            bail!("{}: not a sliders metrics.csv (header {header:?})", path.display());
+        }
+        let mut rows = Vec::new();
+        for (i, line) in lines.enumerate() {
+            let cells: Vec<&str> = line.split(',').collect();
+            let step = cells[0].parse().with_context(|| {
+                format!("{}:{}: step `{}` is not a number", path.display(), i + 2, cells[0])
+            })?;
+            let values = cells
+                .iter()
+                .skip(2)
+                .map(|c| c.parse::<f64>().ok())
+                .collect();
+            rows.push((step, cells.get(1).unwrap_or(&"").to_string(), values));
+        }
+        Ok(Self {
+            columns: header[2..].to_vec(),
+            rows,
+        })
+    }
+
+    /// The `(step, value)` points of a column in rows of `phase`.
+    pub fn series(&self, phase: &str, column: &str) -> Vec<(f64, f64)> {
+        let Some(j) = self.columns.iter().position(|c| c == column) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .filter(|(_, p, _)| p == phase)
+            .filter_map(|(s, _, v)| v.get(j).copied().flatten().map(|v| (*s as f64, v)))
+            .collect()
+    }
+
+    /// The last `eval` row as (column, value).
+    pub fn last_eval(&self) -> Vec<(String, f64)> {
+        self.rows
+            .iter()
+            .rev()
+            .find(|(_, p, _)| p == "eval")
+            .map(|(_, _, v)| {
+                self.columns
+                    .iter()
+                    .zip(v)
+                    .filter_map(|(c, v)| v.map(|v| (c.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// `// Deviation:` comments in the sources and `# Deviation:` in the experiment files, as
+/// (file:line, text).
+pub fn deviations(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.join("crates"), root.join("experiments")];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n != "target") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if ext != "rs" && ext != "toml" {
+                continue;
+            }
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                let t = line.trim_start();
+                let Some(rest) = t
+                    .strip_prefix("// Deviation:")
+                    .or_else(|| t.strip_prefix("# Deviation:"))
+                else {
+                    continue;
+                };
+                // The comment continues on the following comment lines.
+                let mut text = rest.trim().to_string();
+                for next in &lines[i + 1..] {
+                    let n = next.trim_start();
+                    let cont = n.strip_prefix("//").or_else(|| n.strip_prefix('#'));
+                    match cont {
+                        Some(c) if !c.starts_with('/') && !c.starts_with('!') && !c.trim().is_empty() => {
+                            text.push(' ');
+                            text.push_str(c.trim());
+                        }
+                        _ => break,
+                    }
+                }
+                let rel = path.strip_prefix(root).unwrap_or(&path);
+                out.push((format!("{}:{}", rel.display(), i + 1), text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn git_commit(root: &Path) -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(root)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A value of the `[run]` table (provenance) of a resolved config.
+fn provenance(resolved: &Path, key: &str) -> Option<String> {
+    let t: toml::Table = std::fs::read_to_string(resolved).ok()?.parse().ok()?;
+    Some(t.get("run")?.get(key)?.as_str()?.to_string())
+}
+
+/// A value of a resolved config by dotted path.
+fn setting(resolved: &Path, path: &[&str]) -> Option<toml::Value> {
+    let t: toml::Table = std::fs::read_to_string(resolved).ok()?.parse().ok()?;
+    let mut v = toml::Value::Table(t);
+    for k in path {
+        v = v.get(k)?.clone();
+    }
+    Some(v)
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "n/a".into())
+}
+
+/// Writes the report; returns the README path.
+pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
+    let root = std::env::current_dir()?;
+    let eval_dir = opts.runs.join("eval");
+    let figures = opts.out.join("figures");
+    std::fs::create_dir_all(&figures)
+        .with_context(|| format!("creating {}", figures.display()))?;
+    let timings: BTreeMap<String, f64> = std::fs::read_to_string(opts.runs.join("timings.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut metrics: BTreeMap<String, f64> = std::fs::read_to_string(eval_dir.join("metrics.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+
+    // Training runs: last validation rows (into metrics.json) and curves.
+    let mut runs: Vec<(String, PathBuf)> = std::fs::read_dir(&opts.runs)
+        .with_context(|| format!("reading {}", opts.runs.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join("metrics.csv").is_file())
+        .map(|p| (p.file_name().unwrap_or_default().to_string_lossy().to_string(), p))
+        .collect();
+    runs.sort();
+    let mut fader_rows = Vec::new();
+    let mut classifier_row = Vec::new();
+    let mut cgan_row = Vec::new();
+    let mut encoder_rows = Vec::new();
+    for (name, dir) in &runs {
+        let table = MetricsTable::read(&dir.join("metrics.csv"))?;
+        let last = table.last_eval();
+        for (k, v) in &last {
+            metrics.insert(format!("train/{name}/last/{k}"), *v);
+        }
+        if name.starts_with("fader-") {
+            crate::figures::training_curves(&table, name, &figures)?;
+            fader_rows.push((name.clone(), last));
+        } else if name == "classifier" {
+            classifier_row = last;
+        } else if name == "cgan" {
+            let mut last_train = Vec::new();
+            for c in ["loss_d", "loss_g", "d_real", "d_fake"] {
+                if let Some((_, v)) = table.series("train", c).last() {
+                    last_train.push((c.to_string(), *v));
+                    metrics.insert(format!("train/cgan/last/{c}"), *v);
+                }
+            }
+            cgan_row = last_train;
+            let sample = dir.join("samples/final.png");
+            if sample.is_file() {
+                std::fs::copy(&sample, figures.join("cgan_samples.png"))
+                    .with_context(|| format!("copying {}", sample.display()))?;
+            }
+        } else if name.starts_with("encoders-") {
+            encoder_rows.push((name.clone(), last));
+        }
+    }
+    // The evaluation's figures and tables (drawn by `sliders eval`).
+    copy_files(&eval_dir.join("figures"), &figures)?;
+    copy_files(&eval_dir.join("tables"), &opts.out.join("tables"))?;
+    let json = serde_json::to_string_pretty(&metrics)?;
+    write_atomic(&opts.out.join("metrics.json"), json.as_bytes())?;
+
+    // The README.
+    let mut md = String::new();
+    writeln!(md, "# sliders report: profile `{}`\n", opts.profile)?;
+    let any = runs.first().map(|(_, d)| d.join("resolved.toml"));
+    let data_note = std::fs::read_to_string(eval_dir.join("tables.md"))
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("- data: "))
+                .map(|l| l.trim_start_matches("- data: ").to_string())
+        })
+        .unwrap_or_else(|| "unknown (the evaluation has not run)".into());
+    writeln!(md, "- **Data**: {data_note}")?;
+    if data_note.starts_with("synthetic") {
+        writeln!(
+            md,
+            "  — **synthetic faces**: no CelebA was found in `data/celeba` (or `--data`); the numbers \
+             show the pipeline works, not how the papers' models do on faces."
+        )?;
+    }
+    let split = any
+        .as_ref()
+        .and_then(|p| setting(p, &["data", "split", "mode"]))
+        .map(|v| v.to_string())
+        .unwrap_or_default();
+    writeln!(md, "- **Split**: {split} (auto = official partition when the folder has all three parts, else identity-disjoint random 80/10/10)")?;
+    let device = any
+        .as_ref()
+        .and_then(|p| provenance(p, "device"))
+        .unwrap_or_else(|| "unknown".into());
+    writeln!(
+        md,
+        "- **Device**: `{device}` (asked for `{}`); **git commit** `{}`",
+        opts.device_asked,
+        git_commit(&root)
+    )?;
+    writeln!(md, "- **Wall time per stage** (last completed run of each):\n")?;
+    writeln!(md, "| stage | seconds |\n|---|---|")?;
+    let mut total = 0.0;
+    for (stage, s) in &timings {
+        writeln!(md, "| {stage} | {s:.0} |")?;
+        total += s;
+    }
+    writeln!(md, "| **total** | **{total:.0}** |\n")?;
+
+    writeln!(md, "## Results\n")?;
+    writeln!(md, "![accuracy per attribute and row](figures/accuracy.png)\n")?;
+    match std::fs::read_to_string(eval_dir.join("tables.md")) {
+        Ok(t) => md.push_str(&t.replace("\n### ", "\n### ")),
+        Err(_) => writeln!(md, "The evaluation has not run: no tables.")?,
+    }
+    writeln!(md, "\nEvery table is also in `tables/` as CSV and Parquet (long format: table, row, attribute, metric, value, 95% interval, n, note).\n")?;
+
+    writeln!(md, "## Figures\n")?;
+    let mut pngs: Vec<String> = std::fs::read_dir(&figures)?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".png") && n != "accuracy.png")
+        .collect();
+    pngs.sort();
+    for group in [
+        ("Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α", "slide_"),
+        ("Reconstructions and swaps", "swap_"),
+        ("IcGAN reconstructions per encoder layout", "encoders"),
+        ("cGAN samples (rows: attributes set on and off; same z per column)", "cgan_"),
+        ("Slider response", "response_"),
+        ("Training curves (FadNet)", "training_"),
+    ] {
+        let these: Vec<&String> = pngs.iter().filter(|n| n.starts_with(group.1)).collect();
+        if these.is_empty() {
+            continue;
+        }
+        writeln!(md, "### {}\n", group.0)?;
+        for n in these {
+            writeln!(md, "![{n}](figures/{n})\n")?;
+        }
+    }
+
+    writeln!(md, "## Training (validation split, last evaluation of each run)\n")?;
+    if !classifier_row.is_empty() {
+        writeln!(md, "Evaluation classifier:\n\n| attribute | accuracy |\n|---|---|")?;
+        for (k, v) in classifier_row.iter().filter(|(k, _)| k.starts_with("val_accu_")) {
+            writeln!(md, "| {} | {v:.3} |", k.trim_start_matches("val_accu_"))?;
+        }
+        md.push('\n');
+    }
+    if !fader_rows.is_empty() {
+        writeln!(md, "Fader models (swap accuracy: the classifier's agreement with the value the decoder was asked for, 0 or 1):\n")?;
+        writeln!(md, "| model | rec. MSE | latent-dis accuracy | swap accuracy |\n|---|---|---|---|")?;
+        for (name, row) in &fader_rows {
+            let get = |k: &str| row.iter().find(|(c, _)| c == k).map(|(_, v)| *v);
+            writeln!(
+                md,
+                "| {name} | {} | {} | {} |",
+                fmt(get("val_rec_mse"), 4),
+                fmt(get("val_lat_dis_accu"), 3),
+                fmt(get("val_swap_accu"), 3)
+            )?;
+        }
+        md.push('\n');
+    }
+    if !cgan_row.is_empty() {
+        let s: Vec<String> = cgan_row.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
+        writeln!(md, "cGAN, last logged training interval: {}.\n", s.join(", "))?;
+    }
+    if !encoder_rows.is_empty() {
+        writeln!(md, "Encoders (generated test split): \n\n| run | z MSE | y MSE (generated) | y MSE (real) |\n|---|---|---|---|")?;
+        for (name, row) in &encoder_rows {
+            let get = |k: &str| row.iter().find(|(c, _)| c == k).map(|(_, v)| *v);
+            writeln!(
+                md,
+                "| {name} | {} | {} | {} |",
+                fmt(get("test_mse_z"), 4),
+                fmt(get("test_mse_y_gen"), 4),
+                fmt(get("test_mse_y_real"), 4)
+            )?;
+        }
+        md.push('\n');
+    }
+
+    writeln!(md, "## What differs from the papers\n")?;
+    writeln!(md, "Every deliberate deviation is marked in the code; this list is collected from those marks.\n")?;
+    for (at, text) in deviations(&root) {
+        writeln!(md, "- `{at}`: {text}")?;
+    }
+    let readme = opts.out.join("README.md");
+    write_atomic(&readme, md.as_bytes())?;
+    Ok(readme)
+}
+
+/// Copies every file of `from` (if it exists) into `to`.
+fn copy_files(from: &Path, to: &Path) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(());
+    };
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    for e in entries.flatten() {
+        if e.path().is_file() {
+            let dest = to.join(e.file_name());
+            let tmp = dest.with_extension("tmp");
+            std::fs::copy(e.path(), &tmp)
+                .with_context(|| format!("copying {}", e.path().display()))?;
+            std::fs::rename(&tmp, &dest).with_context(|| format!("renaming {}", dest.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes through a temporary file in the same folder, then renames.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_tables_keep_missing_cells_missing() {
+        let dir = std::env::temp_dir().join(format!("sliders-report-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("metrics.csv");
+        std::fs::write(&p, "step,phase,a,b\n1,train,0.5,\n2,eval,,0.25\n3,train,0.4,\n").unwrap();
+        let t = MetricsTable::read(&p).unwrap();
+        assert_eq!(t.series("train", "a"), vec![(1.0, 0.5), (3.0, 0.4)]);
+        assert_eq!(t.last_eval(), vec![("b".to_string(), 0.25)]);
+        std::fs::write(&p, "step,phase,a\nx,train,1\n").unwrap();
+        let err = MetricsTable::read(&p).err().unwrap().to_string();
+        assert!(err.contains("metrics.csv:2"), "{err}");
+    }
+
+    #[test]
+    fn deviations_are_collected_with_their_continuation_lines() {
+        let dir = std::env::temp_dir().join(format!("sliders-dev-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("crates/x")).unwrap();
+        std::fs::write(
+            dir.join("crates/x/a.rs"),
+            "fn f() {}\n    // Deviation: one\n    // two.\n    let x = 1;\n",
+        )
+        .unwrap();
+        assert_eq!(
+            deviations(&dir),
+            vec![("crates/x/a.rs:2".to_string(), "one two.".to_string())]
+        );
+    }
+}
