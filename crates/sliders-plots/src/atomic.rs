@@ -1,0 +1,79 @@
+//! Atomic file writes: every file this crate produces is written to a temporary file in the
+//! destination's folder and renamed over the destination, so a crash never leaves a half-written
+//! figure or table behind.
+
+use std::io::{BufWriter, Write};
+use std::path::Path;
+
+use crate::error::{PlotsError, Result};
+
+/// Writes `path` atomically: `fill` writes the content into a temporary file in the same folder,
+/// which is flushed, synced and renamed to `path` only when `fill` succeeded. The folder must
+/// exist. On error the temporary file is removed and `path` is left as it was.
+pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
+where
+    F: FnOnce(&mut dyn Write) -> Result<()>,
+{
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if path.file_name().is_none() {
+        return Err(PlotsError::io(
+            path,
+            "write",
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file"),
+        ));
+    }
+    let tmp = tempfile::Builder::new()
+        .prefix(".sliders-plots-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| PlotsError::io(path, "create a temporary file beside", e))?;
+    {
+        let mut writer = BufWriter::new(tmp.as_file());
+        fill(&mut writer)?;
+        writer
+            .flush()
+            .map_err(|e| PlotsError::io(path, "write", e))?;
+    }
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| PlotsError::io(path, "sync", e))?;
+    tmp.persist(path)
+        .map_err(|e| PlotsError::io(path, "rename the temporary file to", e.error))?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically (see [`write_atomic`]).
+pub fn write_bytes_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_atomic(path, |w| {
+        w.write_all(bytes)
+            .map_err(|e| PlotsError::io(path, "write", e))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        write_bytes_atomic(&path, b"old").unwrap();
+        let err = write_atomic(&path, |_| Err(PlotsError::input("test", "boom"))).unwrap_err();
+        assert!(matches!(err, PlotsError::Input { .. }));
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file is left behind");
+    }
+
+    #[test]
+    fn a_missing_folder_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing").join("t.txt");
+        let err = write_bytes_atomic(&path, b"x").unwrap_err();
+        assert!(err.to_string().contains("t.txt"), "{err}");
+    }
+}
