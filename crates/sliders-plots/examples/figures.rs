@@ -125,7 +125,7 @@ fn main() -> Result<(), PlotsError> {
         BarChart::new("Attribute accuracy (classifier judge)", "accuracy", groups),
         |chart, (name, values)| {
             let intervals = values.map(|v| v.map(|v| (v - 0.04, (v + 0.04).min(1.0))));
-            chart.with_series(BarSeries::new(*name, values).with_intervals(intervals))
+            chart.with_series(BarSeries::new(*name, *values).with_intervals(intervals))
         },
     );
     chart.write_png(&out.join("accuracy_bars.png"))?;

@@ -25,9 +25,16 @@ where
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file"),
         ));
     }
-    let tmp = tempfile::Builder::new()
-        .prefix(".sliders-plots-")
-        .suffix(".tmp")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".sliders-plots-").suffix(".tmp");
+    // Reports are read by others: rw-r--r-- like a file written with `std::fs::write` (the
+    // temporary file would otherwise keep tempfile's private rw-------).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    }
+    let tmp = builder
         .tempfile_in(dir)
         .map_err(|e| PlotsError::io(path, "create a temporary file beside", e))?;
     {
@@ -67,6 +74,17 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(names.len(), 1, "no temporary file is left behind");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn written_files_are_readable_by_others() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.txt");
+        write_bytes_atomic(&path, b"x").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o044, 0o044, "{mode:o}");
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub(crate) fn font(px: u32, bold: bool) -> FontDesc<'static> {
 
 /// Width in pixels of `text` at `px` pixels.
 pub(crate) fn text_width(figure: &str, text: &str, px: u32) -> Result<u32> {
+    ensure_font()?;
     font(px, false)
         .box_size(text)
         .map(|(w, _)| w)

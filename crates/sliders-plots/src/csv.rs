@@ -15,6 +15,7 @@ pub(crate) struct Field {
 }
 
 /// One record and the 1-based line where it starts.
+#[derive(Debug)]
 pub(crate) struct Record {
     pub line: usize,
     pub fields: Vec<Field>,

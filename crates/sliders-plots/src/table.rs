@@ -495,30 +495,17 @@ n/a: not reported in the paper
             names,
             ["Attribute", "Real Image", "Paper Swap", "Ours Swap"]
         );
-        let attr: Vec<Option<&str>> = df
-            .column("Attribute")
-            .unwrap()
-            .str()
-            .unwrap()
-            .into_iter()
-            .collect();
+        let attr = df.column("Attribute").unwrap().str().unwrap();
+        let attr: Vec<Option<&str>> = (0..attr.len()).map(|i| attr.get(i)).collect();
         assert_eq!(attr, [Some("Smiling"), Some("Eyeglasses")]);
-        let paper: Vec<Option<f64>> = df
-            .column("Paper Swap")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_iter()
-            .collect();
+        let floats = |name: &str| -> Vec<Option<f64>> {
+            let ca = df.column(name).unwrap().f64().unwrap();
+            (0..ca.len()).map(|i| ca.get(i)).collect()
+        };
+        let paper = floats("Paper Swap");
         assert_eq!(paper, [Some(0.971), None]);
         assert_eq!(df.column("Paper Swap").unwrap().null_count(), 1);
-        let real: Vec<Option<f64>> = df
-            .column("Real Image")
-            .unwrap()
-            .f64()
-            .unwrap()
-            .into_iter()
-            .collect();
+        let real = floats("Real Image");
         assert_eq!(real, [Some(0.9), Some(0.97)]);
     }
 }
