@@ -3,6 +3,7 @@
 
 pub mod eval;
 pub mod figures;
+pub mod edit;
 pub mod info;
 pub mod logging;
 pub mod report;

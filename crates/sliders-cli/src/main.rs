@@ -1,6 +1,8 @@
 //! The `sliders` binary: parses the command line and dispatches to the commands in the library.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use sliders_config::train::DeviceChoice;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -48,6 +50,98 @@ enum Command {
         #[arg(long, default_value = "auto")]
         device_asked: String,
     },
+    /// Edit your own photos with a trained model: `--set Smiling=1.5 --set Eyeglasses=0`.
+    /// Writes `<out>/<name>.png` at the model's resolution (and `<name>_pasted.png` with
+    /// `--paste-back`). Exits non-zero if any input failed, after doing the others.
+    Edit {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Attribute values, `Name=value`, repeatable. 0 = absent, 1 = present; any real value
+        /// (e.g. 1.5 or -0.5) exaggerates. Names come from the model (a wrong one lists them).
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// Output folder (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Also blend each edit back into the original photo at its full size.
+        #[arg(long)]
+        paste_back: bool,
+    },
+    /// Slide one attribute over a range: a labelled grid, one row per photo, one column per value.
+    Interpolate {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The attribute to slide (as the model names it).
+        #[arg(long)]
+        attr: String,
+        /// First value.
+        #[arg(long, default_value_t = 0.0, allow_negative_numbers = true)]
+        from: f64,
+        /// Last value.
+        #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+        to: f64,
+        /// Number of columns (values from --from to --to, both included).
+        #[arg(long, default_value_t = 9)]
+        steps: usize,
+        /// Other attributes held fixed, `Name=value`, repeatable.
+        #[arg(long = "set", value_name = "NAME=VALUE")]
+        set: Vec<String>,
+        /// The grid, a PNG file.
+        #[arg(long)]
+        out: PathBuf,
+        /// Also write an animated GIF beside it (same name, `.gif`).
+        #[arg(long)]
+        gif: bool,
+    },
+}
+
+/// Options shared by `edit` and `interpolate`.
+#[derive(Args)]
+struct CommonArgs {
+    /// A training run folder (Fader: uses best_accu_ae, else best_rec_ae, else last_ae; IcGAN:
+    /// the encoders run, which names its cGAN) or one checkpoint file.
+    #[arg(long)]
+    model: PathBuf,
+    /// JPEG or PNG files, or folders of them (not searched recursively).
+    #[arg(long, required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    /// How to find the face: `auto` (the CelebA crop for 178:218 aligned images, else a centred
+    /// square, with a warning), `celeba`, `center`, or a box `x,y,w,h` in pixels.
+    #[arg(long, default_value = "auto")]
+    crop: String,
+    /// Where the model runs.
+    #[arg(long, value_enum, default_value_t = Device::Auto)]
+    device: Device,
+    /// Images per forward pass.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Device {
+    /// CUDA when available, else the CPU.
+    Auto,
+    /// The CPU.
+    Cpu,
+    /// The first CUDA device.
+    Cuda,
+}
+
+impl CommonArgs {
+    fn into_common(self, set: Vec<String>) -> sliders_cli::edit::Common {
+        sliders_cli::edit::Common {
+            model: self.model,
+            inputs: self.input,
+            set,
+            crop: self.crop,
+            device: match self.device {
+                Device::Auto => DeviceChoice::Auto,
+                Device::Cpu => DeviceChoice::Cpu,
+                Device::Cuda => DeviceChoice::Cuda,
+            },
+            batch_size: self.batch_size.max(1),
+        }
+    }
 }
 
 fn main() -> anyhow::Result<()> {
@@ -69,6 +163,34 @@ fn main() -> anyhow::Result<()> {
                 device_asked,
             })?;
             println!("{}", readme.display());
+        }
+        Command::Edit {
+            common,
+            set,
+            out,
+            paste_back,
+        } => {
+            sliders_cli::logging::init(None)?;
+            sliders_cli::edit::edit(&common.into_common(set), &out, paste_back)?
+        }
+        Command::Interpolate {
+            common,
+            attr,
+            from,
+            to,
+            steps,
+            set,
+            out,
+            gif,
+        } => {
+            sliders_cli::logging::init(None)?;
+            sliders_cli::edit::interpolate(
+                &common.into_common(set),
+                &attr,
+                (from, to, steps),
+                &out,
+                gif,
+            )?
         }
     }
     Ok(())

@@ -1,0 +1,124 @@
+//! `sliders edit` and `sliders interpolate`: thin wrappers over sliders-edit that open the model
+//! on the chosen device, say which checkpoint a run folder resolved to, run the job and print its
+//! summary; any failed input makes the command exit non-zero (after the others are done).
+
+use anyhow::{Context, Result, bail};
+use sliders_config::train::DeviceChoice;
+use sliders_edit::{Crop, EditJob, Editor, InterpolateJob, Setting, Summary, model::FADER_CHOICES};
+use std::path::{Path, PathBuf};
+
+/// Options shared by both commands.
+#[derive(Debug, Clone)]
+pub struct Common {
+    /// Run folder or checkpoint.
+    pub model: PathBuf,
+    /// Files and folders.
+    pub inputs: Vec<PathBuf>,
+    /// `Name=value` settings.
+    pub set: Vec<String>,
+    /// `auto`, `celeba`, `center` or `x,y,w,h`.
+    pub crop: String,
+    /// Device choice.
+    pub device: DeviceChoice,
+    /// Images per forward pass.
+    pub batch_size: usize,
+}
+
+impl Common {
+    fn open(&self) -> Result<(Editor, Vec<Setting>, Crop)> {
+        // Parse the cheap arguments before loading any network.
+        let settings = self
+            .set
+            .iter()
+            .map(|s| Setting::parse(s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let crop: Crop = self.crop.parse()?;
+        let device = sliders_train::device::resolve(self.device)?;
+        let editor = Editor::open(&self.model, device)
+            .with_context(|| format!("opening the model {}", self.model.display()))?;
+        let info = editor.info();
+        if self.model.is_dir() && info.kind == sliders_edit::ModelKind::Fader {
+            tracing::info!(
+                "run folder: using {} (the first present of {})",
+                file_name(&info.files[0]),
+                FADER_CHOICES.join(", ")
+            );
+        }
+        tracing::info!(
+            "{} on {}",
+            info.describe(),
+            sliders_train::device::name(device)
+        );
+        Ok((editor, settings, crop))
+    }
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Runs `sliders edit`.
+pub fn edit(common: &Common, out: &Path, paste_back: bool) -> Result<()> {
+    let (editor, settings, crop) = common.open()?;
+    let summary = sliders_edit::run_edit(
+        &editor,
+        &EditJob {
+            inputs: common.inputs.clone(),
+            settings,
+            crop,
+            out_dir: out.to_path_buf(),
+            paste_back,
+            batch_size: common.batch_size,
+        },
+    )?;
+    for d in &summary.done {
+        let outs: Vec<String> = d.outputs.iter().map(|o| o.display().to_string()).collect();
+        println!("{} -> {}", d.path.display(), outs.join(", "));
+    }
+    finish(&summary)
+}
+
+/// Runs `sliders interpolate`.
+pub fn interpolate(
+    common: &Common,
+    attribute: &str,
+    (from, to, steps): (f64, f64, usize),
+    out: &Path,
+    gif: bool,
+) -> Result<()> {
+    let alphas = sliders_edit::alphas(from, to, steps)?;
+    let (editor, settings, crop) = common.open()?;
+    let summary = sliders_edit::run_interpolate(
+        &editor,
+        &InterpolateJob {
+            inputs: common.inputs.clone(),
+            attribute: attribute.to_string(),
+            alphas,
+            settings,
+            crop,
+            out: out.to_path_buf(),
+            gif: gif.then(|| out.with_extension("gif")),
+            batch_size: common.batch_size,
+        },
+    )?;
+    for o in &summary.outputs {
+        println!("wrote {}", o.display());
+    }
+    finish(&summary)
+}
+
+fn finish(summary: &Summary) -> Result<()> {
+    println!("{}", summary.report());
+    if !summary.all_ok() {
+        bail!(
+            "{} input(s) failed (listed above); the others were done",
+            summary.failed.len()
+        );
+    }
+    if summary.done.is_empty() {
+        bail!("no photo was given");
+    }
+    Ok(())
+}

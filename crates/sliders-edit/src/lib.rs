@@ -1,0 +1,45 @@
+//! sliders-edit: apply a trained Fader Networks or IcGAN model to a user's own photos (the first
+//! request of the Fader reference's users, fader-networks.md §7 issue #2). One responsibility,
+//! reusable by the CLI and a later web server:
+//!
+//! - [`model`]: open a run folder or checkpoint as a self-describing [`Editor`] (attributes,
+//!   image size and framing from the checkpoint metadata) and edit batches in eval mode;
+//! - [`photo`]: decode JPEG/PNG (EXIF rotation, grayscale, alpha) and frame the face the way the
+//!   model was trained (CelebA crop, centred square, or a manual box), resized by the training
+//!   pipeline's resampler;
+//! - [`paste`]: blend an edit back into the full-size photo;
+//! - [`job`]: batch jobs over files and folders with a per-file summary;
+//! - [`strip`], [`font`]: labelled interpolation grids and GIF frames; [`output`]: atomic writes.
+//!
+//! ```no_run
+//! use sliders_edit::{Crop, EditJob, Editor, Setting, run_edit};
+//! let editor = Editor::open("data/runs/smoke/fader-smiling".as_ref(), tch::Device::Cpu)?;
+//! let job = EditJob {
+//!     inputs: vec!["me.jpg".into()],
+//!     settings: vec![Setting::parse("Smiling=1.5")?],
+//!     crop: Crop::Auto,
+//!     out_dir: "edited".into(),
+//!     paste_back: true,
+//!     batch_size: 32,
+//! };
+//! let summary = run_edit(&editor, &job)?;
+//! println!("{}", summary.report());
+//! # Ok::<(), sliders_edit::EditError>(())
+//! ```
+
+pub mod error;
+pub mod font;
+pub mod job;
+pub mod model;
+pub mod output;
+pub mod paste;
+pub mod photo;
+pub mod strip;
+
+pub use error::{EditError, Result};
+pub use job::{
+    Done, EditJob, Failure, InterpolateJob, Summary, alphas, collect_inputs, run_edit,
+    run_interpolate,
+};
+pub use model::{Edit, Editor, ModelInfo, ModelKind, Setting};
+pub use photo::{Crop, FramedBy, Photo};

@@ -1,0 +1,614 @@
+//! A trained model opened as a self-describing editor: which files of a run folder are used, the
+//! attribute names (in `y` order), image size and framing read from the checkpoints' metadata,
+//! and the forward passes that edit a batch (Fader: encode, decode with the new `y`, Fader
+//! Networks §3 / fader-networks.md §5; IcGAN: `z = Ez(x)`, `y = threshold(Ey(x))`, set the edited
+//! attributes, `G(z, y')`, icgan.md §5).
+//!
+//! Attribute values are given on one scale for both models, the Fader slider `α`: 0 = absent,
+//! 1 = present, any real value (below 0 or above 1 exaggerates). Fader's one-hot pair is
+//! `[1 − α, α]`; IcGAN's `y` is `2α − 1`, so α = 0 / 1 are IcGAN's −1 / +1.
+
+use crate::error::{EditError, Result};
+use sliders_config::data::Framing;
+use sliders_config::nets::{FaderConfig, IcganConfig, IcganEncoderConfig};
+use sliders_nets::checkpoint::{self, CheckpointInfo};
+use sliders_nets::{EncoderRole, FaderAutoEncoder, IcganEncoder, IcganGenerator, SngEncoder};
+use std::path::{Path, PathBuf};
+use tch::{Device, Kind, Tensor, nn::VarStore};
+
+/// Metadata key: attribute names in `y` order (JSON list), written by `sliders train`.
+pub const META_ATTRIBUTES: &str = "sliders.attributes";
+/// Metadata key: the framing (`fader` or `icgan`).
+pub const META_FRAMING: &str = "sliders.framing";
+/// Metadata key: the square image side in pixels.
+pub const META_IMAGE_SIZE: &str = "sliders.image_size";
+
+/// Fader autoencoders of a run folder, in the order a folder is searched: the best swap accuracy
+/// (the edits the classifier agrees with), then the best reconstruction, then the last step.
+pub const FADER_CHOICES: [&str; 3] = [
+    "best_accu_ae.safetensors",
+    "best_rec_ae.safetensors",
+    "last_ae.safetensors",
+];
+
+/// Which paper's model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ModelKind {
+    /// Fader Networks autoencoder.
+    Fader,
+    /// IcGAN: generator plus encoders.
+    Icgan,
+}
+
+/// What an opened model is: read from its checkpoints, never from the user.
+#[derive(Debug, Clone)]
+pub struct ModelInfo {
+    /// Fader or IcGAN.
+    pub kind: ModelKind,
+    /// Attribute names in `y` order.
+    pub attributes: Vec<String>,
+    /// Square input/output side in pixels.
+    pub image_size: u32,
+    /// The CelebA crop the model was trained on.
+    pub framing: Framing,
+    /// The checkpoint files in use (Fader: the autoencoder; IcGAN: G, then the encoders).
+    pub files: Vec<PathBuf>,
+}
+
+impl ModelInfo {
+    /// One line for the user: kind, files, attributes, size, framing.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} model {} ({} px, {} framing; attributes {})",
+            match self.kind {
+                ModelKind::Fader => "Fader",
+                ModelKind::Icgan => "IcGAN",
+            },
+            self.files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            self.image_size,
+            framing_name(self.framing),
+            self.attributes.join(", ")
+        )
+    }
+
+    /// Index of attribute `name` in `y`, or an error listing the valid names.
+    pub fn attribute_index(&self, name: &str) -> Result<usize> {
+        self.attributes
+            .iter()
+            .position(|a| a == name)
+            .or_else(|| {
+                // Forgive case only when it is unambiguous ("smiling" for "Smiling").
+                let m: Vec<usize> = (0..self.attributes.len())
+                    .filter(|&i| self.attributes[i].eq_ignore_ascii_case(name))
+                    .collect();
+                (m.len() == 1).then(|| m[0])
+            })
+            .ok_or_else(|| EditError::UnknownAttribute {
+                name: name.to_string(),
+                valid: self.attributes.join(", "),
+            })
+    }
+}
+
+/// The name of a framing as stored in the metadata.
+pub fn framing_name(f: Framing) -> &'static str {
+    match f {
+        Framing::Fader => "fader",
+        Framing::Icgan => "icgan",
+    }
+}
+
+/// One attribute set to a slider value `α` (see the module docs for the scale).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    /// Attribute name, as the model spells it.
+    pub name: String,
+    /// Slider value: 0 absent, 1 present, any real number.
+    pub alpha: f64,
+}
+
+impl Setting {
+    /// Parses `Name=value` (the `--set` syntax), e.g. `Smiling=1.5`.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = |why: &str| EditError::BadArgument {
+            flag: "--set",
+            text: text.to_string(),
+            why: format!("{why}; write it as Name=value, e.g. --set Smiling=1.5"),
+        };
+        let (name, value) = text.split_once('=').ok_or_else(|| bad("no `=`"))?;
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(bad("no attribute name"));
+        }
+        let alpha: f64 = value
+            .trim()
+            .parse()
+            .map_err(|_| bad("the value is not a number"))?;
+        if !alpha.is_finite() {
+            return Err(bad("the value must be finite"));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            alpha,
+        })
+    }
+}
+
+/// Settings checked against a model: `(attribute index, α)`, later ones overriding earlier ones.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Edit(pub Vec<(usize, f64)>);
+
+/// Value Fader gives attributes the user did not set (see `Editor::fader_y`).
+pub const FADER_UNSET_ALPHA: f64 = 0.5;
+
+enum Net {
+    Fader {
+        _vs: VarStore,
+        ae: FaderAutoEncoder,
+        one_hot: bool,
+    },
+    Icgan {
+        _vs: Vec<VarStore>,
+        g: Box<IcganGenerator>,
+        enc: Box<IcganEnc>,
+    },
+}
+
+enum IcganEnc {
+    Ind { ez: IcganEncoder, ey: IcganEncoder },
+    Sng(SngEncoder),
+}
+
+/// A trained model ready to edit batches of framed faces, in eval mode on one device.
+pub struct Editor {
+    info: ModelInfo,
+    device: Device,
+    net: Net,
+}
+
+impl std::fmt::Debug for Editor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Editor")
+            .field("info", &self.info)
+            .field("device", &self.device)
+            .finish()
+    }
+}
+
+impl Editor {
+    /// Opens a run folder or a checkpoint file.
+    ///
+    /// - A Fader run folder: the first of [`FADER_CHOICES`] present; a Fader `*_ae.safetensors`
+    ///   file: that file.
+    /// - An IcGAN encoders run folder: `best_ez`/`best_ey` (or `best_sng`) when present, else
+    ///   `ez`/`ey` (`sng`); the generator is the `G.safetensors` of the cGAN run its
+    ///   `resolved.toml` names (`encoder_train.cgan_run`). An encoder file: its folder, with the
+    ///   file's `best_` prefix or not.
+    /// - Anything else (a cGAN run alone, a discriminator, a classifier) is an error that says
+    ///   what to pass instead.
+    pub fn open(path: &Path, device: Device) -> Result<Self> {
+        let meta = std::fs::metadata(path).map_err(|source| EditError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if meta.is_dir() {
+            if let Some(f) = FADER_CHOICES
+                .iter()
+                .map(|n| path.join(n))
+                .find(|p| p.is_file())
+            {
+                return Self::open_fader(&f, device);
+            }
+            if let Some(prefix) = encoder_prefix(path) {
+                return Self::open_icgan(path, prefix, device);
+            }
+            if path.join("G.safetensors").is_file() {
+                return Err(EditError::ModelFolder {
+                    path: path.to_path_buf(),
+                    what: "this is an IcGAN cGAN run; editing a photo also needs the encoders \
+                           Ez/Ey that invert it"
+                        .into(),
+                    fix: "train them (e.g. experiments/smoke/encoders-ind.toml) and pass that \
+                          encoders run folder"
+                        .into(),
+                });
+            }
+            return Err(EditError::ModelFolder {
+                path: path.to_path_buf(),
+                what: "no model in this folder (looked for best_accu_ae, best_rec_ae, last_ae, \
+                       ez/ey, sng .safetensors)"
+                    .into(),
+                fix: "pass a finished `sliders train` run folder of a Fader model or of IcGAN \
+                      encoders"
+                    .into(),
+            });
+        }
+        let info = checkpoint::read_info(path)?;
+        match info.kind.as_deref() {
+            Some(FaderAutoEncoder::KIND) => Self::open_fader(path, device),
+            Some(k) if EncoderRole::from_kind(k).is_some() || k == SngEncoder::KIND => {
+                let dir = parent(path);
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                let prefix = if name.starts_with("best_") {
+                    "best_"
+                } else {
+                    ""
+                };
+                Self::open_icgan(&dir, prefix, device)
+            }
+            Some(IcganGenerator::KIND) => Err(EditError::ModelFolder {
+                path: path.to_path_buf(),
+                what: "an IcGAN generator alone cannot edit a photo: it needs the encoders \
+                       Ez/Ey that invert it"
+                    .into(),
+                fix: "pass the encoders run folder (it names its cGAN run)".into(),
+            }),
+            Some(other) => Err(EditError::WrongModel {
+                path: path.to_path_buf(),
+                found: other.to_string(),
+            }),
+            None => Err(EditError::WrongModel {
+                path: path.to_path_buf(),
+                found: "(no sliders.kind metadata: not written by sliders)".into(),
+            }),
+        }
+    }
+
+    fn open_fader(path: &Path, device: Device) -> Result<Self> {
+        let ck = checkpoint::read_info(path)?;
+        if ck.kind.as_deref() != Some(FaderAutoEncoder::KIND) {
+            return Err(EditError::WrongModel {
+                path: path.to_path_buf(),
+                found: ck
+                    .kind
+                    .unwrap_or_else(|| "(no sliders.kind metadata)".into()),
+            });
+        }
+        let (attributes, framing, image_size) = described(&ck)?;
+        let (vs, ae, cfg) = checkpoint::restore(path, device, FaderAutoEncoder::new)?;
+        let cfg: FaderConfig = cfg;
+        let k = attributes.len() as i64;
+        let one_hot = if cfg.n_attr == 2 * k {
+            true
+        } else if cfg.n_attr == k {
+            false
+        } else {
+            return Err(EditError::Metadata {
+                path: path.to_path_buf(),
+                key: META_ATTRIBUTES.into(),
+                what: format!(
+                    "lists {k} attributes but the decoder takes n_attr = {}",
+                    cfg.n_attr
+                ),
+            });
+        };
+        check_size(path, image_size, cfg.img_sz)?;
+        Ok(Self {
+            info: ModelInfo {
+                kind: ModelKind::Fader,
+                attributes,
+                image_size,
+                framing,
+                files: vec![path.to_path_buf()],
+            },
+            device,
+            net: Net::Fader {
+                _vs: vs,
+                ae,
+                one_hot,
+            },
+        })
+    }
+
+    fn open_icgan(dir: &Path, prefix: &str, device: Device) -> Result<Self> {
+        let g_path = generator_path(dir)?;
+        let (g_vs, g, g_cfg) = checkpoint::restore(&g_path, device, IcganGenerator::new)?;
+        let g_cfg: IcganConfig = g_cfg;
+        let g_info = checkpoint::read_info(&g_path)?;
+        let (attributes, framing, image_size) = described(&g_info)?;
+        check_size(&g_path, image_size, g_cfg.img_sz)?;
+        let mut stores = vec![g_vs];
+        let mut files = vec![g_path.clone()];
+        let sng = dir.join(format!("{prefix}sng.safetensors"));
+        let enc = if sng.is_file() {
+            let (vs, net, cfg) = checkpoint::restore(&sng, device, SngEncoder::new)?;
+            check_encoder(&sng, &cfg, &g_cfg, &attributes)?;
+            stores.push(vs);
+            files.push(sng);
+            IcganEnc::Sng(net)
+        } else {
+            let ez_path = dir.join(format!("{prefix}ez.safetensors"));
+            let ey_path = dir.join(format!("{prefix}ey.safetensors"));
+            let ez_info = checkpoint::read_info(&ez_path)?;
+            let role = match ez_info.kind.as_deref().and_then(EncoderRole::from_kind) {
+                Some(r @ (EncoderRole::Z | EncoderRole::ZCond)) => r,
+                _ => {
+                    return Err(EditError::WrongModel {
+                        path: ez_path,
+                        found: ez_info.kind.unwrap_or_else(|| "(no sliders.kind)".into()),
+                    });
+                }
+            };
+            let (vs_z, ez, cz) =
+                checkpoint::restore(&ez_path, device, |p, c| IcganEncoder::new(p, c, role))?;
+            let (vs_y, ey, cy) = checkpoint::restore(&ey_path, device, |p, c| {
+                IcganEncoder::new(p, c, EncoderRole::Y)
+            })?;
+            check_encoder(&ez_path, &cz, &g_cfg, &attributes)?;
+            check_encoder(&ey_path, &cy, &g_cfg, &attributes)?;
+            stores.push(vs_z);
+            stores.push(vs_y);
+            files.push(ez_path);
+            files.push(ey_path);
+            IcganEnc::Ind { ez, ey }
+        };
+        Ok(Self {
+            info: ModelInfo {
+                kind: ModelKind::Icgan,
+                attributes,
+                image_size,
+                framing,
+                files,
+            },
+            device,
+            net: Net::Icgan {
+                _vs: stores,
+                g: Box::new(g),
+                enc: Box::new(enc),
+            },
+        })
+    }
+
+    /// What the model is.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// The device it runs on.
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// Checks `settings` against the model's attributes (a wrong name lists the valid ones).
+    pub fn resolve(&self, settings: &[Setting]) -> Result<Edit> {
+        settings
+            .iter()
+            .map(|s| Ok((self.info.attribute_index(&s.name)?, s.alpha)))
+            .collect::<Result<Vec<_>>>()
+            .map(Edit)
+    }
+
+    /// Edits a batch in eval mode without gradients: `x` is `[B, 3, S, S]` in [−1, 1] (any
+    /// device), `edits[i]` applies to image `i`. Returns `[B, 3, S, S]` in [−1, 1] on the CPU.
+    ///
+    /// Fader attributes not set by an edit take α = [`FADER_UNSET_ALPHA`]; IcGAN attributes not
+    /// set keep `Ey`'s thresholded estimate.
+    pub fn edit_batch(&self, x: &Tensor, edits: &[Edit]) -> Result<Tensor> {
+        let b = x.size()[0];
+        assert_eq!(b as usize, edits.len(), "one edit per image");
+        let x = x.to_device(self.device).to_kind(Kind::Float);
+        let out = tch::no_grad(|| -> Result<Tensor> {
+            Ok(match &self.net {
+                Net::Fader { ae, one_hot, .. } => {
+                    let y = self.fader_y(edits, *one_hot).to_device(self.device);
+                    let enc = ae.encode(&x, false);
+                    ae.decode(&enc, &y, false)
+                }
+                Net::Icgan { g, enc, .. } => {
+                    let (z, y_hat) = match enc.as_ref() {
+                        IcganEnc::Ind { ez, ey } => {
+                            let y = threshold(&ey.forward_t(&x, None, false));
+                            let z = match ez.role() {
+                                EncoderRole::ZCond => ez.forward_t(&x, Some(&y), false),
+                                _ => ez.forward_t(&x, None, false),
+                            };
+                            (z, y)
+                        }
+                        IcganEnc::Sng(net) => {
+                            let (z, y) = net.forward_t(&x, false);
+                            (z, threshold(&y))
+                        }
+                    };
+                    let y =
+                        set_plus_minus(&y_hat.to_device(Device::Cpu), edits).to_device(self.device);
+                    g.forward_t(&z, &y, false)
+                }
+            })
+        })?;
+        Ok(out.to_device(Device::Cpu))
+    }
+
+    /// Fader's `y` for a batch: per attribute `[1 − α, α]` (one-hot models) or `2α − 1`.
+    // Deviation: the paper slides one attribute and keeps the others at the image's true labels;
+    // a user's photo has no labels, so attributes the user does not set sit at α = 0.5, halfway
+    // between absent and present (a warning says so).
+    fn fader_y(&self, edits: &[Edit], one_hot: bool) -> Tensor {
+        let k = self.info.attributes.len();
+        let width = if one_hot { 2 * k } else { k };
+        let mut rows = vec![0f32; edits.len() * width];
+        for (r, edit) in edits.iter().enumerate() {
+            let mut alpha = vec![FADER_UNSET_ALPHA; k];
+            for &(i, a) in &edit.0 {
+                alpha[i] = a;
+            }
+            for (i, a) in alpha.into_iter().enumerate() {
+                let row = &mut rows[r * width..(r + 1) * width];
+                if one_hot {
+                    row[2 * i] = (1.0 - a) as f32;
+                    row[2 * i + 1] = a as f32;
+                } else {
+                    row[i] = (2.0 * a - 1.0) as f32;
+                }
+            }
+        }
+        Tensor::from_slice(&rows).view([edits.len() as i64, width as i64])
+    }
+}
+
+/// IcGAN's thresholding of `Ey(x)` at 0 to ±1 (icgan.md §5).
+fn threshold(y: &Tensor) -> Tensor {
+    y.ge(0.0).to_kind(Kind::Float) * 2.0 - 1.0
+}
+
+/// Replaces the edited columns of a ±1 `y` (`[B, k]`, CPU) by `2α − 1`.
+fn set_plus_minus(y: &Tensor, edits: &[Edit]) -> Tensor {
+    let size = y.size();
+    let k = size[1] as usize;
+    let mut v: Vec<f32> = Vec::<f32>::try_from(y.flatten(0, -1)).expect("float tensor");
+    for (r, edit) in edits.iter().enumerate() {
+        for &(i, a) in &edit.0 {
+            v[r * k + i] = (2.0 * a - 1.0) as f32;
+        }
+    }
+    Tensor::from_slice(&v).view([size[0], size[1]])
+}
+
+fn parent(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `best_` when the folder holds best encoders, `` for the final ones, `None` without encoders.
+fn encoder_prefix(dir: &Path) -> Option<&'static str> {
+    ["best_", ""].into_iter().find(|p| {
+        dir.join(format!("{p}sng.safetensors")).is_file()
+            || (dir.join(format!("{p}ez.safetensors")).is_file()
+                && dir.join(format!("{p}ey.safetensors")).is_file())
+    })
+}
+
+/// The generator of an encoders run: `G.safetensors` in the folder itself, else in the cGAN run
+/// named by `resolved.toml` (`encoder_train.cgan_run`), tried as written (relative to the
+/// working directory) and relative to each folder above the run (a project moved elsewhere).
+fn generator_path(dir: &Path) -> Result<PathBuf> {
+    let here = dir.join("G.safetensors");
+    if here.is_file() {
+        return Ok(here);
+    }
+    let resolved = dir.join("resolved.toml");
+    let text = std::fs::read_to_string(&resolved).map_err(|source| EditError::Read {
+        path: resolved.clone(),
+        source,
+    })?;
+    let value: toml::Table = text.parse().map_err(|e| EditError::ModelFolder {
+        path: resolved.clone(),
+        what: format!("does not parse as TOML ({e})"),
+        fix: "restore the run's resolved.toml".into(),
+    })?;
+    let cgan = value
+        .get("encoder_train")
+        .and_then(|t| t.get("cgan_run"))
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| EditError::ModelFolder {
+            path: resolved.clone(),
+            what: "names no cGAN run (encoder_train.cgan_run)".into(),
+            fix: "copy the cGAN's G.safetensors into the encoders run folder".into(),
+        })?;
+    let cgan = PathBuf::from(cgan);
+    let mut tried = vec![cgan.join("G.safetensors")];
+    if cgan.is_relative() {
+        let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+        tried.extend(abs.ancestors().map(|a| a.join(&cgan).join("G.safetensors")));
+    }
+    tried
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .ok_or_else(|| EditError::ModelFolder {
+            path: dir.to_path_buf(),
+            what: format!(
+                "its cGAN run `{}` (from resolved.toml) has no G.safetensors here",
+                cgan.display()
+            ),
+            fix: "run from the project folder the model was trained in, or copy the cGAN's \
+                  G.safetensors into the encoders run folder"
+                .into(),
+        })
+}
+
+/// Attribute names, framing and image size from a checkpoint's metadata.
+fn described(ck: &CheckpointInfo) -> Result<(Vec<String>, Framing, u32)> {
+    let get = |key: &str| {
+        ck.metadata.get(key).ok_or_else(|| EditError::Metadata {
+            path: ck.path.clone(),
+            key: key.into(),
+            what: "is missing".into(),
+        })
+    };
+    let bad = |key: &str, what: String| EditError::Metadata {
+        path: ck.path.clone(),
+        key: key.into(),
+        what,
+    };
+    let attributes: Vec<String> = serde_json::from_str(get(META_ATTRIBUTES)?).map_err(|e| {
+        bad(
+            META_ATTRIBUTES,
+            format!("is not a JSON list of names ({e})"),
+        )
+    })?;
+    if attributes.is_empty() {
+        return Err(bad(META_ATTRIBUTES, "is an empty list".into()));
+    }
+    let framing = match get(META_FRAMING)?.as_str() {
+        "fader" => Framing::Fader,
+        "icgan" => Framing::Icgan,
+        other => {
+            return Err(bad(
+                META_FRAMING,
+                format!("is `{other}`, not `fader` or `icgan`"),
+            ));
+        }
+    };
+    let size: u32 = get(META_IMAGE_SIZE)?
+        .parse()
+        .map_err(|_| bad(META_IMAGE_SIZE, "is not a number".into()))?;
+    Ok((attributes, framing, size))
+}
+
+fn check_size(path: &Path, meta: u32, net: i64) -> Result<()> {
+    if i64::from(meta) != net {
+        return Err(EditError::Metadata {
+            path: path.to_path_buf(),
+            key: META_IMAGE_SIZE.into(),
+            what: format!("says {meta} px but the network is built for {net} px"),
+        });
+    }
+    Ok(())
+}
+
+fn check_encoder(
+    path: &Path,
+    cfg: &IcganEncoderConfig,
+    g: &IcganConfig,
+    attributes: &[String],
+) -> Result<()> {
+    if cfg.img_sz != g.img_sz || cfg.nz != g.nz || cfg.ny != g.ny {
+        return Err(EditError::ModelFolder {
+            path: path.to_path_buf(),
+            what: format!(
+                "this encoder ({} px, nz {}, ny {}) does not match the generator ({} px, nz {}, \
+                 ny {})",
+                cfg.img_sz, cfg.nz, cfg.ny, g.img_sz, g.nz, g.ny
+            ),
+            fix: "train the encoders against this cGAN run".into(),
+        });
+    }
+    if cfg.ny as usize != attributes.len() {
+        return Err(EditError::Metadata {
+            path: path.to_path_buf(),
+            key: META_ATTRIBUTES.into(),
+            what: format!(
+                "lists {} attributes but the networks use ny = {}",
+                attributes.len(),
+                cfg.ny
+            ),
+        });
+    }
+    Ok(())
+}

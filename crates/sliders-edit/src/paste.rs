@@ -1,0 +1,41 @@
+//! Paste-back: the edited `S`x`S` face resized to its box in the original photo (area averaging
+//! or Lanczos3, the training resampler) and blended in with a feathered border so no seam shows.
+//! No paper section: neither paper puts an edit back into the source photo.
+
+use image::RgbImage;
+use sliders_celeba::framing::CropBox;
+use sliders_celeba::resize::Resampler;
+
+/// Width of the feathered border, as a fraction of the box's shorter side.
+pub const FEATHER: f64 = 0.08;
+
+/// `original` with `edited` (an `S`x`S` RGB image) resized into `crop` and blended: weight 1
+/// inside, falling smoothly to 0 over the last [`FEATHER`] of the box towards each edge. The
+/// result has the size of `original`; outside the box it is `original` unchanged.
+pub fn paste_back(original: &RgbImage, crop: CropBox, edited: &RgbImage) -> RgbImage {
+    let (bw, bh) = (crop.width() as usize, crop.height() as usize);
+    let (ew, eh) = (edited.width() as usize, edited.height() as usize);
+    let mut planar = vec![0u8; 3 * bw * bh];
+    Resampler::new(ew, eh, bw, bh).run(edited.as_raw(), ew * 3, 0, 0, &mut planar, &mut Vec::new());
+    let feather = (FEATHER * bw.min(bh) as f64).max(1.0);
+    let ramp = |d: usize| {
+        // Distance from the edge in pixels (pixel centres), smoothstep over `feather`.
+        let t = ((d as f64 + 0.5) / feather).clamp(0.0, 1.0);
+        t * t * (3.0 - 2.0 * t)
+    };
+    let mut out = original.clone();
+    let plane = bw * bh;
+    for y in 0..bh {
+        let wy = ramp(y.min(bh - 1 - y));
+        for x in 0..bw {
+            let w = wy.min(ramp(x.min(bw - 1 - x)));
+            let px = out.get_pixel_mut(crop.x0 + x as u32, crop.y0 + y as u32);
+            for c in 0..3 {
+                let e = f64::from(planar[c * plane + y * bw + x]);
+                let o = f64::from(px.0[c]);
+                px.0[c] = (o + (e - o) * w).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+    }
+    out
+}

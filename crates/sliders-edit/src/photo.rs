@@ -1,0 +1,279 @@
+//! A user's photo made into model input: decoded by content (JPEG or PNG, any size, grayscale or
+//! with alpha), EXIF orientation applied, framed the way the model was trained (the CelebA crop of
+//! Fader spec §1.2 / IcGAN spec §2.1 via `sliders_celeba::framing`, a centred square, or a manual
+//! box) and resized to `S`x`S` with `sliders_celeba::resize` (the training pipeline's resampler).
+
+use crate::error::{EditError, Result};
+use image::{DynamicImage, ImageDecoder, RgbImage};
+use sliders_celeba::framing::{CELEBA_HEIGHT, CELEBA_WIDTH, CropBox, crop_box};
+use sliders_celeba::resize::Resampler;
+use sliders_config::data::Framing;
+use std::path::{Path, PathBuf};
+
+/// How to find the face in a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Crop {
+    /// The CelebA crop when the photo has the 178:218 shape of an aligned CelebA image, else
+    /// [`Crop::Center`] with a warning (default).
+    #[default]
+    Auto,
+    /// The model's CelebA crop, scaled to the photo, whatever its shape.
+    Celeba,
+    /// The largest centred square (both papers train on squares).
+    Center,
+    /// A box in pixels of the (EXIF-rotated) photo: left, top, width, height.
+    Manual {
+        /// Left column.
+        x: u32,
+        /// Top row.
+        y: u32,
+        /// Width.
+        w: u32,
+        /// Height.
+        h: u32,
+    },
+}
+
+impl std::str::FromStr for Crop {
+    type Err = EditError;
+
+    /// `auto`, `celeba`, `center` (or `centre`), or `x,y,w,h`.
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => return Ok(Crop::Auto),
+            "celeba" => return Ok(Crop::Celeba),
+            "center" | "centre" => return Ok(Crop::Center),
+            _ => {}
+        }
+        let bad = |why: &str| EditError::BadArgument {
+            flag: "--crop",
+            text: s.to_string(),
+            why: format!(
+                "{why}; write auto, celeba, center, or a box x,y,w,h in pixels (e.g. 40,60,300,300)"
+            ),
+        };
+        let v: Vec<u32> = s
+            .split(',')
+            .map(|p| p.trim().parse::<u32>())
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|_| bad("not four whole numbers"))?;
+        match v[..] {
+            [x, y, w, h] if w > 0 && h > 0 => Ok(Crop::Manual { x, y, w, h }),
+            [_, _, _, _] => Err(bad("the width and height must be positive")),
+            _ => Err(bad("not four numbers")),
+        }
+    }
+}
+
+/// How a photo was actually framed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FramedBy {
+    /// The model's CelebA crop.
+    Celeba,
+    /// A centred square.
+    Center,
+    /// The user's box.
+    Manual,
+}
+
+/// A decoded, framed photo.
+#[derive(Debug, Clone)]
+pub struct Photo {
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The photo at full size, RGB, EXIF orientation applied.
+    pub image: RgbImage,
+    /// The box that was resized to the model's input.
+    pub crop: CropBox,
+    /// How the box was chosen.
+    pub framed_by: FramedBy,
+    /// The model input: `[3, S, S]` u8, planar CHW.
+    pub face: Vec<u8>,
+    /// `S`.
+    pub size: u32,
+}
+
+/// Tolerance on the width/height ratio for recognising an aligned CelebA-shaped image.
+const CELEBA_ASPECT_TOLERANCE: f64 = 0.02;
+
+/// Decodes a JPEG or PNG file by content: EXIF orientation applied, grayscale expanded to RGB,
+/// alpha composited over white.
+pub fn decode(path: &Path) -> Result<RgbImage> {
+    let bytes = std::fs::read(path).map_err(|source| EditError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    decode_bytes(&bytes, path)
+}
+
+/// [`decode`] on bytes already read (`path` is for messages).
+pub fn decode_bytes(bytes: &[u8], path: &Path) -> Result<RgbImage> {
+    let bad = |what: String| EditError::BadImage {
+        path: path.to_path_buf(),
+        what,
+    };
+    let format = image::guess_format(bytes)
+        .map_err(|_| bad("not a JPEG or PNG file (unknown content)".into()))?;
+    if !matches!(format, image::ImageFormat::Jpeg | image::ImageFormat::Png) {
+        return Err(bad(format!("a {format:?} file, not a JPEG or PNG")));
+    }
+    let mut decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_decoder()
+        .map_err(|e| bad(format!("cannot decode it as {format:?} ({e})")))?;
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder)
+        .map_err(|e| bad(format!("cannot decode it as {format:?} ({e})")))?;
+    img.apply_orientation(orientation);
+    Ok(if img.color().has_alpha() {
+        over_white(&img)
+    } else {
+        img.into_rgb8()
+    })
+}
+
+/// Composites an image with alpha over a white background.
+fn over_white(img: &DynamicImage) -> RgbImage {
+    let rgba = img.to_rgba32f();
+    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let c = |v: f32| {
+            ((v * p[3] + (1.0 - p[3])) * 255.0)
+                .round()
+                .clamp(0.0, 255.0) as u8
+        };
+        image::Rgb([c(p[0]), c(p[1]), c(p[2])])
+    })
+}
+
+/// Whether a `w`x`h` image has the shape of an aligned CelebA image (178:218).
+pub fn has_celeba_shape(w: u32, h: u32) -> bool {
+    let r = f64::from(w) / f64::from(h);
+    let c = f64::from(CELEBA_WIDTH) / f64::from(CELEBA_HEIGHT);
+    (r / c - 1.0).abs() <= CELEBA_ASPECT_TOLERANCE
+}
+
+/// The box `crop` selects in a `w`x`h` image for a model trained with `framing`.
+pub fn frame_box(
+    path: &Path,
+    w: u32,
+    h: u32,
+    framing: Framing,
+    crop: Crop,
+) -> Result<(CropBox, FramedBy)> {
+    let center = || {
+        let s = w.min(h);
+        CropBox {
+            x0: (w - s) / 2,
+            y0: (h - s) / 2,
+            x1: (w - s) / 2 + s,
+            y1: (h - s) / 2 + s,
+        }
+    };
+    Ok(match crop {
+        Crop::Auto if has_celeba_shape(w, h) => (crop_box(framing, w, h), FramedBy::Celeba),
+        Crop::Auto | Crop::Center => (center(), FramedBy::Center),
+        Crop::Celeba => (crop_box(framing, w, h), FramedBy::Celeba),
+        Crop::Manual { x, y, w: bw, h: bh } => {
+            let fits = x.checked_add(bw).is_some_and(|e| e <= w)
+                && y.checked_add(bh).is_some_and(|e| e <= h);
+            if !fits {
+                return Err(EditError::CropOutside {
+                    path: path.to_path_buf(),
+                    x,
+                    y,
+                    w: bw,
+                    h: bh,
+                    image_w: w,
+                    image_h: h,
+                });
+            }
+            (
+                CropBox {
+                    x0: x,
+                    y0: y,
+                    x1: x + bw,
+                    y1: y + bh,
+                },
+                FramedBy::Manual,
+            )
+        }
+    })
+}
+
+impl Photo {
+    /// Reads `path` and frames it for a model of side `size` trained with `framing`. Fails when
+    /// the file cannot be read or decoded, when a manual box does not fit, or when the box is
+    /// smaller than `size` (the model would see an enlarged, blurred face).
+    pub fn load(path: &Path, size: u32, framing: Framing, crop: Crop) -> Result<Self> {
+        let image = decode(path)?;
+        Self::from_image(path, image, size, framing, crop)
+    }
+
+    /// [`Photo::load`] on an already decoded image.
+    pub fn from_image(
+        path: &Path,
+        image: RgbImage,
+        size: u32,
+        framing: Framing,
+        crop: Crop,
+    ) -> Result<Self> {
+        let (w, h) = image.dimensions();
+        let (b, framed_by) = frame_box(path, w, h, framing, crop)?;
+        if b.width() < size || b.height() < size {
+            return Err(EditError::TooSmall {
+                path: path.to_path_buf(),
+                width: b.width(),
+                height: b.height(),
+                size,
+            });
+        }
+        let s = size as usize;
+        let mut face = vec![0u8; 3 * s * s];
+        Resampler::new(b.width() as usize, b.height() as usize, s, s).run(
+            image.as_raw(),
+            w as usize * 3,
+            b.x0 as usize,
+            b.y0 as usize,
+            &mut face,
+            &mut Vec::new(),
+        );
+        Ok(Self {
+            path: path.to_path_buf(),
+            image,
+            crop: b,
+            framed_by,
+            face,
+            size,
+        })
+    }
+}
+
+/// Planar CHW u8 `[3, S, S]` faces into a `[B, 3, S, S]` f32 tensor in [−1, 1] (`x / 255 · 2 − 1`,
+/// as the training batches).
+pub fn to_tensor(faces: &[&[u8]], size: u32) -> tch::Tensor {
+    let s = i64::from(size);
+    let mut v = Vec::with_capacity(faces.iter().map(|f| f.len()).sum());
+    for f in faces {
+        v.extend(f.iter().map(|&b| f32::from(b) / 255.0 * 2.0 - 1.0));
+    }
+    tch::Tensor::from_slice(&v).view([faces.len() as i64, 3, s, s])
+}
+
+/// Image `i` of a `[B, 3, S, S]` tensor in [−1, 1] as an RGB image (values rounded and clamped).
+pub fn to_image(batch: &tch::Tensor, i: i64) -> RgbImage {
+    let t = batch.get(i).to_device(tch::Device::Cpu);
+    let t = ((t + 1.0) * 127.5)
+        .round()
+        .clamp(0.0, 255.0)
+        .to_kind(tch::Kind::Uint8)
+        .permute([1, 2, 0])
+        .contiguous();
+    let size = t.size();
+    let (h, w) = (size[0] as u32, size[1] as u32);
+    let mut buf = vec![0u8; (3 * h * w) as usize];
+    let n = buf.len();
+    t.copy_data_u8(&mut buf, n);
+    RgbImage::from_raw(w, h, buf).expect("buffer of the right size")
+}
