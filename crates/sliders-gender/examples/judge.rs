@@ -7,7 +7,14 @@
 
 use sliders_gender::{FramedImage, Framing, GenderJudge, default_model_path};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut framing = Framing::CelebaAligned;
     let mut jobs = Vec::new();
