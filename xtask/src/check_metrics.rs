@@ -65,28 +65,33 @@ pub fn judge(check: &Check, metrics: &BTreeMap<String, f64>) -> Verdict {
                 Direction::Higher => v >= check.baseline - check.tolerance,
                 Direction::Lower => v <= check.baseline + check.tolerance,
             };
-            if ok { Verdict::Pass(v) } else { Verdict::Fail(v) }
+            if ok {
+                Verdict::Pass(v)
+            } else {
+                Verdict::Fail(v)
+            }
         }
     }
 }
 
 /// Runs the gate; an error (non-zero exit) when any check fails.
 pub fn run(root: &Path, profile: &str) -> Result<()> {
-    let baseline_path = root.join("experiments/baselines").join(format!("{profile}.toml"));
+    let baseline_path = root
+        .join("experiments/baselines")
+        .join(format!("{profile}.toml"));
     let text = std::fs::read_to_string(&baseline_path)
         .with_context(|| format!("reading {}", baseline_path.display()))?;
     let baseline: Baseline = toml::from_str(&text)
         .with_context(|| format!("{}: not a baseline file", baseline_path.display()))?;
     let metrics_path = root.join("reports").join(profile).join("metrics.json");
-    let metrics: BTreeMap<String, f64> = serde_json::from_str(
-        &std::fs::read_to_string(&metrics_path).with_context(|| {
+    let metrics: BTreeMap<String, f64> =
+        serde_json::from_str(&std::fs::read_to_string(&metrics_path).with_context(|| {
             format!(
                 "reading {} (run `cargo xtask reproduce --profile {profile}` first)",
                 metrics_path.display()
             )
-        })?,
-    )
-    .with_context(|| format!("{}: not a metrics file", metrics_path.display()))?;
+        })?)
+        .with_context(|| format!("{}: not a metrics file", metrics_path.display()))?;
     let mut failed = 0;
     println!(
         "{:<70} {:>9} {:>9} {:>9}  verdict",
@@ -108,7 +113,11 @@ pub fn run(root: &Path, profile: &str) -> Result<()> {
                 ("-".into(), "FAIL (missing from metrics.json)".into())
             }
         };
-        let sign = if c.direction == Direction::Higher { "≥" } else { "≤" };
+        let sign = if c.direction == Direction::Higher {
+            "≥"
+        } else {
+            "≤"
+        };
         println!(
             "{:<70} {value:>9} {:>9.4} {sign}{limit:>8.4}  {verdict}",
             c.key, c.baseline
@@ -142,12 +151,30 @@ mod tests {
     #[test]
     fn worse_than_the_tolerance_fails_and_missing_fails() {
         let m = |v: f64| BTreeMap::from([("t/r/a/m".to_string(), v)]);
-        assert_eq!(judge(&check(Direction::Higher), &m(0.75)), Verdict::Pass(0.75));
-        assert_eq!(judge(&check(Direction::Higher), &m(0.65)), Verdict::Fail(0.65));
-        assert_eq!(judge(&check(Direction::Lower), &m(0.85)), Verdict::Pass(0.85));
-        assert_eq!(judge(&check(Direction::Lower), &m(0.95)), Verdict::Fail(0.95));
-        assert!(matches!(judge(&check(Direction::Lower), &m(f64::NAN)), Verdict::Fail(_)));
-        assert_eq!(judge(&check(Direction::Lower), &BTreeMap::new()), Verdict::Missing);
+        assert_eq!(
+            judge(&check(Direction::Higher), &m(0.75)),
+            Verdict::Pass(0.75)
+        );
+        assert_eq!(
+            judge(&check(Direction::Higher), &m(0.65)),
+            Verdict::Fail(0.65)
+        );
+        assert_eq!(
+            judge(&check(Direction::Lower), &m(0.85)),
+            Verdict::Pass(0.85)
+        );
+        assert_eq!(
+            judge(&check(Direction::Lower), &m(0.95)),
+            Verdict::Fail(0.95)
+        );
+        assert!(matches!(
+            judge(&check(Direction::Lower), &m(f64::NAN)),
+            Verdict::Fail(_)
+        ));
+        assert_eq!(
+            judge(&check(Direction::Lower), &BTreeMap::new()),
+            Verdict::Missing
+        );
     }
 
     #[test]
@@ -157,7 +184,11 @@ mod tests {
             let path = entry.unwrap().path();
             let b: Baseline = toml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             assert!(!b.check.is_empty(), "{}", path.display());
-            assert!(b.check.iter().all(|c| c.tolerance >= 0.0 && !c.why.is_empty()));
+            assert!(
+                b.check
+                    .iter()
+                    .all(|c| c.tolerance >= 0.0 && !c.why.is_empty())
+            );
         }
     }
 }

@@ -132,9 +132,13 @@ pub fn stages(profile: &str) -> Vec<Stage> {
 /// Builds the `sliders` binary (release for the quick and paper profiles) and returns its path.
 fn build_sliders(root: &Path, release: bool) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    println!("==> building sliders{}", if release { " (release)" } else { "" });
+    println!(
+        "==> building sliders{}",
+        if release { " (release)" } else { "" }
+    );
     let mut cmd = Command::new(&cargo);
-    cmd.args(["build", "--quiet", "-p", "sliders-cli"]).current_dir(root);
+    cmd.args(["build", "--quiet", "-p", "sliders-cli"])
+        .current_dir(root);
     if release {
         cmd.arg("--release");
     }
@@ -279,7 +283,12 @@ mod tests {
         for profile in PROFILES {
             for stage in stages(profile) {
                 for f in &stage.files {
-                    assert!(root.join(f).is_file(), "{profile}/{}: {} missing", stage.name, f.display());
+                    assert!(
+                        root.join(f).is_file(),
+                        "{profile}/{}: {} missing",
+                        stage.name,
+                        f.display()
+                    );
                 }
             }
         }

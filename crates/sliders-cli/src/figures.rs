@@ -6,9 +6,7 @@
 use crate::report::MetricsTable;
 use anyhow::{Context, Result};
 use sliders_eval::{Results, table};
-use sliders_plots::{
-    BarChart, BarSeries, CurveChart, ImageGrid, Panel, RgbImage, Series, Table,
-};
+use sliders_plots::{BarChart, BarSeries, CurveChart, ImageGrid, Panel, RgbImage, Series, Table};
 use std::path::Path;
 use tch::{Kind, Tensor};
 
@@ -94,11 +92,8 @@ fn accuracy_bars(results: &Results, path: &Path) -> Result<()> {
             .map(|a| results.get(table::TABLE, row, a, "accuracy"))
             .collect();
         chart = chart.with_series(
-            BarSeries::new(row, cells.iter().map(|c| c.and_then(|c| c.value))).with_intervals(
-                cells
-                    .iter()
-                    .map(|c| c.and_then(|c| c.low.zip(c.high))),
-            ),
+            BarSeries::new(row, cells.iter().map(|c| c.and_then(|c| c.value)))
+                .with_intervals(cells.iter().map(|c| c.and_then(|c| c.low.zip(c.high)))),
         );
     }
     chart.write_png(path)?;

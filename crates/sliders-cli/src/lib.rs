@@ -1,9 +1,9 @@
 //! sliders-cli: the library half of the `sliders` binary (the commands' logic, testable without
 //! spawning the binary). Only this crate installs a logger or draws progress bars.
 
+pub mod edit;
 pub mod eval;
 pub mod figures;
-pub mod edit;
 pub mod info;
 pub mod logging;
 pub mod report;

@@ -44,13 +44,21 @@ impl MetricsTable {
             .map(str::to_string)
             .collect();
         if header.len() < 2 || header[0] != "step" || header[1] != "phase" {
-            bail!("{}: not a sliders metrics.csv (header {header:?})", path.display());
+            bail!(
+                "{}: not a sliders metrics.csv (header {header:?})",
+                path.display()
+            );
         }
         let mut rows = Vec::new();
         for (i, line) in lines.enumerate() {
             let cells: Vec<&str> = line.split(',').collect();
             let step = cells[0].parse().with_context(|| {
-                format!("{}:{}: step `{}` is not a number", path.display(), i + 2, cells[0])
+                format!(
+                    "{}:{}: step `{}` is not a number",
+                    path.display(),
+                    i + 2,
+                    cells[0]
+                )
             })?;
             let values = cells
                 .iter()
@@ -134,7 +142,11 @@ pub fn deviations(root: &Path) -> Vec<(String, String)> {
                     let n = next.trim_start();
                     let cont = n.strip_prefix("//").or_else(|| n.strip_prefix('#'));
                     match cont {
-                        Some(c) if !c.starts_with('/') && !c.starts_with('!') && !c.trim().is_empty() => {
+                        Some(c)
+                            if !c.starts_with('/')
+                                && !c.starts_with('!')
+                                && !c.trim().is_empty() =>
+                        {
                             text.push(' ');
                             text.push_str(c.trim());
                         }
@@ -178,7 +190,8 @@ fn setting(resolved: &Path, path: &[&str]) -> Option<toml::Value> {
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
-    v.map(|v| format!("{v:.digits$}")).unwrap_or_else(|| "n/a".into())
+    v.map(|v| format!("{v:.digits$}"))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 /// Writes the report; returns the README path.
@@ -186,8 +199,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     let root = std::env::current_dir()?;
     let eval_dir = opts.runs.join("eval");
     let figures = opts.out.join("figures");
-    std::fs::create_dir_all(&figures)
-        .with_context(|| format!("creating {}", figures.display()))?;
+    std::fs::create_dir_all(&figures).with_context(|| format!("creating {}", figures.display()))?;
     let timings: BTreeMap<String, f64> = std::fs::read_to_string(opts.runs.join("timings.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -203,7 +215,15 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.join("metrics.csv").is_file())
-        .map(|p| (p.file_name().unwrap_or_default().to_string_lossy().to_string(), p))
+        .map(|p| {
+            (
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string(),
+                p,
+            )
+        })
         .collect();
     runs.sort();
     let mut fader_rows = Vec::new();
@@ -268,9 +288,12 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     let split = any
         .as_ref()
         .and_then(|p| setting(p, &["data", "split", "mode"]))
-        .map(|v| v.to_string())
+        .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
-    writeln!(md, "- **Split**: {split} (auto = official partition when the folder has all three parts, else identity-disjoint random 80/10/10)")?;
+    writeln!(
+        md,
+        "- **Split**: {split} (auto = official partition when the folder has all three parts, else identity-disjoint random 80/10/10)"
+    )?;
     let device = any
         .as_ref()
         .and_then(|p| provenance(p, "device"))
@@ -281,7 +304,10 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         opts.device_asked,
         git_commit(&root)
     )?;
-    writeln!(md, "- **Wall time per stage** (last completed run of each):\n")?;
+    writeln!(
+        md,
+        "- **Wall time per stage** (last completed run of each):\n"
+    )?;
     writeln!(md, "| stage | seconds |\n|---|---|")?;
     let mut total = 0.0;
     for (stage, s) in &timings {
@@ -291,12 +317,18 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     writeln!(md, "| **total** | **{total:.0}** |\n")?;
 
     writeln!(md, "## Results\n")?;
-    writeln!(md, "![accuracy per attribute and row](figures/accuracy.png)\n")?;
+    writeln!(
+        md,
+        "![accuracy per attribute and row](figures/accuracy.png)\n"
+    )?;
     match std::fs::read_to_string(eval_dir.join("tables.md")) {
         Ok(t) => md.push_str(&t.replace("\n### ", "\n### ")),
         Err(_) => writeln!(md, "The evaluation has not run: no tables.")?,
     }
-    writeln!(md, "\nEvery table is also in `tables/` as CSV and Parquet (long format: table, row, attribute, metric, value, 95% interval, n, note).\n")?;
+    writeln!(
+        md,
+        "\nEvery table is also in `tables/` as CSV and Parquet (long format: table, row, attribute, metric, value, 95% interval, n, note).\n"
+    )?;
 
     writeln!(md, "## Figures\n")?;
     let mut pngs: Vec<String> = std::fs::read_dir(&figures)?
@@ -306,10 +338,16 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         .collect();
     pngs.sort();
     for group in [
-        ("Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α", "slide_"),
+        (
+            "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α",
+            "slide_",
+        ),
         ("Reconstructions and swaps", "swap_"),
         ("IcGAN reconstructions per encoder layout", "encoders"),
-        ("cGAN samples (rows: attributes set on and off; same z per column)", "cgan_"),
+        (
+            "cGAN samples (rows: attributes set on and off; same z per column)",
+            "cgan_",
+        ),
         ("Slider response", "response_"),
         ("Training curves (FadNet)", "training_"),
     ] {
@@ -323,17 +361,32 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         }
     }
 
-    writeln!(md, "## Training (validation split, last evaluation of each run)\n")?;
+    writeln!(
+        md,
+        "## Training (validation split, last evaluation of each run)\n"
+    )?;
     if !classifier_row.is_empty() {
-        writeln!(md, "Evaluation classifier:\n\n| attribute | accuracy |\n|---|---|")?;
-        for (k, v) in classifier_row.iter().filter(|(k, _)| k.starts_with("val_accu_")) {
+        writeln!(
+            md,
+            "Evaluation classifier:\n\n| attribute | accuracy |\n|---|---|"
+        )?;
+        for (k, v) in classifier_row
+            .iter()
+            .filter(|(k, _)| k.starts_with("val_accu_"))
+        {
             writeln!(md, "| {} | {v:.3} |", k.trim_start_matches("val_accu_"))?;
         }
         md.push('\n');
     }
     if !fader_rows.is_empty() {
-        writeln!(md, "Fader models (swap accuracy: the classifier's agreement with the value the decoder was asked for, 0 or 1):\n")?;
-        writeln!(md, "| model | rec. MSE | latent-dis accuracy | swap accuracy |\n|---|---|---|---|")?;
+        writeln!(
+            md,
+            "Fader models (swap accuracy: the classifier's agreement with the value the decoder was asked for, 0 or 1):\n"
+        )?;
+        writeln!(
+            md,
+            "| model | rec. MSE | latent-dis accuracy | swap accuracy |\n|---|---|---|---|"
+        )?;
         for (name, row) in &fader_rows {
             let get = |k: &str| row.iter().find(|(c, _)| c == k).map(|(_, v)| *v);
             writeln!(
@@ -347,11 +400,21 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         md.push('\n');
     }
     if !cgan_row.is_empty() {
-        let s: Vec<String> = cgan_row.iter().map(|(k, v)| format!("{k} {v:.3}")).collect();
-        writeln!(md, "cGAN, last logged training interval: {}.\n", s.join(", "))?;
+        let s: Vec<String> = cgan_row
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.3}"))
+            .collect();
+        writeln!(
+            md,
+            "cGAN, last logged training interval: {}.\n",
+            s.join(", ")
+        )?;
     }
     if !encoder_rows.is_empty() {
-        writeln!(md, "Encoders (generated test split): \n\n| run | z MSE | y MSE (generated) | y MSE (real) |\n|---|---|---|---|")?;
+        writeln!(
+            md,
+            "Encoders (generated test split): \n\n| run | z MSE | y MSE (generated) | y MSE (real) |\n|---|---|---|---|"
+        )?;
         for (name, row) in &encoder_rows {
             let get = |k: &str| row.iter().find(|(c, _)| c == k).map(|(_, v)| *v);
             writeln!(
@@ -366,7 +429,10 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     }
 
     writeln!(md, "## What differs from the papers\n")?;
-    writeln!(md, "Every deliberate deviation is marked in the code; this list is collected from those marks.\n")?;
+    writeln!(
+        md,
+        "Every deliberate deviation is marked in the code; this list is collected from those marks.\n"
+    )?;
     for (at, text) in deviations(&root) {
         writeln!(md, "- `{at}`: {text}")?;
     }
@@ -409,7 +475,11 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("sliders-report-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let p = dir.join("metrics.csv");
-        std::fs::write(&p, "step,phase,a,b\n1,train,0.5,\n2,eval,,0.25\n3,train,0.4,\n").unwrap();
+        std::fs::write(
+            &p,
+            "step,phase,a,b\n1,train,0.5,\n2,eval,,0.25\n3,train,0.4,\n",
+        )
+        .unwrap();
         let t = MetricsTable::read(&p).unwrap();
         assert_eq!(t.series("train", "a"), vec![(1.0, 0.5), (3.0, 0.4)]);
         assert_eq!(t.last_eval(), vec![("b".to_string(), 0.25)]);

