@@ -43,7 +43,7 @@ enum Command {
         /// Device for every stage.
         #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda"])]
         device: String,
-        /// Rerun a stage even if it is complete (repeatable): `classifier`, `fader-Smiling`,
+        /// Rerun a stage from scratch (its run folder is deleted first; repeatable): `classifier`, `fader-Smiling`,
         /// `cgan`, `encoders-ind`, `eval`, …
         #[arg(long)]
         force: Vec<String>,

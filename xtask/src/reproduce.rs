@@ -214,6 +214,15 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             continue;
         }
         println!("==> {}", stage.name);
+        if opts.force.contains(&stage.name) && stage.name != "eval" {
+            // A forced stage starts over: its saved state would otherwise resume (and, when
+            // complete, end at once).
+            let dir = root.join(&stage.run_dir);
+            if dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("removing {} to rerun it", dir.display()))?;
+            }
+        }
         if stage.name == "eval" {
             // A stale table must not survive a failed evaluation.
             let _ = std::fs::remove_file(root.join(&stage.run_dir).join(stage.done_marker));
