@@ -314,6 +314,12 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         writeln!(md, "| {stage} | {s:.0} |")?;
         total += s;
     }
+    // Runs that exist but were not timed by `reproduce` (trained by hand, or before it kept times).
+    for (name, _) in &runs {
+        if !timings.keys().any(|k| k.eq_ignore_ascii_case(name)) {
+            writeln!(md, "| {name} | not recorded (not run by this reproduce) |")?;
+        }
+    }
     writeln!(md, "| **total** | **{total:.0}** |\n")?;
 
     writeln!(md, "## Results\n")?;
@@ -322,7 +328,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         "![accuracy per attribute and row](figures/accuracy.png)\n"
     )?;
     match std::fs::read_to_string(eval_dir.join("tables.md")) {
-        Ok(t) => md.push_str(&t.replace("\n### ", "\n### ")),
+        Ok(t) => md.push_str(&t),
         Err(_) => writeln!(md, "The evaluation has not run: no tables.")?,
     }
     writeln!(

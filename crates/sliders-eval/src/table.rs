@@ -132,7 +132,7 @@ fn icgan_code(y_raw: &Tensor, col: usize, value: Option<&[bool]>) -> Tensor {
     if let Some(v) = value {
         let vals: Vec<f32> = v.iter().map(|&b| if b { 1.0 } else { -1.0 }).collect();
         let column = Tensor::from_slice(&vals).to_device(y.device()).unsqueeze(1);
-        let _ = y.narrow(1, col as i64, 1).copy_(&column);
+        y.narrow(1, col as i64, 1).copy_(&column);
     }
     y
 }
