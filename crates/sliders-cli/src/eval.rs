@@ -2,9 +2,8 @@
 //! the evaluation of sliders-eval on the chosen device and writes its tables (and, through
 //! [`crate::figures`], its figures) into the experiment's run folder.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use sliders_config::train::ExperimentKind;
-use sliders_train::run_dir::{Provenance, RunDir};
 use std::path::PathBuf;
 
 /// Runs `sliders eval`.
@@ -20,15 +19,7 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
             exp.kind
         );
     }
-    let run = RunDir::create(&exp.run_dir)?;
-    crate::logging::init(Some(&run.path("eval.log")))?;
-    let data = crate::train::prepare_data(&exp)?;
-    let device = sliders_train::device::resolve(exp.device)?;
-    let resolved = toml::to_string(&exp).context("serialising the resolved config")?;
-    run.write_resolved(
-        &resolved,
-        &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
-    )?;
+    let (run, data, device) = crate::train::start_run(&exp, files, "eval.log")?;
     let started = std::time::Instant::now();
     let results = sliders_eval::evaluate(&exp, &data, device)?;
     sliders_eval::output::write(&results, run.root())?;

@@ -49,7 +49,6 @@ pub fn write_eval_outputs(results: &Results, dir: &Path) -> Result<()> {
     }
     accuracy_bars(results, &figures.join("accuracy.png"))?;
     let mut names: Vec<&str> = results.cells.iter().map(|c| c.table.as_str()).collect();
-    names.dedup();
     names.sort();
     names.dedup();
     for name in names {

@@ -455,21 +455,17 @@ fn copy_files(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
     for e in entries.flatten() {
         if e.path().is_file() {
-            let dest = to.join(e.file_name());
-            let tmp = dest.with_extension("tmp");
-            std::fs::copy(e.path(), &tmp)
-                .with_context(|| format!("copying {}", e.path().display()))?;
-            std::fs::rename(&tmp, &dest).with_context(|| format!("renaming {}", dest.display()))?;
+            let bytes = std::fs::read(e.path())
+                .with_context(|| format!("reading {}", e.path().display()))?;
+            write_atomic(&to.join(e.file_name()), &bytes)?;
         }
     }
     Ok(())
 }
 
-/// Writes through a temporary file in the same folder, then renames.
+/// Writes through a temporary file in the same folder, then renames (sliders-plots' writer).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
+    Ok(sliders_plots::write_bytes_atomic(path, bytes)?)
 }
 
 #[cfg(test)]

@@ -29,24 +29,7 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     if exp.kind == ExperimentKind::Eval {
         anyhow::bail!("kind = \"eval\" experiments are run by `sliders eval --config …`");
     }
-    let run = RunDir::create(&exp.run_dir)?;
-    crate::logging::init(Some(&run.path("train.log")))?;
-    tracing::info!(
-        "experiment {} → {}",
-        files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(" + "),
-        exp.run_dir.display()
-    );
-    let data = prepare_data(&exp)?;
-    let device = sliders_train::device::resolve(exp.device)?;
-    let resolved = toml::to_string(&exp).context("serialising the resolved config")?;
-    run.write_resolved(
-        &resolved,
-        &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
-    )?;
+    let (run, data, _device) = start_run(&exp, files, "train.log")?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
@@ -72,6 +55,34 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
         run.root().display()
     );
     Ok(())
+}
+
+/// What every command that runs an experiment does first: creates its run folder, logs to
+/// `log_name` there, prepares the data and writes `resolved.toml` with the resolved device.
+pub fn start_run(
+    exp: &Experiment,
+    files: &[PathBuf],
+    log_name: &str,
+) -> Result<(RunDir, sliders_celeba::Prepared, tch::Device)> {
+    let run = RunDir::create(&exp.run_dir)?;
+    crate::logging::init(Some(&run.path(log_name)))?;
+    tracing::info!(
+        "experiment {} → {}",
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + "),
+        exp.run_dir.display()
+    );
+    let data = prepare_data(exp)?;
+    let device = sliders_train::device::resolve(exp.device)?;
+    let resolved = toml::to_string(exp).context("serialising the resolved config")?;
+    run.write_resolved(
+        &resolved,
+        &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
+    )?;
+    Ok((run, data, device))
 }
 
 /// Prepares the experiment's data, with a progress bar while the cache is built.

@@ -57,7 +57,7 @@ pub fn run(
     for enc in layouts {
         let name = enc.name();
         let mut ys = Vec::new();
-        let rec = batched(&x, batch, device, |xb, _| {
+        let rec = batched(&x, batch, device, |xb| {
             let (z, y) = enc.encode(xb);
             let r = g.generate(&z, &threshold(&y));
             ys.push(y.to_device(Device::Cpu));

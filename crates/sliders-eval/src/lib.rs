@@ -22,24 +22,23 @@ use models::{AttributeJudge, FaderModel, Generator, IcganEncoders, kind_name};
 use naturalness::Naturalness;
 use sliders_celeba::{DataSource, Prepared};
 use sliders_config::train::Experiment;
-use std::ops::Range;
 use tch::{Device, Tensor};
 use testset::TestSet;
 
-/// Runs `f` on `x` (`[n, …]`, any device) in batches of `bs` moved to `device`, with the row
-/// range of each batch; the outputs are concatenated on the CPU.
+/// Runs `f` on `x` (`[n, …]`, any device) in batches of `bs` moved to `device`; the outputs are
+/// concatenated on the CPU.
 pub fn batched(
     x: &Tensor,
     bs: usize,
     device: Device,
-    mut f: impl FnMut(&Tensor, Range<usize>) -> Tensor,
+    mut f: impl FnMut(&Tensor) -> Tensor,
 ) -> Tensor {
     let n = x.size()[0] as usize;
     let mut parts = Vec::new();
     for s in (0..n).step_by(bs.max(1)) {
         let e = (s + bs).min(n);
         let xb = x.narrow(0, s as i64, (e - s) as i64).to_device(device);
-        parts.push(f(&xb, s..e).to_device(Device::Cpu));
+        parts.push(f(&xb).to_device(Device::Cpu));
     }
     Tensor::cat(&parts, 0)
 }

@@ -86,14 +86,6 @@ impl FaderModel {
             .to_device(device)
     }
 
-    /// Encodes `x` and decodes it with `y` (eval mode, no gradient): `[n, 3, S, S]` in [−1, 1].
-    pub fn edit(&self, x: &Tensor, y: &Tensor) -> Tensor {
-        tch::no_grad(|| {
-            let enc = self.net.encode(x, false);
-            self.net.decode(&enc, y, false)
-        })
-    }
-
     /// The latent code of `x` (eval mode), to decode several times.
     pub fn encode(&self, x: &Tensor) -> Vec<Tensor> {
         tch::no_grad(|| self.net.encode(x, false))

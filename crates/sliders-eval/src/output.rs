@@ -9,14 +9,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
-/// Writes `text` to `path` atomically (temporary file in the same folder, then rename).
+/// Writes `bytes` to `path` atomically (the run folders' writer of sliders-train).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
-    std::fs::write(&tmp, bytes).map_err(|e| EvalError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| EvalError::io(path, e))
+    Ok(sliders_train::run_dir::atomic_write(path, bytes)?)
 }
 
 fn csv_field(s: &str) -> String {

@@ -4,11 +4,11 @@
 //! Wilson interval, FID/KID against held-out real test images, and reconstruction MSE/PSNR for
 //! AE rows. Also the sliding-attribute and swap grids and the slider-response sweep.
 
+use crate::EvalError;
 use crate::models::{AttributeJudge, FaderModel, Generator, IcganEncoders, threshold};
 use crate::naturalness::Naturalness;
 use crate::results::{Cell, Curves, Grid, Results};
 use crate::testset::TestSet;
-use crate::{EvalError, batched};
 use sliders_config::eval::EvalConfig;
 use sliders_metrics::image::{mse, psnr};
 use sliders_metrics::stats::accuracy;
@@ -376,14 +376,24 @@ fn response(
         (format!("{attr} absent in input"), Vec::new()),
         (format!("{attr} present in input"), Vec::new()),
     ];
-    for &alpha in &inp.cfg.alphas {
-        let y = fader_values(m, inp.test, positions, attr, |_| Some(alpha))?;
-        let edited = batched(x, inp.cfg.batch_size, inp.device, |xb, range| {
-            m.edit(xb, &m.code(&y[range], inp.device))
-        });
-        let p = inp
-            .judge
-            .probability(&edited.to_device(inp.device), attr, inp.cfg.batch_size)?;
+    // Encode each batch once; decode it at every alpha.
+    let codes = inp
+        .cfg
+        .alphas
+        .iter()
+        .map(|&alpha| fader_values(m, inp.test, positions, attr, |_| Some(alpha)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut probs = vec![Vec::new(); codes.len()];
+    let (n, bs) = (positions.len(), inp.cfg.batch_size);
+    for s in (0..n).step_by(bs) {
+        let e = (s + bs).min(n);
+        let enc = m.encode(&x.narrow(0, s as i64, (e - s) as i64).to_device(inp.device));
+        for (y, p) in codes.iter().zip(&mut probs) {
+            let edited = m.decode(&enc, &m.code(&y[s..e], inp.device));
+            p.extend(inp.judge.probability(&edited, attr, bs)?);
+        }
+    }
+    for (&alpha, p) in inp.cfg.alphas.iter().zip(&probs) {
         for (v, s) in series.iter_mut().enumerate() {
             let sel: Vec<f64> = p
                 .iter()
