@@ -50,6 +50,11 @@ enum Command {
         /// Run only these stages (repeatable; default all), e.g. `--only eval --only report`.
         #[arg(long)]
         only: Vec<String>,
+        /// Train every stage for this fraction of the profile's steps (steps, evaluation and
+        /// checkpoint intervals, lambda schedule, encoder epochs), e.g. `0.1` to run the GPU
+        /// profile `quick` on a CPU; the report states it. Applies to stages trained now.
+        #[arg(long, default_value_t = 1.0)]
+        step_scale: f64,
     },
     /// The CI gate: compare `reports/<profile>/metrics.json` with
     /// `experiments/baselines/<profile>.toml`; fails when a metric is worse than its tolerance.
@@ -105,6 +110,7 @@ fn main() {
             device,
             force,
             only,
+            step_scale,
         } => reproduce::run(
             &repo_root(),
             &reproduce::Options {
@@ -113,6 +119,7 @@ fn main() {
                 device,
                 force,
                 only,
+                step_scale,
             },
         ),
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),

@@ -38,6 +38,8 @@ pub struct Options {
     pub device: String,
     /// Stages to rerun even if complete.
     pub force: Vec<String>,
+    /// Fraction of the profile's training lengths (1 = as configured).
+    pub step_scale: f64,
     /// Run only these stages (empty = all).
     pub only: Vec<String>,
 }
@@ -181,6 +183,12 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             bail!("unknown stage `{s}`: the stages are {}", known.join(", "));
         }
     }
+    if !(opts.step_scale > 0.0 && opts.step_scale <= 1.0) {
+        bail!(
+            "--step-scale {}: use a factor in (0, 1], e.g. 0.1 for a tenth of the steps",
+            opts.step_scale
+        );
+    }
     crate::setup::run(root)?;
     let sliders = build_sliders(root, opts.profile != "smoke")?;
     let runs = root.join("data/runs").join(&opts.profile);
@@ -194,6 +202,12 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         common_env.push((
             "SLIDERS__DATA__CELEBA_DIR".to_string(),
             quoted(&abs.display().to_string()),
+        ));
+    }
+    if opts.step_scale != 1.0 {
+        common_env.push((
+            "SLIDERS__STEP_SCALE".to_string(),
+            format!("{:?}", opts.step_scale),
         ));
     }
     let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);

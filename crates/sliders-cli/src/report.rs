@@ -321,6 +321,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         }
     }
     writeln!(md, "| **total** | **{total:.0}** |\n")?;
+    training_lengths(&mut md, &runs)?;
 
     writeln!(md, "## Results\n")?;
     writeln!(
@@ -445,6 +446,61 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     let readme = opts.out.join("README.md");
     write_atomic(&readme, md.as_bytes())?;
     Ok(readme)
+}
+
+/// The header's "training length" table: what each run trained for, and the step scale when a
+/// profile was shortened (`reproduce --step-scale`), said in bold so no reader misses it.
+fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
+    let mut rows = Vec::new();
+    let mut reduced = Vec::new();
+    for (name, dir) in runs {
+        let resolved = dir.join("resolved.toml");
+        let Some(kind) = setting(&resolved, &["kind"]).and_then(|v| v.as_str().map(str::to_string))
+        else {
+            continue;
+        };
+        let length = match kind.as_str() {
+            "fader" => {
+                setting(&resolved, &["fader_train", "total_steps"]).map(|v| format!("{v} steps"))
+            }
+            "classifier" => setting(&resolved, &["classifier_train", "total_steps"])
+                .map(|v| format!("{v} steps")),
+            "cgan" => {
+                setting(&resolved, &["cgan_train", "total_steps"]).map(|v| format!("{v} steps"))
+            }
+            "encoders" => {
+                setting(&resolved, &["encoder_train", "epochs"]).map(|v| format!("{v} epochs"))
+            }
+            _ => None,
+        };
+        let scale = setting(&resolved, &["step_scale"])
+            .and_then(|v| v.as_float())
+            .unwrap_or(1.0);
+        if scale < 1.0 {
+            reduced.push(format!("{name} ×{scale}"));
+        }
+        rows.push((name, length.unwrap_or_else(|| "unknown".into()), scale));
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    if !reduced.is_empty() {
+        writeln!(
+            md,
+            "- **Reduced training**: these runs trained for a fraction of the profile's steps \
+             (`reproduce --step-scale`, every length scaled: steps, evaluation and checkpoint \
+             intervals, the lambda schedule, encoder epochs): {}. Their numbers show what the \
+             shortened runs reached, not what the profile's full training reaches.",
+            reduced.join(", ")
+        )?;
+    }
+    writeln!(md, "- **Training length** per run:\n")?;
+    writeln!(md, "| run | trained for | step scale |\n|---|---|---|")?;
+    for (name, length, scale) in rows {
+        writeln!(md, "| {name} | {length} | {scale} |")?;
+    }
+    md.push('\n');
+    Ok(())
 }
 
 /// Copies every file of `from` (if it exists) into `to`.

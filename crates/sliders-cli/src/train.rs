@@ -25,10 +25,15 @@ pub fn load_experiment(files: &[PathBuf]) -> Result<Experiment> {
 
 /// Runs `sliders train`.
 pub fn run(files: &[PathBuf]) -> Result<()> {
-    let exp = load_experiment(files)?;
+    let mut exp = load_experiment(files)?;
     if exp.kind == ExperimentKind::Eval {
         anyhow::bail!("kind = \"eval\" experiments are run by `sliders eval --config …`");
     }
+    let batch = match exp.kind {
+        ExperimentKind::Encoders => exp.encoder_train.batch_size,
+        _ => exp.data.sampler.batch_size,
+    };
+    exp.apply_step_scale(batch)?;
     let (run, data, _device) = start_run(&exp, files, "train.log")?;
     let bar = ProgressBar::new(0);
     bar.set_style(

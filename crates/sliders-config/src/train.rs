@@ -614,6 +614,24 @@ pub struct Experiment {
     /// What to evaluate (kind = "eval").
     #[serde(default)]
     pub eval: crate::eval::EvalConfig,
+    /// Multiplies every training length (steps, evaluation and checkpoint intervals, the lambda
+    /// schedule, encoder epochs) of the loop this experiment runs, for running a GPU profile on
+    /// a CPU. Default 1. Reports state it; see [`Experiment::apply_step_scale`].
+    #[serde(default = "one")]
+    pub step_scale: f64,
+    /// Whether `step_scale` has been applied to the lengths in this file (a resolved config
+    /// records the lengths that ran, so loading it again must not scale them twice).
+    #[serde(default)]
+    pub step_scale_applied: bool,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+/// `n × scale` rounded, at least `min`.
+fn scaled(n: u64, scale: f64, min: u64) -> u64 {
+    ((n as f64 * scale).round() as u64).max(min)
 }
 
 impl Experiment {
@@ -634,7 +652,55 @@ impl Experiment {
             icgan_encoder: IcganEncoderConfig::default(),
             encoder_train: EncoderTrainConfig::default(),
             eval: crate::eval::EvalConfig::default(),
+            step_scale: 1.0,
+            step_scale_applied: false,
         }
+    }
+
+    /// Applies `step_scale` once to the training lengths of the loop of `kind`; the scaled
+    /// loop keeps the same number of evaluations and the same lambda ramp shape. Lengths are
+    /// rounded and kept ≥ 1 (epoch sizes ≥ one batch of `batch_size`).
+    pub fn apply_step_scale(&mut self, batch_size: usize) -> Result<(), TrainConfigError> {
+        let s = self.step_scale;
+        check(
+            s.is_finite() && s > 0.0 && s <= 1.0,
+            "step_scale",
+            s,
+            "use a factor in (0, 1]: 0.1 trains for a tenth of the steps",
+        )?;
+        if self.step_scale_applied || s == 1.0 {
+            return Ok(());
+        }
+        let b = batch_size as u64;
+        match self.kind {
+            ExperimentKind::Fader => {
+                let t = &mut self.fader_train;
+                t.total_steps = scaled(t.total_steps, s, 1);
+                t.epoch_size = scaled(t.epoch_size, s, b);
+                t.lambda_schedule = scaled(t.lambda_schedule, s, 0);
+                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+            }
+            ExperimentKind::Classifier => {
+                let t = &mut self.classifier_train;
+                t.total_steps = scaled(t.total_steps, s, 1);
+                t.epoch_size = scaled(t.epoch_size, s, b);
+                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+            }
+            ExperimentKind::Cgan => {
+                let t = &mut self.cgan_train;
+                t.total_steps = scaled(t.total_steps, s, 1);
+                t.epoch_size = scaled(t.epoch_size, s, b);
+                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+            }
+            ExperimentKind::Encoders => {
+                let t = &mut self.encoder_train;
+                t.epochs = scaled(t.epochs, s, 1);
+                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+            }
+            ExperimentKind::Eval => {}
+        }
+        self.step_scale_applied = true;
+        Ok(())
     }
 }
 
@@ -684,6 +750,52 @@ mod tests {
             t.validate(32).unwrap_err().field,
             "classifier_train.optimizer.beta1"
         );
+    }
+
+    #[test]
+    fn step_scale_shortens_the_loop_once_and_keeps_its_shape() {
+        let mut e = Experiment::new(ExperimentKind::Fader, "x".into());
+        e.fader_train.total_steps = 8000;
+        e.fader_train.epoch_size = 64_000;
+        e.fader_train.lambda_schedule = 4000;
+        e.fader_train.checkpoint_every = 1000;
+        e.step_scale = 0.1;
+        e.apply_step_scale(32).unwrap();
+        let t = &e.fader_train;
+        assert_eq!(
+            (
+                t.total_steps,
+                t.epoch_size,
+                t.lambda_schedule,
+                t.checkpoint_every
+            ),
+            (800, 6400, 400, 100)
+        );
+        assert_eq!(
+            t.total_steps / t.steps_per_epoch(32),
+            4,
+            "same number of evaluations"
+        );
+        // A resolved config holds the scaled lengths: applying again changes nothing.
+        let text = toml::to_string(&e).unwrap();
+        let mut again: Experiment = toml::from_str(&text).unwrap();
+        again.apply_step_scale(32).unwrap();
+        assert_eq!(again.fader_train.total_steps, 800);
+        // Tiny factors keep every length usable.
+        let mut e = Experiment::new(ExperimentKind::Encoders, "x".into());
+        e.step_scale = 0.01;
+        e.apply_step_scale(64).unwrap();
+        assert_eq!(e.encoder_train.epochs, 1);
+        let mut e = Experiment::new(ExperimentKind::Classifier, "x".into());
+        e.step_scale = 1e-9;
+        e.apply_step_scale(64).unwrap();
+        assert_eq!(e.classifier_train.total_steps, 1);
+        assert_eq!(e.classifier_train.epoch_size, 64);
+        for bad in [0.0, -1.0, 1.5, f64::NAN] {
+            let mut e = Experiment::new(ExperimentKind::Fader, "x".into());
+            e.step_scale = bad;
+            assert_eq!(e.apply_step_scale(32).unwrap_err().field, "step_scale");
+        }
     }
 
     #[test]

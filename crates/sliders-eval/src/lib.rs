@@ -125,6 +125,7 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
             naturalness.reference_len()
         )),
     }
+    let synthetic_faces = matches!(data.source, DataSource::Synthetic(_));
     let inputs = table::TableInputs {
         cfg,
         seed: exp.seed,
@@ -135,6 +136,7 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
         faders: &faders,
         icgan: generator.as_ref().zip(table_layout),
         naturalness: &naturalness,
+        truth: synthetic_faces.then(|| (&exp.data.synthetic, data.cache.params())),
     };
     let edits = table::run(&inputs, &mut out)?;
     if let Some(g) = &generator
@@ -153,7 +155,6 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
             &mut out,
         )?;
     }
-    let synthetic_faces = matches!(data.source, DataSource::Synthetic(_));
     gender::run(
         &edits,
         data.cache.params().framing,

@@ -285,24 +285,47 @@ pub fn markdown(results: &Results) -> String {
     }
 
     let r = "slider_response";
-    if results.cells.iter().any(|x| x.table == r) {
-        s.push_str(
+    for (prefix, title) in [
+        (
+            "p_judge@",
             "\n### Slider response (FadNet): the judge's mean p(attribute) as the slider moves\n\n",
-        );
+        ),
+        (
+            "true_value@",
+            "\n### Slider response (FadNet), true value on synthetic faces: the generator's value of the \
+             attribute (smile amount or mouth opening in [0, 1]; 0/1 for the others) of the render of the \
+             same face nearest each edit, averaged\n\n",
+        ),
+    ] {
         let mut metrics: Vec<String> = Vec::new();
-        for x in results.cells.iter().filter(|x| x.table == r) {
+        for x in results
+            .cells
+            .iter()
+            .filter(|x| x.table == r && x.metric.starts_with(prefix))
+        {
             if !metrics.contains(&x.metric) {
                 metrics.push(x.metric.clone());
             }
         }
+        if metrics.is_empty() {
+            continue;
+        }
+        s.push_str(title);
         let _ = write!(s, "| attribute | input |");
         for m in &metrics {
-            let _ = write!(s, " α={} |", m.trim_start_matches("p_judge@"));
+            let _ = write!(s, " α={} |", m.trim_start_matches(prefix));
         }
         s.push_str("\n|---|---|");
         s.push_str(&"---|".repeat(metrics.len()));
         s.push('\n');
         for a in attributes(results, r) {
+            if !results
+                .cells
+                .iter()
+                .any(|x| x.table == r && x.attribute == a && x.metric.starts_with(prefix))
+            {
+                continue;
+            }
             for row in ["absent", "present"] {
                 let _ = write!(s, "| {} | {row} |", short(&a));
                 for m in &metrics {

@@ -150,3 +150,145 @@ pub fn run(
         }
     }
 }
+
+/// One synthetic face rendered along one attribute at every value the generator can give it:
+/// the slider response's "true intensity" is the value of the member nearest an edited image.
+pub struct Family {
+    /// The generator's value of each member (smile amount, mouth opening; 0/1 for the binary
+    /// attributes).
+    pub values: Vec<f64>,
+    /// The members, preprocessed like the cache, `[k, 3, S, S]` in [−1, 1].
+    pub images: Tensor,
+}
+
+/// Steps of the continuous intensities' grid (0, 0.05, …, 1).
+const GRID_STEPS: usize = 20;
+
+/// What the generator's value of `attr` means, for axis labels.
+pub fn truth_label(attr: SynthAttr) -> &'static str {
+    match attr {
+        SynthAttr::Smiling => "smile amount (0-1)",
+        SynthAttr::MouthOpen => "mouth opening (0-1)",
+        _ => "present (0/1)",
+    }
+}
+
+/// The family of each face named in `names` (test image names) along `attr`: a 21-step grid of the smile amount or
+/// mouth opening (everything else as in the face), or the face without and with the attribute
+/// for the binary ones (glasses keep the face's own lens darkness). `None` when a test image is
+/// not a face of this dataset.
+pub fn families(
+    names: &[&str],
+    attr: SynthAttr,
+    synth: &SyntheticConfig,
+    params: CacheParams,
+) -> Option<Vec<Family>> {
+    let faces = synthetic::faces(synth.n_images, synth.seed);
+    let (w, h) = (synth.width, synthetic::height_for(synth.width));
+    let s = params.size as i64;
+    let intensity = match attr {
+        SynthAttr::Smiling => Some(synthetic::Intensity::Smile),
+        SynthAttr::MouthOpen => Some(synthetic::Intensity::MouthOpen),
+        _ => None,
+    };
+    names
+        .iter()
+        .map(|name| {
+            let face = face_of(name, &faces)?;
+            let members: Vec<(f64, FaceParams)> = match intensity {
+                Some(i) => (0..=GRID_STEPS)
+                    .map(|k| {
+                        let v = k as f32 / GRID_STEPS as f32;
+                        (f64::from(v), face.with_intensity(i, v))
+                    })
+                    .collect(),
+                None => vec![
+                    (0.0, face.with_attribute(attr, false)),
+                    (1.0, face.with_attribute(attr, true)),
+                ],
+            };
+            let images: Vec<Tensor> = members
+                .iter()
+                .map(|(_, f)| to_tensor(&preprocess_image(&synthetic::render(f, w, h), params), s))
+                .collect();
+            Some(Family {
+                values: members.iter().map(|(v, _)| *v).collect(),
+                images: Tensor::stack(&images, 0),
+            })
+        })
+        .collect()
+}
+
+/// The value of the member of `family` nearest (pixel MSE) to `image` (`[3, S, S]`, any device).
+pub fn nearest_value(family: &Family, image: &Tensor) -> f64 {
+    let image = image.to_device(tch::Device::Cpu).to_kind(Kind::Float);
+    let d = (&family.images - image.unsqueeze(0)).square().mean_dim(
+        [1i64, 2, 3].as_slice(),
+        false,
+        Kind::Float,
+    );
+    family.values[d.argmin(0, false).int64_value(&[]) as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sliders_config::data::Framing;
+
+    fn setup() -> (SyntheticConfig, CacheParams) {
+        let synth = SyntheticConfig {
+            n_images: 40,
+            width: 64,
+            ..SyntheticConfig::default()
+        };
+        let params = CacheParams {
+            size: 32,
+            framing: Framing::Fader,
+        };
+        (synth, params)
+    }
+
+    #[test]
+    fn a_render_at_a_known_intensity_projects_back_to_it() {
+        let (synth, params) = setup();
+        let faces = synthetic::faces(synth.n_images, synth.seed);
+        let (w, h) = (synth.width, synthetic::height_for(synth.width));
+        let names: Vec<String> = [0usize, 5, 9]
+            .iter()
+            .map(|&i| synthetic::image_name(i))
+            .collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let fams = families(&names, SynthAttr::Smiling, &synth, params).unwrap();
+        assert_eq!(fams[0].values.len(), GRID_STEPS + 1);
+        for (f, &p) in fams.iter().zip(&[0usize, 5, 9]) {
+            for v in [0.0f32, 0.3, 0.85, 1.0] {
+                let face = faces[p].with_intensity(synthetic::Intensity::Smile, v);
+                let x = to_tensor(
+                    &preprocess_image(&synthetic::render(&face, w, h), params),
+                    32,
+                );
+                assert!(
+                    (nearest_value(f, &x) - f64::from(v)).abs() < 1e-6,
+                    "face {p} at {v}"
+                );
+            }
+        }
+        // The binary attributes: the face with and without glasses.
+        let name = synthetic::image_name(2);
+        let fams = families(&[name.as_str()], SynthAttr::Eyeglasses, &synth, params).unwrap();
+        assert_eq!(fams[0].values, vec![0.0, 1.0]);
+        let with = faces[2].with_attribute(SynthAttr::Eyeglasses, true);
+        let x = to_tensor(
+            &preprocess_image(&synthetic::render(&with, w, h), params),
+            32,
+        );
+        assert_eq!(nearest_value(&fams[0], &x), 1.0);
+    }
+
+    #[test]
+    fn images_that_are_not_this_datasets_faces_have_no_family() {
+        let (synth, params) = setup();
+        assert!(families(&["000100.png"], SynthAttr::Smiling, &synth, params).is_none());
+        assert!(families(&["face.jpg"], SynthAttr::Smiling, &synth, params).is_none());
+    }
+}

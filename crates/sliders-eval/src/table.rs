@@ -9,6 +9,8 @@ use crate::models::{AttributeJudge, FaderModel, Generator, IcganEncoders, thresh
 use crate::naturalness::Naturalness;
 use crate::results::{Cell, Curves, Grid, Results};
 use crate::testset::TestSet;
+use sliders_celeba::CacheParams;
+use sliders_config::data::SyntheticConfig;
 use sliders_config::eval::EvalConfig;
 use sliders_metrics::image::{mse, psnr};
 use sliders_metrics::stats::accuracy;
@@ -61,6 +63,9 @@ pub struct TableInputs<'a> {
     pub icgan: Option<(&'a Generator, &'a IcganEncoders)>,
     /// FID/KID against the second half.
     pub naturalness: &'a Naturalness,
+    /// On synthetic faces, their generator and the cache's preprocessing: the slider response
+    /// then also reads the true intensity of each edit (see [`crate::synthetic::families`]).
+    pub truth: Option<(&'a SyntheticConfig, CacheParams)>,
 }
 
 fn judged(
@@ -362,7 +367,9 @@ fn swap_grid(
 
 /// Slider response: for each alpha of `eval.alphas`, the judge's mean `p(attr)` over the balanced
 /// images with the attribute set to alpha (others at their labels), separately for images that
-/// lack it and images that have it.
+/// lack it and images that have it. On synthetic faces also the true value: the generator's value
+/// of the attribute (smile amount, mouth opening, or 0/1) of the render of the same face nearest
+/// to each edit.
 fn response(
     inp: &TableInputs,
     m: &FaderModel,
@@ -372,10 +379,15 @@ fn response(
     out: &mut Results,
 ) -> Result<(), EvalError> {
     let labels = inp.test.labels(positions, attr)?;
-    let mut series = vec![
-        (format!("{attr} absent in input"), Vec::new()),
-        (format!("{attr} present in input"), Vec::new()),
-    ];
+    // The generator's renders of each face along the attribute, when it models it.
+    let truth = inp.truth.and_then(|(synth, params)| {
+        let a = crate::synthetic::synth_attr(attr)?;
+        let names: Vec<&str> = positions
+            .iter()
+            .map(|&p| inp.test.names[p].as_str())
+            .collect();
+        Some((a, crate::synthetic::families(&names, a, synth, params)?))
+    });
     // Encode each batch once; decode it at every alpha.
     let codes = inp
         .cfg
@@ -384,33 +396,69 @@ fn response(
         .map(|&alpha| fader_values(m, inp.test, positions, attr, |_| Some(alpha)))
         .collect::<Result<Vec<_>, _>>()?;
     let mut probs = vec![Vec::new(); codes.len()];
+    let mut truths = vec![Vec::new(); codes.len()];
     let (n, bs) = (positions.len(), inp.cfg.batch_size);
     for s in (0..n).step_by(bs) {
         let e = (s + bs).min(n);
         let enc = m.encode(&x.narrow(0, s as i64, (e - s) as i64).to_device(inp.device));
-        for (y, p) in codes.iter().zip(&mut probs) {
+        for ((y, p), t) in codes.iter().zip(&mut probs).zip(&mut truths) {
             let edited = m.decode(&enc, &m.code(&y[s..e], inp.device));
             p.extend(inp.judge.probability(&edited, attr, bs)?);
+            if let Some((_, fams)) = &truth {
+                let edited = edited.to_device(Device::Cpu);
+                for i in s..e {
+                    t.push(crate::synthetic::nearest_value(
+                        &fams[i],
+                        &edited.get((i - s) as i64),
+                    ));
+                }
+            }
         }
     }
-    for (&alpha, p) in inp.cfg.alphas.iter().zip(&probs) {
-        for (v, s) in series.iter_mut().enumerate() {
-            let sel: Vec<f64> = p
-                .iter()
-                .zip(&labels)
-                .filter(|(_, h)| **h == (v == 1))
-                .map(|(p, _)| *p)
-                .collect();
-            let mean = sel.iter().sum::<f64>() / sel.len().max(1) as f64;
-            s.1.push((alpha, mean));
+    let groups = |v: usize| {
+        labels
+            .iter()
+            .enumerate()
+            .filter(move |(_, h)| **h == (v == 1))
+            .map(|(i, _)| i)
+    };
+    let mean = |values: &[f64], v: usize| {
+        let sel: Vec<f64> = groups(v).map(|i| values[i]).collect();
+        (
+            sel.iter().sum::<f64>() / sel.len().max(1) as f64,
+            sel.len() as u64,
+        )
+    };
+    let group_name = |v: usize| if v == 1 { "present" } else { "absent" };
+    let mut series = vec![
+        (format!("{attr} absent in input"), Vec::new()),
+        (format!("{attr} present in input"), Vec::new()),
+    ];
+    let mut truth_series = series.clone();
+    for (k, &alpha) in inp.cfg.alphas.iter().enumerate() {
+        for v in 0..2 {
+            let (p, count) = mean(&probs[k], v);
+            series[v].1.push((alpha, p));
             out.cells.push(Cell::value(
                 "slider_response",
-                if v == 1 { "present" } else { "absent" },
+                group_name(v),
                 attr,
                 &format!("p_judge@{alpha}"),
-                mean,
-                sel.len() as u64,
+                p,
+                count,
             ));
+            if truth.is_some() {
+                let (t, count) = mean(&truths[k], v);
+                truth_series[v].1.push((alpha, t));
+                out.cells.push(Cell::value(
+                    "slider_response",
+                    group_name(v),
+                    attr,
+                    &format!("true_value@{alpha}"),
+                    t,
+                    count,
+                ));
+            }
         }
     }
     out.curves.push(Curves {
@@ -420,5 +468,17 @@ fn response(
         y_label: format!("judge p({attr})"),
         series,
     });
+    if let Some((a, _)) = truth {
+        out.curves.push(Curves {
+            name: format!("response_truth_{attr}"),
+            title: format!("FadNet slider response, true value: {attr}"),
+            x_label: "slider value α".into(),
+            y_label: format!(
+                "generator's {} of the nearest render",
+                crate::synthetic::truth_label(a)
+            ),
+            series: truth_series,
+        });
+    }
     Ok(())
 }

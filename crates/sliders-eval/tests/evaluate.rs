@@ -199,6 +199,17 @@ fn check_table(r: &Results) {
                 .unwrap();
             assert_eq!(c.n, 3);
             assert!((0.0..=1.0).contains(&c.value.unwrap()));
+            // Synthetic faces: the true value of the same edits, on the same images.
+            let t = r
+                .get(
+                    "slider_response",
+                    "absent",
+                    attr,
+                    &format!("true_value@{alpha}"),
+                )
+                .unwrap();
+            assert_eq!(t.n, 3);
+            assert!((0.0..=1.0).contains(&t.value.unwrap()), "{t:?}");
         }
         let cf = r
             .get(synthetic::TABLE, "Input (unedited)", attr, "cf_mse")
@@ -213,6 +224,10 @@ fn check_table(r: &Results) {
         "no encoder dataset in this run: missing, not zero"
     );
     let names: Vec<&str> = r.grids.iter().map(|g| g.name.as_str()).collect();
+    let curves: Vec<&str> = r.curves.iter().map(|c| c.name.as_str()).collect();
+    for want in ["response_Smiling", "response_truth_Smiling"] {
+        assert!(curves.contains(&want), "{curves:?}");
+    }
     for want in ["slide_Eyeglasses", "swap_Smiling", "encoders"] {
         assert!(names.contains(&want), "{names:?}");
     }
@@ -229,6 +244,7 @@ fn evaluation_of_untrained_models_fills_every_cell_honestly() {
     sliders_eval::output::write(&results, &root().join("out")).unwrap();
     let md = std::fs::read_to_string(root().join("out/tables.md")).unwrap();
     assert!(md.contains("| FadNet Swap |"), "{md}");
+    assert!(md.contains("true value on synthetic faces"), "{md}");
 }
 
 #[test]
