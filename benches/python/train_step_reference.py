@@ -73,15 +73,16 @@ class Parts:
         return out
 
 
-def fader_step_fn(img_sz, bs, dev, part):
+def fader_step_fn(img_sz, bs, dev, part, channels_last=False):
     c = fader_cfg(img_sz)
-    ae = r.FaderAutoEncoder(c).to(dev)
-    lat = r.LatentDiscriminator(c).to(dev)
+    fmt = torch.channels_last if channels_last else torch.contiguous_format
+    ae = r.FaderAutoEncoder(c).to(dev).to(memory_format=fmt)
+    lat = r.LatentDiscriminator(c).to(dev).to(memory_format=fmt)
     ae_opt = torch.optim.Adam(ae.parameters(), lr=LR, betas=BETAS)
     lat_opt = torch.optim.Adam(lat.parameters(), lr=LR, betas=BETAS)
 
     def batch():
-        x = torch.rand(bs, 3, img_sz, img_sz, device=dev) * 2 - 1
+        x = (torch.rand(bs, 3, img_sz, img_sz, device=dev) * 2 - 1).contiguous(memory_format=fmt)
         y = F.one_hot(torch.randint(0, 2, (bs,), device=dev), 2).float()
         return x, y
 
@@ -162,6 +163,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--breakdown", action="store_true", help="then time each sub-step (Fader)")
+    ap.add_argument("--channels-last", action="store_true",
+                    help="Fader cases: images and conv weights in torch.channels_last")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -170,7 +173,7 @@ def main():
     if a.case == "cgan64":
         step = cgan_step_fn(64, dev)
     else:
-        step = fader_step_fn(64 if a.case == "fader64" else 256, 32, dev, part)
+        step = fader_step_fn(64 if a.case == "fader64" else 256, 32, dev, part, a.channels_last)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     for _ in range(a.warmup):
         step()

@@ -173,7 +173,15 @@ pub struct TrainBench {
     pub report: std::path::PathBuf,
 }
 
-const TRAIN_CASES: [(&str, &str); 3] = [
+const TRAIN_CASES: [(&str, &str); 5] = [
+    (
+        "fader64cl",
+        "Fader step, 64 px as `fader64`; ours with `fader_train.channels_last`, PyTorch as the reference code runs (NCHW)",
+    ),
+    (
+        "fader64cl-both",
+        "Fader step, 64 px as `fader64`; both sides channels-last (PyTorch `torch.channels_last`)",
+    ),
     (
         "fader64",
         "Fader step (lat_dis + AE), 64 px, 5 layers, init_fm 32, max_fm 512, batch 32",
@@ -285,7 +293,7 @@ struct CaseResult {
 pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
     for c in &opts.cases {
         if !TRAIN_CASES.iter().any(|(k, _)| k == c) {
-            bail!("unknown case {c:?}: use fader64, fader256, cgan64");
+            bail!("unknown case {c:?}: use fader64, fader64cl, fader64cl-both, fader256, cgan64");
         }
     }
     let cuda = opts.device == "cuda";
@@ -323,9 +331,17 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
         };
         let rounds = rounds.max(1);
         let (steps_s, warmup_s) = (steps.to_string(), warmup.to_string());
+        // The channels-last cases run the 64 px Fader step with the layout flag on one or both
+        // sides.
+        let (base, ours_cl, py_cl) = match case.as_str() {
+            "fader64cl" => ("fader64", true, false),
+            "fader64cl-both" => ("fader64", true, true),
+            c => (c, false, false),
+        };
+        let flag = |on: bool| if on { vec!["--channels-last"] } else { vec![] };
         let args = [
             "--case",
-            case.as_str(),
+            base,
             "--device",
             opts.device.as_str(),
             "--threads",
@@ -352,8 +368,11 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
             // Alternate which side goes first.
             for side in [round % 2, 1 - round % 2] {
                 if side == 0 {
-                    let (out, mem) =
-                        run_sampled(Command::new(&ours_bin).args(args), "bench_step", cuda)?;
+                    let (out, mem) = run_sampled(
+                        Command::new(&ours_bin).args(args).args(flag(ours_cl)),
+                        "bench_step",
+                        cuda,
+                    )?;
                     let line = out
                         .lines()
                         .find(|l| l.starts_with("ours:"))
@@ -363,7 +382,10 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
                     r.mem.0 = r.mem.0.max(mem);
                 } else {
                     let (out, mem) = run_sampled(
-                        Command::new(&python).arg(&script).args(args),
+                        Command::new(&python)
+                            .arg(&script)
+                            .args(args)
+                            .args(flag(py_cl)),
                         "train_step_reference.py",
                         cuda,
                     )?;

@@ -55,6 +55,10 @@ enum Command {
         /// profile `quick` on a CPU; the report states it. Applies to stages trained now.
         #[arg(long, default_value_t = 1.0)]
         step_scale: f64,
+        /// Build `sliders` in the dev profile even for `quick`/`paper` (which use release): much
+        /// faster to compile; training speed barely changes, the tensor work runs in libtorch.
+        #[arg(long)]
+        dev_build: bool,
     },
     /// The CI gate: compare `reports/<profile>/metrics.json` with
     /// `experiments/baselines/<profile>.toml`; fails when a metric is worse than its tolerance.
@@ -86,8 +90,12 @@ enum Command {
         /// `train`: the device of both sides, `cpu` or `cuda`.
         #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
         device: String,
-        /// `train`: comma-separated cases among fader64, fader256, cgan64.
-        #[arg(long, default_value = "fader64,fader256,cgan64")]
+        /// `train`: comma-separated cases among fader64, fader64cl (ours channels-last against
+        /// the reference's NCHW), fader64cl-both (both channels-last), fader256, cgan64.
+        #[arg(
+            long,
+            default_value = "fader64,fader64cl,fader64cl-both,fader256,cgan64"
+        )]
         cases: String,
         /// `train`: timed steps per run (default: 20 on CUDA; on the CPU 5 for the 64 px Fader
         /// step, 2 for the cGAN step, 1 for the 256 px Fader step).
@@ -111,6 +119,7 @@ fn main() {
             force,
             only,
             step_scale,
+            dev_build,
         } => reproduce::run(
             &repo_root(),
             &reproduce::Options {
@@ -120,6 +129,7 @@ fn main() {
                 force,
                 only,
                 step_scale,
+                dev_build,
             },
         ),
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),

@@ -40,6 +40,8 @@ pub struct Options {
     pub force: Vec<String>,
     /// Fraction of the profile's training lengths (1 = as configured).
     pub step_scale: f64,
+    /// Build `sliders` in the dev profile whatever the profile.
+    pub dev_build: bool,
     /// Run only these stages (empty = all).
     pub only: Vec<String>,
 }
@@ -190,7 +192,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         );
     }
     crate::setup::run(root)?;
-    let sliders = build_sliders(root, opts.profile != "smoke")?;
+    let sliders = build_sliders(root, opts.profile != "smoke" && !opts.dev_build)?;
     let runs = root.join("data/runs").join(&opts.profile);
     std::fs::create_dir_all(&runs)?;
     let timings_path = runs.join("timings.json");

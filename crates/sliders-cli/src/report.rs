@@ -460,9 +460,16 @@ fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
             continue;
         };
         let length = match kind.as_str() {
-            "fader" => {
-                setting(&resolved, &["fader_train", "total_steps"]).map(|v| format!("{v} steps"))
-            }
+            "fader" => setting(&resolved, &["fader_train", "total_steps"]).map(|v| {
+                // The adversarial weight and its ramp decide whether a short run learns to use y.
+                let lambda = setting(&resolved, &["fader_train", "lambda_lat_dis"])
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "?".into());
+                let ramp = setting(&resolved, &["fader_train", "lambda_schedule"])
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "?".into());
+                format!("{v} steps (λ_lat_dis {lambda}, reached after {ramp} steps)")
+            }),
             "classifier" => setting(&resolved, &["classifier_train", "total_steps"])
                 .map(|v| format!("{v} steps")),
             "cgan" => {

@@ -139,6 +139,10 @@ pub struct FaderTrainConfig {
     /// The evaluation classifier's checkpoint (`--eval_clf`), needed for the swap accuracy and the
     /// `best_accu` selection; without it those are skipped (the reference requires it).
     pub eval_classifier: Option<PathBuf>,
+    /// Lay images and convolution weights out channels-last (NHWC strides), which oneDNN's CPU
+    /// convolutions run faster (`cargo xtask bench train --cases fader64cl` measures it). Same
+    /// model and update up to float rounding; default false (the reference's NCHW).
+    pub channels_last: bool,
 }
 
 impl Default for FaderTrainConfig {
@@ -163,6 +167,7 @@ impl Default for FaderTrainConfig {
             eval_batch_size: 32,
             eval_max_images: 0,
             eval_classifier: None,
+            channels_last: false,
         }
     }
 }

@@ -20,6 +20,9 @@
 //! `--plain-backward` makes `backward_step_clip` zero `.grad`, `backward()` and read `.grad`
 //! (the path before the gradient-returning backward), to measure that one.
 //!
+//! `--channels-last` lays the Fader cases' images and convolution weights out channels-last
+//! (`fader_train.channels_last`).
+//!
 //! `--case adam64` times only the two Adam updates of a 64 px Fader iteration, in-place against
 //! plain, alternating in one process.
 //!
@@ -27,11 +30,12 @@
 //! plain-backward + plain-Adam ones on the 64 px Fader iteration.
 //!
 //! usage: bench_step --case fader64 [--device cpu|cuda] [--threads N] [--warmup W] [--steps S]
-//!        [--breakdown] [--plain-adam] [--plain-backward]
+//!        [--breakdown] [--plain-adam] [--plain-backward] [--channels-last]
 
 use sliders_config::nets::{FaderConfig, IcganConfig};
 use sliders_nets::{FaderAutoEncoder, IcganDiscriminator, IcganGenerator, LatentDiscriminator};
 use sliders_train::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
+use sliders_train::layout::{channels_last, vars_to_channels_last};
 use sliders_train::optim::{Adam, AdamConfig};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -50,6 +54,7 @@ struct Args {
     breakdown: bool,
     plain_adam: bool,
     plain_backward: bool,
+    channels_last: bool,
 }
 
 fn parse() -> Args {
@@ -62,6 +67,7 @@ fn parse() -> Args {
         breakdown: false,
         plain_adam: false,
         plain_backward: false,
+        channels_last: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(k) = it.next() {
@@ -81,6 +87,7 @@ fn parse() -> Args {
             "--breakdown" => a.breakdown = true,
             "--plain-adam" => a.plain_adam = true,
             "--plain-backward" => a.plain_backward = true,
+            "--channels-last" => a.channels_last = true,
             _ => panic!("unknown argument {k}"),
         }
     }
@@ -96,6 +103,7 @@ fn sync(device: Device) {
 /// Set once from `--plain-adam` / `--plain-backward` before the networks are built.
 static PLAIN_ADAM: AtomicBool = AtomicBool::new(false);
 static PLAIN_BACKWARD: AtomicBool = AtomicBool::new(false);
+static CHANNELS_LAST: AtomicBool = AtomicBool::new(false);
 
 fn adam(vs: &VarStore) -> Adam {
     let mut opt = Adam::new(vs, AdamConfig::fader());
@@ -139,6 +147,11 @@ fn fader(img_sz: i64, dev: Device) -> impl FnMut(&mut Parts, bool) {
     let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
     let lat_vs = VarStore::new(dev);
     let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
+    let cl = CHANNELS_LAST.load(Ordering::Relaxed);
+    if cl {
+        vars_to_channels_last(&ae_vs);
+        vars_to_channels_last(&lat_vs);
+    }
     let mut ae_opt = adam(&ae_vs);
     let mut lat_opt = adam(&lat_vs);
     let batch = || {
@@ -149,6 +162,11 @@ fn fader(img_sz: i64, dev: Device) -> impl FnMut(&mut Parts, bool) {
         (x, y)
     };
     let ((x1, y1), (x2, y2)) = (batch(), batch());
+    let (x1, x2) = if cl {
+        (channels_last(&x1), channels_last(&x2))
+    } else {
+        (x1, x2)
+    };
     move |p: &mut Parts, on: bool| {
         // Keep the VarStores alive with the closure.
         let _ = (&ae_vs, &lat_vs);
@@ -331,6 +349,7 @@ fn main() {
     }
     PLAIN_ADAM.store(a.plain_adam, Ordering::Relaxed);
     PLAIN_BACKWARD.store(a.plain_backward, Ordering::Relaxed);
+    CHANNELS_LAST.store(a.channels_last, Ordering::Relaxed);
     tch::set_num_threads(a.threads);
     tch::manual_seed(0);
     let mut step: Box<StepFn> = match a.case.as_str() {

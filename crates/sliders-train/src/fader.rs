@@ -13,6 +13,7 @@ use crate::device;
 use crate::error::TrainError;
 use crate::events::{Event, Throughput};
 use crate::judge::Judge;
+use crate::layout;
 use crate::losses::{attr_correct, attr_cross_entropy, random_attributes, set_attribute};
 use crate::optim::{Adam, AdamConfig};
 use crate::run_dir::{MetricsLog, RunDir};
@@ -104,21 +105,30 @@ impl FaderTrainer {
             )));
         }
         tch::manual_seed(exp.seed as i64);
+        // Channels-last weights before the optimizers, so their moments share the layout.
+        let relayout = |vs: &VarStore| {
+            if cfg.channels_last {
+                layout::vars_to_channels_last(vs);
+            }
+        };
         let ae = {
             let vs = VarStore::new(device);
             let net = FaderAutoEncoder::new(&vs.root(), &model)?;
+            relayout(&vs);
             let opt = Adam::new(&vs, adam(&cfg.ae_optimizer));
             Trained { vs, net, opt }
         };
         let lat = {
             let vs = VarStore::new(device);
             let net = LatentDiscriminator::new(&vs.root(), &model)?;
+            relayout(&vs);
             let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
             Trained { vs, net, opt }
         };
         let ptc = if cfg.n_ptc_dis > 0 {
             let vs = VarStore::new(device);
             let net = PatchDiscriminator::new(&vs.root(), &model)?;
+            relayout(&vs);
             let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
             Some(Trained { vs, net, opt })
         } else {
@@ -135,6 +145,7 @@ impl FaderTrainer {
                 n_attr: model.n_attr,
             };
             let net = FaderClassifier::new(&vs.root(), &clf_cfg)?;
+            relayout(&vs);
             let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
             Some(Trained { vs, net, opt })
         } else {
@@ -184,6 +195,16 @@ impl FaderTrainer {
             );
         }
         Ok(trainer)
+    }
+
+    /// A data batch on the training device, in the configured memory layout.
+    fn on_device(&self, batch: &sliders_celeba::Batch) -> (Tensor, Tensor) {
+        let (x, y) = to_device(batch, self.device);
+        if self.cfg.channels_last {
+            (layout::channels_last(&x), y)
+        } else {
+            (x, y)
+        }
     }
 
     /// The run folder.
@@ -307,18 +328,18 @@ impl FaderTrainer {
             let t = self.counters.step;
             seed_step(self.seed, t);
             for _ in 0..self.cfg.n_lat_dis {
-                let (x, y) = to_device(&stream.next_batch(), self.device);
+                let (x, y) = self.on_device(&stream.next_batch());
                 lat_sum += self.lat_dis_step(&x, &y);
             }
             for _ in 0..self.cfg.n_ptc_dis {
-                let (x, y) = to_device(&stream.next_batch(), self.device);
+                let (x, y) = self.on_device(&stream.next_batch());
                 ptc_sum += self.ptc_dis_step(&x, &y);
             }
             for _ in 0..self.cfg.n_clf_dis {
-                let (x, y) = to_device(&stream.next_batch(), self.device);
+                let (x, y) = self.on_device(&stream.next_batch());
                 clf_sum += self.clf_dis_step(&x, &y);
             }
-            let (x, y) = to_device(&stream.next_batch(), self.device);
+            let (x, y) = self.on_device(&stream.next_batch());
             let lambdas = [
                 schedule(self.cfg.lambda_lat_dis).value(t),
                 schedule(self.cfg.lambda_ptc_dis).value(t),

@@ -12,6 +12,7 @@ pub mod events;
 pub mod fader;
 pub mod icgan;
 pub mod judge;
+pub mod layout;
 pub mod losses;
 pub mod optim;
 pub mod run_dir;

@@ -238,10 +238,10 @@ impl Adam {
     pub fn state_tensors(&self) -> Vec<(String, Tensor)> {
         let mut out = vec![("step".to_string(), Tensor::from(self.step))];
         for (name, m) in self.names.iter().zip(&self.exp_avg) {
-            out.push((format!("exp_avg.{name}"), m.shallow_clone()));
+            out.push((format!("exp_avg.{name}"), m.contiguous()));
         }
         for (name, v) in self.names.iter().zip(&self.exp_avg_sq) {
-            out.push((format!("exp_avg_sq.{name}"), v.shallow_clone()));
+            out.push((format!("exp_avg_sq.{name}"), v.contiguous()));
         }
         out
     }

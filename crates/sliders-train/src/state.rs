@@ -8,6 +8,7 @@ use crate::error::TrainError;
 use crate::optim::Adam;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use tch::Tensor;
 use tch::nn::VarStore;
 
 /// The loop's counters and the best metrics so far.
@@ -50,8 +51,15 @@ pub fn save(
     std::fs::create_dir_all(&tmp).map_err(|e| TrainError::io(&tmp, e))?;
     for slot in slots.iter() {
         let weights = tmp.join(format!("{}.safetensors", slot.name));
-        slot.vs
-            .save(&weights)
+        // Contiguous copies: safetensors stores the standard layout, and channels-last
+        // variables (`fader_train.channels_last`) are not contiguous.
+        let vars: Vec<(String, Tensor)> = slot
+            .vs
+            .variables()
+            .into_iter()
+            .map(|(k, v)| (k, v.contiguous()))
+            .collect();
+        Tensor::write_safetensors(&vars, &weights)
             .map_err(|e| TrainError::io_torch(&weights, e))?;
         slot.opt
             .save(&tmp.join(format!("{}.adam.safetensors", slot.name)))?;
