@@ -126,9 +126,16 @@ fn try_from_run(run: &Path) -> std::result::Result<TestFaces, String> {
     let resolved = dir.join("resolved.toml");
     let text = std::fs::read_to_string(&resolved)
         .map_err(|e| format!("cannot read {} ({e})", resolved.display()))?;
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e| format!("{} does not parse ({e})", resolved.display()))?;
+    let table: toml::Table = match text.parse() {
+        Ok(t) => t,
+        // Runs written before resolved.toml put its `[run]` table last (fc05ba1) do not parse
+        // as a whole (the config's top-level keys landed inside `[run]`); their `[data]` table
+        // and its sub-tables still do on their own.
+        Err(e) => text
+            .find("\n[data]")
+            .and_then(|i| text[i..].parse().ok())
+            .ok_or_else(|| format!("{} does not parse ({e})", resolved.display()))?,
+    };
     let data: DataConfig = match table.get("data") {
         Some(v) => v
             .clone()
@@ -189,6 +196,26 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         let err = from_dir(empty.path()).unwrap_err();
         assert!(err.to_string().contains("--faces"), "{err}");
+    }
+
+    #[test]
+    fn the_data_section_of_an_old_resolved_toml_is_still_read() {
+        let tmp = tempfile::tempdir().unwrap();
+        let synth = tmp.path().join("synthetic");
+        sliders_celeba::synthetic::ensure(&synth, 40, 64, 0).unwrap();
+        // The layout before fc05ba1: `[run]` first, so `seed` is a duplicate key of `[run]`.
+        std::fs::write(
+            tmp.path().join("resolved.toml"),
+            format!(
+                "[run]\nseed = 0\n\nkind = \"fader\"\nseed = 0\n\n[data]\nceleba_dir = \"{}\"\n\
+                 [data.synthetic]\ndir = \"{}\"\n",
+                tmp.path().join("none").display(),
+                synth.display()
+            ),
+        )
+        .unwrap();
+        let f = from_run(tmp.path());
+        assert!(!f.faces.is_empty(), "{}", f.source);
     }
 
     #[test]
