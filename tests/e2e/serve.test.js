@@ -155,7 +155,7 @@ async function main() {
     for (const [mi, m] of models.models.entries()) {
       const selector = `#slider-${mi}-0`;
       const renders = await page.evaluate(() => window.sliders.renders);
-      const value = await drag(page, selector, 0.7);
+      const value = await drag(page, selector, 0.85);
       await waitForRender(page, renders);
       const after = await editedPixels(page);
       const changed = changedPixels(before, after);

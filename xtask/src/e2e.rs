@@ -40,7 +40,9 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     }
     for tool in ["node", "npm"] {
         if !have(tool) {
-            bail!("`{tool}` is not installed; fix: `apt-get install -y nodejs npm` (node 18 or later)");
+            bail!(
+                "`{tool}` is not installed; fix: `apt-get install -y nodejs npm` (node 18 or later)"
+            );
         }
     }
     let models = if opts.models.is_empty() {

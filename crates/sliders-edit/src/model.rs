@@ -227,7 +227,11 @@ impl Latent {
             LatentInner::Fader(_) => None,
             LatentInner::Icgan { y, .. } => {
                 let row = Vec::<f32>::try_from(y.get(i as i64)).ok()?;
-                Some(row.into_iter().map(|v| (f64::from(v) + 1.0) / 2.0).collect())
+                Some(
+                    row.into_iter()
+                        .map(|v| (f64::from(v) + 1.0) / 2.0)
+                        .collect(),
+                )
             }
         }
     }

@@ -598,7 +598,10 @@ fn encode_once_then_decode_per_edit_matches_edit_batch() {
             let whole = editor.edit_batch(&x, &[edit]).unwrap();
             assert_eq!(once.size(), [1, 3, 16, 16]);
             let diff = (once - whole).abs().max().double_value(&[]);
-            assert!(diff < 1e-5, "{alpha}: decode(encode) differs from edit_batch by {diff}");
+            assert!(
+                diff < 1e-5,
+                "{alpha}: decode(encode) differs from edit_batch by {diff}"
+            );
         }
         let two = editor.resolve(&settings(&["Smiling=1"])).unwrap();
         let err = editor.decode(&latent, &[two.clone(), two]).unwrap_err();

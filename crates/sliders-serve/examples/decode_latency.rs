@@ -100,16 +100,20 @@ async fn main() {
 
     // The decoder alone, on the session's cached latent.
     let model = &state.models.list()[0];
-    let face = sliders_edit::photo::to_tensor(&[&vec![128u8; 3 * 64 * 64]], 64);
-    let latent = model.encode(&face).unwrap();
-    let mut ms = Vec::new();
-    for i in 0..rounds {
-        let alpha = -1.0 + 4.0 * i as f64 / rounds as f64;
-        let edit = sliders_edit::Edit(vec![(0, alpha)]);
-        let t = Instant::now();
-        let _ = model.decode(&latent, &edit).unwrap();
-        ms.push(t.elapsed().as_secs_f64() * 1e3);
-    }
+    let session = state.sessions.get(&id).unwrap();
+    let ms = {
+        let guard = session.lock().unwrap();
+        let latent = &guard.latents[0];
+        (0..rounds)
+            .map(|i| {
+                let alpha = -1.0 + 4.0 * i as f64 / rounds as f64;
+                let edit = sliders_edit::Edit(vec![(0, alpha)]);
+                let t = Instant::now();
+                let _ = model.decode(latent, &edit).unwrap();
+                t.elapsed().as_secs_f64() * 1e3
+            })
+            .collect::<Vec<_>>()
+    };
     report("decoder pass", ms);
 
     // A whole slider move through the router.

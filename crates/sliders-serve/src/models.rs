@@ -118,9 +118,9 @@ impl LoadedModel {
     /// Where each slider starts for a photo: IcGAN `Ey`'s estimate (0 or 1), Fader α = 0.5 (a
     /// photo has no labels; the value sliders-edit gives unset attributes).
     pub fn defaults(&self, latent: &Latent) -> Vec<f64> {
-        latent.estimate(0).unwrap_or_else(|| {
-            vec![sliders_edit::model::FADER_UNSET_ALPHA; self.attributes.len()]
-        })
+        latent
+            .estimate(0)
+            .unwrap_or_else(|| vec![sliders_edit::model::FADER_UNSET_ALPHA; self.attributes.len()])
     }
 
     /// The page's description of this model.

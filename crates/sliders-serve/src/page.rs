@@ -11,7 +11,10 @@ mod tests {
         assert!(super::PAGE.starts_with("<!doctype html>"));
         // Everything inline: no external script, style sheet or font.
         for needle in ["src=\"http", "href=\"http", "<script src", "@import"] {
-            assert!(!super::PAGE.contains(needle), "the page references `{needle}`");
+            assert!(
+                !super::PAGE.contains(needle),
+                "the page references `{needle}`"
+            );
         }
     }
 }

@@ -201,13 +201,22 @@ async fn original(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> Re
         .unwrap_or_else(|p| p.into_inner())
         .original_png
         .clone();
-    Ok(([(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")], png).into_response())
+    Ok((
+        [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
+        png,
+    )
+        .into_response())
 }
 
 fn headers_type(headers: &HeaderMap) -> String {
     headers
         .get(CONTENT_TYPE)
-        .map(|v| String::from_utf8_lossy(v.as_bytes()).chars().take(80).collect())
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .take(80)
+                .collect()
+        })
         .unwrap_or_else(|| "(none)".into())
 }
 
@@ -230,9 +239,15 @@ async fn edit(
         let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
         let plan = st2.models.plan(&req, &s.defaults)?;
         let s = &mut *s;
-        let out = st2.models.render(&s.face, &s.latents, &mut s.chain, &plan)?;
+        let out = st2
+            .models
+            .render(&s.face, &s.latents, &mut s.chain, &plan)?;
         upload::png(&sliders_edit::photo::to_image(&out, 0))
     })
     .await?;
-    Ok(([(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")], png).into_response())
+    Ok((
+        [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
+        png,
+    )
+        .into_response())
 }

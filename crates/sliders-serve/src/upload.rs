@@ -21,7 +21,12 @@ pub fn check_content_type(headers: &HeaderMap) -> Result<()> {
         .get(CONTENT_TYPE)
         .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
         .unwrap_or_default();
-    let essence = raw.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     if ACCEPTED_TYPES.contains(&essence.as_str()) {
         return Ok(());
     }
@@ -111,7 +116,11 @@ mod tests {
 
     #[test]
     fn undecodable_empty_and_tiny_uploads_are_bad_images() {
-        for bytes in [&b""[..], b"not an image at all", b"\x89PNG\r\n\x1a\ntruncated"] {
+        for bytes in [
+            &b""[..],
+            b"not an image at all",
+            b"\x89PNG\r\n\x1a\ntruncated",
+        ] {
             let err = photo(bytes, 32, Framing::Fader).unwrap_err();
             assert!(matches!(err, ServeError::BadImage(_)), "{err}");
             assert_eq!(err.status(), 422);
@@ -120,7 +129,10 @@ mod tests {
         let err = photo(&tiny, 32, Framing::Fader).unwrap_err();
         assert!(err.to_string().contains("smaller than the model"), "{err}");
         let ok = png(&image::RgbImage::new(40, 40)).unwrap();
-        assert_eq!(photo(&ok, 32, Framing::Fader).unwrap().face.len(), 3 * 32 * 32);
+        assert_eq!(
+            photo(&ok, 32, Framing::Fader).unwrap().face.len(),
+            3 * 32 * 32
+        );
     }
 
     #[test]

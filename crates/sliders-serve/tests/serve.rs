@@ -99,7 +99,13 @@ async fn call(state: &Arc<AppState>, req: Request<Body>) -> (StatusCode, String,
         .get("content-type")
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     (status, ct, body)
 }
 
@@ -116,7 +122,12 @@ fn post(uri: &str, ct: &str, body: impl Into<Body>) -> Request<Body> {
 
 async fn upload(state: &Arc<AppState>, png: Vec<u8>) -> String {
     let (status, _, body) = call(state, post("/api/sessions", "image/png", png)).await;
-    assert_eq!(status, StatusCode::CREATED, "{}", String::from_utf8_lossy(&body));
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     v["session"].as_str().unwrap().to_string()
 }
@@ -131,7 +142,12 @@ async fn edit(state: &Arc<AppState>, session: &str, body: serde_json::Value) -> 
         ),
     )
     .await;
-    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&bytes));
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
     assert_eq!(ct, "image/png");
     bytes
 }
@@ -150,7 +166,11 @@ async fn the_page_models_and_faces_are_served() {
     let (status, ct, body) = call(&f.state, get("/")).await;
     assert_eq!(status, StatusCode::OK);
     assert!(ct.starts_with("text/html"));
-    assert!(String::from_utf8(body).unwrap().contains("data-testid=\"edited\""));
+    assert!(
+        String::from_utf8(body)
+            .unwrap()
+            .contains("data-testid=\"edited\"")
+    );
     let (status, _, body) = call(&f.state, get("/api/models")).await;
     assert_eq!(status, StatusCode::OK);
     let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
@@ -179,7 +199,11 @@ async fn an_upload_is_framed_and_moving_a_slider_changes_the_edit() {
     let low = pixels(&edit(&f.state, &s, smiling(-1.0)).await);
     let high = pixels(&edit(&f.state, &s, smiling(3.0)).await);
     assert_eq!(low.dimensions(), (16, 16));
-    let changed = low.pixels().zip(high.pixels()).filter(|(a, b)| a != b).count();
+    let changed = low
+        .pixels()
+        .zip(high.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
     assert!(changed > 0, "Smiling -1 and 3 decode to the same image");
     // The same setting gives the same image (a cached latent, deterministic eval mode).
     assert_eq!(low, pixels(&edit(&f.state, &s, smiling(-1.0)).await));
@@ -198,11 +222,19 @@ async fn the_encoder_runs_once_per_photo_and_the_decoder_per_slider_move() {
     let f = fixture(10);
     let [a, b] = [&f.state.models.list()[0], &f.state.models.list()[1]];
     let s = upload(&f.state, face_png(4)).await;
-    assert_eq!((a.encodes(), b.encodes()), (1, 1), "one encoder pass per model");
+    assert_eq!(
+        (a.encodes(), b.encodes()),
+        (1, 1),
+        "one encoder pass per model"
+    );
     for i in 0..8 {
         edit(&f.state, &s, smiling(-1.0 + 0.5 * f64::from(i))).await;
     }
-    assert_eq!((a.encodes(), b.encodes()), (1, 1), "slider moves re-encoded");
+    assert_eq!(
+        (a.encodes(), b.encodes()),
+        (1, 1),
+        "slider moves re-encoded"
+    );
     assert_eq!(a.decodes(), 8);
     // Both models applied: the second re-encodes the first's output once per setting of the
     // first, and moving only the second's slider costs one decoder pass.
@@ -217,9 +249,17 @@ async fn the_encoder_runs_once_per_photo_and_the_decoder_per_slider_move() {
     for male in [0.25, 0.5, 1.5, 2.0] {
         edit(&f.state, &s, both(1.0, male)).await;
     }
-    assert_eq!((a.encodes(), b.encodes()), (1, 2), "moving the last model re-encoded");
+    assert_eq!(
+        (a.encodes(), b.encodes()),
+        (1, 2),
+        "moving the last model re-encoded"
+    );
     edit(&f.state, &s, both(2.0, 2.0)).await;
-    assert_eq!((a.encodes(), b.encodes()), (1, 3), "the chain re-encodes after a change upstream");
+    assert_eq!(
+        (a.encodes(), b.encodes()),
+        (1, 3),
+        "the chain re-encodes after a change upstream"
+    );
     // A chained edit differs from the first model's edit alone.
     let alone = pixels(&edit(&f.state, &s, smiling(2.0)).await);
     let chained = pixels(&edit(&f.state, &s, both(2.0, 2.0)).await);
@@ -253,13 +293,21 @@ async fn malformed_requests_get_4xx_and_a_json_error() {
         ),
         (
             "unknown attribute",
-            post(&edit_uri, json, text(serde_json::json!({"models": [{"model": 0, "values": {"Smilng": 1}}]}))),
+            post(
+                &edit_uri,
+                json,
+                text(serde_json::json!({"models": [{"model": 0, "values": {"Smilng": 1}}]})),
+            ),
             StatusCode::BAD_REQUEST,
             "unknown attribute `Smilng`",
         ),
         (
             "attribute of the other model",
-            post(&edit_uri, json, text(serde_json::json!({"models": [{"model": 0, "values": {"Male": 1}}]}))),
+            post(
+                &edit_uri,
+                json,
+                text(serde_json::json!({"models": [{"model": 0, "values": {"Male": 1}}]})),
+            ),
             StatusCode::BAD_REQUEST,
             "it has: Smiling",
         ),
@@ -277,31 +325,53 @@ async fn malformed_requests_get_4xx_and_a_json_error() {
         ),
         (
             "NaN",
-            post(&edit_uri, json, "{\"models\": [{\"model\": 0, \"values\": {\"Smiling\": NaN}}]}"),
+            post(
+                &edit_uri,
+                json,
+                "{\"models\": [{\"model\": 0, \"values\": {\"Smiling\": NaN}}]}",
+            ),
             StatusCode::BAD_REQUEST,
             "bad edit request",
         ),
         (
             "infinite number",
-            post(&edit_uri, json, "{\"models\": [{\"model\": 0, \"values\": {\"Smiling\": 1e999}}]}"),
+            post(
+                &edit_uri,
+                json,
+                "{\"models\": [{\"model\": 0, \"values\": {\"Smiling\": 1e999}}]}",
+            ),
             StatusCode::BAD_REQUEST,
             "bad edit request",
         ),
         (
             "a string value",
-            post(&edit_uri, json, "{\"models\": [{\"model\": 0, \"values\": {\"Smiling\": \"high\"}}]}"),
+            post(
+                &edit_uri,
+                json,
+                "{\"models\": [{\"model\": 0, \"values\": {\"Smiling\": \"high\"}}]}",
+            ),
             StatusCode::BAD_REQUEST,
             "bad edit request",
         ),
         (
             "unknown model",
-            post(&edit_uri, json, text(serde_json::json!({"models": [{"model": 7, "values": {}}]}))),
+            post(
+                &edit_uri,
+                json,
+                text(serde_json::json!({"models": [{"model": 7, "values": {}}]})),
+            ),
             StatusCode::BAD_REQUEST,
             "unknown model 7",
         ),
         (
             "model twice",
-            post(&edit_uri, json, text(serde_json::json!({"models": [{"model": 0, "values": {}}, {"model": 0, "values": {}}]}))),
+            post(
+                &edit_uri,
+                json,
+                text(
+                    serde_json::json!({"models": [{"model": 0, "values": {}}, {"model": 0, "values": {}}]}),
+                ),
+            ),
             StatusCode::BAD_REQUEST,
             "listed twice",
         ),
@@ -313,7 +383,11 @@ async fn malformed_requests_get_4xx_and_a_json_error() {
         ),
         (
             "unknown session",
-            post("/api/sessions/0123456789abcdef/edit", json, text(smiling(1.0))),
+            post(
+                "/api/sessions/0123456789abcdef/edit",
+                json,
+                text(smiling(1.0)),
+            ),
             StatusCode::NOT_FOUND,
             "unknown session",
         ),
@@ -331,7 +405,9 @@ async fn malformed_requests_get_4xx_and_a_json_error() {
         ),
         (
             "upload without content type",
-            Request::post("/api/sessions").body(Body::from(face_png(1))).unwrap(),
+            Request::post("/api/sessions")
+                .body(Body::from(face_png(1)))
+                .unwrap(),
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "(none)",
         ),
@@ -381,7 +457,12 @@ async fn malformed_requests_get_4xx_and_a_json_error() {
             StatusCode::NOT_FOUND,
             "no test face",
         ),
-        ("unknown route", get("/api/nothing"), StatusCode::NOT_FOUND, "no such route"),
+        (
+            "unknown route",
+            get("/api/nothing"),
+            StatusCode::NOT_FOUND,
+            "no such route",
+        ),
         (
             "wrong method",
             get(&edit_uri),
@@ -395,7 +476,9 @@ async fn malformed_requests_get_4xx_and_a_json_error() {
         assert_eq!(status, want, "{name}: {body}");
         assert_eq!(ct, "application/json", "{name}: {body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let err = v["error"].as_str().unwrap_or_else(|| panic!("{name}: {body}"));
+        let err = v["error"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: {body}"));
         assert!(err.contains(says), "{name}: `{err}` does not say `{says}`");
     }
     // The server still works after all that.
@@ -442,9 +525,7 @@ async fn concurrent_sessions_never_mix_their_images() {
 #[test]
 fn models_of_different_sizes_cannot_share_a_page() {
     let tmp = tempfile::tempdir().unwrap();
-    let open = |p: &Path| {
-        LoadedModel::new(p, sliders_edit::Editor::open(p, Device::Cpu).unwrap())
-    };
+    let open = |p: &Path| LoadedModel::new(p, sliders_edit::Editor::open(p, Device::Cpu).unwrap());
     let a = fader_run(tmp.path(), "a", &["Smiling"], 16);
     let b = fader_run(tmp.path(), "b", &["Male"], 32);
     let err = Models::new(vec![open(&a), open(&b)]).unwrap_err();
@@ -508,4 +589,53 @@ async fn a_real_server_binds_loopback_on_an_ephemeral_port() {
     conn.read_to_string(&mut answer).await.unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"Smiling\""), "{answer}");
+}
+
+/// Uploads stay in memory unless `--save-uploads DIR` asks; then each is written whole under its
+/// session's name.
+#[tokio::test]
+async fn uploads_are_written_to_disk_only_when_asked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = fader_run(tmp.path(), "m", &["Smiling"], SIZE);
+    let before: Vec<_> = walk(tmp.path());
+    let state = Arc::new(
+        sliders_serve::state(&ServeOptions {
+            models: vec![model.clone()],
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    upload(&state, face_png(9)).await;
+    assert_eq!(
+        walk(tmp.path()),
+        before,
+        "an upload was written without --save-uploads"
+    );
+    let saved = tmp.path().join("saved");
+    let state = Arc::new(
+        sliders_serve::state(&ServeOptions {
+            models: vec![model],
+            save_uploads: Some(saved.clone()),
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let s = upload(&state, face_png(9)).await;
+    assert_eq!(
+        std::fs::read(saved.join(format!("{s}.png"))).unwrap(),
+        face_png(9)
+    );
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out.sort();
+    out
 }
