@@ -64,8 +64,8 @@ pub enum ServeError {
         /// What the route accepts.
         expected: &'static str,
     },
-    /// The upload is larger than `--max-upload-mb`.
-    #[error("the upload is larger than the {limit_mb} MB limit (--max-upload-mb)")]
+    /// The upload (or any request body) is larger than `--max-upload-mb`.
+    #[error("the request body is larger than the {limit_mb} MB limit (--max-upload-mb)")]
     TooLarge {
         /// The limit in MB.
         limit_mb: u64,

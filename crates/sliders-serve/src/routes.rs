@@ -232,6 +232,9 @@ async fn edit(
             found: headers_type(&e_headers),
             expected: "the edit as JSON with Content-Type application/json",
         },
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ServeError::TooLarge {
+            limit_mb: (st.max_upload as u64).div_ceil(1 << 20),
+        },
         other => ServeError::BadRequest(format!("bad edit request: {}", other.body_text())),
     })?;
     let st2 = st.clone();

@@ -418,6 +418,12 @@ async fn malformed_requests_get_4xx_and_a_json_error() {
             "1 MB limit",
         ),
         (
+            "oversized edit request",
+            post(&edit_uri, json, vec![b' '; (1 << 20) + 1]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "1 MB limit",
+        ),
+        (
             "undecodable upload",
             post("/api/sessions", "image/jpeg", "this is not a JPEG"),
             StatusCode::UNPROCESSABLE_ENTITY,
