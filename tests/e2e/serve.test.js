@@ -1,7 +1,7 @@
 // Browser test of `sliders serve` (issue #10): starts the server on an ephemeral port, opens the
 // page in headless Debian chromium through playwright-core (no browser download), uploads a
 // photo, drags a slider of each model with the mouse, checks that the edited image's pixels
-// changed each time, and saves a screenshot.
+// changed each time, downloads the edited image, and saves a screenshot.
 //
 //   node serve.test.js --bin target/debug/sliders --model data/runs/smoke/fader-smiling \
 //       [--model …] [--image face.jpg] [--out tests/e2e/out] [--chromium /usr/bin/chromium]
@@ -118,6 +118,7 @@ async function main() {
       executablePath: args.chromium,
       headless: true,
       viewport: { width: 1280, height: 860 },
+      acceptDownloads: true,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     });
@@ -169,6 +170,12 @@ async function main() {
     log(`caption: ${caption}`);
     const href = await page.locator("[data-testid=download]").getAttribute("href");
     if (!href || !href.startsWith("blob:")) throw new Error(`the download button has no image (${href})`);
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=download]")]);
+    const saved = path.join(args.out, "edited.png");
+    await download.saveAs(saved);
+    const bytes = fs.readFileSync(saved);
+    if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47) throw new Error("the downloaded file is not a PNG");
+    log(`download: ${download.suggestedFilename()} (${bytes.length} bytes, PNG) saved as ${saved}`);
     const shot = path.join(args.out, "serve.png");
     await page.screenshot({ path: shot, fullPage: true });
     log(`screenshot: ${shot}`);
