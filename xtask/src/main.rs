@@ -3,6 +3,7 @@
 
 mod bench;
 mod check_metrics;
+mod e2e;
 mod reproduce;
 mod setup;
 mod test;
@@ -67,6 +68,24 @@ enum Command {
         #[arg(long, default_value = "smoke")]
         profile: String,
     },
+    /// The browser test of `sliders serve`: builds sliders, `npm ci` in tests/e2e, then headless
+    /// chromium uploads a face, drags each model's slider and checks the image changed
+    /// (screenshot in tests/e2e/out/serve.png). Needs `chromium` and `node`; run after
+    /// `reproduce` (it serves the profile's trained Fader models).
+    E2e {
+        /// Profile whose `data/runs/<profile>/fader-*` models to serve.
+        #[arg(long, default_value = "smoke")]
+        profile: String,
+        /// Serve these run folders instead (repeatable).
+        #[arg(long)]
+        model: Vec<PathBuf>,
+        /// The chromium binary.
+        #[arg(long, default_value = "/usr/bin/chromium")]
+        chromium: PathBuf,
+        /// Folder for the screenshot.
+        #[arg(long, default_value = "tests/e2e/out")]
+        out: PathBuf,
+    },
     /// End-to-end benchmarks against baselines measured in the same run (`data`: preprocessing
     /// vs a Pillow/numpy script, and sampler throughput; `train`: the Fader and cGAN training
     /// steps vs PyTorch eager).
@@ -130,6 +149,20 @@ fn main() {
                 only,
                 step_scale,
                 dev_build,
+            },
+        ),
+        Command::E2e {
+            profile,
+            model,
+            chromium,
+            out,
+        } => e2e::run(
+            &repo_root(),
+            &e2e::Options {
+                profile,
+                models: model,
+                chromium,
+                out,
             },
         ),
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),

@@ -134,7 +134,7 @@ pub fn stages(profile: &str) -> Vec<Stage> {
 }
 
 /// Builds the `sliders` binary (release for the quick and paper profiles) and returns its path.
-fn build_sliders(root: &Path, release: bool) -> Result<PathBuf> {
+pub(crate) fn build_sliders(root: &Path, release: bool) -> Result<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     println!(
         "==> building sliders{}",

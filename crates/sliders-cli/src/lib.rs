@@ -7,4 +7,5 @@ pub mod figures;
 pub mod info;
 pub mod logging;
 pub mod report;
+pub mod serve;
 pub mod train;

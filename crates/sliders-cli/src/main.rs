@@ -93,6 +93,38 @@ enum Command {
         #[arg(long)]
         gif: bool,
     },
+    /// A local web page with one slider per attribute: upload a photo (or pick a test face) and
+    /// drag. Serves until Ctrl-C; prints the page's URL on stdout once listening.
+    Serve {
+        /// Run folders or checkpoints (repeatable; e.g. one Fader model per attribute). Applied
+        /// models edit the photo in sequence, in this order.
+        #[arg(long = "model", required = true, num_args = 1..)]
+        model: Vec<PathBuf>,
+        /// Port (0: any free port).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on (the default is this machine only).
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Largest photo accepted, in MB.
+        #[arg(long, default_value_t = 10)]
+        max_upload_mb: u64,
+        /// A folder of JPEG/PNG test faces (default: the first model's test split).
+        #[arg(long)]
+        faces: Option<PathBuf>,
+        /// Where the models run (the CPU is fast enough at 64 px).
+        #[arg(long, value_enum, default_value_t = Device::Cpu)]
+        device: Device,
+        /// Save every upload into this folder (default: uploads are never written to disk).
+        #[arg(long)]
+        save_uploads: Option<PathBuf>,
+        /// Most photo sessions held in memory at once (the least recently used goes first).
+        #[arg(long, default_value_t = 64)]
+        max_sessions: usize,
+        /// Minutes before an unused session is dropped.
+        #[arg(long, default_value_t = 30)]
+        session_ttl_min: u64,
+    },
 }
 
 /// Options shared by `edit` and `interpolate`.
@@ -127,6 +159,16 @@ enum Device {
     Cuda,
 }
 
+impl Device {
+    fn choice(self) -> DeviceChoice {
+        match self {
+            Device::Auto => DeviceChoice::Auto,
+            Device::Cpu => DeviceChoice::Cpu,
+            Device::Cuda => DeviceChoice::Cuda,
+        }
+    }
+}
+
 impl CommonArgs {
     fn into_common(self, set: Vec<String>) -> sliders_cli::edit::Common {
         sliders_cli::edit::Common {
@@ -134,11 +176,7 @@ impl CommonArgs {
             inputs: self.input,
             set,
             crop: self.crop,
-            device: match self.device {
-                Device::Auto => DeviceChoice::Auto,
-                Device::Cpu => DeviceChoice::Cpu,
-                Device::Cuda => DeviceChoice::Cuda,
-            },
+            device: self.device.choice(),
             batch_size: self.batch_size.max(1),
         }
     }
@@ -191,6 +229,30 @@ fn main() -> anyhow::Result<()> {
                 &out,
                 gif,
             )?
+        }
+        Command::Serve {
+            model,
+            port,
+            host,
+            max_upload_mb,
+            faces,
+            device,
+            save_uploads,
+            max_sessions,
+            session_ttl_min,
+        } => {
+            sliders_cli::logging::init(None)?;
+            sliders_cli::serve::run(sliders_cli::serve::Options {
+                models: model,
+                port,
+                host,
+                max_upload_mb,
+                faces,
+                device: device.choice(),
+                save_uploads,
+                max_sessions,
+                session_ttl: std::time::Duration::from_secs(session_ttl_min.saturating_mul(60)),
+            })?
         }
     }
     Ok(())

@@ -131,6 +131,13 @@ pub enum EditError {
         /// What failed.
         what: String,
     },
+    /// A [`Latent`](crate::Latent) decoded by a model that did not encode it, or with the wrong
+    /// number of edits.
+    #[error("cannot decode this latent: {what}; fix: encode the photo with this model first")]
+    LatentMismatch {
+        /// What does not match.
+        what: String,
+    },
     /// Loading a network failed (I/O, corrupt file, shape mismatch).
     #[error(transparent)]
     Nets(#[from] NetsError),

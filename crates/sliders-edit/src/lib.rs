@@ -3,7 +3,8 @@
 //! reusable by the CLI and a later web server:
 //!
 //! - [`model`]: open a run folder or checkpoint as a self-describing [`Editor`] (attributes,
-//!   image size and framing from the checkpoint metadata) and edit batches in eval mode;
+//!   image size and framing from the checkpoint metadata) and edit batches in eval mode, or
+//!   encode once ([`Latent`]) and decode per edit (a slider UI);
 //! - [`photo`]: decode JPEG/PNG (EXIF rotation, grayscale, alpha) and frame the face the way the
 //!   model was trained (CelebA crop, centred square, or a manual box), resized by the training
 //!   pipeline's resampler;
@@ -41,5 +42,5 @@ pub use job::{
     Done, EditJob, Failure, InterpolateJob, Summary, alphas, collect_inputs, run_edit,
     run_interpolate,
 };
-pub use model::{Edit, Editor, ModelInfo, ModelKind, Setting};
+pub use model::{Edit, Editor, Latent, ModelInfo, ModelKind, Setting};
 pub use photo::{Crop, FramedBy, Photo};

@@ -14,6 +14,7 @@ use sliders_config::nets::{FaderConfig, IcganConfig, IcganEncoderConfig};
 use sliders_nets::checkpoint::{self, CheckpointInfo};
 use sliders_nets::{EncoderRole, FaderAutoEncoder, IcganEncoder, IcganGenerator, SngEncoder};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use tch::{Device, Kind, Tensor, nn::VarStore};
 
 /// Metadata key: attribute names in `y` order (JSON list), written by `sliders train`.
@@ -165,9 +166,75 @@ enum IcganEnc {
 
 /// A trained model ready to edit batches of framed faces, in eval mode on one device.
 pub struct Editor {
+    /// Unique per opened editor, so a [`Latent`] is only decoded by the model that encoded it.
+    id: u64,
     info: ModelInfo,
     device: Device,
     net: Net,
+}
+
+static NEXT_EDITOR_ID: AtomicU64 = AtomicU64::new(0);
+
+fn next_id() -> u64 {
+    NEXT_EDITOR_ID.fetch_add(1, Ordering::Relaxed)
+}
+
+/// What [`Editor::encode`] made of a batch: decode it with any edit, as often as needed, by the
+/// same editor ([`Editor::decode`]). Holds tensors on the editor's device.
+pub struct Latent {
+    editor: u64,
+    batch: i64,
+    inner: LatentInner,
+}
+
+enum LatentInner {
+    /// Fader: the encoder outputs `[x, h_1, …, h_n]`.
+    Fader(Vec<Tensor>),
+    /// IcGAN: `z = Ez(x)` `[B, nz]` and the thresholded `Ey(x)` `[B, k]` in {−1, +1} (CPU).
+    Icgan { z: Tensor, y: Tensor },
+}
+
+impl std::fmt::Debug for Latent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Latent")
+            .field("batch", &self.batch)
+            .field(
+                "kind",
+                &match self.inner {
+                    LatentInner::Fader(_) => "fader",
+                    LatentInner::Icgan { .. } => "icgan",
+                },
+            )
+            .finish()
+    }
+}
+
+impl Latent {
+    /// Number of encoded images.
+    pub fn len(&self) -> usize {
+        self.batch as usize
+    }
+
+    /// Whether no image was encoded.
+    pub fn is_empty(&self) -> bool {
+        self.batch == 0
+    }
+
+    /// IcGAN: `Ey`'s estimate of image `i`'s attributes on the α scale (0 absent, 1 present), in
+    /// `y` order: the value a slider starts from. Fader has no attribute estimate: `None`.
+    pub fn estimate(&self, i: usize) -> Option<Vec<f64>> {
+        match &self.inner {
+            LatentInner::Fader(_) => None,
+            LatentInner::Icgan { y, .. } => {
+                let row = Vec::<f32>::try_from(y.get(i as i64)).ok()?;
+                Some(
+                    row.into_iter()
+                        .map(|v| (f64::from(v) + 1.0) / 2.0)
+                        .collect(),
+                )
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for Editor {
@@ -288,6 +355,7 @@ impl Editor {
         };
         check_size(path, image_size, cfg.img_sz)?;
         Ok(Self {
+            id: next_id(),
             info: ModelInfo {
                 kind: ModelKind::Fader,
                 attributes,
@@ -347,6 +415,7 @@ impl Editor {
             IcganEnc::Ind { ez, ey }
         };
         Ok(Self {
+            id: next_id(),
             info: ModelInfo {
                 kind: ModelKind::Icgan,
                 attributes,
@@ -386,40 +455,103 @@ impl Editor {
     /// device), `edits[i]` applies to image `i`. Returns `[B, 3, S, S]` in [−1, 1] on the CPU.
     ///
     /// Fader attributes not set by an edit take α = [`FADER_UNSET_ALPHA`]; IcGAN attributes not
-    /// set keep `Ey`'s thresholded estimate.
+    /// set keep `Ey`'s thresholded estimate. The same as [`decode`](Self::decode) of
+    /// [`encode`](Self::encode).
     pub fn edit_batch(&self, x: &Tensor, edits: &[Edit]) -> Result<Tensor> {
+        assert_eq!(x.size()[0] as usize, edits.len(), "one edit per image");
+        let latent = self.encode(x)?;
+        self.decode(&latent, edits)
+    }
+
+    /// Runs the encoder once (eval mode, no gradients) and keeps what the decoder needs, so that
+    /// any number of edits of the same photos cost one decoder pass each (a slider UI):
+    /// Fader: the encoder outputs `[x, h_1, …, h_n]` (fader-networks.md §5); IcGAN: `z = Ez(x)`
+    /// and `y = threshold(Ey(x))` (icgan.md §5). `x` is `[B, 3, S, S]` in [−1, 1], any device.
+    pub fn encode(&self, x: &Tensor) -> Result<Latent> {
         let b = x.size()[0];
-        assert_eq!(b as usize, edits.len(), "one edit per image");
         let x = x.to_device(self.device).to_kind(Kind::Float);
-        let out = tch::no_grad(|| -> Result<Tensor> {
-            Ok(match &self.net {
-                Net::Fader { ae, one_hot, .. } => {
-                    let y = self.fader_y(edits, *one_hot).to_device(self.device);
-                    let enc = ae.encode(&x, false);
-                    ae.decode(&enc, &y, false)
+        let inner = tch::no_grad(|| match &self.net {
+            Net::Fader { ae, .. } => LatentInner::Fader(ae.encode(&x, false)),
+            Net::Icgan { enc, .. } => {
+                let (z, y) = match enc.as_ref() {
+                    IcganEnc::Ind { ez, ey } => {
+                        let y = threshold(&ey.forward_t(&x, None, false));
+                        let z = match ez.role() {
+                            EncoderRole::ZCond => ez.forward_t(&x, Some(&y), false),
+                            _ => ez.forward_t(&x, None, false),
+                        };
+                        (z, y)
+                    }
+                    IcganEnc::Sng(net) => {
+                        let (z, y) = net.forward_t(&x, false);
+                        (z, threshold(&y))
+                    }
+                };
+                LatentInner::Icgan {
+                    z,
+                    y: y.to_device(Device::Cpu),
                 }
-                Net::Icgan { g, enc, .. } => {
-                    let (z, y_hat) = match enc.as_ref() {
-                        IcganEnc::Ind { ez, ey } => {
-                            let y = threshold(&ey.forward_t(&x, None, false));
-                            let z = match ez.role() {
-                                EncoderRole::ZCond => ez.forward_t(&x, Some(&y), false),
-                                _ => ez.forward_t(&x, None, false),
-                            };
-                            (z, y)
-                        }
-                        IcganEnc::Sng(net) => {
-                            let (z, y) = net.forward_t(&x, false);
-                            (z, threshold(&y))
-                        }
-                    };
-                    let y =
-                        set_plus_minus(&y_hat.to_device(Device::Cpu), edits).to_device(self.device);
-                    g.forward_t(&z, &y, false)
+            }
+        });
+        Ok(Latent {
+            editor: self.id,
+            batch: b,
+            inner,
+        })
+    }
+
+    /// Runs the decoder on a [`Latent`] of this editor: `edits[i]` applies to image `i` (one
+    /// edit per encoded image). Returns `[B, 3, S, S]` in [−1, 1] on the CPU. A latent of another
+    /// editor, or a count of edits that differs from the batch, is an error.
+    pub fn decode(&self, latent: &Latent, edits: &[Edit]) -> Result<Tensor> {
+        if latent.editor != self.id {
+            return Err(EditError::LatentMismatch {
+                what: "it was encoded by another model".into(),
+            });
+        }
+        if latent.batch as usize != edits.len() {
+            return Err(EditError::LatentMismatch {
+                what: format!(
+                    "it holds {} image(s) but {} edit(s) were given",
+                    latent.batch,
+                    edits.len()
+                ),
+            });
+        }
+        let k = self.info.attributes.len();
+        if let Some(&(i, _)) = edits.iter().flat_map(|e| &e.0).find(|(i, _)| *i >= k) {
+            return Err(EditError::LatentMismatch {
+                what: format!("attribute index {i} is out of range (the model has {k})"),
+            });
+        }
+        let out = tch::no_grad(|| -> Result<Tensor> {
+            Ok(match (&self.net, &latent.inner) {
+                (Net::Fader { ae, one_hot, .. }, LatentInner::Fader(enc)) => {
+                    let y = self.fader_y(edits, *one_hot).to_device(self.device);
+                    ae.decode(enc, &y, false)
+                }
+                (Net::Icgan { g, .. }, LatentInner::Icgan { z, y }) => {
+                    let y = set_plus_minus(y, edits).to_device(self.device);
+                    g.forward_t(z, &y, false)
+                }
+                _ => {
+                    return Err(EditError::LatentMismatch {
+                        what: "it was encoded by another kind of model".into(),
+                    });
                 }
             })
         })?;
         Ok(out.to_device(Device::Cpu))
+    }
+
+    /// The slider range a user is offered for every attribute, on the α scale of the module
+    /// docs: Fader −1 … 3 (the project's sliding-attribute grids, beyond [0, 1] as Fader
+    /// Networks §4 shows), IcGAN −0.5 … 1.5 (`y` = −2 … 2, twice the ±1 it was trained on).
+    pub fn slider_range(&self) -> (f64, f64) {
+        match self.info.kind {
+            ModelKind::Fader => (-1.0, 3.0),
+            ModelKind::Icgan => (-0.5, 1.5),
+        }
     }
 
     /// Fader's `y` for a batch: per attribute `[1 − α, α]` (one-hot models) or `2α − 1`.

@@ -575,3 +575,53 @@ fn real_celeba_faces_take_the_celeba_crop() {
     let (w, h) = dims(&out.join("000001_pasted.png"));
     assert!(sliders_edit::photo::has_celeba_shape(w, h), "{w}x{h}");
 }
+
+/// The slider UI's contract: encode once, decode per edit, with the same result as
+/// `edit_batch`; a latent only decodes on the model that encoded it; IcGAN's latent carries the
+/// `Ey` estimate the sliders start from.
+#[test]
+fn encode_once_then_decode_per_edit_matches_edit_batch() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fader = Editor::open(&fader_run(tmp.path()), Device::Cpu).unwrap();
+    let (_, enc_run) = icgan_runs(tmp.path());
+    let icgan = Editor::open(&enc_run, Device::Cpu).unwrap();
+    let face = synthetic_faces(&tmp.path().join("p"), 1).remove(0);
+    for editor in [&fader, &icgan] {
+        let framing = editor.info().framing;
+        let photo = sliders_edit::Photo::load(&face, 16, framing, Crop::Auto).unwrap();
+        let x = sliders_edit::photo::to_tensor(&[&photo.face], 16);
+        let latent = editor.encode(&x).unwrap();
+        assert_eq!(latent.len(), 1);
+        for alpha in ["Smiling=-1", "Smiling=0.5", "Smiling=2.5"] {
+            let edit = editor.resolve(&settings(&[alpha])).unwrap();
+            let once = editor.decode(&latent, std::slice::from_ref(&edit)).unwrap();
+            let whole = editor.edit_batch(&x, &[edit]).unwrap();
+            assert_eq!(once.size(), [1, 3, 16, 16]);
+            let diff = (once - whole).abs().max().double_value(&[]);
+            assert!(
+                diff < 1e-5,
+                "{alpha}: decode(encode) differs from edit_batch by {diff}"
+            );
+        }
+        let two = editor.resolve(&settings(&["Smiling=1"])).unwrap();
+        let err = editor.decode(&latent, &[two.clone(), two]).unwrap_err();
+        assert!(matches!(err, EditError::LatentMismatch { .. }), "{err}");
+    }
+    assert_eq!(fader.slider_range(), (-1.0, 3.0));
+    // A latent of one model is refused by another, even of the same architecture.
+    let other = Editor::open(&fader_run(&tmp.path().join("other")), Device::Cpu).unwrap();
+    let photo = sliders_edit::Photo::load(&face, 16, fader.info().framing, Crop::Auto).unwrap();
+    let latent = fader
+        .encode(&sliders_edit::photo::to_tensor(&[&photo.face], 16))
+        .unwrap();
+    let err = other.decode(&latent, &[Default::default()]).unwrap_err();
+    assert!(err.to_string().contains("another model"), "{err}");
+    assert!(latent.estimate(0).is_none());
+    let photo = sliders_edit::Photo::load(&face, 16, icgan.info().framing, Crop::Auto).unwrap();
+    let latent = icgan
+        .encode(&sliders_edit::photo::to_tensor(&[&photo.face], 16))
+        .unwrap();
+    let est = latent.estimate(0).unwrap();
+    assert_eq!(est.len(), ATTRS.len());
+    assert!(est.iter().all(|&v| v == 0.0 || v == 1.0), "{est:?}");
+}

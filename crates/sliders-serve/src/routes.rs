@@ -1,0 +1,256 @@
+//! The HTTP routes (axum) and the state they share. Model passes run on tokio's blocking pool,
+//! so a slow decode never stalls the other connections.
+//!
+//! | route | answer |
+//! | --- | --- |
+//! | `GET /` | the page |
+//! | `GET /api/models` | the models, their attributes and slider ranges, how they combine |
+//! | `GET /api/faces` | the test faces (`GET /api/faces/{i}`: the image) |
+//! | `POST /api/sessions` | body: a JPEG/PNG photo → `{session, defaults, size}` |
+//! | `POST /api/sessions/from-face/{i}` | the same for test face `i` |
+//! | `GET /api/sessions/{id}/original.png` | the framed face the models see |
+//! | `POST /api/sessions/{id}/edit` | `{"models": [{"model": 0, "values": {"Smiling": 1.5}}]}` → PNG |
+//!
+//! Every malformed request gets a 4xx with `{"error": "..."}`.
+
+use crate::error::{Result, ServeError};
+use crate::faces::TestFaces;
+use crate::models::{EditRequest, Models};
+use crate::page::PAGE;
+use crate::sessions::{Session, Sessions};
+use crate::upload;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What every request handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The loaded models.
+    pub models: Models,
+    /// The sessions.
+    pub sessions: Sessions,
+    /// The test faces.
+    pub faces: TestFaces,
+    /// Upload limit in bytes.
+    pub max_upload: usize,
+    /// Where uploads are saved (`--save-uploads`); `None`: never written to disk.
+    pub save_uploads: Option<PathBuf>,
+}
+
+/// How the page explains the combination of several models (see `models`).
+pub const COMBINE: &str = "Applied models edit the photo in sequence, in the order given to \
+    `sliders serve --model`: each one's output is the next one's input. A model joins the \
+    sequence when you move one of its sliders (untick it to leave it out). Each model encodes \
+    the uploaded photo once; a model after another re-encodes only when a slider before it moves.";
+
+/// The router over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.max_upload;
+    Router::new()
+        .route("/", get(page))
+        .route("/api/models", get(models))
+        .route("/api/faces", get(faces))
+        .route("/api/faces/{index}", get(face))
+        .route("/api/sessions", post(upload_photo))
+        .route("/api/sessions/from-face/{index}", post(pick_face))
+        .route("/api/sessions/{id}/original.png", get(original))
+        .route("/api/sessions/{id}/edit", post(edit))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn page() -> impl IntoResponse {
+    ([(CACHE_CONTROL, "no-store")], Html(PAGE))
+}
+
+async fn not_found() -> ServeError {
+    ServeError::NotFound("no such route; the page is at /".into())
+}
+
+async fn method_not_allowed() -> ServeError {
+    ServeError::MethodNotAllowed
+}
+
+async fn models(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let list: Vec<_> = st
+        .models
+        .list()
+        .iter()
+        .enumerate()
+        .map(|(i, m)| m.describe(i))
+        .collect();
+    Json(serde_json::json!({
+        "models": list,
+        "image_size": st.models.size(),
+        "combine": COMBINE,
+        "max_upload_bytes": st.max_upload,
+    }))
+}
+
+async fn faces(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
+    let names: Vec<_> = st.faces.faces.iter().map(|f| f.name.clone()).collect();
+    Json(serde_json::json!({ "source": st.faces.source, "faces": names }))
+}
+
+fn face_index(st: &AppState, index: &str) -> Result<usize> {
+    index
+        .parse::<usize>()
+        .ok()
+        .filter(|&i| i < st.faces.faces.len())
+        .ok_or_else(|| {
+            ServeError::NotFound(format!(
+                "no test face `{}`; there are {} (GET /api/faces)",
+                index.chars().take(20).collect::<String>(),
+                st.faces.faces.len()
+            ))
+        })
+}
+
+async fn face(State(st): State<Arc<AppState>>, Path(index): Path<String>) -> Result<Response> {
+    let f = &st.faces.faces[face_index(&st, &index)?];
+    Ok(([(CONTENT_TYPE, f.mime)], f.bytes.clone()).into_response())
+}
+
+/// Runs blocking model work off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ServeError::Internal(format!("worker task failed: {e}")))?
+}
+
+/// Decodes, frames and encodes a photo with every model, and opens its session.
+async fn new_session(st: Arc<AppState>, bytes: Bytes) -> Result<Response> {
+    let st2 = st.clone();
+    let (id, defaults) = blocking(move || {
+        let models = &st2.models;
+        let photo = upload::photo(&bytes, models.size(), models.framing())?;
+        let original = sliders_edit::photo::to_image(
+            &sliders_edit::photo::to_tensor(&[&photo.face], models.size()),
+            0,
+        );
+        let latents = models.encode_all(&photo.face)?;
+        let defaults: Vec<Vec<f64>> = models
+            .list()
+            .iter()
+            .zip(&latents)
+            .map(|(m, l)| m.defaults(l))
+            .collect();
+        let id = st2.sessions.insert(Session {
+            face: photo.face,
+            original_png: upload::png(&original)?,
+            latents,
+            defaults: defaults.clone(),
+            chain: Vec::new(),
+        });
+        if let Some(dir) = &st2.save_uploads {
+            let p = upload::save(dir, &id, &bytes)?;
+            tracing::info!("saved the upload to {} (--save-uploads)", p.display());
+        }
+        Ok((id, defaults))
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "session": id,
+            "defaults": defaults,
+            "size": st.models.size(),
+        })),
+    )
+        .into_response())
+}
+
+async fn upload_photo(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    upload::check_content_type(&headers)?;
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ServeError::TooLarge {
+                limit_mb: (st.max_upload as u64).div_ceil(1 << 20),
+            }
+        } else {
+            ServeError::BadRequest(format!("cannot read the upload: {e}"))
+        }
+    })?;
+    new_session(st, bytes).await
+}
+
+async fn pick_face(State(st): State<Arc<AppState>>, Path(index): Path<String>) -> Result<Response> {
+    let i = face_index(&st, &index)?;
+    let bytes = Bytes::from(st.faces.faces[i].bytes.clone());
+    new_session(st, bytes).await
+}
+
+async fn original(State(st): State<Arc<AppState>>, Path(id): Path<String>) -> Result<Response> {
+    let session = st.sessions.get(&id)?;
+    let png = session
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .original_png
+        .clone();
+    Ok((
+        [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
+        png,
+    )
+        .into_response())
+}
+
+fn headers_type(headers: &HeaderMap) -> String {
+    headers
+        .get(CONTENT_TYPE)
+        .map(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .take(80)
+                .collect()
+        })
+        .unwrap_or_else(|| "(none)".into())
+}
+
+async fn edit(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    e_headers: HeaderMap,
+    body: std::result::Result<Json<EditRequest>, JsonRejection>,
+) -> Result<Response> {
+    let session = st.sessions.get(&id)?;
+    let Json(req) = body.map_err(|e| match e {
+        JsonRejection::MissingJsonContentType(_) => ServeError::UnsupportedType {
+            found: headers_type(&e_headers),
+            expected: "the edit as JSON with Content-Type application/json",
+        },
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ServeError::TooLarge {
+            limit_mb: (st.max_upload as u64).div_ceil(1 << 20),
+        },
+        other => ServeError::BadRequest(format!("bad edit request: {}", other.body_text())),
+    })?;
+    let st2 = st.clone();
+    let png = blocking(move || {
+        let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
+        let plan = st2.models.plan(&req, &s.defaults)?;
+        let s = &mut *s;
+        let out = st2
+            .models
+            .render(&s.face, &s.latents, &mut s.chain, &plan)?;
+        upload::png(&sliders_edit::photo::to_image(&out, 0))
+    })
+    .await?;
+    Ok((
+        [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
+        png,
+    )
+        .into_response())
+}

@@ -1,0 +1,148 @@
+//! Upload validation: the `Content-Type` must be `image/jpeg` or `image/png`, the body at most
+//! `--max-upload-mb` (enforced while reading it, see `routes`), and the bytes must decode as a
+//! JPEG or PNG (by content; EXIF rotation, grayscale and alpha handled by sliders-edit) whose face
+//! box is at least the models' input size. Uploads stay in memory; they are written to disk only
+//! when `--save-uploads DIR` asks for it (atomically, temp + rename).
+
+use crate::error::{Result, ServeError};
+use axum::http::HeaderMap;
+use axum::http::header::CONTENT_TYPE;
+use sliders_config::data::Framing;
+use sliders_edit::{Crop, EditError, Photo};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Accepted upload types.
+pub const ACCEPTED_TYPES: [&str; 2] = ["image/jpeg", "image/png"];
+
+/// Checks the request's `Content-Type` (parameters such as `; charset` ignored, case ignored).
+pub fn check_content_type(headers: &HeaderMap) -> Result<()> {
+    let raw = headers
+        .get(CONTENT_TYPE)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if ACCEPTED_TYPES.contains(&essence.as_str()) {
+        return Ok(());
+    }
+    Err(ServeError::UnsupportedType {
+        found: if raw.is_empty() {
+            "(none)".into()
+        } else {
+            raw.chars().take(80).collect()
+        },
+        expected: "the photo as the request body with Content-Type image/jpeg or image/png",
+    })
+}
+
+/// Decodes an upload and frames its face for models of side `size` trained with `framing`
+/// (`Crop::Auto`: the CelebA crop for 178:218 aligned images, else the centred square).
+pub fn photo(bytes: &[u8], size: u32, framing: Framing) -> Result<Photo> {
+    if bytes.is_empty() {
+        return Err(ServeError::BadImage(
+            "the upload is empty; send the photo's bytes as the request body".into(),
+        ));
+    }
+    let name = Path::new("upload");
+    let image = sliders_edit::photo::decode_bytes(bytes, name).map_err(to_bad_image)?;
+    Photo::from_image(name, image, size, framing, Crop::Auto).map_err(to_bad_image)
+}
+
+fn to_bad_image(e: EditError) -> ServeError {
+    match e {
+        EditError::BadImage { .. } | EditError::TooSmall { .. } | EditError::CropOutside { .. } => {
+            ServeError::BadImage(e.to_string())
+        }
+        other => ServeError::Internal(other.to_string()),
+    }
+}
+
+/// Encodes an RGB image as PNG bytes.
+pub fn png(image: &image::RgbImage) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image.clone())
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .map_err(|e| ServeError::Internal(format!("PNG encoding failed: {e}")))?;
+    Ok(out)
+}
+
+/// Writes an upload into `dir` as `<session>.<ext>` through a temporary file and a rename (only
+/// with `--save-uploads`). Returns the file written.
+pub fn save(dir: &Path, session: &str, bytes: &[u8]) -> Result<PathBuf> {
+    let io = |what: String| move |source| ServeError::Io { what, source };
+    std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+    let ext = match image::guess_format(bytes) {
+        Ok(image::ImageFormat::Png) => "png",
+        _ => "jpg",
+    };
+    let path = dir.join(format!("{session}.{ext}"));
+    let tmp = dir.join(format!(".{session}.{ext}.tmp"));
+    let mut f = std::fs::File::create(&tmp).map_err(io(format!("creating {}", tmp.display())))?;
+    f.write_all(bytes)
+        .and_then(|_| f.sync_all())
+        .map_err(io(format!("writing {}", tmp.display())))?;
+    std::fs::rename(&tmp, &path).map_err(io(format!("renaming to {}", path.display())))?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(ct: Option<&str>) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        if let Some(ct) = ct {
+            h.insert(CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn only_jpeg_and_png_content_types_pass() {
+        assert!(check_content_type(&headers(Some("image/png"))).is_ok());
+        assert!(check_content_type(&headers(Some("IMAGE/JPEG; q=1"))).is_ok());
+        for bad in [Some("text/plain"), Some("image/gif"), None] {
+            let err = check_content_type(&headers(bad)).unwrap_err();
+            assert!(matches!(err, ServeError::UnsupportedType { .. }), "{bad:?}");
+            assert_eq!(err.status(), 415);
+        }
+    }
+
+    #[test]
+    fn undecodable_empty_and_tiny_uploads_are_bad_images() {
+        for bytes in [
+            &b""[..],
+            b"not an image at all",
+            b"\x89PNG\r\n\x1a\ntruncated",
+        ] {
+            let err = photo(bytes, 32, Framing::Fader).unwrap_err();
+            assert!(matches!(err, ServeError::BadImage(_)), "{err}");
+            assert_eq!(err.status(), 422);
+        }
+        let tiny = png(&image::RgbImage::new(8, 8)).unwrap();
+        let err = photo(&tiny, 32, Framing::Fader).unwrap_err();
+        assert!(err.to_string().contains("smaller than the model"), "{err}");
+        let ok = png(&image::RgbImage::new(40, 40)).unwrap();
+        assert_eq!(
+            photo(&ok, 32, Framing::Fader).unwrap().face.len(),
+            3 * 32 * 32
+        );
+    }
+
+    #[test]
+    fn saved_uploads_are_written_whole() {
+        let tmp = tempfile::tempdir().unwrap();
+        let bytes = png(&image::RgbImage::new(4, 4)).unwrap();
+        let p = save(&tmp.path().join("up"), "abc", &bytes).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), bytes);
+        assert!(p.ends_with("abc.png"));
+        let names: Vec<_> = std::fs::read_dir(tmp.path().join("up")).unwrap().collect();
+        assert_eq!(names.len(), 1, "no temporary file left");
+    }
+}
