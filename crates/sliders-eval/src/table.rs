@@ -471,12 +471,9 @@ fn response(
     if let Some((a, _)) = truth {
         out.curves.push(Curves {
             name: format!("response_truth_{attr}"),
-            title: format!("FadNet slider response, true value: {attr}"),
+            title: format!("FadNet slider response, true value (nearest render): {attr}"),
             x_label: "slider value α".into(),
-            y_label: format!(
-                "generator's {} of the nearest render",
-                crate::synthetic::truth_label(a)
-            ),
+            y_label: format!("true {}", crate::synthetic::truth_label(a)),
             series: truth_series,
         });
     }
