@@ -23,6 +23,9 @@
 //! `--channels-last` lays the Fader cases' images and convolution weights out channels-last
 //! (`fader_train.channels_last`).
 //!
+//! `--case cl64` alternates, step by step in one process, the 64 px Fader iteration in the
+//! standard layout and channels-last (two models), and prints both medians.
+//!
 //! `--case adam64` times only the two Adam updates of a 64 px Fader iteration, in-place against
 //! plain, alternating in one process.
 //!
@@ -273,6 +276,43 @@ fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
 /// `--case ab64`: the 64 px Fader iteration with the optimizer variants (both in-place, plain
 /// backward, plain backward and plain Adam) alternating step by step in one process (the order
 /// rotating), so load affects all alike. Returns the median ms per iteration of each variant.
+fn median(t: &mut [f64]) -> f64 {
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
+/// `--case cl64`: the 64 px Fader iteration in the standard layout and channels-last, two
+/// separate models in one process, alternating step by step (the order rotating), so machine load
+/// hits both alike. Returns the median ms of each.
+fn cl64(dev: Device, steps: usize) -> (f64, f64) {
+    CHANNELS_LAST.store(false, Ordering::Relaxed);
+    let mut plain = fader(64, dev);
+    CHANNELS_LAST.store(true, Ordering::Relaxed);
+    let mut cl = fader(64, dev);
+    let mut parts = Parts::default();
+    let (mut t_plain, mut t_cl) = (Vec::new(), Vec::new());
+    for i in 0..steps + 1 {
+        for k in 0..2 {
+            let t0 = Instant::now();
+            if (i + k) % 2 == 0 {
+                plain(&mut parts, false);
+            } else {
+                cl(&mut parts, false);
+            }
+            sync(dev);
+            let ms = t0.elapsed().as_secs_f64() * 1e3;
+            if i > 0 {
+                if (i + k) % 2 == 0 {
+                    t_plain.push(ms);
+                } else {
+                    t_cl.push(ms);
+                }
+            }
+        }
+    }
+    (median(&mut t_plain), median(&mut t_cl))
+}
+
 fn ab64(dev: Device, steps: usize) -> [f64; 3] {
     let cfg = FaderConfig::small(64);
     let ae_vs = VarStore::new(dev);
@@ -333,6 +373,18 @@ fn main() {
         println!(
             "ours: case=ab64 threads={} current_ms={new:.1} plain_backward_ms={pb:.1} plain_backward_and_adam_ms={old:.1} (medians of {} rotating)",
             tch::get_num_threads(),
+            a.steps
+        );
+        return;
+    }
+    if a.case == "cl64" {
+        tch::set_num_threads(a.threads);
+        tch::manual_seed(0);
+        let (plain, cl) = cl64(a.device, a.steps);
+        println!(
+            "ours: case=cl64 threads={} standard_ms={plain:.1} channels_last_ms={cl:.1} speedup={:.3} (medians of {} alternating)",
+            tch::get_num_threads(),
+            plain / cl,
             a.steps
         );
         return;
