@@ -87,9 +87,7 @@ os.replace(dst + ".tmp", dst)
 
 fn unpack(src: &str, dst: &Path) -> Result<()> {
     run(
-        Command::new(python())
-            .args(["-c", UNPACK, src])
-            .arg(dst),
+        Command::new(python()).args(["-c", UNPACK, src]).arg(dst),
         &format!("unpacking {src}"),
         "delete data/digits and run `cargo xtask data digits` again",
     )
@@ -160,7 +158,9 @@ pub fn fetch(dir: &Path, which: &[Which]) -> Result<()> {
                 let out = dir.join("fashion-mnist");
                 std::fs::create_dir_all(&out)?;
                 for f in FASHION_FILES {
-                    let src = x.join("usr/share/datasets/fashion-mnist").join(format!("{f}.gz"));
+                    let src = x
+                        .join("usr/share/datasets/fashion-mnist")
+                        .join(format!("{f}.gz"));
                     unpack(&src.display().to_string(), &out.join(f))?;
                 }
             }

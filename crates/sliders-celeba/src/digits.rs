@@ -39,8 +39,7 @@ pub const FETCH: &str = "run `cargo xtask data digits` (it downloads them into d
 
 /// Class names of Fashion-MNIST, in label order.
 pub const FASHION_CLASSES: [&str; 10] = [
-    "T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag",
-    "boot",
+    "T-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot",
 ];
 
 /// Images `[n, rows, cols]` u8 with one label each.
@@ -199,9 +198,11 @@ pub fn parse_mnist_csv(text: &str, path: &Path) -> Result<LabelledImages> {
             ));
         }
         for (c, f) in fields[..px].iter().enumerate() {
-            let v = f.trim().parse::<f64>().ok().filter(|v| {
-                v.fract() == 0.0 && (0.0..=255.0).contains(v)
-            });
+            let v = f
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.fract() == 0.0 && (0.0..=255.0).contains(v));
             match v {
                 Some(v) => pixels.push(v as u8),
                 None => {
@@ -244,7 +245,10 @@ pub fn parse_mnist_csv(text: &str, path: &Path) -> Result<LabelledImages> {
 /// If an image is larger than `SIZE`.
 pub fn pad(images: &LabelledImages) -> Vec<u8> {
     let (r, c) = (images.rows, images.cols);
-    assert!(r <= SIZE && c <= SIZE, "{r}x{c} images do not fit {SIZE} px");
+    assert!(
+        r <= SIZE && c <= SIZE,
+        "{r}x{c} images do not fit {SIZE} px"
+    );
     let (top, left) = ((SIZE - r) / 2, (SIZE - c) / 2);
     let mut out = vec![0u8; images.len() * SIZE * SIZE];
     for k in 0..images.len() {
@@ -346,7 +350,11 @@ impl DigitsData {
                         return Err(bad(
                             &lp,
                             "offset 4".into(),
-                            format!("{} labels for the {n} images of {}", labels.len(), ip.display()),
+                            format!(
+                                "{} labels for the {n} images of {}",
+                                labels.len(),
+                                ip.display()
+                            ),
                         ));
                     }
                     if rows > SIZE || cols > SIZE {

@@ -93,7 +93,9 @@ pub enum CelebaError {
         fix: String,
     },
     /// A digit dataset file is not there.
-    #[error("{path}: no such file. Fix: run `cargo xtask data digits` (it downloads MNIST and Fashion-MNIST into data/digits/), or set data.digits_dir")]
+    #[error(
+        "{path}: no such file. Fix: run `cargo xtask data digits` (it downloads MNIST and Fashion-MNIST into data/digits/), or set data.digits_dir"
+    )]
     MissingDigits {
         /// The missing file.
         path: PathBuf,

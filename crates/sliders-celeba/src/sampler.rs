@@ -102,7 +102,11 @@ impl BatchSource {
         labels: Vec<f32>,
         attr_width: usize,
     ) -> Self {
-        assert_eq!(labels.len(), indices.len() * attr_width, "one label row per image");
+        assert_eq!(
+            labels.len(),
+            indices.len() * attr_width,
+            "one label row per image"
+        );
         let img = channels * size * size;
         assert!(
             indices.iter().all(|&i| (i + 1) * img <= data.len()),

@@ -43,13 +43,19 @@ fn idx_images_parse_and_bad_ones_are_named() {
     wrong[3] = 0x01; // a label file's magic
     let e = parse_idx_images(&wrong, p).unwrap_err().to_string();
     assert!(e.contains("magic number 0x00000801"), "{e}");
-    assert!(e.contains("x-images-idx3-ubyte") && e.contains("offset 0"), "{e}");
+    assert!(
+        e.contains("x-images-idx3-ubyte") && e.contains("offset 0"),
+        "{e}"
+    );
     assert!(e.contains("cargo xtask data digits"), "{e}");
 
     let e = parse_idx_images(&bytes[..bytes.len() - 1], p)
         .unwrap_err()
         .to_string();
-    assert!(e.contains("truncated") && e.contains("2 images of 3x4"), "{e}");
+    assert!(
+        e.contains("truncated") && e.contains("2 images of 3x4"),
+        "{e}"
+    );
     assert!(parse_idx_images(&bytes[..10], p).is_err());
     // gzip data (not unpacked) is caught by the magic number
     let e = parse_idx_images(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], p)
@@ -61,11 +67,18 @@ fn idx_images_parse_and_bad_ones_are_named() {
 #[test]
 fn idx_labels_parse_and_check_classes() {
     let p = Path::new("y-labels-idx1-ubyte");
-    assert_eq!(parse_idx_labels(&idx_labels(&[3, 0, 9]), p).unwrap(), [3, 0, 9]);
-    let e = parse_idx_labels(&idx_labels(&[3, 10]), p).unwrap_err().to_string();
+    assert_eq!(
+        parse_idx_labels(&idx_labels(&[3, 0, 9]), p).unwrap(),
+        [3, 0, 9]
+    );
+    let e = parse_idx_labels(&idx_labels(&[3, 10]), p)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("offset 9") && e.contains("label 10"), "{e}");
     let b = idx_labels(&[1, 2, 3]);
-    let e = parse_idx_labels(&b[..b.len() - 1], p).unwrap_err().to_string();
+    let e = parse_idx_labels(&b[..b.len() - 1], p)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("truncated"), "{e}");
     let e = parse_idx_labels(&idx_images(1, 1, 1, |_| 0), p)
         .unwrap_err()
@@ -84,17 +97,26 @@ fn csv_rows_parse_and_bad_rows_name_line_and_column() {
 
     let short = format!("{}\n1,2,3\n", csv_row(1, 0));
     let e = parse_mnist_csv(&short, p).unwrap_err().to_string();
-    assert!(e.contains("mnist_5k.csv (line 2") && e.contains("3 values, expected 785"), "{e}");
+    assert!(
+        e.contains("mnist_5k.csv (line 2") && e.contains("3 values, expected 785"),
+        "{e}"
+    );
 
     let mut row: Vec<String> = csv_row(2, 0).split(',').map(String::from).collect();
     row[5] = "300".into();
     let e = parse_mnist_csv(&row.join(","), p).unwrap_err().to_string();
-    assert!(e.contains("line 1, column 6") && e.contains("\"300\""), "{e}");
+    assert!(
+        e.contains("line 1, column 6") && e.contains("\"300\""),
+        "{e}"
+    );
 
     let mut row: Vec<String> = csv_row(2, 0).split(',').map(String::from).collect();
     row[784] = "12".into();
     let e = parse_mnist_csv(&row.join(","), p).unwrap_err().to_string();
-    assert!(e.contains("column 785") && e.contains("label \"12\""), "{e}");
+    assert!(
+        e.contains("column 785") && e.contains("label \"12\""),
+        "{e}"
+    );
     assert!(parse_mnist_csv("", p).is_err());
 }
 
@@ -127,14 +149,19 @@ fn mnist_split_is_per_class_and_batches_are_one_channel_32px() {
         assert_eq!(test.iter().filter(|&&l| l == c).count(), 100);
     }
     // parts are disjoint
-    let mut all: Vec<usize> = Part::ALL.iter().flat_map(|&p| d.indices(p).to_vec()).collect();
+    let mut all: Vec<usize> = Part::ALL
+        .iter()
+        .flat_map(|&p| d.indices(p).to_vec())
+        .collect();
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 5000);
 
     let src = d.batch_source(Part::Test);
     assert_eq!((src.channels(), src.size(), src.attr_width()), (1, 32, 10));
-    let b = sliders_celeba::SequentialBatches::new(src.clone(), 4).next().unwrap();
+    let b = sliders_celeba::SequentialBatches::new(src.clone(), 4)
+        .next()
+        .unwrap();
     assert_eq!(b.shape, [4, 1, 32, 32]);
     // the 2-px border is background (-1); the inside has the class's value
     assert_eq!(b.images[0], -1.0);
@@ -150,7 +177,11 @@ fn mnist_split_is_per_class_and_batches_are_one_channel_32px() {
     };
     let b = sliders_celeba::BatchSampler::new(d.batch_source(Part::Train), &cfg).next_batch();
     assert_eq!(b.shape, [8, 1, 32, 32]);
-    assert!(b.attributes.chunks(10).all(|r| r.iter().filter(|&&v| v == 1.0).count() == 1));
+    assert!(
+        b.attributes
+            .chunks(10)
+            .all(|r| r.iter().filter(|&&v| v == 1.0).count() == 1)
+    );
 
     d.limit(Part::Train, 20);
     let l = d.part_labels(Part::Train);
@@ -166,9 +197,17 @@ fn fashion_mnist_reads_idx_files_and_checks_counts() {
     let f = dir.path().join(FASHION_DIR);
     std::fs::create_dir_all(&f).unwrap();
     let labels: Vec<u8> = (0..100).map(|i| (i % 10) as u8).collect();
-    std::fs::write(f.join("train-images-idx3-ubyte"), idx_images(100, 28, 28, |_| 9)).unwrap();
+    std::fs::write(
+        f.join("train-images-idx3-ubyte"),
+        idx_images(100, 28, 28, |_| 9),
+    )
+    .unwrap();
     std::fs::write(f.join("train-labels-idx1-ubyte"), idx_labels(&labels)).unwrap();
-    std::fs::write(f.join("t10k-images-idx3-ubyte"), idx_images(20, 28, 28, |_| 1)).unwrap();
+    std::fs::write(
+        f.join("t10k-images-idx3-ubyte"),
+        idx_images(20, 28, 28, |_| 1),
+    )
+    .unwrap();
     std::fs::write(f.join("t10k-labels-idx1-ubyte"), idx_labels(&labels[..20])).unwrap();
     let d = DigitsData::load(DataSource::FashionMnist, dir.path()).unwrap();
     assert_eq!(Part::ALL.map(|p| d.indices(p).len()), [90, 10, 20]);

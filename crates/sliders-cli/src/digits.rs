@@ -51,7 +51,10 @@ pub fn run(exp: &Experiment, files: &[PathBuf], on_event: &mut dyn FnMut(Event))
         &mut |stage| tracing::info!("digits stage {stage}"),
         on_event,
     )?;
-    tracing::info!("digits training done in {:.0} s", started.elapsed().as_secs_f64());
+    tracing::info!(
+        "digits training done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     let results = sliders_eval::digits::evaluate(exp, &data, device)?;
     let eval_dir = run.path("eval");
     std::fs::create_dir_all(&eval_dir)

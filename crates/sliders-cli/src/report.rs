@@ -455,7 +455,10 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     }
 
     if !digits_runs.is_empty() {
-        writeln!(md, "## Digits: IcGAN on MNIST and Fashion-MNIST (paper Fig. 4b)\n")?;
+        writeln!(
+            md,
+            "## Digits: IcGAN on MNIST and Fashion-MNIST (paper Fig. 4b)\n"
+        )?;
         writeln!(
             md,
             "The cGAN conditioned on the class (one-hot ±1, icgan.md §2.5) at 32 px, one channel; \

@@ -43,11 +43,7 @@ fn hits(a: &Tensor, b: &Tensor) -> u64 {
 
 /// Evaluates a digits run (`exp.run_dir` holding `cgan/`, `encoders-<kind>/`, `classifier/`)
 /// on the test part of `data` (at most `digits.max_test_images`), on `device`.
-pub fn evaluate(
-    exp: &Experiment,
-    data: &DigitsData,
-    device: Device,
-) -> Result<Results, EvalError> {
+pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<Results, EvalError> {
     let run = DigitsRun::new(&exp.run_dir);
     let table = table_name(data);
     let mut out = Results::default();
@@ -131,7 +127,11 @@ pub fn evaluate(
             let pred = predict(&clf, &img, device);
             let other = label.ne(c);
             let k = other.sum(Kind::Int64).int64_value(&[]) as u64;
-            let h = pred.eq(c).logical_and(&other).sum(Kind::Int64).int64_value(&[]) as u64;
+            let h = pred
+                .eq(c)
+                .logical_and(&other)
+                .sum(Kind::Int64)
+                .int64_value(&[]) as u64;
             swap_hits += h;
             swap_n += k;
             out.cells.push(Cell::proportion(
@@ -183,7 +183,12 @@ pub fn evaluate(
 fn fmt_acc(c: Option<&Cell>) -> String {
     match c.and_then(|c| c.value.map(|v| (v, c.low, c.high, c.n))) {
         Some((v, Some(lo), Some(hi), n)) => {
-            format!("{:.1} [{:.1}, {:.1}] (n = {n})", v * 100.0, lo * 100.0, hi * 100.0)
+            format!(
+                "{:.1} [{:.1}, {:.1}] (n = {n})",
+                v * 100.0,
+                lo * 100.0,
+                hi * 100.0
+            )
         }
         Some((v, _, _, n)) => format!("{v:.4} (n = {n})"),
         None => "n/a".into(),

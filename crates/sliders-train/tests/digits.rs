@@ -99,12 +99,22 @@ fn wrong_classes_are_uniform_other_classes_and_the_grid_walks_every_class() {
     let w = wrong_classes(&y);
     assert_eq!(w.size(), [9000, 10]);
     // one-hot ±1 rows
-    assert!(w.eq(1.0).sum_dim_intlist(1, false, Kind::Int64).eq(1).all().int64_value(&[]) == 1);
+    assert!(
+        w.eq(1.0)
+            .sum_dim_intlist(1, false, Kind::Int64)
+            .eq(1)
+            .all()
+            .int64_value(&[])
+            == 1
+    );
     let wc = w.argmax(1, false);
     assert_eq!(wc.eq(3).sum(Kind::Int64).int64_value(&[]), 0);
     for c in (0..10).filter(|&c| c != 3) {
         let k = wc.eq(c).sum(Kind::Int64).int64_value(&[]);
-        assert!((800..1200).contains(&k), "class {c} drawn {k} times of 9000");
+        assert!(
+            (800..1200).contains(&k),
+            "class {c} drawn {k} times of 9000"
+        );
     }
     let g = class_grid_labels(2, 10, Device::Cpu);
     assert_eq!(g.size(), [22, 10]);
@@ -126,8 +136,12 @@ fn the_digit_classifier_learns_the_classes() {
     let (hits, n) = classifier_accuracy(&net, &data.batch_source(Part::Test), 0, Device::Cpu);
     assert_eq!(n, 100);
     assert!(hits >= 90, "{hits} of {n} test glyphs right after 80 steps");
-    let m = std::fs::read_to_string(DigitsRun::new(&exp.run_dir).classifier().join("metrics.csv"))
-        .unwrap();
+    let m = std::fs::read_to_string(
+        DigitsRun::new(&exp.run_dir)
+            .classifier()
+            .join("metrics.csv"),
+    )
+    .unwrap();
     assert!(m.contains("test"), "{m}");
     std::fs::remove_dir_all(&root).ok();
 }
@@ -140,8 +154,17 @@ fn the_digits_training_saves_one_channel_class_conditioned_models() {
     exp.digits.encoders = vec![EncoderKind::Ind, EncoderKind::Sng];
     exp.classifier_train.total_steps = 4;
     let mut stages = Vec::new();
-    train_all(&exp, &data, &mut |s| stages.push(s.to_string()), &mut |_| {}).unwrap();
-    assert_eq!(stages, ["cgan", "encoders-ind", "encoders-sng", "classifier"]);
+    train_all(
+        &exp,
+        &data,
+        &mut |s| stages.push(s.to_string()),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert_eq!(
+        stages,
+        ["cgan", "encoders-ind", "encoders-sng", "classifier"]
+    );
     let run = DigitsRun::new(&exp.run_dir);
     let info = checkpoint::read_info(run.cgan().join("G.safetensors")).unwrap();
     let g: IcganConfig = info.config().unwrap();
@@ -149,9 +172,21 @@ fn the_digits_training_saves_one_channel_class_conditioned_models() {
     assert_eq!(info.metadata["sliders.dataset"], "fashion_mnist");
     assert!(info.metadata["sliders.attributes"].contains("boot"));
     assert!(run.cgan().join("samples/final.png").is_file());
-    assert!(run.encoders(EncoderKind::Ind).join("ez.safetensors").is_file());
-    assert!(run.encoders(EncoderKind::Ind).join("ey.safetensors").is_file());
-    assert!(run.encoders(EncoderKind::Sng).join("sng.safetensors").is_file());
+    assert!(
+        run.encoders(EncoderKind::Ind)
+            .join("ez.safetensors")
+            .is_file()
+    );
+    assert!(
+        run.encoders(EncoderKind::Ind)
+            .join("ey.safetensors")
+            .is_file()
+    );
+    assert!(
+        run.encoders(EncoderKind::Sng)
+            .join("sng.safetensors")
+            .is_file()
+    );
     // A second call finds everything complete and trains nothing.
     let mut events = 0;
     train_all(&exp, &data, &mut |_| {}, &mut |_| events += 1).unwrap();

@@ -66,6 +66,9 @@ pub fn kind_slug(kind: EncoderKind) -> &'static str {
 }
 
 /// The cGAN shape for digits: `[icgan]` with 32 px, one channel and 10 classes.
+// Deviation: 28 px digits are zero-padded to 32 px (the size) instead of the reference's
+// bilinear up-scaling to 64 px (`fineSize` not overridden in its MNIST command, icgan.md §2.5);
+// `fineSize=32` in the reference builds this same 32 px architecture.
 pub fn model_config(exp: &Experiment) -> Result<IcganConfig, TrainError> {
     let cfg = IcganConfig {
         img_sz: digits::SIZE as i64,
@@ -100,10 +103,7 @@ pub fn metadata(data: &DigitsData) -> Vec<(String, String)> {
             "sliders.dataset".to_string(),
             data.source.as_str().to_string(),
         ),
-        (
-            "sliders.image_size".to_string(),
-            digits::SIZE.to_string(),
-        ),
+        ("sliders.image_size".to_string(), digits::SIZE.to_string()),
     ]
 }
 
@@ -127,6 +127,9 @@ pub fn train_cgan(
         return Ok(());
     }
     let sub = sub_experiment(exp, run.cgan());
+    // Deviation: p_y draws training label rows (classes with their empirical frequencies, without
+    // replacement within a batch) instead of i.i.d. `multinomial(labelDistr)`; both follow the
+    // class prior. Wrong labels are a uniformly random other class, as the reference.
     let mut t = CganTrainer::from_source(
         &sub,
         model_config(exp)?,
@@ -157,6 +160,10 @@ pub fn train_encoders(
         return Ok(());
     }
     let mut sub = sub_experiment(exp, dir);
+    // Deviation: the encoder set's y' is a random permutation of the training classes (the
+    // CelebA path, each training row once, wrapping) rather than the reference's fixed cyclic
+    // pattern `(i−1) mod 10` per batch; both give every class about equally often. Ey trains on
+    // the train part and is scored on the valid part, not on a 0.66 split of all 60,000 images.
     sub.encoder_train.cgan_run = run.cgan();
     sub.encoder_train.encoder_kind = kind;
     let mut t = EncoderTrainer::from_sources(
@@ -192,7 +199,10 @@ pub fn classifier_accuracy(
         let take = (n - seen).min(b.len()) as i64;
         let (x, y) = (x.narrow(0, 0, take), y.narrow(0, 0, take));
         let pred = tch::no_grad(|| net.forward_t(&x, false)).argmax(1, false);
-        hits += pred.eq_tensor(&y.argmax(1, false)).sum(Kind::Int64).int64_value(&[]);
+        hits += pred
+            .eq_tensor(&y.argmax(1, false))
+            .sum(Kind::Int64)
+            .int64_value(&[]);
         seen += take as usize;
     }
     (hits as u64, seen as u64)
@@ -240,7 +250,12 @@ pub fn train_classifier(
     };
     // Deviation: a fresh start (no resume from mid-training state) if interrupted; the
     // classifier takes seconds to minutes on the digit sizes.
-    let stream = data_stream(data.batch_source(Part::Train), &sampler, exp.seed ^ 0xC1A5, 0);
+    let stream = data_stream(
+        data.batch_source(Part::Train),
+        &sampler,
+        exp.seed ^ 0xC1A5,
+        0,
+    );
     let total = cfg.total_steps;
     let mut metrics = MetricsLog::open(&run.path("metrics.csv"), &["loss", "accuracy"], 0)?;
     on_event(Event::Started {

@@ -120,7 +120,10 @@ impl EncoderTrainer {
             );
         }
         let (_g_vs, g, g_cfg) = checkpoint::restore(&g_path, device, IcganGenerator::new)?;
-        if g_cfg.img_sz != data_model.img_sz || g_cfg.ny != data_model.ny || g_cfg.nc != data_model.nc {
+        if g_cfg.img_sz != data_model.img_sz
+            || g_cfg.ny != data_model.ny
+            || g_cfg.nc != data_model.nc
+        {
             return Err(TrainError::Config(format!(
                 "{}: G makes {} px images with {} attributes, the data has {} px and {}; use the \
                  cGAN's [data] settings",
