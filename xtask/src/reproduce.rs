@@ -4,7 +4,9 @@
 //! `reports/<profile>/`.
 //!
 //! Stages: `classifier`, `fader-<Attribute>` (one per attribute), `cgan`, `encoders-sng`,
-//! `encoders-ind`, `encoders-ind-cond`, `eval`, `report`.
+//! `encoders-ind`, `encoders-ind-cond`, `eval`, `digits-mnist`, `digits-fashion_mnist`, `report`.
+//! `--only`/`--force` also take a group name: `digits` selects every `digits-*` stage. A digits
+//! stage fetches its dataset (`cargo xtask data digits`) when `data/digits/` lacks it.
 
 use anyhow::{Context, Result, bail};
 use std::collections::BTreeMap;
@@ -23,6 +25,15 @@ pub const ATTRIBUTES: &[&str] = &[
 
 /// The encoder layouts of IcGAN's comparison.
 pub const ENCODERS: &[&str] = &["sng", "ind", "ind-cond"];
+
+/// The digit datasets (`data.source` values) each profile runs IcGAN on.
+pub fn digit_datasets(profile: &str) -> &'static [&'static str] {
+    match profile {
+        // The smoke profile keeps CI within its budget: MNIST only.
+        "smoke" => &["mnist"],
+        _ => &["mnist", "fashion_mnist"],
+    }
+}
 
 /// The profiles with experiment folders.
 pub const PROFILES: &[&str] = &["smoke", "quick", "paper"];
@@ -130,7 +141,33 @@ pub fn stages(profile: &str) -> Vec<Stage> {
         run_dir: runs.join("eval"),
         done_marker: "metrics.json",
     });
+    for source in digit_datasets(profile) {
+        let run_dir = runs.join(format!("digits-{source}"));
+        out.push(Stage {
+            name: format!("digits-{source}"),
+            command: "train",
+            files: vec![exp.join("digits.toml")],
+            env: vec![
+                ("SLIDERS__DATA__SOURCE".into(), quoted(source)),
+                (
+                    "SLIDERS__RUN_DIR".into(),
+                    quoted(&run_dir.display().to_string()),
+                ),
+            ],
+            run_dir,
+            done_marker: "eval/metrics.json",
+        });
+    }
     out
+}
+
+/// Whether `--only`/`--force` entry `pattern` names stage `name`: the name itself, or its group
+/// (`digits` for `digits-mnist`).
+pub fn matches(pattern: &str, name: &str) -> bool {
+    pattern == name
+        || name
+            .strip_prefix(pattern)
+            .is_some_and(|rest| rest.starts_with('-'))
 }
 
 /// Builds the `sliders` binary (release for the quick and paper profiles) and returns its path.
@@ -181,7 +218,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         .chain(["report"])
         .collect();
     for s in opts.only.iter().chain(&opts.force) {
-        if !known.contains(&s.as_str()) {
+        if !known.iter().any(|k| matches(s, k)) {
             bail!("unknown stage `{s}`: the stages are {}", known.join(", "));
         }
     }
@@ -212,7 +249,8 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             format!("{:?}", opts.step_scale),
         ));
     }
-    let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| o == name);
+    let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| matches(o, name));
+    let forced = |name: &str| opts.force.iter().any(|o| matches(o, name));
     let mut upstream_ran = false;
     for stage in &all {
         if !selected(&stage.name) {
@@ -221,7 +259,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         let done = root.join(&stage.run_dir).join(stage.done_marker).is_file();
         // The evaluation is redone when anything it judges was retrained in this invocation.
         let stale = stage.name == "eval" && upstream_ran;
-        if done && !stale && !opts.force.contains(&stage.name) {
+        if done && !stale && !forced(&stage.name) {
             println!(
                 "==> {}: complete, skipped ({})",
                 stage.name,
@@ -230,7 +268,15 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             continue;
         }
         println!("==> {}", stage.name);
-        if opts.force.contains(&stage.name) && stage.name != "eval" {
+        if let Some(source) = stage.name.strip_prefix("digits-") {
+            let which = if source == "mnist" {
+                crate::data::Which::Mnist
+            } else {
+                crate::data::Which::Fashion
+            };
+            crate::data::fetch(&crate::data::digits_dir(root), &[which])?;
+        }
+        if forced(&stage.name) && stage.name != "eval" {
             // A forced stage starts over: its saved state would otherwise resume (and, when
             // complete, end at once).
             let dir = root.join(&stage.run_dir);
@@ -301,6 +347,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_select_their_stages() {
+        assert!(matches("digits", "digits-mnist"));
+        assert!(matches("digits-mnist", "digits-mnist"));
+        assert!(!matches("digits", "digitsx"));
+        assert!(!matches("eval", "encoders-ind"));
+        let names: Vec<String> = stages("smoke").into_iter().map(|s| s.name).collect();
+        assert!(names.contains(&"digits-mnist".to_string()), "{names:?}");
+    }
 
     #[test]
     fn every_profile_has_the_experiment_files_of_its_stages() {

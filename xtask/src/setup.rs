@@ -109,7 +109,7 @@ fn user_pytorch() -> Result<Option<(PathBuf, String)>> {
 }
 
 /// The cache folder that holds the venv.
-fn cache_dir() -> Result<PathBuf> {
+pub(crate) fn cache_dir() -> Result<PathBuf> {
     if let Some(dir) = std::env::var_os("SLIDERS_CACHE_DIR") {
         return Ok(PathBuf::from(dir));
     }

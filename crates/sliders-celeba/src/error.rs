@@ -80,6 +80,26 @@ pub enum CelebaError {
         /// What was wrong.
         what: String,
     },
+    /// A digit dataset file is malformed (bad magic number, truncated, bad CSV row).
+    #[error("{path} ({at}): {what}. Fix: {fix}")]
+    BadDigits {
+        /// The file.
+        path: PathBuf,
+        /// Where: `line L, column C` or `offset N`.
+        at: String,
+        /// What was wrong.
+        what: String,
+        /// How to fix it.
+        fix: String,
+    },
+    /// A digit dataset file is not there.
+    #[error(
+        "{path}: no such file. Fix: run `cargo xtask data digits` (it downloads MNIST and Fashion-MNIST into data/digits/), or set data.digits_dir"
+    )]
+    MissingDigits {
+        /// The missing file.
+        path: PathBuf,
+    },
     /// A configuration value cannot work.
     #[error("config data.{field}: {what}. Fix: {fix}")]
     Config {

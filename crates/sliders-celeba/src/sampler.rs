@@ -1,5 +1,5 @@
 //! Batches for training and evaluation (Fader spec §1.3-§1.4, IcGAN spec §2.4): cached u8 images
-//! become `[N, 3, S, S]` f32 in [-1, 1] (`x / 255 * 2 - 1`, no mean/std) plus the encoded
+//! (or in-memory ones, e.g. the one-channel digits of [`crate::digits`]) become `[N, C, S, S]` f32 in [-1, 1] (`x / 255 * 2 - 1`, no mean/std) plus the encoded
 //! attributes. Training draws i.i.d. indices with replacement (Fader reference) or shuffled
 //! epochs, with an optional horizontal flip; a background thread prefetches batches through a
 //! bounded channel. Evaluation walks a part in order, the last batch partial.
@@ -16,13 +16,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-/// A batch: images `[N, 3, S, S]` f32 in [-1, 1] (row-major, CHW per image) and attributes
+/// A batch: images `[N, C, S, S]` f32 in [-1, 1] (C = 3 for CelebA) (row-major, CHW per image) and attributes
 /// `[N, attr_width]` f32 (one-hot 0/1 or ±1, see [`AttributeSelection::encode_into`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
-    /// Image values, `N*3*S*S`, in [-1, 1].
+    /// Image values, `N*C*S*S`, in [-1, 1].
     pub images: Vec<f32>,
-    /// `[N, 3, S, S]`.
+    /// `[N, C, S, S]`.
     pub shape: [usize; 4],
     /// Attribute values, `N*attr_width`.
     pub attributes: Vec<f32>,
@@ -43,10 +43,23 @@ impl Batch {
     }
 }
 
+/// Where a [`BatchSource`]'s u8 pixels live.
+#[derive(Debug)]
+enum Pixels {
+    /// The memory-mapped CelebA cache (`[3, S, S]` per image).
+    Cache(Arc<ImageCache>),
+    /// Images held in memory, `[N, channels, size, size]` u8 CHW.
+    Memory {
+        data: Arc<Vec<u8>>,
+        channels: usize,
+        size: usize,
+    },
+}
+
 /// The images of one part with their encoded attributes, shared by samplers.
 #[derive(Debug)]
 pub struct BatchSource {
-    cache: Arc<ImageCache>,
+    pixels: Pixels,
     indices: Vec<usize>,
     labels: Vec<f32>,
     attr_width: usize,
@@ -68,10 +81,46 @@ impl BatchSource {
             selection.encode_into(records[i].bits, encoding, &mut labels[k * w..(k + 1) * w]);
         }
         Self {
-            cache,
+            pixels: Pixels::Cache(cache),
             indices,
             labels,
             attr_width: w,
+        }
+    }
+
+    /// A source over in-memory images: `data` holds `[M, channels, size, size]` u8 (CHW),
+    /// `indices` the images of this part (positions into `data`), `labels` their encoded rows
+    /// (`indices.len() × attr_width`, in `indices` order).
+    ///
+    /// # Panics
+    /// If `labels` has the wrong length or an index is out of `data`.
+    pub fn from_memory(
+        data: Arc<Vec<u8>>,
+        channels: usize,
+        size: usize,
+        indices: Vec<usize>,
+        labels: Vec<f32>,
+        attr_width: usize,
+    ) -> Self {
+        assert_eq!(
+            labels.len(),
+            indices.len() * attr_width,
+            "one label row per image"
+        );
+        let img = channels * size * size;
+        assert!(
+            indices.iter().all(|&i| (i + 1) * img <= data.len()),
+            "an index is past the images"
+        );
+        Self {
+            pixels: Pixels::Memory {
+                data,
+                channels,
+                size,
+            },
+            indices,
+            labels,
+            attr_width,
         }
     }
 
@@ -85,7 +134,32 @@ impl BatchSource {
     }
     /// Image side `S`.
     pub fn size(&self) -> usize {
-        self.cache.size()
+        match &self.pixels {
+            Pixels::Cache(c) => c.size(),
+            Pixels::Memory { size, .. } => *size,
+        }
+    }
+    /// Image channels `C` (3 for CelebA).
+    pub fn channels(&self) -> usize {
+        match &self.pixels {
+            Pixels::Cache(_) => 3,
+            Pixels::Memory { channels, .. } => *channels,
+        }
+    }
+    /// Pixels of item `k` (position in this source), `[C, S, S]` u8.
+    pub fn image(&self, k: usize) -> &[u8] {
+        let i = self.indices[k];
+        match &self.pixels {
+            Pixels::Cache(c) => c.image(i),
+            Pixels::Memory {
+                data,
+                channels,
+                size,
+            } => {
+                let img = channels * size * size;
+                &data[i * img..(i + 1) * img]
+            }
+        }
     }
     /// Columns of the attribute matrix.
     pub fn attr_width(&self) -> usize {
@@ -99,13 +173,14 @@ impl BatchSource {
     /// Assembles a batch from positions in this source; `flip[k]` mirrors image `k`.
     pub fn batch(&self, positions: &[usize], flip: &[bool]) -> Batch {
         let s = self.size();
-        let img = 3 * s * s;
+        let c = self.channels();
+        let img = c * s * s;
         let n = positions.len();
         let mut images = vec![0f32; n * img];
         let mut attributes = Vec::with_capacity(n * self.attr_width);
         let lut = lut();
         for (k, &pos) in positions.iter().enumerate() {
-            let src = self.cache.image(self.indices[pos]);
+            let src = self.image(pos);
             let dst = &mut images[k * img..(k + 1) * img];
             if flip[k] {
                 for (drow, srow) in dst.chunks_exact_mut(s).zip(src.chunks_exact(s)) {
@@ -122,7 +197,7 @@ impl BatchSource {
         }
         Batch {
             images,
-            shape: [n, 3, s, s],
+            shape: [n, c, s, s],
             attributes,
             attr_width: self.attr_width,
             indices: positions.iter().map(|&p| self.indices[p]).collect(),

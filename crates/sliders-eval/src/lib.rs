@@ -4,6 +4,7 @@
 //! background preservation on synthetic faces, slider response, an independent gender judge). [`evaluate`] computes
 //! [`Results`]; [`output`] writes them as CSV, JSON and Markdown.
 
+pub mod digits;
 pub mod encoders;
 mod error;
 pub mod gender;

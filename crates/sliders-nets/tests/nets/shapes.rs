@@ -236,6 +236,65 @@ fn icgan_encoder_shapes() {
 }
 
 #[test]
+fn icgan_encoders_on_one_channel_32px_digits() {
+    let _serial = crate::common::serial();
+    for device in devices() {
+        let (b, s) = (4, 32);
+        let base = IcganEncoderConfig {
+            img_sz: s,
+            nc: 1,
+            ny: 10,
+            ..IcganEncoderConfig::default()
+        };
+        let x = images(b, 1, s, device);
+        // one-hot ±1 classes
+        let y = Tensor::from_slice(&[0i64, 3, 9, 3])
+            .to_device(device)
+            .one_hot(10)
+            .to_kind(tch::Kind::Float)
+            * 2.0
+            - 1.0;
+        let vs = nn::VarStore::new(device);
+        let ez = IcganEncoder::new(&vs.root().sub("ez"), &base, EncoderRole::Z).unwrap();
+        let ey = IcganEncoder::new(&vs.root().sub("ey"), &base, EncoderRole::Y).unwrap();
+        let cond = IcganEncoderConfig {
+            kind: EncoderKind::IndCond,
+            ..base.clone()
+        };
+        let ezc = IcganEncoder::new(&vs.root().sub("ezc"), &cond, EncoderRole::ZCond).unwrap();
+        let sng = SngEncoder::new(
+            &vs.root().sub("sng"),
+            &IcganEncoderConfig {
+                kind: EncoderKind::Sng,
+                ..base.clone()
+            },
+        )
+        .unwrap();
+        for train in [true, false] {
+            assert_eq!(ez.forward_t(&x, None, train).size(), [b, 100]);
+            assert_eq!(ey.forward_t(&x, None, train).size(), [b, 10]);
+            assert_eq!(ezc.forward_t(&x, Some(&y), train).size(), [b, 100]);
+            let (z, yy) = sng.forward_t(&x, train);
+            assert_eq!((z.size(), yy.size()), (vec![b, 100], vec![b, 10]));
+        }
+        // The digit classifier: the Fader classifier's layout on one channel with 10 logits.
+        let clf = FaderClassifier::new(
+            &vs.root().sub("clf"),
+            &ClassifierConfig {
+                img_sz: s,
+                img_fm: 1,
+                n_attr: 10,
+                init_fm: 16,
+                max_fm: 128,
+                hid_dim: 128,
+            },
+        )
+        .unwrap();
+        assert_eq!(clf.forward_t(&x, false).size(), [b, 10]);
+    }
+}
+
+#[test]
 #[should_panic(expected = "image must have shape")]
 fn wrong_input_shapes_panic_with_a_readable_message() {
     let _serial = crate::common::serial();

@@ -47,6 +47,32 @@ pub struct CganLosses {
     pub d_fake: Tensor,
 }
 
+/// For one-hot ±1 class rows `y` (`[B, ny]`), one-hot ±1 rows of a uniformly random other
+/// class (icgan.md §2.5: "a uniformly random class ≠ the true class").
+pub fn wrong_classes(y: &Tensor) -> Tensor {
+    let (b, ny) = (y.size()[0], y.size()[1]);
+    let class = y.argmax(1, false);
+    let shift = Tensor::randint_low(1, ny, [b], (Kind::Int64, y.device()));
+    let wrong = (class + shift).remainder(ny);
+    wrong.one_hot(ny).to_kind(y.kind()) * 2.0 - 1.0
+}
+
+/// One-hot ±1 rows for a class grid of `rows` rows: class 0, then classes `0..ny`, per row
+/// (`[rows·(1+ny), ny]`).
+pub fn class_grid_labels(rows: i64, ny: i64, device: Device) -> Tensor {
+    let mut classes = Vec::new();
+    for _ in 0..rows {
+        classes.push(0i64);
+        classes.extend(0..ny);
+    }
+    Tensor::from_slice(&classes)
+        .to_device(device)
+        .one_hot(ny)
+        .to_kind(Kind::Float)
+        * 2.0
+        - 1.0
+}
+
 /// BCE against a constant target from logits.
 // Deviation: BCE is computed from D's logits (`binary_cross_entropy_with_logits`) instead of the
 // Sigmoid output followed by BCE; the value and gradient are the same away from saturation, and
@@ -73,24 +99,73 @@ pub struct CganTrainer {
     d: Trained<IcganDiscriminator>,
     train: Arc<BatchSource>,
     labels: Tensor,
+    conditioning: Conditioning,
     counters: Counters,
+}
+
+/// What `y` means, which decides how mismatched labels and the sample grid are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conditioning {
+    /// Independent ±1 attributes (CelebA, icgan.md §2.2): wrong labels are other training rows,
+    /// the grid sets one attribute to +1 per column.
+    Attributes,
+    /// One class as one-hot ±1 (MNIST, icgan.md §2.5): a wrong label is a uniformly random
+    /// other class, the grid shows every class per row.
+    Classes,
 }
 
 impl CganTrainer {
     /// Builds G and D (seeded), opens the run folder and restores a saved state if it holds one.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
-        let cfg = exp.cgan_train.clone();
-        cfg.validate(exp.data.sampler.batch_size)
-            .map_err(|e| TrainError::Config(e.to_string()))?;
         let model = model_config(exp, data)?;
-        let device = device::resolve(exp.device)?;
-        let run = RunDir::create(&exp.run_dir)?;
         if data.split.indices(Part::Train).is_empty() {
             return Err(TrainError::Config(format!(
                 "the split {} has an empty train part; use more images or other data.split fractions",
                 data.split_path.display()
             )));
         }
+        Self::from_source(
+            exp,
+            model,
+            data.batch_source(Part::Train),
+            common::model_metadata(data),
+            Conditioning::Attributes,
+        )
+    }
+
+    /// As [`new`](Self::new) for any training source (e.g. the in-memory digits): `model` must
+    /// match its channels, size and label width; `meta` goes into the saved models.
+    pub fn from_source(
+        exp: &Experiment,
+        model: IcganConfig,
+        train: Arc<BatchSource>,
+        meta: Vec<(String, String)>,
+        conditioning: Conditioning,
+    ) -> Result<Self, TrainError> {
+        let cfg = exp.cgan_train.clone();
+        cfg.validate(exp.data.sampler.batch_size)
+            .map_err(|e| TrainError::Config(e.to_string()))?;
+        if train.is_empty() {
+            return Err(TrainError::Config(
+                "the training part holds no image".to_string(),
+            ));
+        }
+        if train.channels() as i64 != model.nc
+            || train.size() as i64 != model.img_sz
+            || train.attr_width() as i64 != model.ny
+        {
+            return Err(TrainError::Config(format!(
+                "[icgan] makes {}-channel {} px images with {} labels, the data has {}-channel {} px images with {}",
+                model.nc,
+                model.img_sz,
+                model.ny,
+                train.channels(),
+                train.size(),
+                train.attr_width()
+            )));
+        }
+        let device = device::resolve(exp.device)?;
+        let run = RunDir::create(&exp.run_dir)?;
         tch::manual_seed(exp.seed as i64);
         let g = {
             let vs = VarStore::new(device);
@@ -104,9 +179,7 @@ impl CganTrainer {
             let opt = Adam::new(&vs, adam(&cfg.d_optimizer));
             Trained { vs, net, opt }
         };
-        let train = data.batch_source(Part::Train);
         let labels = label_matrix(&train, device);
-        let meta = common::model_metadata(data);
         let mut trainer = Self {
             cfg,
             model,
@@ -119,6 +192,7 @@ impl CganTrainer {
             d,
             train,
             labels,
+            conditioning,
             counters: Counters::default(),
         };
         if let Some(dir) = state::find(&trainer.run.checkpoints()) {
@@ -190,6 +264,9 @@ impl CganTrainer {
     // Deviation: the first draw is a uniform training row rather than `randIdx[B+i]` of the same
     // permutation as the real batch; both are uniformly random other rows.
     pub fn wrong_labels(&self, y: &Tensor) -> Tensor {
+        if self.conditioning == Conditioning::Classes {
+            return wrong_classes(y);
+        }
         let n = y.size()[0];
         let rows = self.labels.size()[0];
         let draw = || {
@@ -370,7 +447,8 @@ impl CganTrainer {
 
     /// The sample grid's images `[rows·(1+ny), nc, S, S]`: row `r` has a fixed z and a fixed
     /// training label row; column 0 uses that row, column `1+j` the row with attribute `j` set to
-    /// +1 (icgan.md §5.5, training-time display). The same z and rows every call.
+    /// +1 (icgan.md §5.5, training-time display); for classes, column `1+j` is class `j` and
+    /// column 0 class 0 again. The same z and rows every call.
     pub fn sample_grid(&self, train_mode: bool) -> Tensor {
         tch::manual_seed(mix(self.seed, GRID_SALT) as i64 & i64::MAX);
         let rows = self.cfg.sample_rows as i64;
@@ -381,7 +459,10 @@ impl CganTrainer {
             .unsqueeze(1)
             .expand([rows, cols, self.model.nz], false)
             .reshape([rows * cols, self.model.nz]);
-        let y = grid_labels(&base);
+        let y = match self.conditioning {
+            Conditioning::Attributes => grid_labels(&base),
+            Conditioning::Classes => class_grid_labels(rows, self.model.ny, self.device),
+        };
         tch::no_grad(|| self.g.net.forward_t(&z, &y, train_mode))
     }
 

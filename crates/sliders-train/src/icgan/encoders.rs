@@ -25,7 +25,7 @@ use crate::state::{self, Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
 use sliders_config::data::{FlipMode, SampleOrder, SamplerConfig};
-use sliders_config::nets::{EncoderKind, IcganEncoderConfig};
+use sliders_config::nets::{EncoderKind, IcganConfig, IcganEncoderConfig};
 use sliders_config::train::{EncoderTrainConfig, Experiment};
 use sliders_nets::{EncoderRole, IcganEncoder, IcganGenerator, SngEncoder, checkpoint};
 use std::sync::Arc;
@@ -62,11 +62,43 @@ impl EncoderTrainer {
     /// Loads the cGAN's `G.safetensors`, generates the encoder dataset into the run folder
     /// unless it is there, builds the encoders (seeded) and restores a saved state if any.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
+        let data_model = model_config(exp, data)?;
+        let train_real = data.batch_source(Part::Train);
+        let valid_real = data.batch_source(Part::Valid);
+        if train_real.is_empty() || valid_real.is_empty() {
+            return Err(TrainError::Config(format!(
+                "the split {} has an empty train or valid part; use more images or other data.split fractions",
+                data.split_path.display()
+            )));
+        }
+        Self::from_sources(
+            exp,
+            &data_model,
+            train_real,
+            valid_real,
+            common::model_metadata(data),
+        )
+    }
+
+    /// As [`new`](Self::new) for any real-image sources (e.g. the in-memory digits):
+    /// `data_model` is the cGAN shape the data implies (checked against the saved G), `meta`
+    /// goes into the saved encoders.
+    pub fn from_sources(
+        exp: &Experiment,
+        data_model: &IcganConfig,
+        train_real: Arc<BatchSource>,
+        valid_real: Arc<BatchSource>,
+        meta: Vec<(String, String)>,
+    ) -> Result<Self, TrainError> {
         let cfg = exp.encoder_train.clone();
         cfg.validate()
             .map_err(|e| TrainError::Config(e.to_string()))?;
         let device = device::resolve(exp.device)?;
-        let data_model = model_config(exp, data)?;
+        if train_real.is_empty() || valid_real.is_empty() {
+            return Err(TrainError::Config(
+                "the real train or valid part holds no image".to_string(),
+            ));
+        }
         let g_path = cfg.cgan_run.join("G.safetensors");
         if !g_path.is_file() {
             return Err(TrainError::Config(format!(
@@ -88,7 +120,10 @@ impl EncoderTrainer {
             );
         }
         let (_g_vs, g, g_cfg) = checkpoint::restore(&g_path, device, IcganGenerator::new)?;
-        if g_cfg.img_sz != data_model.img_sz || g_cfg.ny != data_model.ny {
+        if g_cfg.img_sz != data_model.img_sz
+            || g_cfg.ny != data_model.ny
+            || g_cfg.nc != data_model.nc
+        {
             return Err(TrainError::Config(format!(
                 "{}: G makes {} px images with {} attributes, the data has {} px and {}; use the \
                  cGAN's [data] settings",
@@ -111,14 +146,6 @@ impl EncoderTrainer {
             .validate()
             .map_err(|e| TrainError::Config(format!("[icgan_encoder]: {e}")))?;
         let run = RunDir::create(&exp.run_dir)?;
-        let train_real = data.batch_source(Part::Train);
-        let valid_real = data.batch_source(Part::Valid);
-        if train_real.is_empty() || valid_real.is_empty() {
-            return Err(TrainError::Config(format!(
-                "the split {} has an empty train or valid part; use more images or other data.split fractions",
-                data.split_path.display()
-            )));
-        }
         let ds_path = run.path(DATASET_FILE);
         if !ds_path.is_file() {
             let labels = label_matrix(&train_real, device);
@@ -200,7 +227,7 @@ impl EncoderTrainer {
             seed: exp.seed,
             device,
             sampler,
-            meta: common::model_metadata(data),
+            meta,
             run,
             ez,
             ey,

@@ -4,10 +4,11 @@
 //! the training label matrix `p_y` is drawn from (§2.4), and the sample-grid PNG writer.
 
 pub mod cgan;
+pub mod digits;
 pub mod encoder_data;
 pub mod encoders;
 
-pub use cgan::CganTrainer;
+pub use cgan::{CganTrainer, Conditioning};
 pub use encoders::EncoderTrainer;
 
 use crate::error::TrainError;
@@ -63,7 +64,7 @@ pub fn sample_label_rows(labels: &Tensor, n: i64) -> Tensor {
     labels.index_select(0, &idx)
 }
 
-/// Writes images `[N, 3, S, S]` in [-1, 1] as a PNG grid of `rows × cols` tiles (row-major,
+/// Writes images `[N, C, S, S]` (C = 1 or 3) in [-1, 1] as a PNG grid of `rows × cols` tiles (row-major,
 /// 1-pixel white gaps), atomically.
 pub fn write_grid_png(
     path: &Path,
@@ -79,6 +80,11 @@ pub fn write_grid_png(
         "grid of {rows}×{cols} needs {} images",
         rows * cols
     );
+    let images = if size[1] == 1 {
+        images.expand([size[0], 3, size[2], size[3]], false)
+    } else {
+        images.shallow_clone()
+    };
     let bytes = ((images.detach().to_device(Device::Cpu).to_kind(Kind::Float) + 1.0) * 127.5)
         .clamp(0.0, 255.0)
         .round()

@@ -1,0 +1,77 @@
+//! `sliders train` for a `kind = "digits"` experiment (IcGAN's MNIST variant, icgan.md §2.5):
+//! loads the digit dataset `data.source` names, trains the cGAN, the encoder layouts of
+//! `[digits]` and the digit classifier into sub-folders of the run folder (each skipped when
+//! complete), then evaluates and writes `eval/` there: `tables.md`, `results.csv`,
+//! `metrics.json`, `tables/*.csv|.parquet` and the reconstruction/class-swap figures in
+//! `figures/`.
+
+use anyhow::{Context, Result, bail};
+use sliders_celeba::{DigitsData, Part};
+use sliders_config::train::Experiment;
+use sliders_train::Event;
+use sliders_train::run_dir::{Provenance, RunDir};
+use std::path::PathBuf;
+
+/// Runs a digits experiment end to end.
+pub fn run(exp: &Experiment, files: &[PathBuf], on_event: &mut dyn FnMut(Event)) -> Result<()> {
+    let run = RunDir::create(&exp.run_dir)?;
+    crate::logging::init(Some(&run.path("train.log")))?;
+    if !exp.data.source.is_digits() {
+        bail!(
+            "{}: kind = \"digits\" needs data.source = \"mnist\" or \"fashion_mnist\" (it is {:?})",
+            files
+                .last()
+                .map(|f| f.display().to_string())
+                .unwrap_or_default(),
+            exp.data.source.as_str()
+        );
+    }
+    let mut data = DigitsData::load(exp.data.source, &exp.data.digits_dir)
+        .with_context(|| format!("loading the digits of {}", exp.run_dir.display()))?;
+    data.limit(Part::Train, exp.digits.max_train_images);
+    let counts = Part::ALL.map(|p| data.indices(p).len());
+    tracing::info!(
+        "data: {} from {}; split {}/{}/{} (train/valid/test)",
+        exp.data.source.as_str(),
+        exp.data.digits_dir.display(),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
+    let device = sliders_train::device::resolve(exp.device)?;
+    let resolved = toml::to_string(exp).context("serialising the resolved config")?;
+    run.write_resolved(
+        &resolved,
+        &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
+    )?;
+    let started = std::time::Instant::now();
+    sliders_train::icgan::digits::train_all(
+        exp,
+        &data,
+        &mut |stage| tracing::info!("digits stage {stage}"),
+        on_event,
+    )?;
+    tracing::info!(
+        "digits training done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    let results = sliders_eval::digits::evaluate(exp, &data, device)?;
+    let eval_dir = run.path("eval");
+    std::fs::create_dir_all(&eval_dir)
+        .with_context(|| format!("creating {}", eval_dir.display()))?;
+    let write = |name: &str, text: String| -> Result<()> {
+        sliders_eval::output::write_atomic(&eval_dir.join(name), text.as_bytes())?;
+        Ok(())
+    };
+    write("results.csv", sliders_eval::output::csv(&results))?;
+    write("tables.md", sliders_eval::digits::markdown(&results))?;
+    crate::figures::write_eval_outputs(&results, &eval_dir)?;
+    // metrics.json last: it marks the run complete for `cargo xtask reproduce`.
+    write("metrics.json", sliders_eval::output::metrics_json(&results))?;
+    tracing::info!(
+        "digits done in {:.0} s; table in {}",
+        started.elapsed().as_secs_f64(),
+        eval_dir.join("tables.md").display()
+    );
+    Ok(())
+}
