@@ -406,11 +406,8 @@ fn response(
             p.extend(inp.judge.probability(&edited, attr, bs)?);
             if let Some((_, fams)) = &truth {
                 let edited = edited.to_device(Device::Cpu);
-                for i in s..e {
-                    t.push(crate::synthetic::nearest_value(
-                        &fams[i],
-                        &edited.get((i - s) as i64),
-                    ));
+                for (k, fam) in fams[s..e].iter().enumerate() {
+                    t.push(crate::synthetic::nearest_value(fam, &edited.get(k as i64)));
                 }
             }
         }

@@ -44,6 +44,7 @@ mod tests {
 
     #[test]
     fn the_layout_changes_strides_not_values() {
+        let _rng = crate::rng_lock();
         let x = Tensor::randn([2, 3, 4, 5], (Kind::Float, Device::Cpu));
         assert!(!is_channels_last(&x));
         let y = channels_last(&x);
@@ -57,6 +58,7 @@ mod tests {
 
     #[test]
     fn variables_are_relaid_in_place() {
+        let _rng = crate::rng_lock();
         let vs = VarStore::new(Device::Cpu);
         let w = vs.root().randn("w", &[8, 3, 4, 4], 0.0, 1.0);
         let b = vs.root().randn("b", &[8], 0.0, 1.0);

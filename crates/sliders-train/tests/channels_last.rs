@@ -87,7 +87,6 @@ fn the_channels_last_step_is_the_standard_step() {
                 Adam::new(&m.lat_vs, AdamConfig::fader()),
             )
         })
-        .map(|(a, l)| (a, l))
         .collect();
     let (mut fast_opt, mut plain_opt) = (opts.pop().unwrap(), opts.pop().unwrap());
     let x = Tensor::rand([8, 3, 32, 32], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
@@ -99,8 +98,9 @@ fn the_channels_last_step_is_the_standard_step() {
         for (m, opt, input) in [(&plain, &mut plain_opt, &x), (&fast, &mut fast_opt, &x_cl)] {
             // The same dropout masks on both sides.
             tch::manual_seed(100 + step);
-            lat_dis_update(&m.ae, &m.lat, &mut opt.1, input, &y, 5.0);
-            autoencoder_update(&m.ae, Some((&m.lat, 1e-2)), &mut opt.0, input, &y, 1.0, 5.0);
+            let _ = lat_dis_update(&m.ae, &m.lat, &mut opt.1, input, &y, 5.0);
+            let _ =
+                autoencoder_update(&m.ae, Some((&m.lat, 1e-2)), &mut opt.0, input, &y, 1.0, 5.0);
         }
     }
     let (d_ae, d_lat) = (
@@ -114,7 +114,7 @@ fn the_channels_last_step_is_the_standard_step() {
     );
     // A different update is caught: one more step on one side only.
     tch::manual_seed(7);
-    autoencoder_update(&fast.ae, None, &mut fast_opt.0, &x_cl, &y, 1.0, 5.0);
+    let _ = autoencoder_update(&fast.ae, None, &mut fast_opt.0, &x_cl, &y, 1.0, 5.0);
     let d = update_difference(&ae_start, &plain.ae_vs, &fast.ae_vs);
     assert!(d > 0.2, "{d}");
 
