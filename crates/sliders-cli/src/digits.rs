@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use sliders_celeba::{DigitsData, Part};
 use sliders_config::train::Experiment;
 use sliders_train::Event;
-use sliders_train::run_dir::{Provenance, RunDir};
+use sliders_train::run_dir::RunDir;
 use std::path::PathBuf;
 
 /// Runs a digits experiment end to end.
@@ -38,12 +38,7 @@ pub fn run(exp: &Experiment, files: &[PathBuf], on_event: &mut dyn FnMut(Event))
         counts[1],
         counts[2]
     );
-    let device = sliders_train::device::resolve(exp.device)?;
-    let resolved = toml::to_string(exp).context("serialising the resolved config")?;
-    run.write_resolved(
-        &resolved,
-        &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
-    )?;
+    let device = crate::train::write_resolved(exp, &run)?;
     let started = std::time::Instant::now();
     sliders_train::icgan::digits::train_all(
         exp,

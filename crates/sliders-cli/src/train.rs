@@ -86,13 +86,19 @@ pub fn start_run(
         exp.run_dir.display()
     );
     let data = prepare_data(exp)?;
+    let device = write_resolved(exp, &run)?;
+    Ok((run, data, device))
+}
+
+/// Resolves the experiment's device and writes `resolved.toml` (with provenance) into `run`.
+pub fn write_resolved(exp: &Experiment, run: &RunDir) -> Result<tch::Device> {
     let device = sliders_train::device::resolve(exp.device)?;
     let resolved = toml::to_string(exp).context("serialising the resolved config")?;
     run.write_resolved(
         &resolved,
         &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
     )?;
-    Ok((run, data, device))
+    Ok(device)
 }
 
 /// Prepares the experiment's data, with a progress bar while the cache is built.

@@ -729,6 +729,16 @@ impl Experiment {
             return Ok(());
         }
         let b = batch_size as u64;
+        // The lengths of each loop; the digits kind runs the cGAN, encoder and classifier loops.
+        let cgan = |t: &mut CganTrainConfig| {
+            t.total_steps = scaled(t.total_steps, s, 1);
+            t.epoch_size = scaled(t.epoch_size, s, b);
+            t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+        };
+        let encoders = |t: &mut EncoderTrainConfig| {
+            t.epochs = scaled(t.epochs, s, 1);
+            t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
+        };
         match self.kind {
             ExperimentKind::Fader => {
                 let t = &mut self.fader_train;
@@ -743,26 +753,12 @@ impl Experiment {
                 t.epoch_size = scaled(t.epoch_size, s, b);
                 t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
             }
-            ExperimentKind::Cgan => {
-                let t = &mut self.cgan_train;
-                t.total_steps = scaled(t.total_steps, s, 1);
-                t.epoch_size = scaled(t.epoch_size, s, b);
-                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
-            }
-            ExperimentKind::Encoders => {
-                let t = &mut self.encoder_train;
-                t.epochs = scaled(t.epochs, s, 1);
-                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
-            }
+            ExperimentKind::Cgan => cgan(&mut self.cgan_train),
+            ExperimentKind::Encoders => encoders(&mut self.encoder_train),
             ExperimentKind::Digits => {
-                // cGAN, encoders and the digit classifier, as their own kinds.
-                let t = &mut self.cgan_train;
-                t.total_steps = scaled(t.total_steps, s, 1);
-                t.epoch_size = scaled(t.epoch_size, s, b);
-                t.checkpoint_every = scaled(t.checkpoint_every, s, 1);
-                let e = &mut self.encoder_train;
-                e.epochs = scaled(e.epochs, s, 1);
-                e.checkpoint_every = scaled(e.checkpoint_every, s, 1);
+                cgan(&mut self.cgan_train);
+                encoders(&mut self.encoder_train);
+                // The digit classifier runs `total_steps` only.
                 let c = &mut self.classifier_train;
                 c.total_steps = scaled(c.total_steps, s, 1);
             }
