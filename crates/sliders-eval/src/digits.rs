@@ -237,9 +237,14 @@ pub fn markdown(results: &Results) -> String {
                 fmt_acc(get("swap_accuracy"))
             );
         }
+        let judge = if t.contains("fashion") {
+            "a separately trained classifier of the 10 Fashion-MNIST garment classes"
+        } else {
+            "a separately trained digit classifier"
+        };
         let _ = writeln!(
             s,
-            "\nThe judge, a separately trained digit classifier, on the real test images: {}.\n",
+            "\nThe judge, {judge}, on the real test images: {}.\n",
             fmt_acc(results.get(t, "Classifier", "all", "real_accuracy"))
         );
     }
@@ -247,4 +252,41 @@ pub fn markdown(results: &Results) -> String {
         let _ = writeln!(s, "- {n}");
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results_for(table: &str) -> Results {
+        let mut r = Results::default();
+        r.cells
+            .push(Cell::value(table, "IND", "all", "rec_mse", 0.125, 1000));
+        r.cells.push(Cell::value(
+            table,
+            "Classifier",
+            "all",
+            "real_accuracy",
+            0.87,
+            1000,
+        ));
+        r
+    }
+
+    #[test]
+    fn the_judge_is_named_after_the_dataset() {
+        let fashion = markdown(&results_for("digits_fashion_mnist"));
+        assert!(fashion.contains("### IcGAN on fashion_mnist"), "{fashion}");
+        assert!(
+            fashion.contains("Fashion-MNIST garment classes"),
+            "{fashion}"
+        );
+        assert!(!fashion.contains("digit classifier"), "{fashion}");
+        assert!(fashion.contains("| IND | 0.1250 (n = 1000) |"), "{fashion}");
+        let mnist = markdown(&results_for("digits_mnist"));
+        assert!(
+            mnist.contains("a separately trained digit classifier"),
+            "{mnist}"
+        );
+    }
 }
