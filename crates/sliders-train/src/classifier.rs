@@ -3,13 +3,14 @@
 //! clipping; after each "epoch" the mean validation accuracy selects `best_classifier`. It is both
 //! the Fader loop's model-selection judge and the results table's accuracy judge.
 
-use crate::common::{self, as_pairs, check_finite, data_stream, eval_limit, seed_step};
+use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;
 use crate::error::TrainError;
-use crate::events::{Event, Throughput};
+use crate::events::Event;
 use crate::losses::{attr_correct, attr_cross_entropy};
 use crate::optim::{Adam, AdamConfig};
-use crate::run_dir::{MetricsLog, RunDir};
+use crate::progress::{IntervalMeans, Progress};
+use crate::run_dir::RunDir;
 use crate::state::{self, Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
@@ -125,14 +126,14 @@ impl ClassifierTrainer {
             "val_accu".to_string(),
         ];
         columns.extend(self.attr_names.iter().map(|a| format!("val_accu_{a}")));
-        let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let mut metrics =
-            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
-        on_event(Event::Started {
-            start_step: self.counters.step,
-            total_steps: total,
-            device: device::name(self.device),
-        });
+        let mut progress = Progress::start(
+            &self.run.path("metrics.csv"),
+            &columns,
+            self.counters.step,
+            total,
+            self.device,
+            on_event,
+        )?;
         let stream = data_stream(
             self.train.clone(),
             &self.sampler,
@@ -140,42 +141,20 @@ impl ClassifierTrainer {
             self.counters.batches_drawn,
         );
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
-        let mut throughput = Throughput::new(self.counters.step);
-        let mut loss_sum = Tensor::zeros([], (Kind::Float, self.device));
-        let mut interval = 0u64;
+        let mut losses = IntervalMeans::new(&["loss"], self.device);
         while self.counters.step < total {
             seed_step(self.seed, self.counters.step);
             let (x, y) = to_device(&stream.next_batch(), self.device);
             let loss = attr_cross_entropy(&self.net.forward_t(&x, true), &y, false);
             self.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
-            loss_sum += loss.detach();
-            interval += 1;
+            losses.add(0, &loss.detach());
             self.counters.step += 1;
             self.counters.batches_drawn += 1;
             let step = self.counters.step;
             let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
             let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
             if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                let values = vec![(
-                    "loss".to_string(),
-                    loss_sum.double_value(&[]) / interval as f64,
-                )];
-                check_finite(step, &values)?;
-                let (ips, eta) = throughput.tick(step, total, self.sampler.batch_size as u64);
-                metrics.append(
-                    step,
-                    "train",
-                    &[("loss", values[0].1), ("images_per_sec", ips)],
-                )?;
-                on_event(Event::Logged {
-                    step,
-                    total_steps: total,
-                    values,
-                    images_per_sec: ips,
-                    eta,
-                });
-                loss_sum = Tensor::zeros([], (Kind::Float, self.device));
-                interval = 0;
+                progress.log(step, self.sampler.batch_size as u64, losses.take())?;
             }
             if end_of_epoch {
                 let values = self.evaluate();
@@ -186,12 +165,7 @@ impl ClassifierTrainer {
                     self.save_model("best_classifier")?;
                     improved.push("best_classifier".to_string());
                 }
-                metrics.append(step, "eval", &values)?;
-                on_event(Event::Evaluated {
-                    step,
-                    values,
-                    improved,
-                });
+                progress.evaluated(step, "eval", values, improved)?;
             }
             if end_of_epoch || checkpoint_due {
                 let counters = self.counters.clone();
@@ -201,13 +175,11 @@ impl ClassifierTrainer {
                     opt: &mut self.opt,
                 }];
                 state::save(&self.run.checkpoints(), &mut slots, &counters)?;
-                on_event(Event::Checkpointed { step });
+                progress.checkpointed(step);
             }
         }
         self.save_model("last_classifier")?;
-        on_event(Event::Finished {
-            step: self.counters.step,
-        });
+        progress.finished(self.counters.step);
         Ok(self.counters.clone())
     }
 

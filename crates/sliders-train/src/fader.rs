@@ -8,15 +8,16 @@
 //! The two default updates are also public functions ([`lat_dis_update`], [`autoencoder_update`])
 //! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
 
-use crate::common::{self, as_pairs, check_finite, data_stream, eval_limit, seed_step};
+use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;
 use crate::error::TrainError;
-use crate::events::{Event, Throughput};
+use crate::events::Event;
 use crate::judge::Judge;
 use crate::layout;
 use crate::losses::{attr_correct, attr_cross_entropy, random_attributes, set_attribute};
 use crate::optim::{Adam, AdamConfig};
-use crate::run_dir::{MetricsLog, RunDir};
+use crate::progress::{IntervalMeans, Progress};
+use crate::run_dir::RunDir;
 use crate::schedule::LinearWarmup;
 use crate::state::{self, Counters, Slot};
 use crate::tensors::to_device;
@@ -294,19 +295,16 @@ impl FaderTrainer {
     /// again after an interruption: it continues from the saved state.
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
         let total = self.cfg.total_steps;
-        let columns = self.metric_columns();
-        let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let mut metrics =
-            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
-        on_event(Event::Started {
-            start_step: self.counters.step,
-            total_steps: total,
-            device: device::name(self.device),
-        });
+        let mut progress = Progress::start(
+            &self.run.path("metrics.csv"),
+            &self.metric_columns(),
+            self.counters.step,
+            total,
+            self.device,
+            on_event,
+        )?;
         if self.counters.step >= total {
-            on_event(Event::Finished {
-                step: self.counters.step,
-            });
+            progress.finished(self.counters.step);
             return Ok(self.counters.clone());
         }
         let stream = data_stream(
@@ -318,26 +316,26 @@ impl FaderTrainer {
         let warmup_steps = self.cfg.lambda_schedule;
         let schedule = |max: f64| LinearWarmup { max, warmup_steps };
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
-        let bs = self.sampler.batch_size as u64;
-        let mut throughput = Throughput::new(self.counters.step);
-        let dev = self.device;
-        let zero = || Tensor::zeros([], (Kind::Float, dev));
-        let (mut rec_sum, mut lat_sum, mut ptc_sum, mut clf_sum) = (zero(), zero(), zero(), zero());
-        let mut interval_steps = 0u64;
+        let images_per_step = self.sampler.batch_size as u64 * self.batches_per_step();
+        let (rec, lat, ptc, clf) = (0, 1, 2, 3);
+        let mut losses = IntervalMeans::new(
+            &["rec_loss", "lat_dis_loss", "ptc_dis_loss", "clf_dis_loss"],
+            self.device,
+        );
         while self.counters.step < total {
             let t = self.counters.step;
             seed_step(self.seed, t);
             for _ in 0..self.cfg.n_lat_dis {
                 let (x, y) = self.on_device(&stream.next_batch());
-                lat_sum += self.lat_dis_step(&x, &y);
+                losses.add(lat, &self.lat_dis_step(&x, &y));
             }
             for _ in 0..self.cfg.n_ptc_dis {
                 let (x, y) = self.on_device(&stream.next_batch());
-                ptc_sum += self.ptc_dis_step(&x, &y);
+                losses.add(ptc, &self.ptc_dis_step(&x, &y));
             }
             for _ in 0..self.cfg.n_clf_dis {
                 let (x, y) = self.on_device(&stream.next_batch());
-                clf_sum += self.clf_dis_step(&x, &y);
+                losses.add(clf, &self.clf_dis_step(&x, &y));
             }
             let (x, y) = self.on_device(&stream.next_batch());
             let lambdas = [
@@ -345,73 +343,29 @@ impl FaderTrainer {
                 schedule(self.cfg.lambda_ptc_dis).value(t),
                 schedule(self.cfg.lambda_clf_dis).value(t),
             ];
-            rec_sum += self.autoencoder_step(&x, &y, lambdas);
+            losses.add(rec, &self.autoencoder_step(&x, &y, lambdas));
             self.counters.step += 1;
             self.counters.batches_drawn += self.batches_per_step();
-            interval_steps += 1;
             let step = self.counters.step;
             let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
             let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
             if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                let n = interval_steps as f64;
-                let mean = |s: &Tensor, k: u32| {
-                    if k == 0 {
-                        0.0
-                    } else {
-                        s.double_value(&[]) / (n * f64::from(k))
-                    }
-                };
-                let values = vec![
-                    ("lambda_lat_dis".to_string(), lambdas[0]),
-                    ("rec_loss".to_string(), mean(&rec_sum, 1)),
-                    (
-                        "lat_dis_loss".to_string(),
-                        mean(&lat_sum, self.cfg.n_lat_dis),
-                    ),
-                    (
-                        "ptc_dis_loss".to_string(),
-                        mean(&ptc_sum, self.cfg.n_ptc_dis),
-                    ),
-                    (
-                        "clf_dis_loss".to_string(),
-                        mean(&clf_sum, self.cfg.n_clf_dis),
-                    ),
-                ];
-                check_finite(step, &values)?;
-                let (ips, eta) = throughput.tick(step, total, bs * self.batches_per_step());
-                let mut row: Vec<(&str, f64)> =
-                    values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                row.push(("images_per_sec", ips));
-                metrics.append(step, "train", &row)?;
-                on_event(Event::Logged {
-                    step,
-                    total_steps: total,
-                    values,
-                    images_per_sec: ips,
-                    eta,
-                });
-                (rec_sum, lat_sum, ptc_sum, clf_sum) = (zero(), zero(), zero(), zero());
-                interval_steps = 0;
+                let mut values = vec![("lambda_lat_dis".to_string(), lambdas[0])];
+                values.extend(losses.take());
+                progress.log(step, images_per_step, values)?;
             }
             if end_of_epoch {
                 let (values, improved) = self.evaluate_and_select()?;
-                metrics.append(step, "eval", &values)?;
-                on_event(Event::Evaluated {
-                    step,
-                    values,
-                    improved,
-                });
+                progress.evaluated(step, "eval", values, improved)?;
             }
             if end_of_epoch || checkpoint_due {
                 let counters = self.counters.clone();
                 state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
-                on_event(Event::Checkpointed { step });
+                progress.checkpointed(step);
             }
         }
         self.save_models("last")?;
-        on_event(Event::Finished {
-            step: self.counters.step,
-        });
+        progress.finished(self.counters.step);
         Ok(self.counters.clone())
     }
 

@@ -1,8 +1,8 @@
 //! sliders-train: the training loops of both papers, usable as a library and driven by
 //! `sliders train --config <experiment.toml>`: Fader Networks' alternating latent-discriminator and
 //! autoencoder steps with the lambda schedule ([`fader`]), the evaluation classifier
-//! ([`classifier`]); resumable runs ([`state`]), metric rows ([`run_dir`]) and progress events
-//! ([`events`]); IcGAN's conditional GAN, encoder dataset and encoders ([`icgan`]).
+//! ([`classifier`]); resumable runs ([`state`]), metric rows ([`run_dir`]), progress events
+//! ([`events`]) and the bookkeeping all loops share ([`progress`]); IcGAN's conditional GAN, encoder dataset and encoders ([`icgan`]).
 
 pub mod classifier;
 mod common;
@@ -15,6 +15,7 @@ pub mod judge;
 pub mod layout;
 pub mod losses;
 pub mod optim;
+pub mod progress;
 pub mod run_dir;
 pub mod schedule;
 pub mod state;

@@ -142,7 +142,16 @@ fn the_digit_classifier_learns_the_classes() {
             .join("metrics.csv"),
     )
     .unwrap();
-    assert!(m.contains("test"), "{m}");
+    let header: Vec<&str> = m.lines().next().unwrap().split(',').collect();
+    let eval_row: Vec<&str> = m
+        .lines()
+        .find(|l| l.split(',').nth(1) == Some("eval"))
+        .unwrap_or_else(|| panic!("no eval row: {m}"))
+        .split(',')
+        .collect();
+    let test_col = header.iter().position(|c| *c == "test_accuracy").unwrap();
+    let logged: f64 = eval_row[test_col].parse().unwrap();
+    assert_eq!(logged, hits as f64 / n as f64, "{m}");
     std::fs::remove_dir_all(&root).ok();
 }
 

@@ -8,14 +8,15 @@
 //! refreshed (§3.6) and `G.safetensors` / `D.safetensors` are written for eval-mode use.
 //! Resumable like the Fader loop: state folder, sampler fast-forward, per-step seeding.
 
-use crate::common::{self, as_pairs, check_finite, data_stream, mix, seed_step};
+use crate::common::{self, as_pairs, data_stream, mix, seed_step};
 use crate::device;
 use crate::error::TrainError;
-use crate::events::{Event, Throughput};
+use crate::events::Event;
 use crate::fader::{Trained, adam};
 use crate::icgan::{grid_labels, label_matrix, model_config, sample_label_rows, write_grid_png};
 use crate::optim::Adam;
-use crate::run_dir::{MetricsLog, RunDir};
+use crate::progress::{IntervalMeans, Progress};
+use crate::run_dir::RunDir;
 use crate::state::{self, Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prepared};
@@ -351,35 +352,27 @@ impl CganTrainer {
     /// interruption: it continues from the saved state.
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
         let total = self.cfg.total_steps;
-        let columns = Self::metric_columns();
-        let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let mut metrics =
-            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
-        on_event(Event::Started {
-            start_step: self.counters.step,
-            total_steps: total,
-            device: device::name(self.device),
-        });
+        let mut progress = Progress::start(
+            &self.run.path("metrics.csv"),
+            &Self::metric_columns(),
+            self.counters.step,
+            total,
+            self.device,
+            on_event,
+        )?;
         if self.counters.step < total {
-            self.train_loop(total, &mut metrics, on_event)?;
+            self.train_loop(total, &mut progress)?;
         }
         if !self.run.path("G.safetensors").is_file() || !self.run.path("D.safetensors").is_file() {
             self.refresh_batch_norm();
             self.write_samples("final", false)?;
             self.save_models()?;
         }
-        on_event(Event::Finished {
-            step: self.counters.step,
-        });
+        progress.finished(self.counters.step);
         Ok(self.counters.clone())
     }
 
-    fn train_loop(
-        &mut self,
-        total: u64,
-        metrics: &mut MetricsLog,
-        on_event: &mut dyn FnMut(Event),
-    ) -> Result<(), TrainError> {
+    fn train_loop(&mut self, total: u64, progress: &mut Progress) -> Result<(), TrainError> {
         let stream = data_stream(
             self.train.clone(),
             &self.sampler,
@@ -388,49 +381,24 @@ impl CganTrainer {
         );
         let bs = self.sampler.batch_size as u64;
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
-        let mut throughput = Throughput::new(self.counters.step);
-        let dev = self.device;
-        let zero = || Tensor::zeros([], (Kind::Float, dev));
-        let mut sums = [zero(), zero(), zero(), zero()];
-        let mut interval = 0u64;
+        let mut losses = IntervalMeans::new(&["loss_d", "loss_g", "d_real", "d_fake"], self.device);
         while self.counters.step < total {
             seed_step(self.seed, self.counters.step);
             let (x, y) = to_device(&stream.next_batch(), self.device);
             let l = self.train_step(&x, &y);
-            for (s, v) in sums
-                .iter_mut()
-                .zip([&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake])
+            for (slot, v) in [&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake]
+                .iter()
+                .enumerate()
             {
-                *s += v;
+                losses.add(slot, v);
             }
             self.counters.step += 1;
             self.counters.batches_drawn += 1;
-            interval += 1;
             let step = self.counters.step;
             let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
             let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
             if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                let n = interval as f64;
-                let values: Vec<(String, f64)> = ["loss_d", "loss_g", "d_real", "d_fake"]
-                    .iter()
-                    .zip(&sums)
-                    .map(|(k, s)| (k.to_string(), s.double_value(&[]) / n))
-                    .collect();
-                check_finite(step, &values)?;
-                let (ips, eta) = throughput.tick(step, total, bs);
-                let mut row: Vec<(&str, f64)> =
-                    values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                row.push(("images_per_sec", ips));
-                metrics.append(step, "train", &row)?;
-                on_event(Event::Logged {
-                    step,
-                    total_steps: total,
-                    values,
-                    images_per_sec: ips,
-                    eta,
-                });
-                sums = [zero(), zero(), zero(), zero()];
-                interval = 0;
+                progress.log(step, bs, losses.take())?;
             }
             if end_of_epoch {
                 let epoch = step.div_ceil(steps_per_epoch);
@@ -439,7 +407,7 @@ impl CganTrainer {
             if end_of_epoch || checkpoint_due {
                 let counters = self.counters.clone();
                 state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
-                on_event(Event::Checkpointed { step });
+                progress.checkpointed(step);
             }
         }
         Ok(())

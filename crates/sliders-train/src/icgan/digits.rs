@@ -7,13 +7,14 @@
 //! the experiment's run folder (`cgan/`, `encoders-<kind>/`, `classifier/`) and is skipped when
 //! its models are there, so an interrupted run continues.
 
-use crate::common::{check_finite, data_stream, eval_limit, seed_step};
+use crate::common::{data_stream, eval_limit, seed_step};
 use crate::device;
 use crate::error::TrainError;
-use crate::events::{Event, Throughput};
+use crate::events::Event;
 use crate::icgan::{CganTrainer, Conditioning, EncoderTrainer};
 use crate::optim::{Adam, AdamConfig};
-use crate::run_dir::{MetricsLog, RunDir};
+use crate::progress::{IntervalMeans, Progress};
+use crate::run_dir::RunDir;
 use crate::tensors::to_device;
 use sliders_celeba::digits::{self, DigitsData};
 use sliders_celeba::{BatchSource, Part, SequentialBatches};
@@ -257,54 +258,44 @@ pub fn train_classifier(
         0,
     );
     let total = cfg.total_steps;
-    let mut metrics = MetricsLog::open(&run.path("metrics.csv"), &["loss", "accuracy"], 0)?;
-    on_event(Event::Started {
-        start_step: 0,
-        total_steps: total,
-        device: device::name(device),
-    });
-    let mut throughput = Throughput::new(0);
-    let mut sum = Tensor::zeros([], (Kind::Float, device));
-    let mut interval = 0u64;
+    let columns: Vec<String> = ["loss", "images_per_sec", "valid_accuracy", "test_accuracy"]
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    let mut progress = Progress::start(
+        &run.path("metrics.csv"),
+        &columns,
+        0,
+        total,
+        device,
+        on_event,
+    )?;
+    let mut losses = IntervalMeans::new(&["loss"], device);
     for step in 1..=total {
         seed_step(exp.seed, step - 1);
         let (x, y) = to_device(&stream.next_batch(), device);
         let loss = class_loss(&net.forward_t(&x, true), &y);
         opt.backward_step_clip(&loss, cfg.clip_grad_norm);
-        sum += loss.detach();
-        interval += 1;
+        losses.add(0, &loss.detach());
         if step.is_multiple_of(cfg.log_every) || step == total {
-            let values = vec![("loss".to_string(), sum.double_value(&[]) / interval as f64)];
-            check_finite(step, &values)?;
-            let (ips, eta) = throughput.tick(step, total, sampler.batch_size as u64);
-            metrics.append(step, "train", &[("loss", values[0].1)])?;
-            on_event(Event::Logged {
-                step,
-                total_steps: total,
-                values,
-                images_per_sec: ips,
-                eta,
-            });
-            sum = Tensor::zeros([], (Kind::Float, device));
-            interval = 0;
+            progress.log(step, sampler.batch_size as u64, losses.take())?;
         }
     }
-    let mut values = Vec::new();
-    for part in [Part::Valid, Part::Test] {
-        let (hits, n) = classifier_accuracy(&net, &data.batch_source(part), 0, device);
-        let acc = hits as f64 / n.max(1) as f64;
-        metrics.append(total, part.as_str(), &[("accuracy", acc)])?;
-        values.push((format!("{}_accuracy", part.as_str()), acc));
-    }
-    on_event(Event::Evaluated {
-        step: total,
-        values,
-        improved: vec![],
-    });
+    let accuracies = [Part::Valid, Part::Test]
+        .iter()
+        .map(|&part| {
+            let (hits, n) = classifier_accuracy(&net, &data.batch_source(part), 0, device);
+            (
+                format!("{}_accuracy", part.as_str()),
+                hits as f64 / n.max(1) as f64,
+            )
+        })
+        .collect();
+    progress.evaluated(total, "eval", accuracies, vec![])?;
     let meta = metadata(data);
     let pairs: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     checkpoint::save_with_metadata(&vs, &net, &file, &pairs)?;
-    on_event(Event::Finished { step: total });
+    progress.finished(total);
     Ok(())
 }
 

@@ -12,15 +12,16 @@
 //! (last partial batch dropped). Test errors are computed in eval mode on the generated test
 //! split and on the real validation part. Resumable like the other loops.
 
-use crate::common::{self, as_pairs, check_finite, data_stream, eval_limit, mix, seed_step};
+use crate::common::{self, as_pairs, data_stream, eval_limit, mix, seed_step};
 use crate::device;
 use crate::error::TrainError;
-use crate::events::{Event, Throughput};
+use crate::events::Event;
 use crate::fader::{Trained, adam};
 use crate::icgan::encoder_data::{self, EncoderDataset};
 use crate::icgan::{label_matrix, model_config};
 use crate::optim::Adam;
-use crate::run_dir::{MetricsLog, RunDir};
+use crate::progress::{IntervalMeans, Progress};
+use crate::run_dir::RunDir;
 use crate::state::{self, Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
@@ -386,15 +387,14 @@ impl EncoderTrainer {
     /// after an interruption.
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
         let total = self.total_steps();
-        let columns = Self::metric_columns();
-        let col_refs: Vec<&str> = columns.iter().map(String::as_str).collect();
-        let mut metrics =
-            MetricsLog::open(&self.run.path("metrics.csv"), &col_refs, self.counters.step)?;
-        on_event(Event::Started {
-            start_step: self.counters.step,
-            total_steps: total,
-            device: device::name(self.device),
-        });
+        let mut progress = Progress::start(
+            &self.run.path("metrics.csv"),
+            &Self::metric_columns(),
+            self.counters.step,
+            total,
+            self.device,
+            on_event,
+        )?;
         let uses_real = self.ey.is_some();
         let stream = uses_real.then(|| {
             data_stream(
@@ -405,12 +405,8 @@ impl EncoderTrainer {
             )
         });
         let spe = self.steps_per_epoch();
-        let bs = self.cfg.batch_size as u64;
-        let mut throughput = Throughput::new(self.counters.step);
-        let dev = self.device;
-        let zero = || Tensor::zeros([], (Kind::Float, dev));
-        let (mut z_sum, mut y_sum) = (zero(), zero());
-        let mut interval = 0u64;
+        let images_per_step = self.cfg.batch_size as u64 * if uses_real { 2 } else { 1 };
+        let mut losses = IntervalMeans::new(&["loss_z", "loss_y"], self.device);
         while self.counters.step < total {
             let t = self.counters.step;
             let idx = self.generated_batch_indices(t);
@@ -418,44 +414,23 @@ impl EncoderTrainer {
             let (xg, zg, yg) = self.data.batch(&idx, self.device);
             if self.sng.is_some() {
                 let (lz, ly) = self.sng_step(&xg, &zg, &yg);
-                z_sum += lz;
-                y_sum += ly;
+                losses.add(0, &lz);
+                losses.add(1, &ly);
             } else {
                 let cond = (self.enc_cfg.kind == EncoderKind::IndCond).then_some(&yg);
-                z_sum += self.ez_step(&xg, &zg, cond);
+                losses.add(0, &self.ez_step(&xg, &zg, cond));
             }
             if let Some(stream) = &stream {
                 let (x, y) = to_device(&stream.next_batch(), self.device);
-                y_sum += self.ey_step(&x, &y);
+                losses.add(1, &self.ey_step(&x, &y));
                 self.counters.batches_drawn += 1;
             }
             self.counters.step += 1;
-            interval += 1;
             let step = self.counters.step;
             let end_of_epoch = step.is_multiple_of(spe) || step == total;
             let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
             if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                let n = interval as f64;
-                let values = vec![
-                    ("loss_z".to_string(), z_sum.double_value(&[]) / n),
-                    ("loss_y".to_string(), y_sum.double_value(&[]) / n),
-                ];
-                check_finite(step, &values)?;
-                let images = bs * if uses_real { 2 } else { 1 };
-                let (ips, eta) = throughput.tick(step, total, images);
-                let mut row: Vec<(&str, f64)> =
-                    values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
-                row.push(("images_per_sec", ips));
-                metrics.append(step, "train", &row)?;
-                on_event(Event::Logged {
-                    step,
-                    total_steps: total,
-                    values,
-                    images_per_sec: ips,
-                    eta,
-                });
-                (z_sum, y_sum) = (zero(), zero());
-                interval = 0;
+                progress.log(step, images_per_step, losses.take())?;
             }
             if end_of_epoch {
                 let values = self.evaluate();
@@ -468,23 +443,16 @@ impl EncoderTrainer {
                     self.save_models("best_")?;
                     improved.push("best_rec".to_string());
                 }
-                metrics.append(step, "eval", &values)?;
-                on_event(Event::Evaluated {
-                    step,
-                    values,
-                    improved,
-                });
+                progress.evaluated(step, "eval", values, improved)?;
             }
             if end_of_epoch || checkpoint_due {
                 let counters = self.counters.clone();
                 state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
-                on_event(Event::Checkpointed { step });
+                progress.checkpointed(step);
             }
         }
         self.save_models("")?;
-        on_event(Event::Finished {
-            step: self.counters.step,
-        });
+        progress.finished(self.counters.step);
         Ok(self.counters.clone())
     }
 
