@@ -210,22 +210,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         .unwrap_or_default();
 
     // Training runs: last validation rows (into metrics.json) and curves.
-    let mut runs: Vec<(String, PathBuf)> = std::fs::read_dir(&opts.runs)
-        .with_context(|| format!("reading {}", opts.runs.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("metrics.csv").is_file())
-        .map(|p| {
-            (
-                p.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .to_string(),
-                p,
-            )
-        })
-        .collect();
-    runs.sort();
+    let runs = run_folders(&opts.runs, "metrics.csv")?;
     let mut fader_rows = Vec::new();
     let mut classifier_row = Vec::new();
     let mut cgan_row = Vec::new();
@@ -260,17 +245,10 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         }
     }
     // The digits runs (IcGAN's MNIST variant): their metrics, figures and tables.
-    let mut digits_runs: Vec<(String, PathBuf)> = std::fs::read_dir(&opts.runs)
-        .with_context(|| format!("reading {}", opts.runs.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .filter(|p| p.join("eval/metrics.json").is_file())
-        .filter_map(|p| {
-            let name = p.file_name()?.to_string_lossy().to_string();
-            name.starts_with("digits-").then_some((name, p))
-        })
+    let digits_runs: Vec<(String, PathBuf)> = run_folders(&opts.runs, "eval/metrics.json")?
+        .into_iter()
+        .filter(|(name, _)| name.starts_with("digits-"))
         .collect();
-    digits_runs.sort();
     for (_, dir) in &digits_runs {
         let m: BTreeMap<String, f64> =
             serde_json::from_str(&std::fs::read_to_string(dir.join("eval/metrics.json"))?)
@@ -565,6 +543,28 @@ fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
 }
 
 /// Copies every file of `from` (if it exists) into `to`.
+/// The sub-folders of `runs` that hold `marker` (a file path relative to each), as sorted
+/// `(folder name, path)` pairs.
+fn run_folders(runs: &Path, marker: &str) -> Result<Vec<(String, PathBuf)>> {
+    let mut found: Vec<(String, PathBuf)> = std::fs::read_dir(runs)
+        .with_context(|| format!("reading {}", runs.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.join(marker).is_file())
+        .map(|p| {
+            (
+                p.file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .to_string(),
+                p,
+            )
+        })
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
 fn copy_files(from: &Path, to: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
