@@ -3,10 +3,10 @@
 //! Fader-vs-IcGAN table, every table as CSV and Parquet, and the training curves of a Fader run
 //! (reconstruction, latent-discriminator accuracy, lambda).
 
-use crate::report::MetricsTable;
 use anyhow::{Context, Result};
 use sliders_eval::{Results, table};
 use sliders_plots::{BarChart, BarSeries, CurveChart, ImageGrid, Panel, RgbImage, Series, Table};
+use sliders_train::run_dir::MetricsTable;
 use std::path::Path;
 use tch::{Kind, Tensor};
 

@@ -6,7 +6,8 @@
 //! deviations from the papers). `metrics.json` there (evaluation plus the last validation row of
 //! every training run) is what `cargo xtask check-metrics` gates.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
+use sliders_train::run_dir::MetricsTable;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -21,85 +22,6 @@ pub struct ReportOptions {
     pub out: PathBuf,
     /// The device `reproduce` was asked for.
     pub device_asked: String,
-}
-
-/// A `metrics.csv`: header and rows of optional numbers (step and phase kept apart).
-pub struct MetricsTable {
-    /// Column names after `step` and `phase`.
-    pub columns: Vec<String>,
-    /// `(step, phase, values)`.
-    pub rows: Vec<(u64, String, Vec<Option<f64>>)>,
-}
-
-impl MetricsTable {
-    /// Reads a `metrics.csv` written by the trainers.
-    pub fn read(path: &Path) -> Result<Self> {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let mut lines = text.lines();
-        let header: Vec<String> = lines
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        if header.len() < 2 || header[0] != "step" || header[1] != "phase" {
-            bail!(
-                "{}: not a sliders metrics.csv (header {header:?})",
-                path.display()
-            );
-        }
-        let mut rows = Vec::new();
-        for (i, line) in lines.enumerate() {
-            let cells: Vec<&str> = line.split(',').collect();
-            let step = cells[0].parse().with_context(|| {
-                format!(
-                    "{}:{}: step `{}` is not a number",
-                    path.display(),
-                    i + 2,
-                    cells[0]
-                )
-            })?;
-            let values = cells
-                .iter()
-                .skip(2)
-                .map(|c| c.parse::<f64>().ok())
-                .collect();
-            rows.push((step, cells.get(1).unwrap_or(&"").to_string(), values));
-        }
-        Ok(Self {
-            columns: header[2..].to_vec(),
-            rows,
-        })
-    }
-
-    /// The `(step, value)` points of a column in rows of `phase`.
-    pub fn series(&self, phase: &str, column: &str) -> Vec<(f64, f64)> {
-        let Some(j) = self.columns.iter().position(|c| c == column) else {
-            return Vec::new();
-        };
-        self.rows
-            .iter()
-            .filter(|(_, p, _)| p == phase)
-            .filter_map(|(s, _, v)| v.get(j).copied().flatten().map(|v| (*s as f64, v)))
-            .collect()
-    }
-
-    /// The last `eval` row as (column, value).
-    pub fn last_eval(&self) -> Vec<(String, f64)> {
-        self.rows
-            .iter()
-            .rev()
-            .find(|(_, p, _)| p == "eval")
-            .map(|(_, _, v)| {
-                self.columns
-                    .iter()
-                    .zip(v)
-                    .filter_map(|(c, v)| v.map(|v| (c.clone(), v)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
 }
 
 /// `// Deviation:` comments in the sources and `# Deviation:` in the experiment files, as
@@ -588,24 +510,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn metrics_tables_keep_missing_cells_missing() {
-        let dir = std::env::temp_dir().join(format!("sliders-report-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("metrics.csv");
-        std::fs::write(
-            &p,
-            "step,phase,a,b\n1,train,0.5,\n2,eval,,0.25\n3,train,0.4,\n",
-        )
-        .unwrap();
-        let t = MetricsTable::read(&p).unwrap();
-        assert_eq!(t.series("train", "a"), vec![(1.0, 0.5), (3.0, 0.4)]);
-        assert_eq!(t.last_eval(), vec![("b".to_string(), 0.25)]);
-        std::fs::write(&p, "step,phase,a\nx,train,1\n").unwrap();
-        let err = MetricsTable::read(&p).err().unwrap().to_string();
-        assert!(err.contains("metrics.csv:2"), "{err}");
-    }
 
     #[test]
     fn deviations_are_collected_with_their_continuation_lines() {

@@ -1,6 +1,7 @@
 //! A run folder: `resolved.toml` (the config with git commit, seed, device and versions),
-//! `metrics.csv` (appended as training goes), `checkpoints/` and `samples/`. Files are written to a
-//! temporary name and renamed, so a crash never leaves half a file.
+//! `metrics.csv` (appended as training goes, read back by [`MetricsTable`]), `checkpoints/` and
+//! `samples/`. Files are written to a temporary name and renamed, so a crash never leaves half a
+//! file.
 
 use crate::error::TrainError;
 use std::fs::{File, OpenOptions};
@@ -219,6 +220,84 @@ impl MetricsLog {
     }
 }
 
+/// A `metrics.csv` read back (for reports and plots): header and rows of optional numbers (step and phase kept apart).
+pub struct MetricsTable {
+    /// Column names after `step` and `phase`.
+    pub columns: Vec<String>,
+    /// `(step, phase, values)`.
+    pub rows: Vec<(u64, String, Vec<Option<f64>>)>,
+}
+
+impl MetricsTable {
+    /// Reads a `metrics.csv` written by the trainers.
+    pub fn read(path: &Path) -> Result<Self, TrainError> {
+        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
+        let mut lines = text.lines();
+        let header: Vec<String> = lines
+            .next()
+            .unwrap_or("")
+            .split(',')
+            .map(str::to_string)
+            .collect();
+        if header.len() < 2 || header[0] != "step" || header[1] != "phase" {
+            return Err(TrainError::Config(format!(
+                "{}: not a sliders metrics.csv (header {header:?})",
+                path.display()
+            )));
+        }
+        let mut rows = Vec::new();
+        for (i, line) in lines.enumerate() {
+            let cells: Vec<&str> = line.split(',').collect();
+            let step = cells[0].parse().map_err(|_| {
+                TrainError::Config(format!(
+                    "{}:{}: step `{}` is not a number",
+                    path.display(),
+                    i + 2,
+                    cells[0]
+                ))
+            })?;
+            let values = cells
+                .iter()
+                .skip(2)
+                .map(|c| c.parse::<f64>().ok())
+                .collect();
+            rows.push((step, cells.get(1).unwrap_or(&"").to_string(), values));
+        }
+        Ok(Self {
+            columns: header[2..].to_vec(),
+            rows,
+        })
+    }
+
+    /// The `(step, value)` points of a column in rows of `phase`.
+    pub fn series(&self, phase: &str, column: &str) -> Vec<(f64, f64)> {
+        let Some(j) = self.columns.iter().position(|c| c == column) else {
+            return Vec::new();
+        };
+        self.rows
+            .iter()
+            .filter(|(_, p, _)| p == phase)
+            .filter_map(|(s, _, v)| v.get(j).copied().flatten().map(|v| (*s as f64, v)))
+            .collect()
+    }
+
+    /// The last `eval` row as (column, value).
+    pub fn last_eval(&self) -> Vec<(String, f64)> {
+        self.rows
+            .iter()
+            .rev()
+            .find(|(_, p, _)| p == "eval")
+            .map(|(_, _, v)| {
+                self.columns
+                    .iter()
+                    .zip(v)
+                    .filter_map(|(c, v)| v.map(|v| (c.clone(), v)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -269,5 +348,23 @@ mod tests {
             .to_string();
         assert!(err.contains("differ from this run"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+    #[test]
+    fn metrics_tables_keep_missing_cells_missing() {
+        let dir =
+            std::env::temp_dir().join(format!("sliders-metrics-table-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("metrics.csv");
+        std::fs::write(
+            &p,
+            "step,phase,a,b\n1,train,0.5,\n2,eval,,0.25\n3,train,0.4,\n",
+        )
+        .unwrap();
+        let t = MetricsTable::read(&p).unwrap();
+        assert_eq!(t.series("train", "a"), vec![(1.0, 0.5), (3.0, 0.4)]);
+        assert_eq!(t.last_eval(), vec![("b".to_string(), 0.25)]);
+        std::fs::write(&p, "step,phase,a\nx,train,1\n").unwrap();
+        let err = MetricsTable::read(&p).err().unwrap().to_string();
+        assert!(err.contains("metrics.csv:2"), "{err}");
     }
 }
