@@ -173,7 +173,11 @@ pub struct TrainBench {
     pub report: std::path::PathBuf,
 }
 
-const TRAIN_CASES: [(&str, &str); 5] = [
+const TRAIN_CASES: [(&str, &str); 6] = [
+    (
+        "fader64fed",
+        "Fader step, 64 px as `fader64`, ours only: fed by the sampler (prefetch thread, two batches an iteration) against resident batches",
+    ),
     (
         "fader64cl",
         "Fader step, 64 px as `fader64`; ours with `fader_train.channels_last`, PyTorch as the reference code runs (NCHW)",
@@ -287,13 +291,17 @@ struct CaseResult {
     mem: (f64, f64),
     steps: usize,
     warmup: usize,
+    /// `fader64fed`: `ours` is the fed step, `py` the same step on resident batches.
+    fed: bool,
 }
 
 /// Runs the training-step benchmark from the workspace root.
 pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
     for c in &opts.cases {
         if !TRAIN_CASES.iter().any(|(k, _)| k == c) {
-            bail!("unknown case {c:?}: use fader64, fader64cl, fader64cl-both, fader256, cgan64");
+            bail!(
+                "unknown case {c:?}: use fader64, fader64cl, fader64cl-both, fader64fed, fader256, cgan64"
+            );
         }
     }
     let cuda = opts.device == "cuda";
@@ -358,7 +366,43 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
             mem: (0.0, 0.0),
             steps,
             warmup,
+            fed: case == "fader64fed",
         };
+        if r.fed {
+            // Ours against ours: the blocks alternate inside one process.
+            let fed_args = [
+                "--case",
+                "fed64",
+                "--device",
+                opts.device.as_str(),
+                "--threads",
+                threads.as_str(),
+                "--warmup",
+                warmup_s.as_str(),
+                "--steps",
+                steps_s.as_str(),
+            ];
+            for round in 0..rounds {
+                println!(
+                    "bench train: {case}, round {}/{rounds} (load average {})",
+                    round + 1,
+                    load_average()
+                );
+                let (out, mem) =
+                    run_sampled(Command::new(&ours_bin).args(fed_args), "bench_step", cuda)?;
+                let line = out
+                    .lines()
+                    .find(|l| l.starts_with("ours:"))
+                    .context("no `ours:` line")?;
+                r.ours
+                    .push(field(line, "fed_steps_per_s").context("no fed_steps_per_s")?);
+                r.py.push(field(line, "resident_steps_per_s").context("no resident_steps_per_s")?);
+                r.mem.0 = r.mem.0.max(mem);
+            }
+            results.push(r);
+            write_train_report(opts, &torch, &torch_version, &load_before, &results)?;
+            continue;
+        }
         for round in 0..rounds {
             println!(
                 "bench train: {case}, round {}/{rounds} (load average {})",
@@ -446,7 +490,7 @@ fn write_train_report(
         if cuda { " --- |" } else { "" }
     );
     println!("\n== bench train ({}, {} threads) ==", opts.device, threads);
-    for r in results {
+    for r in results.iter().filter(|r| !r.fed) {
         let (o, p) = (median(&r.ours), median(&r.py));
         let per_round: Vec<String> = r
             .ours
@@ -542,6 +586,46 @@ fn write_train_report(
          The ratio is ours / PyTorch; above 1 means we are faster.\n"
     );
     md.push_str(&table);
+    let fed: Vec<&CaseResult> = results.iter().filter(|r| r.fed).collect();
+    if !fed.is_empty() {
+        let _ = writeln!(
+            md,
+            "\n## The data pipeline feeding the step\n\n\
+             Our 64 px Fader step fed by the sampler as `FaderTrainer` feeds it (a `BatchSampler` \
+             over 2,048 in-memory 64 px images with per-batch flips, its prefetch thread, \
+             `tensors::to_device`, two fresh batches an iteration) against the same step on \
+             resident batches, in one process: blocks of the given steps alternate, three of \
+             each; a round's figure is the median block. Target (issue #8): fed within 3% of \
+             resident (ratio ≥ 0.97).\n\n\
+             | case | fed steps/s | resident steps/s | fed / resident | per-round ratios | rounds × steps (warm-up) |\n\
+             | --- | ---: | ---: | ---: | --- | --- |"
+        );
+        for r in fed {
+            let (f, res) = (median(&r.ours), median(&r.py));
+            let per_round: Vec<String> = r
+                .ours
+                .iter()
+                .zip(&r.py)
+                .map(|(a, b)| format!("{:.3}", a / b))
+                .collect();
+            println!(
+                "{:<9} fed  {f:>8.3} steps/s  resident {res:>8.3} steps/s  ratio {:.3}  (rounds: {})",
+                r.case,
+                f / res,
+                per_round.join(", ")
+            );
+            let _ = writeln!(
+                md,
+                "| `{}` | {f:.3} | {res:.3} | **{:.3}** | {} | {} × 3 × {} ({}) |",
+                r.case,
+                f / res,
+                per_round.join(", "),
+                r.ours.len(),
+                r.steps,
+                r.warmup
+            );
+        }
+    }
     if cuda {
         md.push_str(
             "\nPeak GPU memory: the largest `nvidia-smi` `used_memory` of each process (CUDA \

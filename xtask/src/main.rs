@@ -119,10 +119,11 @@ enum Command {
         #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
         device: String,
         /// `train`: comma-separated cases among fader64, fader64cl (ours channels-last against
-        /// the reference's NCHW), fader64cl-both (both channels-last), fader256, cgan64.
+        /// the reference's NCHW), fader64cl-both (both channels-last), fader64fed (ours fed by
+        /// the sampler against resident batches), fader256, cgan64.
         #[arg(
             long,
-            default_value = "fader64,fader64cl,fader64cl-both,fader256,cgan64"
+            default_value = "fader64,fader64cl,fader64cl-both,fader64fed,fader256,cgan64"
         )]
         cases: String,
         /// `train`: timed steps per run (default: 20 on CUDA; on the CPU 5 for the 64 px Fader

@@ -67,6 +67,44 @@ enum Command {
         #[arg(long)]
         paste_back: bool,
     },
+    /// Time our training steps (the 64 and 256 px Fader steps, the 64 px cGAN step) and the same
+    /// steps in PyTorch eager (`benches/python/train_step_reference.py`), alternating rounds on
+    /// the same device and thread count; prints steps/s of each and the ratio.
+    /// `cargo xtask bench train` runs the same comparison and writes reports/benchmarks.md.
+    Bench {
+        /// Comma-separated cases: fader64, fader256, cgan64.
+        #[arg(long, default_value = "fader64", value_delimiter = ',')]
+        cases: Vec<String>,
+        /// Where both sides run.
+        #[arg(long, value_enum, default_value_t = Device::Auto)]
+        device: Device,
+        /// Threads of both sides (default: libtorch's, usually the cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Untimed iterations before each timed run.
+        #[arg(long, default_value_t = 3)]
+        warmup: usize,
+        /// Timed iterations per run.
+        #[arg(long, default_value_t = 10)]
+        steps: usize,
+        /// Alternating rounds (ours, PyTorch; the order swaps each round).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Fader cases: channels-last layouts on both sides.
+        #[arg(long)]
+        channels_last: bool,
+        /// The PyTorch baseline script (default: benches/python/train_step_reference.py under
+        /// the current folder).
+        #[arg(long)]
+        pytorch_script: Option<PathBuf>,
+        /// Time ours alone.
+        #[arg(long, conflicts_with = "pytorch_script")]
+        no_pytorch: bool,
+        /// The Python with torch that runs the baseline (default: the torch venv sliders was
+        /// built against, else python3).
+        #[arg(long)]
+        python: Option<PathBuf>,
+    },
     /// Slide one attribute over a range: a labelled grid, one row per photo, one column per value.
     Interpolate {
         #[command(flatten)]
@@ -229,6 +267,50 @@ fn main() -> anyhow::Result<()> {
                 &out,
                 gif,
             )?
+        }
+        Command::Bench {
+            cases,
+            device,
+            threads,
+            warmup,
+            steps,
+            rounds,
+            channels_last,
+            pytorch_script,
+            no_pytorch,
+            python,
+        } => {
+            let built_python = PathBuf::from(env!("SLIDERS_TORCH_PYTHON"));
+            let python = python.unwrap_or_else(|| {
+                if built_python.is_file() {
+                    built_python
+                } else {
+                    PathBuf::from("python3")
+                }
+            });
+            let pytorch_script = if no_pytorch {
+                None
+            } else {
+                match pytorch_script.or_else(sliders_cli::bench::default_script) {
+                    Some(p) => Some(p),
+                    None => anyhow::bail!(
+                        "benches/python/train_step_reference.py is not under the current folder: \
+                         run from the sliders repository, pass --pytorch-script PATH, or \
+                         --no-pytorch to time ours alone"
+                    ),
+                }
+            };
+            sliders_cli::bench::run(&sliders_cli::bench::Options {
+                cases,
+                device: device.choice(),
+                threads,
+                warmup,
+                steps,
+                rounds,
+                channels_last,
+                pytorch_script,
+                python,
+            })?;
         }
         Command::Serve {
             model,

@@ -2,19 +2,9 @@
 //! baseline being `benches/python/train_step_reference.py` (PyTorch eager, same networks, steps,
 //! modes, batch and thread count).
 //!
-//! Cases:
-//! - `fader64`, `fader256`: one Fader iteration exactly as `FaderTrainer` runs it with the default
-//!   configuration (fader-networks.md §4.2-4.3): [`lat_dis_update`] then [`autoencoder_update`]
-//!   (λ_ae 1, λ_lat_dis 1e-4, clipping 5 per network, Adam lr 2e-4, β (0.5, 0.999)). 64 px:
-//!   `FaderConfig::small(64)` (5 layers, init_fm 32, max_fm 512); 256 px: the reference defaults
-//!   (6 layers). Batch 32, one attribute.
-//! - `cgan64`: one IcGAN cGAN iteration (icgan.md §3.4) built from `IcganGenerator` /
-//!   `IcganDiscriminator` and our [`Adam`]: three separate D forwards (real, wrong y, detached
-//!   fake), `L_D = L_real + 0.5·L_wrong + 0.5·L_fake`, D step; then `L_G = BCE(D(x_fake, y'), 1)`
-//!   on the same fake, G step. No clipping (the reference has none). 64 px, batch 64.
+//! Cases `fader64`, `fader256`, `cgan64`: the iterations of [`sliders_train::bench`] (see there).
 //!
-//! The batches are made once (data loading is not timed); each timed block ends with a CUDA
-//! synchronisation. Prints one line `ours: case=… steps_per_s=… ms_per_step=…` and, with
+//! Prints one line `ours: case=… steps_per_s=… ms_per_step=…` and, with
 //! `--breakdown`, the mean milliseconds of each sub-step (synchronised after each; slower).
 //! `--plain-adam` uses `Adam::step_plain` (the out-of-place update) to measure the in-place one;
 //! `--plain-backward` makes `backward_step_clip` zero `.grad`, `backward()` and read `.grad`
@@ -26,24 +16,34 @@
 //! `--case cl64` alternates, step by step in one process, the 64 px Fader iteration in the
 //! standard layout and channels-last (two models), and prints both medians.
 //!
+//! `--case fed64` measures the data pipeline (issue #8: it must not be the bottleneck): the 64 px
+//! Fader iteration fed as `FaderTrainer` feeds it (a `BatchSampler` over 2,048 in-memory 64 px
+//! images with per-batch flips, its prefetch thread, `tensors::to_device`, two batches an
+//! iteration) against the same iteration on resident batches. Blocks of `--steps` iterations
+//! alternate (resident, fed, ...), three of each after the warm-up; prints the median block
+//! steps/s of each and their ratio.
+//!
 //! `--case adam64` times only the two Adam updates of a 64 px Fader iteration, in-place against
 //! plain, alternating in one process.
 //!
 //! `--case ab64` alternates, step by step, the current update with the plain-backward and
 //! plain-backward + plain-Adam ones on the 64 px Fader iteration.
 //!
-//! usage: bench_step --case fader64 [--device cpu|cuda] [--threads N] [--warmup W] [--steps S]
-//!        [--breakdown] [--plain-adam] [--plain-backward] [--channels-last]
+//! usage: bench_step --case fader64|fader256|cgan64|cl64|fed64|adam64|ab64 [--device cpu|cuda]
+//!        [--threads N] [--warmup W] [--steps S] [--breakdown] [--plain-adam] [--plain-backward] [--channels-last]
 
-use sliders_config::nets::{FaderConfig, IcganConfig};
-use sliders_nets::{FaderAutoEncoder, IcganDiscriminator, IcganGenerator, LatentDiscriminator};
+use sliders_celeba::{BatchSampler, BatchSource};
+use sliders_config::data::SamplerConfig;
+use sliders_config::nets::FaderConfig;
+use sliders_nets::{FaderAutoEncoder, LatentDiscriminator};
+use sliders_train::bench::{self, Parts, StepOptions, sync};
 use sliders_train::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
-use sliders_train::layout::{channels_last, vars_to_channels_last};
 use sliders_train::optim::{Adam, AdamConfig};
-use std::sync::atomic::{AtomicBool, Ordering};
+use sliders_train::tensors::to_device;
+use std::sync::Arc;
 use std::time::Instant;
 use tch::nn::VarStore;
-use tch::{Device, Kind, Reduction, Tensor};
+use tch::{Device, Kind, Tensor};
 
 const CLIP: f64 = 5.0;
 const LAMBDA_LAT: f64 = 1e-4;
@@ -95,139 +95,6 @@ fn parse() -> Args {
         }
     }
     a
-}
-
-fn sync(device: Device) {
-    if let Device::Cuda(i) = device {
-        tch::Cuda::synchronize(i as i64);
-    }
-}
-
-/// Set once from `--plain-adam` / `--plain-backward` before the networks are built.
-static PLAIN_ADAM: AtomicBool = AtomicBool::new(false);
-static PLAIN_BACKWARD: AtomicBool = AtomicBool::new(false);
-static CHANNELS_LAST: AtomicBool = AtomicBool::new(false);
-
-fn adam(vs: &VarStore) -> Adam {
-    let mut opt = Adam::new(vs, AdamConfig::fader());
-    opt.use_plain_step(PLAIN_ADAM.load(Ordering::Relaxed));
-    opt.use_plain_backward(PLAIN_BACKWARD.load(Ordering::Relaxed));
-    opt
-}
-
-/// Sub-step timings (ms, summed) for `--breakdown`.
-#[derive(Default)]
-struct Parts(Vec<(&'static str, f64)>);
-
-impl Parts {
-    fn time<T>(&mut self, on: bool, dev: Device, name: &'static str, f: impl FnOnce() -> T) -> T {
-        if !on {
-            return f();
-        }
-        let t0 = Instant::now();
-        let out = f();
-        sync(dev);
-        let ms = t0.elapsed().as_secs_f64() * 1e3;
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, s)) => *s += ms,
-            None => self.0.push((name, ms)),
-        }
-        out
-    }
-}
-
-fn fader(img_sz: i64, dev: Device) -> impl FnMut(&mut Parts, bool) {
-    let cfg = if img_sz == 64 {
-        FaderConfig::small(64)
-    } else {
-        FaderConfig {
-            img_sz,
-            ..FaderConfig::default()
-        }
-    };
-    let bs = 32;
-    let ae_vs = VarStore::new(dev);
-    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
-    let lat_vs = VarStore::new(dev);
-    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
-    let cl = CHANNELS_LAST.load(Ordering::Relaxed);
-    if cl {
-        vars_to_channels_last(&ae_vs);
-        vars_to_channels_last(&lat_vs);
-    }
-    let mut ae_opt = adam(&ae_vs);
-    let mut lat_opt = adam(&lat_vs);
-    let batch = || {
-        let x = Tensor::rand([bs, 3, img_sz, img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
-        let y = Tensor::randint(2, [bs], (Kind::Int64, dev))
-            .one_hot(2)
-            .to_kind(Kind::Float);
-        (x, y)
-    };
-    let ((x1, y1), (x2, y2)) = (batch(), batch());
-    let (x1, x2) = if cl {
-        (channels_last(&x1), channels_last(&x2))
-    } else {
-        (x1, x2)
-    };
-    move |p: &mut Parts, on: bool| {
-        // Keep the VarStores alive with the closure.
-        let _ = (&ae_vs, &lat_vs);
-        let _ = p.time(on, dev, "lat_dis_update", || {
-            lat_dis_update(&ae, &lat, &mut lat_opt, &x1, &y1, CLIP)
-        });
-        if !on {
-            let _ = autoencoder_update(
-                &ae,
-                Some((&lat, LAMBDA_LAT)),
-                &mut ae_opt,
-                &x2,
-                &y2,
-                1.0,
-                CLIP,
-            );
-            return;
-        }
-        let (_, _, loss) = p.time(on, dev, "ae forward", || {
-            autoencoder_loss(&ae, Some((&lat, LAMBDA_LAT)), &x2, &y2, 1.0)
-        });
-        p.time(on, dev, "ae backward+clip+adam", || {
-            ae_opt.backward_step_clip(&loss, CLIP)
-        });
-    }
-}
-
-fn bce(p: &Tensor, target: f64) -> Tensor {
-    p.binary_cross_entropy::<Tensor>(&p.full_like(target), None, Reduction::Mean)
-}
-
-fn cgan(dev: Device) -> impl FnMut(&mut Parts, bool) {
-    let cfg = IcganConfig::default();
-    let bs = 64;
-    let g_vs = VarStore::new(dev);
-    let g = IcganGenerator::new(&g_vs.root(), &cfg).expect("valid config");
-    let d_vs = VarStore::new(dev);
-    let d = IcganDiscriminator::new(&d_vs.root(), &cfg).expect("valid config");
-    let mut g_opt = adam(&g_vs);
-    let mut d_opt = adam(&d_vs);
-    let labels = || Tensor::randint(2, [bs, cfg.ny], (Kind::Float, dev)) * 2.0 - 1.0;
-    let x = Tensor::rand([bs, cfg.nc, cfg.img_sz, cfg.img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
-    let (y, y_wrong, y_fake) = (labels(), labels(), labels());
-    move |p: &mut Parts, on: bool| {
-        let _ = (&g_vs, &d_vs);
-        let fake = p.time(on, dev, "D step (3 forwards)", || {
-            let l_real = bce(&d.forward_t(&x, &y, true), 1.0);
-            let l_wrong = bce(&d.forward_t(&x, &y_wrong, true), 0.0);
-            let z = Tensor::randn([bs, cfg.nz, 1, 1], (Kind::Float, dev));
-            let fake = g.forward_t(&z, &y_fake, true);
-            let l_fake = bce(&d.forward_t(&fake.detach(), &y_fake, true), 0.0);
-            d_opt.backward_step_clip(&(l_real + l_wrong * 0.5 + l_fake * 0.5), 0.0);
-            fake
-        });
-        p.time(on, dev, "G step", || {
-            g_opt.backward_step_clip(&bce(&d.forward_t(&fake, &y_fake, true), 1.0), 0.0);
-        });
-    }
 }
 
 /// `--case adam64`: the optimizer alone on the 64 px autoencoder and latent discriminator (both
@@ -285,16 +152,21 @@ fn median(t: &mut [f64]) -> f64 {
 /// separate models in one process, alternating step by step (the order rotating), so machine load
 /// hits both alike. Returns the median ms of each.
 fn cl64(dev: Device, steps: usize) -> (f64, f64) {
-    CHANNELS_LAST.store(false, Ordering::Relaxed);
-    let mut plain = fader(64, dev);
-    CHANNELS_LAST.store(true, Ordering::Relaxed);
-    let mut cl = fader(64, dev);
+    let build = |channels_last| {
+        let opts = StepOptions {
+            channels_last,
+            ..StepOptions::default()
+        };
+        bench::iteration("fader64", dev, opts).expect("a known case")
+    };
+    let (mut plain, mut cl) = (build(false), build(true));
     let mut parts = Parts::default();
     let (mut t_plain, mut t_cl) = (Vec::new(), Vec::new());
     for i in 0..steps + 1 {
         for k in 0..2 {
+            let is_plain = (i + k) % 2 == 0;
             let t0 = Instant::now();
-            if (i + k) % 2 == 0 {
+            if is_plain {
                 plain(&mut parts, false);
             } else {
                 cl(&mut parts, false);
@@ -302,7 +174,7 @@ fn cl64(dev: Device, steps: usize) -> (f64, f64) {
             sync(dev);
             let ms = t0.elapsed().as_secs_f64() * 1e3;
             if i > 0 {
-                if (i + k) % 2 == 0 {
+                if is_plain {
                     t_plain.push(ms);
                 } else {
                     t_cl.push(ms);
@@ -311,6 +183,82 @@ fn cl64(dev: Device, steps: usize) -> (f64, f64) {
         }
     }
     (median(&mut t_plain), median(&mut t_cl))
+}
+
+/// `--case fed64`: median block steps/s of the 64 px Fader iteration on resident batches and fed
+/// by the sampler (see the module doc).
+fn fed64(dev: Device, warmup: usize, steps: usize) -> (f64, f64) {
+    let cfg = FaderConfig::small(64);
+    let ae_vs = VarStore::new(dev);
+    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
+    let lat_vs = VarStore::new(dev);
+    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
+    let mut ae_opt = Adam::new(&ae_vs, AdamConfig::fader());
+    let mut lat_opt = Adam::new(&lat_vs, AdamConfig::fader());
+    let (n, size) = (2048usize, 64usize);
+    let pixels: Vec<u8> = (0..n * 3 * size * size)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let labels: Vec<f32> = (0..n)
+        .flat_map(|i| [(i % 2) as f32, 1.0 - (i % 2) as f32])
+        .collect();
+    let source = Arc::new(BatchSource::from_memory(
+        Arc::new(pixels),
+        3,
+        size,
+        (0..n).collect(),
+        labels,
+        2,
+    ));
+    let sampler = SamplerConfig::default();
+    let stream = BatchSampler::new(source, &sampler).prefetch(sampler.prefetch);
+    let resident = [
+        to_device(&stream.next_batch(), dev),
+        to_device(&stream.next_batch(), dev),
+    ];
+    let mut iteration = |fed: bool| {
+        let fresh;
+        let [(x1, y1), (x2, y2)] = if fed {
+            fresh = [
+                to_device(&stream.next_batch(), dev),
+                to_device(&stream.next_batch(), dev),
+            ];
+            &fresh
+        } else {
+            &resident
+        };
+        let _ = lat_dis_update(&ae, &lat, &mut lat_opt, x1, y1, CLIP);
+        let _ = autoencoder_update(
+            &ae,
+            Some((&lat, LAMBDA_LAT)),
+            &mut ae_opt,
+            x2,
+            y2,
+            1.0,
+            CLIP,
+        );
+    };
+    for i in 0..warmup {
+        iteration(i % 2 == 1);
+    }
+    sync(dev);
+    let (mut t_resident, mut t_fed) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        for fed in [false, true] {
+            let t0 = Instant::now();
+            for _ in 0..steps {
+                iteration(fed);
+            }
+            sync(dev);
+            let rate = steps as f64 / t0.elapsed().as_secs_f64();
+            if fed {
+                t_fed.push(rate);
+            } else {
+                t_resident.push(rate);
+            }
+        }
+    }
+    (median(&mut t_resident), median(&mut t_fed))
 }
 
 fn ab64(dev: Device, steps: usize) -> [f64; 3] {
@@ -362,9 +310,6 @@ fn ab64(dev: Device, steps: usize) -> [f64; 3] {
     })
 }
 
-/// One timed iteration: `(sub-step timings, whether to time the sub-steps)`.
-type StepFn = dyn FnMut(&mut Parts, bool);
-
 fn main() {
     let a = parse();
     if a.case == "ab64" {
@@ -389,6 +334,18 @@ fn main() {
         );
         return;
     }
+    if a.case == "fed64" {
+        tch::set_num_threads(a.threads);
+        tch::manual_seed(0);
+        let (resident, fed) = fed64(a.device, a.warmup, a.steps);
+        println!(
+            "ours: case=fed64 threads={} resident_steps_per_s={resident:.4} fed_steps_per_s={fed:.4} fed_over_resident={:.4} (median blocks of {} steps, 3 each, alternating)",
+            tch::get_num_threads(),
+            fed / resident,
+            a.steps
+        );
+        return;
+    }
     if a.case == "adam64" {
         tch::set_num_threads(a.threads);
         let (fast, plain) = adam_only(a.device, a.steps);
@@ -399,36 +356,22 @@ fn main() {
         );
         return;
     }
-    PLAIN_ADAM.store(a.plain_adam, Ordering::Relaxed);
-    PLAIN_BACKWARD.store(a.plain_backward, Ordering::Relaxed);
-    CHANNELS_LAST.store(a.channels_last, Ordering::Relaxed);
     tch::set_num_threads(a.threads);
     tch::manual_seed(0);
-    let mut step: Box<StepFn> = match a.case.as_str() {
-        "fader64" => Box::new(fader(64, a.device)),
-        "fader256" => Box::new(fader(256, a.device)),
-        "cgan64" => Box::new(cgan(a.device)),
-        c => panic!("--case fader64|fader256|cgan64, not {c:?}"),
+    let opts = StepOptions {
+        channels_last: a.channels_last,
+        plain_adam: a.plain_adam,
+        plain_backward: a.plain_backward,
     };
-    let mut parts = Parts::default();
-    for _ in 0..a.warmup {
-        step(&mut parts, false);
-    }
-    sync(a.device);
-    let t0 = Instant::now();
-    for _ in 0..a.steps {
-        step(&mut parts, false);
-    }
-    sync(a.device);
-    let dt = t0.elapsed().as_secs_f64();
+    let mut step = bench::iteration(&a.case, a.device, opts).unwrap_or_else(|e| panic!("{e}"));
+    let rate = bench::steps_per_sec(&mut step, a.device, a.warmup, a.steps);
     println!(
-        "ours: case={} device={} threads={} steps={} steps_per_s={:.4} ms_per_step={:.2}{}",
+        "ours: case={} device={} threads={} steps={} steps_per_s={rate:.4} ms_per_step={:.2}{}",
         a.case,
         if a.device.is_cuda() { "cuda" } else { "cpu" },
         tch::get_num_threads(),
         a.steps,
-        a.steps as f64 / dt,
-        dt / a.steps as f64 * 1e3,
+        1e3 / rate,
         match (a.plain_adam, a.plain_backward) {
             (false, false) => "",
             (true, false) => " adam=plain",
@@ -437,6 +380,7 @@ fn main() {
         }
     );
     if a.breakdown {
+        let mut parts = Parts::default();
         for _ in 0..a.steps {
             step(&mut parts, true);
         }

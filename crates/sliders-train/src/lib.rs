@@ -2,8 +2,10 @@
 //! `sliders train --config <experiment.toml>`: Fader Networks' alternating latent-discriminator and
 //! autoencoder steps with the lambda schedule ([`fader`]), the evaluation classifier
 //! ([`classifier`]); resumable runs ([`state`]), metric rows ([`run_dir`]), progress events
-//! ([`events`]) and the bookkeeping all loops share ([`progress`]); IcGAN's conditional GAN, encoder dataset and encoders ([`icgan`]).
+//! ([`events`]) and the bookkeeping all loops share ([`progress`]); IcGAN's conditional GAN,
+//! encoder dataset and encoders ([`icgan`]); the iterations the benchmarks time ([`bench`]).
 
+pub mod bench;
 pub mod classifier;
 mod common;
 pub mod device;

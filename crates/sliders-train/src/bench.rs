@@ -1,0 +1,243 @@
+//! The training iterations that `sliders bench` and `cargo xtask bench train` time, each the
+//! same as the PyTorch baseline `benches/python/train_step_reference.py` builds:
+//! - `fader64`, `fader256`: one Fader iteration exactly as `FaderTrainer` runs it with the default
+//!   configuration (fader-networks.md §4.2-4.3): [`lat_dis_update`] then [`autoencoder_update`]
+//!   (λ_ae 1, λ_lat_dis 1e-4, clipping 5 per network, Adam lr 2e-4, β (0.5, 0.999)). 64 px:
+//!   `FaderConfig::small(64)` (5 layers, init_fm 32, max_fm 512); 256 px: the reference defaults
+//!   (6 layers). Batch 32, one attribute.
+//! - `cgan64`: one IcGAN cGAN iteration (icgan.md §3.4) built from `IcganGenerator` /
+//!   `IcganDiscriminator` and our [`Adam`]: three separate D forwards (real, wrong y, detached
+//!   fake), `L_D = L_real + 0.5·L_wrong + 0.5·L_fake`, D step; then `L_G = BCE(D(x_fake, y'), 1)`
+//!   on the same fake, G step. No clipping (the reference has none). 64 px, batch 64.
+//!
+//! The batches are made once (data loading is not timed); timed blocks end with a CUDA
+//! synchronisation.
+
+use crate::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
+use crate::layout::{channels_last, vars_to_channels_last};
+use crate::optim::{Adam, AdamConfig};
+use sliders_config::nets::{FaderConfig, IcganConfig};
+use sliders_nets::{FaderAutoEncoder, IcganDiscriminator, IcganGenerator, LatentDiscriminator};
+use std::time::Instant;
+use tch::nn::VarStore;
+use tch::{Device, Kind, Reduction, Tensor};
+
+const CLIP: f64 = 5.0;
+const LAMBDA_LAT: f64 = 1e-4;
+
+/// The benchmarked cases and what each is.
+pub const CASES: [(&str, &str); 3] = [
+    (
+        "fader64",
+        "Fader step (lat_dis + AE), 64 px, 5 layers, init_fm 32, max_fm 512, batch 32",
+    ),
+    (
+        "fader256",
+        "Fader step (lat_dis + AE), 256 px, reference defaults (6 layers), batch 32",
+    ),
+    (
+        "cgan64",
+        "IcGAN cGAN step (3 D forwards + G step), 64 px, batch 64",
+    ),
+];
+
+/// How the iteration is built.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepOptions {
+    /// Fader cases: images and convolution weights channels-last (`fader_train.channels_last`).
+    pub channels_last: bool,
+    /// Use `Adam::step_plain` (the out-of-place update), to measure the in-place one.
+    pub plain_adam: bool,
+    /// Make `backward_step_clip` zero `.grad`, `backward()` and read `.grad`, to measure the
+    /// gradient-returning backward.
+    pub plain_backward: bool,
+}
+
+/// Waits for the device's queued work (CUDA); nothing on the CPU.
+pub fn sync(device: Device) {
+    if let Device::Cuda(i) = device {
+        tch::Cuda::synchronize(i as i64);
+    }
+}
+
+/// Sub-step timings (ms, summed over calls) of the iterations run with timing on.
+#[derive(Debug, Default)]
+pub struct Parts(pub Vec<(&'static str, f64)>);
+
+impl Parts {
+    /// Runs `f`; when `on`, adds its time (synchronised) to the sub-step `name`.
+    pub fn time<T>(
+        &mut self,
+        on: bool,
+        dev: Device,
+        name: &'static str,
+        f: impl FnOnce() -> T,
+    ) -> T {
+        if !on {
+            return f();
+        }
+        let t0 = Instant::now();
+        let out = f();
+        sync(dev);
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, s)) => *s += ms,
+            None => self.0.push((name, ms)),
+        }
+        out
+    }
+}
+
+/// One training iteration: `(sub-step timings, whether to time the sub-steps)`.
+pub type Iteration = Box<dyn FnMut(&mut Parts, bool)>;
+
+/// The iteration of `case` (one of [`CASES`]) on `device`, its networks and batches made now.
+pub fn iteration(case: &str, device: Device, opts: StepOptions) -> Result<Iteration, String> {
+    match case {
+        "fader64" => Ok(Box::new(fader(64, device, opts))),
+        "fader256" => Ok(Box::new(fader(256, device, opts))),
+        "cgan64" => Ok(Box::new(cgan(device, opts))),
+        c => Err(format!(
+            "unknown case {c:?}: use one of {}",
+            CASES.map(|(k, _)| k).join(", ")
+        )),
+    }
+}
+
+/// Steps per second of `step` over `steps` iterations after `warmup` untimed ones.
+pub fn steps_per_sec(step: &mut Iteration, device: Device, warmup: usize, steps: usize) -> f64 {
+    let mut parts = Parts::default();
+    for _ in 0..warmup {
+        step(&mut parts, false);
+    }
+    sync(device);
+    let t0 = Instant::now();
+    for _ in 0..steps {
+        step(&mut parts, false);
+    }
+    sync(device);
+    steps as f64 / t0.elapsed().as_secs_f64()
+}
+
+fn adam(vs: &VarStore, opts: StepOptions) -> Adam {
+    let mut opt = Adam::new(vs, AdamConfig::fader());
+    opt.use_plain_step(opts.plain_adam);
+    opt.use_plain_backward(opts.plain_backward);
+    opt
+}
+
+fn fader(img_sz: i64, dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
+    let cfg = if img_sz == 64 {
+        FaderConfig::small(64)
+    } else {
+        FaderConfig {
+            img_sz,
+            ..FaderConfig::default()
+        }
+    };
+    let bs = 32;
+    let ae_vs = VarStore::new(dev);
+    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
+    let lat_vs = VarStore::new(dev);
+    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
+    if opts.channels_last {
+        vars_to_channels_last(&ae_vs);
+        vars_to_channels_last(&lat_vs);
+    }
+    let mut ae_opt = adam(&ae_vs, opts);
+    let mut lat_opt = adam(&lat_vs, opts);
+    let batch = || {
+        let x = Tensor::rand([bs, 3, img_sz, img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
+        let y = Tensor::randint(2, [bs], (Kind::Int64, dev))
+            .one_hot(2)
+            .to_kind(Kind::Float);
+        (x, y)
+    };
+    let ((x1, y1), (x2, y2)) = (batch(), batch());
+    let (x1, x2) = if opts.channels_last {
+        (channels_last(&x1), channels_last(&x2))
+    } else {
+        (x1, x2)
+    };
+    move |p: &mut Parts, on: bool| {
+        // Keep the VarStores alive with the closure.
+        let _ = (&ae_vs, &lat_vs);
+        let _ = p.time(on, dev, "lat_dis_update", || {
+            lat_dis_update(&ae, &lat, &mut lat_opt, &x1, &y1, CLIP)
+        });
+        if !on {
+            let _ = autoencoder_update(
+                &ae,
+                Some((&lat, LAMBDA_LAT)),
+                &mut ae_opt,
+                &x2,
+                &y2,
+                1.0,
+                CLIP,
+            );
+            return;
+        }
+        let (_, _, loss) = p.time(on, dev, "ae forward", || {
+            autoencoder_loss(&ae, Some((&lat, LAMBDA_LAT)), &x2, &y2, 1.0)
+        });
+        p.time(on, dev, "ae backward+clip+adam", || {
+            ae_opt.backward_step_clip(&loss, CLIP)
+        });
+    }
+}
+
+fn bce(p: &Tensor, target: f64) -> Tensor {
+    p.binary_cross_entropy::<Tensor>(&p.full_like(target), None, Reduction::Mean)
+}
+
+fn cgan(dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
+    let cfg = IcganConfig::default();
+    let bs = 64;
+    let g_vs = VarStore::new(dev);
+    let g = IcganGenerator::new(&g_vs.root(), &cfg).expect("valid config");
+    let d_vs = VarStore::new(dev);
+    let d = IcganDiscriminator::new(&d_vs.root(), &cfg).expect("valid config");
+    let mut g_opt = adam(&g_vs, opts);
+    let mut d_opt = adam(&d_vs, opts);
+    let labels = || Tensor::randint(2, [bs, cfg.ny], (Kind::Float, dev)) * 2.0 - 1.0;
+    let x = Tensor::rand([bs, cfg.nc, cfg.img_sz, cfg.img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
+    let (y, y_wrong, y_fake) = (labels(), labels(), labels());
+    move |p: &mut Parts, on: bool| {
+        let _ = (&g_vs, &d_vs);
+        let fake = p.time(on, dev, "D step (3 forwards)", || {
+            let l_real = bce(&d.forward_t(&x, &y, true), 1.0);
+            let l_wrong = bce(&d.forward_t(&x, &y_wrong, true), 0.0);
+            let z = Tensor::randn([bs, cfg.nz, 1, 1], (Kind::Float, dev));
+            let fake = g.forward_t(&z, &y_fake, true);
+            let l_fake = bce(&d.forward_t(&fake.detach(), &y_fake, true), 0.0);
+            d_opt.backward_step_clip(&(l_real + l_wrong * 0.5 + l_fake * 0.5), 0.0);
+            fake
+        });
+        p.time(on, dev, "G step", || {
+            g_opt.backward_step_clip(&bce(&d.forward_t(&fake, &y_fake, true), 1.0), 0.0);
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_case_builds_and_times_its_sub_steps_and_an_unknown_case_is_refused() {
+        let _guard = crate::rng_lock();
+        tch::manual_seed(0);
+        assert!(iteration("nope", Device::Cpu, StepOptions::default()).is_err());
+        let mut step = iteration("fader64", Device::Cpu, StepOptions::default()).unwrap();
+        let mut parts = Parts::default();
+        step(&mut parts, true);
+        let names: Vec<&str> = parts.0.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            names,
+            ["lat_dis_update", "ae forward", "ae backward+clip+adam"]
+        );
+        assert!(parts.0.iter().all(|(_, ms)| *ms > 0.0));
+        let rate = steps_per_sec(&mut step, Device::Cpu, 0, 1);
+        assert!(rate.is_finite() && rate > 0.0, "{rate}");
+    }
+}
