@@ -34,19 +34,12 @@
 
 use sliders_celeba::{BatchSampler, BatchSource};
 use sliders_config::data::SamplerConfig;
-use sliders_config::nets::FaderConfig;
-use sliders_nets::{FaderAutoEncoder, LatentDiscriminator};
-use sliders_train::bench::{self, Parts, StepOptions, sync};
-use sliders_train::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
-use sliders_train::optim::{Adam, AdamConfig};
+use sliders_train::bench::{self, FaderModels, Parts, StepOptions, fader_batch, sync};
+use sliders_train::fader::autoencoder_loss;
 use sliders_train::tensors::to_device;
 use std::sync::Arc;
 use std::time::Instant;
-use tch::nn::VarStore;
 use tch::{Device, Kind, Tensor};
-
-const CLIP: f64 = 5.0;
-const LAMBDA_LAT: f64 = 1e-4;
 
 struct Args {
     case: String,
@@ -102,18 +95,11 @@ fn parse() -> Args {
 /// alternate `steps` times in this process, so load affects both alike. Returns (in-place ms,
 /// plain ms) per iteration, medians.
 fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
-    let cfg = FaderConfig::small(64);
-    let ae_vs = VarStore::new(dev);
-    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
-    let lat_vs = VarStore::new(dev);
-    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
-    let mut opts = [
-        Adam::new(&ae_vs, AdamConfig::fader()),
-        Adam::new(&lat_vs, AdamConfig::fader()),
-    ];
+    let m = FaderModels::new(64, dev, StepOptions::default());
+    let mut opts = [m.ae_opt, m.lat_opt];
     let x = Tensor::rand([8, 3, 64, 64], (Kind::Float, dev));
     let y = Tensor::zeros([8, 2], (Kind::Float, dev));
-    let (_, _, loss) = autoencoder_loss(&ae, Some((&lat, 1.0)), &x, &y, 1.0);
+    let (_, _, loss) = autoencoder_loss(&m.ae, Some((&m.lat, 1.0)), &x, &y, 1.0);
     loss.backward();
     let mut times = [Vec::new(), Vec::new()];
     for i in 0..steps + 2 {
@@ -188,13 +174,7 @@ fn cl64(dev: Device, steps: usize) -> (f64, f64) {
 /// `--case fed64`: median block steps/s of the 64 px Fader iteration on resident batches and fed
 /// by the sampler (see the module doc).
 fn fed64(dev: Device, warmup: usize, steps: usize) -> (f64, f64) {
-    let cfg = FaderConfig::small(64);
-    let ae_vs = VarStore::new(dev);
-    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
-    let lat_vs = VarStore::new(dev);
-    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
-    let mut ae_opt = Adam::new(&ae_vs, AdamConfig::fader());
-    let mut lat_opt = Adam::new(&lat_vs, AdamConfig::fader());
+    let mut m = FaderModels::new(64, dev, StepOptions::default());
     let (n, size) = (2048usize, 64usize);
     let pixels: Vec<u8> = (0..n * 3 * size * size)
         .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
@@ -227,16 +207,7 @@ fn fed64(dev: Device, warmup: usize, steps: usize) -> (f64, f64) {
         } else {
             &resident
         };
-        let _ = lat_dis_update(&ae, &lat, &mut lat_opt, x1, y1, CLIP);
-        let _ = autoencoder_update(
-            &ae,
-            Some((&lat, LAMBDA_LAT)),
-            &mut ae_opt,
-            x2,
-            y2,
-            1.0,
-            CLIP,
-        );
+        m.update((x1, y1), (x2, y2));
     };
     for i in 0..warmup {
         iteration(i % 2 == 1);
@@ -262,42 +233,20 @@ fn fed64(dev: Device, warmup: usize, steps: usize) -> (f64, f64) {
 }
 
 fn ab64(dev: Device, steps: usize) -> [f64; 3] {
-    let cfg = FaderConfig::small(64);
-    let ae_vs = VarStore::new(dev);
-    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
-    let lat_vs = VarStore::new(dev);
-    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
-    let mut ae_opt = Adam::new(&ae_vs, AdamConfig::fader());
-    let mut lat_opt = Adam::new(&lat_vs, AdamConfig::fader());
-    let batch = || {
-        let x = Tensor::rand([32, 3, 64, 64], (Kind::Float, dev)) * 2.0 - 1.0;
-        let y = Tensor::randint(2, [32], (Kind::Int64, dev))
-            .one_hot(2)
-            .to_kind(Kind::Float);
-        (x, y)
-    };
-    let ((x1, y1), (x2, y2)) = (batch(), batch());
+    let mut m = FaderModels::new(64, dev, StepOptions::default());
+    let ((x1, y1), (x2, y2)) = (fader_batch(32, 64, dev), fader_batch(32, 64, dev));
     let variants = [(false, false), (true, false), (true, true)];
     let mut times = [Vec::new(), Vec::new(), Vec::new()];
     for i in 0..steps + 1 {
         for k in 0..3 {
             let v = (i + k) % 3;
             let (plain_backward, plain_adam) = variants[v];
-            for o in [&mut ae_opt, &mut lat_opt] {
+            for o in [&mut m.ae_opt, &mut m.lat_opt] {
                 o.use_plain_backward(plain_backward);
                 o.use_plain_step(plain_adam);
             }
             let t0 = Instant::now();
-            let _ = lat_dis_update(&ae, &lat, &mut lat_opt, &x1, &y1, CLIP);
-            let _ = autoencoder_update(
-                &ae,
-                Some((&lat, LAMBDA_LAT)),
-                &mut ae_opt,
-                &x2,
-                &y2,
-                1.0,
-                CLIP,
-            );
+            m.update((&x1, &y1), (&x2, &y2));
             sync(dev);
             if i > 0 {
                 times[v].push(t0.elapsed().as_secs_f64() * 1e3);

@@ -126,62 +126,102 @@ fn adam(vs: &VarStore, opts: StepOptions) -> Adam {
     opt
 }
 
-fn fader(img_sz: i64, dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
-    let cfg = if img_sz == 64 {
-        FaderConfig::small(64)
-    } else {
-        FaderConfig {
-            img_sz,
-            ..FaderConfig::default()
+/// The networks and optimisers of a Fader iteration: the autoencoder and the latent
+/// discriminator, each with its Adam (the 64 px case's `FaderConfig::small(64)`, else the
+/// reference defaults at `img_sz`).
+pub struct FaderModels {
+    /// The autoencoder's variables.
+    pub ae_vs: VarStore,
+    /// The autoencoder.
+    pub ae: FaderAutoEncoder,
+    /// The latent discriminator's variables.
+    pub lat_vs: VarStore,
+    /// The latent discriminator.
+    pub lat: LatentDiscriminator,
+    /// The autoencoder's Adam.
+    pub ae_opt: Adam,
+    /// The latent discriminator's Adam.
+    pub lat_opt: Adam,
+}
+
+impl FaderModels {
+    /// Fresh models at `img_sz` on `dev` (channels-last and the plain paths as `opts` says).
+    pub fn new(img_sz: i64, dev: Device, opts: StepOptions) -> Self {
+        let cfg = if img_sz == 64 {
+            FaderConfig::small(64)
+        } else {
+            FaderConfig {
+                img_sz,
+                ..FaderConfig::default()
+            }
+        };
+        let ae_vs = VarStore::new(dev);
+        let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
+        let lat_vs = VarStore::new(dev);
+        let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
+        if opts.channels_last {
+            vars_to_channels_last(&ae_vs);
+            vars_to_channels_last(&lat_vs);
         }
-    };
-    let bs = 32;
-    let ae_vs = VarStore::new(dev);
-    let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
-    let lat_vs = VarStore::new(dev);
-    let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
-    if opts.channels_last {
-        vars_to_channels_last(&ae_vs);
-        vars_to_channels_last(&lat_vs);
+        let ae_opt = adam(&ae_vs, opts);
+        let lat_opt = adam(&lat_vs, opts);
+        Self {
+            ae_vs,
+            ae,
+            lat_vs,
+            lat,
+            ae_opt,
+            lat_opt,
+        }
     }
-    let mut ae_opt = adam(&ae_vs, opts);
-    let mut lat_opt = adam(&lat_vs, opts);
-    let batch = || {
-        let x = Tensor::rand([bs, 3, img_sz, img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
-        let y = Tensor::randint(2, [bs], (Kind::Int64, dev))
-            .one_hot(2)
-            .to_kind(Kind::Float);
-        (x, y)
-    };
-    let ((x1, y1), (x2, y2)) = (batch(), batch());
+
+    /// One iteration as `FaderTrainer` runs it: the latent discriminator's update on `(x1, y1)`,
+    /// then the autoencoder's on `(x2, y2)`.
+    pub fn update(&mut self, (x1, y1): (&Tensor, &Tensor), (x2, y2): (&Tensor, &Tensor)) {
+        let _ = lat_dis_update(&self.ae, &self.lat, &mut self.lat_opt, x1, y1, CLIP);
+        let _ = autoencoder_update(
+            &self.ae,
+            Some((&self.lat, LAMBDA_LAT)),
+            &mut self.ae_opt,
+            x2,
+            y2,
+            1.0,
+            CLIP,
+        );
+    }
+}
+
+/// A random batch of `bs` images `[bs, 3, img_sz, img_sz]` in [-1, 1] and one-hot labels of one
+/// attribute, on `dev`.
+pub fn fader_batch(bs: i64, img_sz: i64, dev: Device) -> (Tensor, Tensor) {
+    let x = Tensor::rand([bs, 3, img_sz, img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
+    let y = Tensor::randint(2, [bs], (Kind::Int64, dev))
+        .one_hot(2)
+        .to_kind(Kind::Float);
+    (x, y)
+}
+
+fn fader(img_sz: i64, dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
+    let mut m = FaderModels::new(img_sz, dev, opts);
+    let ((x1, y1), (x2, y2)) = (fader_batch(32, img_sz, dev), fader_batch(32, img_sz, dev));
     let (x1, x2) = if opts.channels_last {
         (channels_last(&x1), channels_last(&x2))
     } else {
         (x1, x2)
     };
     move |p: &mut Parts, on: bool| {
-        // Keep the VarStores alive with the closure.
-        let _ = (&ae_vs, &lat_vs);
-        let _ = p.time(on, dev, "lat_dis_update", || {
-            lat_dis_update(&ae, &lat, &mut lat_opt, &x1, &y1, CLIP)
-        });
         if !on {
-            let _ = autoencoder_update(
-                &ae,
-                Some((&lat, LAMBDA_LAT)),
-                &mut ae_opt,
-                &x2,
-                &y2,
-                1.0,
-                CLIP,
-            );
+            m.update((&x1, &y1), (&x2, &y2));
             return;
         }
+        let _ = p.time(on, dev, "lat_dis_update", || {
+            lat_dis_update(&m.ae, &m.lat, &mut m.lat_opt, &x1, &y1, CLIP)
+        });
         let (_, _, loss) = p.time(on, dev, "ae forward", || {
-            autoencoder_loss(&ae, Some((&lat, LAMBDA_LAT)), &x2, &y2, 1.0)
+            autoencoder_loss(&m.ae, Some((&m.lat, LAMBDA_LAT)), &x2, &y2, 1.0)
         });
         p.time(on, dev, "ae backward+clip+adam", || {
-            ae_opt.backward_step_clip(&loss, CLIP)
+            m.ae_opt.backward_step_clip(&loss, CLIP)
         });
     }
 }
