@@ -169,7 +169,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         out.grids.push(Grid {
             name: format!("{table}_{}", name.to_lowercase().replace('-', "_")),
             title: format!(
-                "IcGAN on {} ({name}): test digits, reconstructions, then every class with z kept",
+                "IcGAN on {} ({name}): test images, reconstructions, then every class with z kept",
                 data.source.as_str()
             ),
             row_labels,
@@ -213,7 +213,7 @@ pub fn markdown(results: &Results) -> String {
         );
         s.push_str(
             "Reconstruction MSE on the [−1, 1] scale; accuracies in % with a 95% Wilson interval and \
-             the number of images (swap: test digits × the 9 other classes) behind each.\n\n\
+             the number of images (swap: test images × the 9 other classes) behind each.\n\n\
              | encoders | rec. MSE | Ey class accuracy | classifier on reconstructions | swap accuracy |\n\
              |---|---|---|---|---|\n",
         );
