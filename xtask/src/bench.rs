@@ -340,8 +340,9 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
         let rounds = rounds.max(1);
         let (steps_s, warmup_s) = (steps.to_string(), warmup.to_string());
         // The channels-last cases run the 64 px Fader step with the layout flag on one or both
-        // sides.
+        // sides; the data-pipeline case is bench_step's `fed64` (ours only).
         let (base, ours_cl, py_cl) = match case.as_str() {
+            "fader64fed" => ("fed64", false, false),
             "fader64cl" => ("fader64", true, false),
             "fader64cl-both" => ("fader64", true, true),
             c => (c, false, false),
@@ -370,18 +371,6 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
         };
         if r.fed {
             // Ours against ours: the blocks alternate inside one process.
-            let fed_args = [
-                "--case",
-                "fed64",
-                "--device",
-                opts.device.as_str(),
-                "--threads",
-                threads.as_str(),
-                "--warmup",
-                warmup_s.as_str(),
-                "--steps",
-                steps_s.as_str(),
-            ];
             for round in 0..rounds {
                 println!(
                     "bench train: {case}, round {}/{rounds} (load average {})",
@@ -389,7 +378,7 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
                     load_average()
                 );
                 let (out, mem) =
-                    run_sampled(Command::new(&ours_bin).args(fed_args), "bench_step", cuda)?;
+                    run_sampled(Command::new(&ours_bin).args(args), "bench_step", cuda)?;
                 let line = out
                     .lines()
                     .find(|l| l.starts_with("ours:"))
