@@ -33,11 +33,24 @@ pub struct Options {
     pub python: PathBuf,
 }
 
-/// The default baseline script: `benches/python/train_step_reference.py` under the current
-/// folder, when it is there.
-pub fn default_script() -> Option<PathBuf> {
-    let p = PathBuf::from("benches/python/train_step_reference.py");
-    p.is_file().then_some(p)
+/// The baseline script to run: `given`, else `benches/python/train_step_reference.py` under the
+/// current folder; none with `no_pytorch`. [`run`] refuses one that is not there.
+pub fn baseline_script(given: Option<PathBuf>, no_pytorch: bool) -> Option<PathBuf> {
+    (!no_pytorch)
+        .then(|| given.unwrap_or_else(|| PathBuf::from("benches/python/train_step_reference.py")))
+}
+
+/// The Python that runs the baseline: `given`, else the torch venv's that sliders was built
+/// against (when it is on this machine), else `python3`.
+pub fn baseline_python(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let built = PathBuf::from(env!("SLIDERS_TORCH_PYTHON"));
+        if built.is_file() {
+            built
+        } else {
+            PathBuf::from("python3")
+        }
+    })
 }
 
 /// One case's figures: steps/s per round, ours and (when run) PyTorch's.

@@ -280,26 +280,6 @@ fn main() -> anyhow::Result<()> {
             no_pytorch,
             python,
         } => {
-            let built_python = PathBuf::from(env!("SLIDERS_TORCH_PYTHON"));
-            let python = python.unwrap_or_else(|| {
-                if built_python.is_file() {
-                    built_python
-                } else {
-                    PathBuf::from("python3")
-                }
-            });
-            let pytorch_script = if no_pytorch {
-                None
-            } else {
-                match pytorch_script.or_else(sliders_cli::bench::default_script) {
-                    Some(p) => Some(p),
-                    None => anyhow::bail!(
-                        "benches/python/train_step_reference.py is not under the current folder: \
-                         run from the sliders repository, pass --pytorch-script PATH, or \
-                         --no-pytorch to time ours alone"
-                    ),
-                }
-            };
             sliders_cli::bench::run(&sliders_cli::bench::Options {
                 cases,
                 device: device.choice(),
@@ -308,8 +288,8 @@ fn main() -> anyhow::Result<()> {
                 steps,
                 rounds,
                 channels_last,
-                pytorch_script,
-                python,
+                pytorch_script: sliders_cli::bench::baseline_script(pytorch_script, no_pytorch),
+                python: sliders_cli::bench::baseline_python(python),
             })?;
         }
         Command::Serve {
