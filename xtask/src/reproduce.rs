@@ -67,6 +67,13 @@ pub struct Stage {
     /// Its run folder, relative to the workspace.
     pub run_dir: PathBuf,
     done_marker: &'static str,
+    /// Stages whose outputs this one is built from (the encoders invert the cGAN; the evaluation
+    /// judges every model): when one finished after this stage did, this stage reruns.
+    built_from: Vec<String>,
+    /// Stages this one only used to pick a checkpoint (a Fader's `best_accu` is judged by the
+    /// classifier): a newer one gets a warning naming the `--force` that redoes the choice, not a
+    /// rerun of hours of training.
+    judged_by: Vec<String>,
 }
 
 fn quoted(s: &str) -> String {
@@ -86,6 +93,8 @@ pub fn stages(profile: &str) -> Vec<Stage> {
         env: vec![],
         run_dir: runs.join("classifier"),
         done_marker: "last_classifier.safetensors",
+        built_from: vec![],
+        judged_by: vec![],
     }];
     for attr in ATTRIBUTES {
         let run_dir = runs.join(format!("fader-{}", attr.to_lowercase()));
@@ -102,6 +111,8 @@ pub fn stages(profile: &str) -> Vec<Stage> {
             ],
             run_dir,
             done_marker: "last_ae.safetensors",
+            built_from: vec![],
+            judged_by: vec!["classifier".into()],
         });
     }
     out.push(Stage {
@@ -111,6 +122,8 @@ pub fn stages(profile: &str) -> Vec<Stage> {
         env: vec![],
         run_dir: runs.join("cgan"),
         done_marker: "G.safetensors",
+        built_from: vec![],
+        judged_by: vec![],
     });
     for kind in ENCODERS {
         let run_dir = runs.join(format!("encoders-{kind}"));
@@ -131,8 +144,11 @@ pub fn stages(profile: &str) -> Vec<Stage> {
             } else {
                 "ey.safetensors"
             },
+            built_from: vec!["cgan".into()],
+            judged_by: vec![],
         });
     }
+    let judged: Vec<String> = out.iter().map(|s| s.name.clone()).collect();
     out.push(Stage {
         name: "eval".into(),
         command: "eval",
@@ -140,6 +156,8 @@ pub fn stages(profile: &str) -> Vec<Stage> {
         env: vec![],
         run_dir: runs.join("eval"),
         done_marker: "metrics.json",
+        built_from: judged,
+        judged_by: vec![],
     });
     for source in digit_datasets(profile) {
         let run_dir = runs.join(format!("digits-{source}"));
@@ -156,6 +174,8 @@ pub fn stages(profile: &str) -> Vec<Stage> {
             ],
             run_dir,
             done_marker: "eval/metrics.json",
+            built_from: vec![],
+            judged_by: vec![],
         });
     }
     out
@@ -256,9 +276,35 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         if !selected(&stage.name) {
             continue;
         }
-        let done = root.join(&stage.run_dir).join(stage.done_marker).is_file();
-        // The evaluation is redone when anything it judges was retrained in this invocation.
-        let stale = stage.name == "eval" && upstream_ran;
+        let done = finished_at(root, stage).is_some();
+        // A stage is redone when something it is built from finished after it did (the
+        // evaluation after any retrained model, the encoders after a new cGAN).
+        let mut stale = false;
+        if done {
+            let rebuilt = finished_after(root, &all, stage, &stage.built_from);
+            if !rebuilt.is_empty() && !forced(&stage.name) {
+                println!(
+                    "==> {}: {} finished after it did; rerunning it on the new outputs",
+                    stage.name,
+                    rebuilt.join(", ")
+                );
+                stale = true;
+            }
+            let rejudged = finished_after(root, &all, stage, &stage.judged_by);
+            if !rejudged.is_empty() && !forced(&stage.name) {
+                println!(
+                    "==> {}: warning: {} finished after it did, so its best checkpoint was picked \
+                     with an older judge; `--force {}` retrains it and picks again",
+                    stage.name,
+                    rejudged.join(", "),
+                    stage.name
+                );
+            }
+        }
+        if stale && stage.name != "eval" {
+            // Its saved state would otherwise resume (and, being complete, end at once).
+            remove_run(root, stage)?;
+        }
         if done && !stale && !forced(&stage.name) {
             println!(
                 "==> {}: complete, skipped ({})",
@@ -279,11 +325,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         if forced(&stage.name) && stage.name != "eval" {
             // A forced stage starts over: its saved state would otherwise resume (and, when
             // complete, end at once).
-            let dir = root.join(&stage.run_dir);
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir)
-                    .with_context(|| format!("removing {} to rerun it", dir.display()))?;
-            }
+            remove_run(root, stage)?;
         }
         if stage.name == "eval" {
             // A stale table must not survive a failed evaluation.
@@ -337,6 +379,34 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     Ok(())
 }
 
+/// When `stage` last completed (its done marker's modification time), `None` while incomplete.
+fn finished_at(root: &Path, stage: &Stage) -> Option<std::time::SystemTime> {
+    let marker = root.join(&stage.run_dir).join(stage.done_marker);
+    std::fs::metadata(marker).and_then(|m| m.modified()).ok()
+}
+
+/// The stages among `names` that completed after `stage` did (none while `stage` is incomplete).
+fn finished_after(root: &Path, all: &[Stage], stage: &Stage, names: &[String]) -> Vec<String> {
+    let Some(at) = finished_at(root, stage) else {
+        return vec![];
+    };
+    all.iter()
+        .filter(|u| names.contains(&u.name))
+        .filter(|u| finished_at(root, u).is_some_and(|t| t > at))
+        .map(|u| u.name.clone())
+        .collect()
+}
+
+/// Deletes a stage's run folder so that it trains from the start.
+fn remove_run(root: &Path, stage: &Stage) -> Result<()> {
+    let dir = root.join(&stage.run_dir);
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir)
+            .with_context(|| format!("removing {} to rerun it", dir.display()))?;
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = path.with_extension("tmp");
@@ -356,6 +426,47 @@ mod tests {
         assert!(!matches("eval", "encoders-ind"));
         let names: Vec<String> = stages("smoke").into_iter().map(|s| s.name).collect();
         assert!(names.contains(&"digits-mnist".to_string()), "{names:?}");
+    }
+
+    #[test]
+    fn a_stage_is_stale_when_what_it_is_built_from_finished_later() {
+        let root = std::env::temp_dir().join(format!("sliders-stale-{}", std::process::id()));
+        let all = stages("quick");
+        let by = |n: &str| all.iter().find(|s| s.name == n).unwrap();
+        let touch = |name: &str, secs: u64| {
+            let s = by(name);
+            let path = root.join(&s.run_dir).join(s.done_marker);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let f = std::fs::File::create(&path).unwrap();
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            f.set_modified(t).unwrap();
+        };
+        let enc = by("encoders-ind");
+        assert!(
+            finished_after(&root, &all, enc, &enc.built_from).is_empty(),
+            "incomplete"
+        );
+        touch("cgan", 1_000);
+        touch("encoders-ind", 2_000);
+        assert!(finished_after(&root, &all, enc, &enc.built_from).is_empty());
+        touch("cgan", 3_000);
+        assert_eq!(finished_after(&root, &all, enc, &enc.built_from), ["cgan"]);
+        // A retrained classifier only re-judges a Fader's checkpoint choice; the eval reruns.
+        touch("fader-Male", 2_000);
+        touch("eval", 2_500);
+        touch("classifier", 4_000);
+        let fader = by("fader-Male");
+        assert!(finished_after(&root, &all, fader, &fader.built_from).is_empty());
+        assert_eq!(
+            finished_after(&root, &all, fader, &fader.judged_by),
+            ["classifier"]
+        );
+        let eval = by("eval");
+        assert_eq!(
+            finished_after(&root, &all, eval, &eval.built_from),
+            ["classifier", "cgan"]
+        );
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]
