@@ -214,7 +214,8 @@ pub(crate) fn build_sliders(root: &Path, release: bool) -> Result<PathBuf> {
         .join("sliders"))
 }
 
-/// Wall times of completed stages, kept across invocations in `data/runs/<profile>/timings.json`.
+/// Wall time spent on each stage's current outputs (summed over the invocations that resumed it),
+/// kept across invocations in `data/runs/<profile>/timings.json`.
 fn load_timings(path: &Path) -> BTreeMap<String, f64> {
     std::fs::read_to_string(path)
         .ok()
@@ -331,6 +332,14 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             // A stale table must not survive a failed evaluation.
             let _ = std::fs::remove_file(root.join(&stage.run_dir).join(stage.done_marker));
         }
+        // A training stage whose folder survives resumes it, so its time adds to what the earlier
+        // invocations spent on the same outputs; a new folder (or the evaluation) starts the sum.
+        let resumes = stage.command == "train" && root.join(&stage.run_dir).exists();
+        let spent_before = if resumes {
+            timings.get(&stage.name).copied().unwrap_or(0.0)
+        } else {
+            0.0
+        };
         let started = Instant::now();
         let mut cmd = Command::new(&sliders);
         cmd.arg(stage.command).current_dir(root);
@@ -343,6 +352,12 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         let status = cmd
             .status()
             .with_context(|| format!("cannot run {}", sliders.display()))?;
+        timings.insert(
+            stage.name.clone(),
+            spent_before + started.elapsed().as_secs_f64(),
+        );
+        let json = serde_json::to_string_pretty(&timings)?;
+        write_atomic(&timings_path, json.as_bytes())?;
         if !status.success() {
             bail!(
                 "stage {} failed ({status}); rerun `cargo xtask reproduce --profile {}` to continue where it stopped",
@@ -351,9 +366,6 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             );
         }
         upstream_ran = true;
-        timings.insert(stage.name.clone(), started.elapsed().as_secs_f64());
-        let json = serde_json::to_string_pretty(&timings)?;
-        write_atomic(&timings_path, json.as_bytes())?;
     }
     if selected("report") || upstream_ran {
         let out = root.join("reports").join(&opts.profile);
