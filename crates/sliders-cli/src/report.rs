@@ -226,7 +226,8 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     )?;
     writeln!(
         md,
-        "- **Wall time per stage** (last completed run of each):\n"
+        "- **Wall time per stage** (what its current outputs cost: the invocations that trained \
+         them, resumes included):\n"
     )?;
     writeln!(md, "| stage | seconds |\n|---|---|")?;
     let mut total = 0.0;
