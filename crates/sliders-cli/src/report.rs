@@ -136,6 +136,8 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     let mut fader_rows = Vec::new();
     let mut classifier_row = Vec::new();
     let mut cgan_row = Vec::new();
+    // The columns of the cGAN's sample grid: its attributes, in the order it was trained with.
+    let mut cgan_attributes: Vec<String> = Vec::new();
     let mut encoder_rows = Vec::new();
     for (name, dir) in &runs {
         let table = MetricsTable::read(&dir.join("metrics.csv"))?;
@@ -157,6 +159,15 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
                 }
             }
             cgan_row = last_train;
+            cgan_attributes = setting(&dir.join("resolved.toml"), &["data", "attributes"])
+                .and_then(|v| {
+                    v.as_array().map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_string))
+                            .collect()
+                    })
+                })
+                .unwrap_or_default();
             let sample = dir.join("samples/final.png");
             if sample.is_file() {
                 std::fs::copy(&sample, figures.join("cgan_samples.png"))
@@ -266,6 +277,16 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         .filter(|n| n.ends_with(".png") && n != "accuracy.png")
         .collect();
     pngs.sort();
+    // The grid `CganTrainer::sample_grid` draws: one z and one training label row per row.
+    let cgan_caption = format!(
+        "cGAN samples (each row one z and one training label row; columns: that label row, then \
+         the same row with one attribute set on, in turn: {})",
+        if cgan_attributes.is_empty() {
+            "the cGAN's attributes in training order".to_string()
+        } else {
+            cgan_attributes.join(", ")
+        }
+    );
     for group in [
         (
             "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α",
@@ -273,10 +294,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         ),
         ("Reconstructions and swaps", "swap_"),
         ("IcGAN reconstructions per encoder layout", "encoders"),
-        (
-            "cGAN samples (rows: attributes set on and off; same z per column)",
-            "cgan_",
-        ),
+        (cgan_caption.as_str(), "cgan_"),
         ("Slider response", "response_"),
         ("Training curves (FadNet)", "training_"),
     ] {
