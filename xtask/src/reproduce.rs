@@ -278,35 +278,29 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             continue;
         }
         let done = finished_at(root, stage).is_some();
+        let force = forced(&stage.name);
         // A stage is redone when something it is built from finished after it did (the
         // evaluation after any retrained model, the encoders after a new cGAN).
-        let mut stale = false;
-        if done {
-            let rebuilt = finished_after(root, &all, stage, &stage.built_from);
-            if !rebuilt.is_empty() && !forced(&stage.name) {
-                println!(
-                    "==> {}: {} finished after it did; rerunning it on the new outputs",
-                    stage.name,
-                    rebuilt.join(", ")
-                );
-                stale = true;
-            }
-            let rejudged = finished_after(root, &all, stage, &stage.judged_by);
-            if !rejudged.is_empty() && !forced(&stage.name) {
-                println!(
-                    "==> {}: warning: {} finished after it did, so its best checkpoint was picked \
-                     with an older judge; `--force {}` retrains it and picks again",
-                    stage.name,
-                    rejudged.join(", "),
-                    stage.name
-                );
-            }
+        let rebuilt = finished_after(root, &all, stage, &stage.built_from);
+        if !rebuilt.is_empty() && !force {
+            println!(
+                "==> {}: {} finished after it did; rerunning it on the new outputs",
+                stage.name,
+                rebuilt.join(", ")
+            );
         }
-        if stale && stage.name != "eval" {
-            // Its saved state would otherwise resume (and, being complete, end at once).
-            remove_run(root, stage)?;
+        let rejudged = finished_after(root, &all, stage, &stage.judged_by);
+        if !rejudged.is_empty() && !force {
+            println!(
+                "==> {}: warning: {} finished after it did, so its best checkpoint was picked \
+                 with an older judge; `--force {}` retrains it and picks again",
+                stage.name,
+                rejudged.join(", "),
+                stage.name
+            );
         }
-        if done && !stale && !forced(&stage.name) {
+        let start_over = force || !rebuilt.is_empty();
+        if done && !start_over {
             println!(
                 "==> {}: complete, skipped ({})",
                 stage.name,
@@ -323,19 +317,18 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             };
             crate::data::fetch(&crate::data::digits_dir(root), &[which])?;
         }
-        if forced(&stage.name) && stage.name != "eval" {
-            // A forced stage starts over: its saved state would otherwise resume (and, when
-            // complete, end at once).
+        // A training stage resumes from its run folder, so starting over means removing it (a
+        // complete one would otherwise end at once); the evaluation always starts over, and its
+        // old table must not survive a failed rerun.
+        let resumable = stage.command == "train";
+        if resumable && start_over {
             remove_run(root, stage)?;
-        }
-        if stage.name == "eval" {
-            // A stale table must not survive a failed evaluation.
+        } else if !resumable {
             let _ = std::fs::remove_file(root.join(&stage.run_dir).join(stage.done_marker));
         }
-        // A training stage whose folder survives resumes it, so its time adds to what the earlier
-        // invocations spent on the same outputs; a new folder (or the evaluation) starts the sum.
-        let resumes = stage.command == "train" && root.join(&stage.run_dir).exists();
-        let spent_before = if resumes {
+        // A resumed stage's time adds to what the earlier invocations spent on the same outputs;
+        // a new folder (or the evaluation) starts the sum.
+        let spent_before = if resumable && root.join(&stage.run_dir).exists() {
             timings.get(&stage.name).copied().unwrap_or(0.0)
         } else {
             0.0
