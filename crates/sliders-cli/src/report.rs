@@ -289,7 +289,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     );
     for group in [
         (
-            "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α",
+            "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α named above each column (the quick and paper profiles slide Young over −9 … 10, the range the Fader README prescribes for it, since its change is small)",
             "slide_",
         ),
         ("Reconstructions and swaps", "swap_"),

@@ -181,3 +181,53 @@ fn fmt_duration(d: Duration) -> String {
     let s = d.as_secs();
     format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sliders_config::train::ExperimentKind;
+
+    /// Every experiment file of every profile loads on top of its profile's `data.toml` (as
+    /// `cargo xtask reproduce` layers them), and the evaluations pass their checks, so a typo in
+    /// a file fails here rather than hours into a reproduce.
+    #[test]
+    fn every_profile_experiment_file_loads_and_evaluations_validate() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut checked = 0;
+        for profile in ["smoke", "quick", "paper"] {
+            let dir = root.join("experiments").join(profile);
+            let data = dir.join("data.toml");
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let file = entry.unwrap().path();
+                if file.extension().is_none_or(|e| e != "toml") || file == data {
+                    continue;
+                }
+                let exp = load_experiment(&[data.clone(), file.clone()])
+                    .unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
+                if exp.kind == ExperimentKind::Eval {
+                    exp.eval
+                        .validate()
+                        .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 15, "only {checked} experiment files found");
+    }
+
+    #[test]
+    fn the_real_data_profiles_slide_young_over_the_fader_readme_range() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        for profile in ["quick", "paper"] {
+            let dir = root.join("experiments").join(profile);
+            let exp = load_experiment(&[dir.join("data.toml"), dir.join("eval.toml")]).unwrap();
+            let young = exp.eval.grid_alphas_for("Young");
+            assert_eq!(
+                (young[0], young[young.len() - 1]),
+                (-9.0, 10.0),
+                "{profile}"
+            );
+            assert_eq!(exp.eval.grid_alphas_for("Male"), exp.eval.grid_alphas);
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 use crate::nets::EncoderKind;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// Which checkpoint of a Fader run folder is evaluated.
@@ -58,6 +59,12 @@ pub struct EvalConfig {
     pub grid_faces: usize,
     /// Slider values of the sliding-attribute grids (default −1, 0, 0.5, 1, 1.5, 2, 3).
     pub grid_alphas: Vec<f64>,
+    /// Grid values for attributes that need another range than `grid_alphas` (a TOML table,
+    /// `[eval.grid_alphas_by_attribute]`, `Young = [...]`; default none). The quick and paper
+    /// profiles give Young −9 … 10, the range the Fader README prescribes for Young, Narrow_Eyes
+    /// and Pointy_Nose (`--alpha_min 10 --alpha_max 10`), whose change is too small to see
+    /// between −1 and 3 on real faces.
+    pub grid_alphas_by_attribute: BTreeMap<String, Vec<f64>>,
 }
 
 /// The mission's attributes in the table's order.
@@ -87,11 +94,20 @@ impl Default for EvalConfig {
             alphas: vec![-1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0],
             grid_faces: 6,
             grid_alphas: vec![-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0],
+            grid_alphas_by_attribute: BTreeMap::new(),
         }
     }
 }
 
 impl EvalConfig {
+    /// The sliding-grid values of `attr`: its own range when `grid_alphas_by_attribute` has one,
+    /// else `grid_alphas`.
+    pub fn grid_alphas_for(&self, attr: &str) -> &[f64] {
+        self.grid_alphas_by_attribute
+            .get(attr)
+            .unwrap_or(&self.grid_alphas)
+    }
+
     /// Checks the settings can work; the message names the field and the fix.
     pub fn validate(&self) -> Result<(), String> {
         if self.classifier.as_os_str().is_empty() {
@@ -118,6 +134,14 @@ impl EvalConfig {
         {
             return Err("eval.alphas and eval.grid_alphas must be finite numbers".into());
         }
+        for (attr, values) in &self.grid_alphas_by_attribute {
+            if values.is_empty() || values.iter().any(|a| !a.is_finite()) {
+                return Err(format!(
+                    "eval.grid_alphas_by_attribute.{attr} must be a non-empty list of finite \
+                     numbers (or remove it to use eval.grid_alphas)"
+                ));
+            }
+        }
         if self.kid_subsets == 0 || self.kid_subset_size < 2 {
             return Err("eval.kid_subsets must be ≥ 1 and eval.kid_subset_size ≥ 2".into());
         }
@@ -140,5 +164,30 @@ mod tests {
         c.alphas = vec![0.0];
         c.kid_subset_size = 1;
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn an_attribute_with_its_own_range_slides_over_it_and_others_over_the_default() {
+        let mut c = EvalConfig {
+            classifier: "clf.safetensors".into(),
+            ..EvalConfig::default()
+        };
+        c.grid_alphas_by_attribute
+            .insert("Young".into(), vec![-9.0, 0.0, 10.0]);
+        assert_eq!(c.grid_alphas_for("Young"), [-9.0, 0.0, 10.0]);
+        assert_eq!(c.grid_alphas_for("Male"), c.grid_alphas.as_slice());
+        assert!(c.validate().is_ok());
+        c.grid_alphas_by_attribute
+            .insert("Male".into(), vec![0.0, f64::INFINITY]);
+        let err = c.validate().unwrap_err();
+        assert!(err.contains("grid_alphas_by_attribute.Male"), "{err}");
+    }
+
+    #[test]
+    fn a_toml_table_sets_one_attribute_range() {
+        let c: EvalConfig =
+            toml::from_str("[grid_alphas_by_attribute]\nSmiling = [0.0, 4.0]\n").unwrap();
+        assert_eq!(c.grid_alphas_for("Smiling"), [0.0, 4.0]);
+        assert_eq!(c.grid_alphas_for("Young"), c.grid_alphas.as_slice());
     }
 }

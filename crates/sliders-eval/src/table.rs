@@ -289,7 +289,8 @@ fn icgan_pair(
 }
 
 /// The sliding-attribute grid of one attribute: rows = test faces (half without, half with the
-/// attribute), columns = original, reconstruction, then each of `grid_alphas`.
+/// attribute), columns = original, reconstruction, then each of the attribute's grid values
+/// (`EvalConfig::grid_alphas_for`).
 fn sliding(
     inp: &TableInputs,
     m: &FaderModel,
@@ -304,7 +305,8 @@ fn sliding(
     let xs = x.narrow(0, 0, k as i64).to_device(inp.device);
     let enc = m.encode(&xs);
     let mut columns = vec![x.narrow(0, 0, k as i64), rec.narrow(0, 0, k as i64)];
-    for &alpha in &inp.cfg.grid_alphas {
+    let alphas = inp.cfg.grid_alphas_for(attr);
+    for &alpha in alphas {
         let y = fader_values(m, inp.test, pos, attr, |_| Some(alpha))?;
         columns.push(
             m.decode(&enc, &m.code(&y, inp.device))
@@ -313,7 +315,7 @@ fn sliding(
     }
     let labels = inp.test.labels(pos, attr)?;
     let mut col_labels = vec!["original".to_string(), "reconstruction".to_string()];
-    col_labels.extend(inp.cfg.grid_alphas.iter().map(|a| format!("α={a}")));
+    col_labels.extend(alphas.iter().map(|a| format!("α={a}")));
     out.grids.push(Grid {
         name: format!("slide_{attr}"),
         title: format!("FadNet: sliding {attr}"),

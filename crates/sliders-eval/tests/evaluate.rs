@@ -136,6 +136,7 @@ fn models(dir: &Path) -> EvalConfig {
         alphas: vec![0.0, 1.0],
         grid_faces: 3,
         grid_alphas: vec![0.0, 2.0],
+        grid_alphas_by_attribute: [("Eyeglasses".to_string(), vec![-5.0, 0.0, 1.0, 5.0])].into(),
         ..EvalConfig::default()
     }
 }
@@ -233,6 +234,14 @@ fn check_table(r: &Results) {
     }
     let slide = r.grids.iter().find(|g| g.name == "slide_Smiling").unwrap();
     assert_eq!((slide.cells.len(), slide.cells[0].len()), (3, 4));
+    // An attribute with its own range gets its own columns.
+    let wide = r
+        .grids
+        .iter()
+        .find(|g| g.name == "slide_Eyeglasses")
+        .unwrap();
+    assert_eq!((wide.cells.len(), wide.cells[0].len()), (3, 6));
+    assert_eq!(wide.col_labels[2..], ["α=-5", "α=0", "α=1", "α=5"]);
 }
 
 #[test]

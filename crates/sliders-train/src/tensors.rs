@@ -45,7 +45,10 @@ mod tests {
         assert_eq!(x.size(), [2, 3, 4, 4]);
         assert_eq!(y.size(), [2, 2]);
         assert_eq!(Vec::<f32>::try_from(x.flatten(0, -1)).unwrap(), b.images);
-        assert_eq!(Vec::<f32>::try_from(y.flatten(0, -1)).unwrap(), b.attributes);
+        assert_eq!(
+            Vec::<f32>::try_from(y.flatten(0, -1)).unwrap(),
+            b.attributes
+        );
     }
 
     /// The pinned, non-blocking path (CUDA only; on a machine without a GPU it says so and
