@@ -63,23 +63,13 @@ pub fn data(root: &Path, opts: &DataBench) -> Result<()> {
     let torch = crate::setup::run(root)?;
     let python = sliders_torch_link::torch_python(&torch)
         .context("the cached torch venv has no python (needed for the Pillow baseline)")?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(&cargo)
-        .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "sliders-celeba",
-            "--example",
-            "bench_preprocess",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("building the bench_preprocess example failed");
-    }
-    let ours_bin = root.join("target/release/examples/bench_preprocess");
+    let ours_bin = crate::build::binary(
+        root,
+        "sliders-celeba",
+        "bench_preprocess",
+        crate::build::Kind::Example,
+        true,
+    )?;
     let script = root.join("benches/python/preprocess_reference.py");
     let (size, threads) = (opts.size.to_string(), opts.threads.to_string());
     let dir = opts.celeba_dir.to_string_lossy().into_owned();
@@ -308,23 +298,13 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
     let torch = crate::setup::run(root)?;
     let python = sliders_torch_link::torch_python(&torch)
         .context("the cached torch venv has no python (needed for the PyTorch baseline)")?;
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let status = Command::new(&cargo)
-        .current_dir(root)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "sliders-train",
-            "--example",
-            "bench_step",
-        ])
-        .status()
-        .context("running cargo build")?;
-    if !status.success() {
-        bail!("building the bench_step example failed");
-    }
-    let ours_bin = root.join("target/release/examples/bench_step");
+    let ours_bin = crate::build::binary(
+        root,
+        "sliders-train",
+        "bench_step",
+        crate::build::Kind::Example,
+        true,
+    )?;
     let script = root.join("benches/python/train_step_reference.py");
     let threads = opts.threads.to_string();
     let load_before = load_average();

@@ -2,6 +2,7 @@
 //! `std::process` calls; no libtorch dependency, so it builds in seconds on a fresh machine.
 
 mod bench;
+mod build;
 mod check_metrics;
 mod data;
 mod e2e;
@@ -224,10 +225,39 @@ fn main() {
     }
 }
 
-/// The workspace root (xtask lives one level below it).
+/// The workspace root: the nearest folder at or above the current one that holds
+/// `xtask/Cargo.toml` (so an xtask binary copied into a checkout at another path, e.g. on a GPU
+/// machine with `SLIDERS_PREBUILT_BIN`, works there), else the checkout it was built in.
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("xtask sits inside the workspace")
-        .to_path_buf()
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| workspace_above(&cwd))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("xtask sits inside the workspace")
+                .to_path_buf()
+        })
+}
+
+/// The nearest folder at or above `start` holding `xtask/Cargo.toml`.
+fn workspace_above(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| d.join("xtask").join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_is_found_from_any_folder_inside_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        assert_eq!(workspace_above(root).as_deref(), Some(root));
+        let inner = root.join("crates").join("sliders-cli").join("src");
+        assert_eq!(workspace_above(&inner).as_deref(), Some(root));
+        assert_eq!(workspace_above(Path::new("/")), None);
+    }
 }

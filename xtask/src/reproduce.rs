@@ -190,28 +190,20 @@ pub fn matches(pattern: &str, name: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-'))
 }
 
-/// Builds the `sliders` binary (release for the quick and paper profiles) and returns its path.
+/// Builds the `sliders` binary (release for the quick and paper profiles) and returns its path
+/// (or the prebuilt one, `crate::build::PREBUILT_VAR`).
 pub(crate) fn build_sliders(root: &Path, release: bool) -> Result<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     println!(
         "==> building sliders{}",
         if release { " (release)" } else { "" }
     );
-    let mut cmd = Command::new(&cargo);
-    cmd.args(["build", "--quiet", "-p", "sliders-cli"])
-        .current_dir(root);
-    if release {
-        cmd.arg("--release");
-    }
-    if !cmd.status()?.success() {
-        bail!("building the sliders binary failed");
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    Ok(target
-        .join(if release { "release" } else { "debug" })
-        .join("sliders"))
+    crate::build::binary(
+        root,
+        "sliders-cli",
+        "sliders",
+        crate::build::Kind::Bin,
+        release,
+    )
 }
 
 /// Wall time spent on each stage's current outputs (summed over the invocations that resumed it),

@@ -1,0 +1,92 @@
+//! The binaries xtask runs (`sliders`, the benchmarks' examples): built with cargo here, or, on a
+//! machine without a Rust toolchain (a GPU box the binaries were copied to), taken from the folder
+//! that `SLIDERS_PREBUILT_BIN` names.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Names a folder holding binaries built elsewhere (`sliders`, `bench_step`, ...): xtask runs
+/// those instead of calling cargo.
+pub const PREBUILT_VAR: &str = "SLIDERS_PREBUILT_BIN";
+
+/// What a binary is to cargo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A `[[bin]]` of the package.
+    Bin,
+    /// An `examples/` program of the package.
+    Example,
+}
+
+/// Builds `name` (a binary or example of `package`) and returns its path, or returns the prebuilt
+/// one when `SLIDERS_PREBUILT_BIN` is set.
+pub fn binary(
+    root: &Path,
+    package: &str,
+    name: &str,
+    kind: Kind,
+    release: bool,
+) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os(PREBUILT_VAR) {
+        return prebuilt(Path::new(&dir), name);
+    }
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let mut cmd = Command::new(&cargo);
+    cmd.args(["build", "--quiet", "-p", package])
+        .current_dir(root);
+    if kind == Kind::Example {
+        cmd.args(["--example", name]);
+    }
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd
+        .status()
+        .with_context(|| format!("running {cargo} build"))?;
+    if !status.success() {
+        bail!("building {name} failed");
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let profile = target.join(if release { "release" } else { "debug" });
+    Ok(match kind {
+        Kind::Bin => profile.join(name),
+        Kind::Example => profile.join("examples").join(name),
+    })
+}
+
+/// `dir/name`, which must exist.
+fn prebuilt(dir: &Path, name: &str) -> Result<PathBuf> {
+    let path = dir.join(name);
+    if !path.is_file() {
+        bail!(
+            "{PREBUILT_VAR}={}: there is no `{name}` in it. Fix: copy the `{name}` built on \
+             another machine (target/<profile>/ or target/<profile>/examples/) into that folder, \
+             or unset {PREBUILT_VAR} to build here with cargo",
+            dir.display()
+        );
+    }
+    println!("==> {name}: prebuilt, {}", path.display());
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prebuilt_binary_is_taken_from_its_folder_and_a_missing_one_is_named() {
+        let dir = std::env::temp_dir().join(format!("sliders-prebuilt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let err = prebuilt(&dir, "sliders").unwrap_err().to_string();
+        assert!(
+            err.contains("no `sliders`") && err.contains(PREBUILT_VAR),
+            "{err}"
+        );
+        std::fs::write(dir.join("sliders"), b"").unwrap();
+        assert_eq!(prebuilt(&dir, "sliders").unwrap(), dir.join("sliders"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}
