@@ -31,6 +31,10 @@ pub fn binary(
     if let Some(dir) = std::env::var_os(PREBUILT_VAR) {
         return prebuilt(Path::new(&dir), name);
     }
+    println!(
+        "==> building {name}{}",
+        if release { " (release)" } else { "" }
+    );
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let mut cmd = Command::new(&cargo);
     cmd.args(["build", "--quiet", "-p", package])

@@ -193,10 +193,6 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 /// Builds the `sliders` binary (release for the quick and paper profiles) and returns its path
 /// (or the prebuilt one, `crate::build::PREBUILT_VAR`).
 pub(crate) fn build_sliders(root: &Path, release: bool) -> Result<PathBuf> {
-    println!(
-        "==> building sliders{}",
-        if release { " (release)" } else { "" }
-    );
     crate::build::binary(
         root,
         "sliders-cli",
