@@ -95,20 +95,25 @@ fn git_commit(root: &Path) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-/// A value of the `[run]` table (provenance) of a resolved config.
-fn provenance(resolved: &Path, key: &str) -> Option<String> {
-    let t: toml::Table = std::fs::read_to_string(resolved).ok()?.parse().ok()?;
-    Some(t.get("run")?.get(key)?.as_str()?.to_string())
-}
+/// A run's `resolved.toml`, parsed once.
+struct Resolved(toml::Table);
 
-/// A value of a resolved config by dotted path.
-fn setting(resolved: &Path, path: &[&str]) -> Option<toml::Value> {
-    let t: toml::Table = std::fs::read_to_string(resolved).ok()?.parse().ok()?;
-    let mut v = toml::Value::Table(t);
-    for k in path {
-        v = v.get(k)?.clone();
+impl Resolved {
+    /// `None` when the file is missing or not TOML (the report then says "unknown").
+    fn read(path: &Path) -> Option<Self> {
+        Some(Self(std::fs::read_to_string(path).ok()?.parse().ok()?))
     }
-    Some(v)
+
+    /// A value by path of keys.
+    fn get(&self, path: &[&str]) -> Option<&toml::Value> {
+        let (first, rest) = path.split_first()?;
+        rest.iter().try_fold(self.0.get(*first)?, |v, k| v.get(k))
+    }
+
+    /// A value of the `[run]` table (provenance).
+    fn provenance(&self, key: &str) -> Option<String> {
+        Some(self.get(&["run", key])?.as_str()?.to_string())
+    }
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
@@ -159,7 +164,9 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
                 }
             }
             cgan_row = last_train;
-            cgan_attributes = setting(&dir.join("resolved.toml"), &["data", "attributes"])
+            cgan_attributes = Resolved::read(&dir.join("resolved.toml"))
+                .as_ref()
+                .and_then(|r| r.get(&["data", "attributes"]))
                 .and_then(|v| {
                     v.as_array().map(|a| {
                         a.iter()
@@ -199,7 +206,9 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     // The README.
     let mut md = String::new();
     writeln!(md, "# sliders report: profile `{}`\n", opts.profile)?;
-    let any = runs.first().map(|(_, d)| d.join("resolved.toml"));
+    let any = runs
+        .first()
+        .and_then(|(_, d)| Resolved::read(&d.join("resolved.toml")));
     let data_note = std::fs::read_to_string(eval_dir.join("tables.md"))
         .ok()
         .and_then(|t| {
@@ -218,7 +227,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     }
     let split = any
         .as_ref()
-        .and_then(|p| setting(p, &["data", "split", "mode"]))
+        .and_then(|r| r.get(&["data", "split", "mode"]))
         .and_then(|v| v.as_str().map(str::to_string))
         .unwrap_or_default();
     writeln!(
@@ -227,7 +236,7 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     )?;
     let device = any
         .as_ref()
-        .and_then(|p| provenance(p, "device"))
+        .and_then(|r| r.provenance("device"))
         .unwrap_or_else(|| "unknown".into());
     writeln!(
         md,
@@ -419,7 +428,9 @@ fn digits_section(digits_runs: &[(String, PathBuf)]) -> Result<String> {
          last 5,000 (valid) and t10k as test.\n"
     )?;
     for (name, dir) in digits_runs {
-        let trained = run_length(&dir.join("resolved.toml"))
+        let trained = Resolved::read(&dir.join("resolved.toml"))
+            .as_ref()
+            .and_then(run_length)
             .map(|(length, scale)| {
                 if scale < 1.0 {
                     format!("{length}; **reduced training**, step scale {scale} of the profile")
@@ -455,8 +466,10 @@ fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
     let mut rows = Vec::new();
     let mut reduced = Vec::new();
     for (name, dir) in runs {
-        let resolved = dir.join("resolved.toml");
-        let Some((length, scale)) = run_length(&resolved) else {
+        let Some((length, scale)) = Resolved::read(&dir.join("resolved.toml"))
+            .as_ref()
+            .and_then(run_length)
+        else {
             continue;
         };
         if scale < 1.0 {
@@ -488,29 +501,34 @@ fn training_lengths(md: &mut String, runs: &[(String, PathBuf)]) -> Result<()> {
 
 /// What a run (its `resolved.toml`) trained for, and its step scale; `None` when the file has no
 /// `kind`.
-fn run_length(resolved: &Path) -> Option<(String, f64)> {
-    let kind = setting(resolved, &["kind"]).and_then(|v| v.as_str().map(str::to_string))?;
+fn run_length(resolved: &Resolved) -> Option<(String, f64)> {
+    let kind = resolved.get(&["kind"])?.as_str()?.to_string();
     let length = match kind.as_str() {
-        "fader" => setting(resolved, &["fader_train", "total_steps"]).map(|v| {
+        "fader" => resolved.get(&["fader_train", "total_steps"]).map(|v| {
             // The adversarial weight and its ramp decide whether a short run learns to use y.
-            let lambda = setting(resolved, &["fader_train", "lambda_lat_dis"])
+            let lambda = resolved
+                .get(&["fader_train", "lambda_lat_dis"])
                 .map(|l| l.to_string())
                 .unwrap_or_else(|| "?".into());
-            let ramp = setting(resolved, &["fader_train", "lambda_schedule"])
+            let ramp = resolved
+                .get(&["fader_train", "lambda_schedule"])
                 .map(|l| l.to_string())
                 .unwrap_or_else(|| "?".into());
             format!("{v} steps (λ_lat_dis {lambda}, reached after {ramp} steps)")
         }),
-        "classifier" => {
-            setting(resolved, &["classifier_train", "total_steps"]).map(|v| format!("{v} steps"))
-        }
-        "cgan" => setting(resolved, &["cgan_train", "total_steps"]).map(|v| format!("{v} steps")),
-        "encoders" => {
-            setting(resolved, &["encoder_train", "epochs"]).map(|v| format!("{v} epochs"))
-        }
+        "classifier" => resolved
+            .get(&["classifier_train", "total_steps"])
+            .map(|v| format!("{v} steps")),
+        "cgan" => resolved
+            .get(&["cgan_train", "total_steps"])
+            .map(|v| format!("{v} steps")),
+        "encoders" => resolved
+            .get(&["encoder_train", "epochs"])
+            .map(|v| format!("{v} epochs")),
         "digits" => {
             let get = |path: &[&str]| {
-                setting(resolved, path)
+                resolved
+                    .get(path)
                     .map(|v| v.to_string())
                     .unwrap_or_else(|| "?".into())
             };
@@ -526,7 +544,8 @@ fn run_length(resolved: &Path) -> Option<(String, f64)> {
         }
         _ => None,
     };
-    let scale = setting(resolved, &["step_scale"])
+    let scale = resolved
+        .get(&["step_scale"])
         .and_then(|v| v.as_float())
         .unwrap_or(1.0);
     Some((length.unwrap_or_else(|| "unknown".into()), scale))
