@@ -279,8 +279,9 @@ impl Editor {
                     what: "this is an IcGAN cGAN run; editing a photo also needs the encoders \
                            Ez/Ey that invert it"
                         .into(),
-                    fix: "train them (e.g. experiments/smoke/encoders-ind.toml) and pass that \
-                          encoders run folder"
+                    fix: "train them (e.g. `sliders train --config experiments/smoke/data.toml \
+                          --config experiments/smoke/encoders.toml`, which writes \
+                          data/runs/smoke/encoders-ind) and pass that encoders run folder"
                         .into(),
                 });
             }
