@@ -7,4 +7,6 @@ pub mod data;
 pub mod eval;
 pub mod load;
 pub mod nets;
+pub mod restart;
 pub mod train;
+pub mod validate;

@@ -37,6 +37,19 @@ pub enum LoadError {
         /// The variable.
         name: String,
     },
+    /// An override variable's value starts like a TOML array, table or string but does not parse.
+    #[error(
+        "environment variable {name}: the value `{value}` is malformed TOML ({message}); fix: close \
+         its brackets and quotes, e.g. {name}='[\"Smiling\"]' for a list or {name}='\"text\"' for a string"
+    )]
+    BadValue {
+        /// The variable.
+        name: String,
+        /// Its raw value.
+        value: String,
+        /// The TOML parser's message (first line).
+        message: String,
+    },
     /// The merged configuration does not fit the typed config (unknown key, wrong type, …).
     #[error("{origin}: `{key}`: {message}")]
     Invalid {
@@ -95,7 +108,9 @@ impl Layer {
     }
 
     /// The layer of `SLIDERS__…` variables among `vars`. Values are read as TOML (`100`, `true`,
-    /// `"cpu"`, `[1, 2]`) and fall back to plain strings.
+    /// `"cpu"`, `[1, 2]`) and fall back to plain strings (`cpu`, `/data/celeba`); a value that
+    /// starts like a TOML array, table or quoted string (`[`, `{`, `"`, `'`) must parse, or the
+    /// error names the variable.
     pub fn from_env_vars(
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, LoadError> {
@@ -109,11 +124,7 @@ impl Layer {
             if parts.iter().any(String::is_empty) {
                 return Err(LoadError::BadVariable { name });
             }
-            let value = format!("v = {raw}")
-                .parse::<Table>()
-                .ok()
-                .and_then(|mut t| t.remove("v"))
-                .unwrap_or_else(|| Value::String(raw.clone()));
+            let value = env_value(&name, &raw)?;
             insert_path(&mut table, &parts, value);
             text.push_str(&format!("{name}={raw}\n"));
         }
@@ -151,6 +162,29 @@ impl Layer {
         }
         None
     }
+}
+
+/// The TOML value of variable `name` = `raw`, or `raw` as a plain string when it is not TOML and
+/// does not start like a TOML array, table or string.
+fn env_value(name: &str, raw: &str) -> Result<Value, LoadError> {
+    match format!("v = {raw}").parse::<Table>() {
+        Ok(mut t) => Ok(t
+            .remove("v")
+            .unwrap_or_else(|| Value::String(raw.to_string()))),
+        Err(e) if raw.trim_start().starts_with(['[', '{', '"', '\'']) => Err(LoadError::BadValue {
+            name: name.to_string(),
+            value: raw.to_string(),
+            message: e.message().lines().next().unwrap_or("").trim().to_string(),
+        }),
+        Err(_) => Ok(Value::String(raw.to_string())),
+    }
+}
+
+/// Where `key` (dotted parts) was last set among `layers`: a file and line, or an environment
+/// variable; `None` when no layer sets it (the built-in default applies).
+pub fn origin_of(layers: &[Layer], key: &[&str]) -> Option<String> {
+    let key: Vec<String> = key.iter().map(|s| s.to_string()).collect();
+    layers.iter().rev().find_map(|l| l.locate(&key))
 }
 
 /// The 1-based line that sets `key` in TOML `text` (its last segment under the right `[section]`).
@@ -243,6 +277,12 @@ pub fn load<T: DeserializeOwned>(layers: &[Layer]) -> Result<(T, Table), LoadErr
                 .rev()
                 .find_map(|l| l.locate(&full_key))
                 .unwrap_or_else(|| "merged configuration".to_string());
+            if message.contains("untagged enum AttributeSpec") {
+                message =
+                    "expected a list of CelebA attribute names such as [\"Male\", \"Smiling\"] \
+                           or a preset name (\"icgan18\", \"all\")"
+                        .to_string();
+            }
             if message.starts_with("missing field") {
                 message.push_str(" (add it to the experiment file)");
             }
@@ -353,5 +393,36 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("SLIDERS__TRAIN____STEPS"), "{err}");
+    }
+
+    /// Issue #22: an unclosed TOML value in a variable named the untagged enum, not the variable.
+    #[test]
+    fn an_unclosed_toml_value_in_a_variable_names_the_variable() {
+        for raw in ["[\"Smiling", "[\"Smiling\"", "\"cpu", "{a = 1"] {
+            let err = Layer::from_env_vars([("SLIDERS__DATA__ATTRIBUTES".to_string(), raw.into())])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.starts_with("environment variable SLIDERS__DATA__ATTRIBUTES")
+                    && err.contains("malformed TOML")
+                    && err.contains(raw)
+                    && !err.contains("untagged"),
+                "{err}"
+            );
+        }
+        // Plain words and paths are still strings.
+        let layer = Layer::from_env_vars([
+            ("SLIDERS__DEVICE".to_string(), "cpu".to_string()),
+            (
+                "SLIDERS__DATA__CELEBA_DIR".to_string(),
+                "/no/such dir".to_string(),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(layer.table["device"].as_str(), Some("cpu"));
+        assert_eq!(
+            origin_of(&[layer], &["data", "celeba_dir"]).as_deref(),
+            Some("environment variable SLIDERS__DATA__CELEBA_DIR")
+        );
     }
 }

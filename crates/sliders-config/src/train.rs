@@ -19,7 +19,12 @@ pub struct TrainConfigError {
     pub fix: String,
 }
 
-fn check(ok: bool, field: &str, value: impl ToString, fix: &str) -> Result<(), TrainConfigError> {
+pub(crate) fn check(
+    ok: bool,
+    field: &str,
+    value: impl ToString,
+    fix: &str,
+) -> Result<(), TrainConfigError> {
     if ok {
         Ok(())
     } else {
