@@ -551,41 +551,15 @@ pub fn preprocess_image(rgb: &image::RgbImage, params: CacheParams) -> Vec<u8> {
     out
 }
 
-/// Decodes an image file's bytes to RGB8, choosing the decoder by content (JPEG or PNG). A JPEG
-/// without its end-of-image marker (cut short) is an error, not a grey-padded image.
+/// Decodes an image file's bytes to RGB8 through [`crate::decode`] with the default limits, by
+/// content (JPEG or PNG), without the EXIF pass (CelebA JPEGs carry none). Cut-short, corrupt or
+/// oversized files are errors, not grey-padded images.
 pub fn decode_rgb(bytes: &[u8], path: &Path) -> Result<image::RgbImage> {
-    let bad = |what: String| CelebaError::BadImage {
-        path: path.to_path_buf(),
-        what,
-        fix: "restore the file from the original dataset, or set data.on_bad_image = \"skip\"",
-    };
-    let format = image::guess_format(bytes)
-        .map_err(|_| bad("not a JPEG or PNG file (unknown content)".into()))?;
-    if format == image::ImageFormat::Jpeg {
-        let tail = &bytes[bytes.len().saturating_sub(64)..];
-        if !tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
-            return Err(bad("JPEG is cut short (no end-of-image marker)".into()));
+    crate::decode::decode(bytes, path, &crate::DecodeLimits::default(), false).map_err(|e| {
+        CelebaError::BadImage {
+            path: path.to_path_buf(),
+            what: e.reason(),
+            fix: "restore the file from the original dataset, or set data.on_bad_image = \"skip\"",
         }
-    }
-    if format == image::ImageFormat::Jpeg {
-        // Straight through the JPEG decoder: skips the EXIF/orientation pass of the generic
-        // reader (CelebA JPEGs carry none), which is a measurable share of decoding 89x109 images.
-        use image::ImageDecoder;
-        let dec = image::codecs::jpeg::JpegDecoder::new(std::io::Cursor::new(bytes))
-            .map_err(|e| bad(format!("cannot decode it as JPEG ({e})")))?;
-        let (w, h) = dec.dimensions();
-        if dec.color_type() == image::ColorType::Rgb8 {
-            let mut buf = vec![0u8; dec.total_bytes() as usize];
-            dec.read_image(&mut buf)
-                .map_err(|e| bad(format!("cannot decode it as JPEG ({e})")))?;
-            return image::RgbImage::from_raw(w, h, buf)
-                .ok_or_else(|| bad("decoded JPEG has the wrong size".into()));
-        }
-        let img = image::DynamicImage::from_decoder(dec)
-            .map_err(|e| bad(format!("cannot decode it as JPEG ({e})")))?;
-        return Ok(img.into_rgb8());
-    }
-    let img = image::load_from_memory_with_format(bytes, format)
-        .map_err(|e| bad(format!("cannot decode it as {format:?} ({e})")))?;
-    Ok(img.into_rgb8())
+    })
 }
