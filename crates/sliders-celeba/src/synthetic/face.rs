@@ -198,7 +198,7 @@ impl Identity {
             chin: rng.gen_range(0.62..0.88),
             eye_sep: rng.gen_range(17.0..20.5),
             eye_ry: rng.gen_range(3.6..4.8),
-            mouth_w: rng.gen_range(13.0..17.0),
+            mouth_w: rng.gen_range(21.0..26.0),
             hair_volume: rng.gen_range(0.0..1.0),
             beard: rng.gen_range(0.35..0.75),
             male: rng.gen_bool(RATE_MALE),

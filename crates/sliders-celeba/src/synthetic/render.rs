@@ -32,8 +32,8 @@ fn geo(p: &FaceParams) -> Geo {
         ry: p.identity.face_ry,
         eye_y: cy - 8.0,
         eye_sep: p.identity.eye_sep,
-        nose_y: cy + 15.0,
-        mouth_y: cy + 33.0,
+        nose_y: cy + 10.0,
+        mouth_y: cy + 21.0,
     }
 }
 
@@ -139,8 +139,22 @@ fn brow_box(g: &Geo, sgn: f32) -> Shape<'static> {
     Shape::rect(ex - 12.0, g.eye_y - 17.0, ex + 12.0, g.eye_y - 4.0)
 }
 fn mouth_box(p: &FaceParams, g: &Geo) -> Shape<'static> {
-    let w = p.identity.mouth_w * 1.18 + 6.0;
-    Shape::rect(g.cx - w, g.mouth_y - 13.0, g.cx + w, g.mouth_y + 15.0)
+    let w = p.identity.mouth_w * (1.0 + SMILE_WIDEN) + 7.0;
+    Shape::rect(
+        g.cx - w,
+        g.mouth_y - SMILE_LIFT - 8.0,
+        g.cx + w,
+        g.mouth_y + GRIN_TEETH + OPEN_GAP + 9.0,
+    )
+}
+/// The cheeks a smile raises and flushes (the rest of the Smiling region).
+fn cheek(g: &Geo, sgn: f32) -> Shape<'static> {
+    Shape::ellipse(g.cx + sgn * (g.eye_sep + 3.0), g.eye_y + 19.0, 10.0, 7.0)
+}
+fn smile_box(p: &FaceParams, g: &Geo) -> Shape<'static> {
+    mouth_box(p, g)
+        .union(cheek(g, -1.0).grow(1.0))
+        .union(cheek(g, 1.0).grow(1.0))
 }
 fn glasses_box(g: &Geo) -> Shape<'static> {
     Shape::rect(
@@ -193,7 +207,8 @@ pub fn region(p: &FaceParams, a: SynthAttr) -> Shape<'static> {
     match a {
         SynthAttr::Male => hair(),
         SynthAttr::Young => hair().union(age_marks_box(p, &g)),
-        SynthAttr::Smiling | SynthAttr::MouthOpen => mouth_box(p, &g),
+        SynthAttr::Smiling => smile_box(p, &g),
+        SynthAttr::MouthOpen => mouth_box(p, &g),
         SynthAttr::Eyeglasses => glasses_box(&g),
     }
 }
@@ -411,66 +426,61 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
     out
 }
 
+/// How much wider a full smile makes the mouth (fraction of its half width).
+const SMILE_WIDEN: f32 = 0.3;
+/// How far a full smile lifts the corners of the mouth (face units).
+const SMILE_LIFT: f32 = 14.0;
+/// Height of the teeth a full smile shows (a grin, even with the mouth closed).
+const GRIN_TEETH: f32 = 9.0;
+/// Height of the dark gap of a fully open mouth.
+const OPEN_GAP: f32 = 20.0;
+
+/// The mouth: a smile widens it, lifts its corners into a crescent that shows the upper teeth,
+/// deepens the creases and flushes the cheeks; an open mouth drops the lower lip below a dark
+/// interior. Both are drawn large and in strong contrast, so at 32 px they change about as many
+/// pixels as glasses do (issue #19; tested in `tests/synthetic.rs`).
 fn draw_mouth(cv: &mut Canvas, ps: &Pose, p: &FaceParams, g: &Geo) {
     let skin = p.identity.skin;
     let (cx, my) = (g.cx, g.mouth_y);
     let s = p.smile.clamp(0.0, 1.0);
     let o = p.mouth_open.clamp(0.0, 1.0);
-    let w = p.identity.mouth_w * (1.0 + 0.18 * s);
-    let corner = 7.0 * s - 1.5 * (1.0 - s);
+    for sgn in [-1.0f32, 1.0] {
+        let blush = mix(skin, [0.93, 0.42, 0.45], 0.55);
+        cv.fill(ps, &cheek(g, sgn), blush, 0.85 * s, None);
+    }
+    let w = p.identity.mouth_w * (1.0 + SMILE_WIDEN * s);
+    let corner = SMILE_LIFT * s - 2.0 * (1.0 - s);
     let t = move |x: f32| ((x - cx) / w).clamp(-1.0, 1.0);
+    let arc = move |x: f32| (1.0 - t(x).powi(2)).max(0.0);
     let yu = move |x: f32| my - corner * t(x).powi(2);
-    let gap = move |x: f32| o * 9.0 * (1.0 - t(x).powi(2)).max(0.0).powf(0.8);
-    let yl = move |x: f32| yu(x) + gap(x);
-    let lip = mix(skin, [0.72, 0.3, 0.32], 0.55);
-    let (y0, y1) = (my - 14.0, my + 16.0);
-    let upper = band(
-        cx,
-        w,
-        y0,
-        y1,
-        move |x| yu(x) - 3.0 * (1.0 - t(x).powi(2)).max(0.0).sqrt() - 0.4,
-        yu,
-    );
+    let teeth_h = move |x: f32| (GRIN_TEETH * s + 2.5 * o) * arc(x);
+    let gap = move |x: f32| o * OPEN_GAP * arc(x).powf(0.8);
+    let yl = move |x: f32| yu(x) + teeth_h(x) + gap(x);
+    let lip = mix(skin, [0.6, 0.12, 0.17], 0.6);
+    let (y0, y1) = (my - SMILE_LIFT - 8.0, my + GRIN_TEETH + OPEN_GAP + 9.0);
+    let upper = band(cx, w, y0, y1, move |x| yu(x) - 3.5 * arc(x).sqrt() - 0.6, yu);
     cv.fill(ps, &upper, lip, 1.0, None);
-    let lower = band(cx, w, y0, y1, yl, move |x| {
-        yl(x) + 4.2 * (1.0 - t(x).powi(2)).max(0.0).sqrt() + 0.4
-    });
+    let lower = band(cx, w, y0, y1, yl, move |x| yl(x) + 4.5 * arc(x).sqrt() + 0.6);
     cv.fill(ps, &lower, lip, 1.0, None);
-    if o > 0.02 {
+    if s + o > 0.02 {
         let interior = || band(cx, w, y0, y1, yu, yl);
-        cv.fill(ps, &interior(), [0.22, 0.06, 0.07], 1.0, None);
-        let th = 2.2 + 1.5 * s;
-        let teeth = band(cx, w * 0.8, y0, y1, yu, move |x| {
-            yu(x) + th * (1.0 - t(x).powi(2))
-        });
-        cv.fill(
-            ps,
-            &teeth.intersect(interior()),
-            [0.94, 0.92, 0.86],
-            1.0,
-            None,
-        );
+        cv.fill(ps, &interior(), [0.16, 0.03, 0.05], 1.0, None);
+        let teeth = band(cx, w * 0.92, y0, y1, yu, move |x| yu(x) + teeth_h(x));
+        cv.fill(ps, &teeth.intersect(interior()), [0.97, 0.96, 0.92], 1.0, None);
     }
     let line = curve(cx - w, cx + w, 16, yu);
-    cv.fill(
-        ps,
-        &Shape::stroke(line, 0.75),
-        [0.38, 0.14, 0.15],
-        1.0,
-        None,
-    );
+    cv.fill(ps, &Shape::stroke(line, 0.9), [0.3, 0.08, 0.1], 1.0, None);
     // Smile creases beside the corners.
-    let a = ((s - 0.4) / 0.6).clamp(0.0, 1.0) * 0.7;
+    let a = ((s - 0.3) / 0.7).clamp(0.0, 1.0) * 0.9;
     for sgn in [-1.0f32, 1.0] {
-        let (kx, ky) = (cx + sgn * (w + 2.5), yu(cx + sgn * w));
+        let (kx, ky) = (cx + sgn * (w + 3.0), yu(cx + sgn * w));
         let pts: Vec<[f32; 2]> = (0..=8)
             .map(|i| {
                 let u = i as f32 / 8.0 * 2.0 - 1.0;
-                [kx + sgn * 1.3 * (1.0 - u * u), ky + 3.5 * u - 0.5]
+                [kx + sgn * 2.0 * (1.0 - u * u), ky + 5.0 * u - 0.5]
             })
             .collect();
-        cv.fill(ps, &Shape::stroke(pts, 0.65), mul(skin, 0.68), a, None);
+        cv.fill(ps, &Shape::stroke(pts, 1.1), mul(skin, 0.55), a, None);
     }
 }
 
