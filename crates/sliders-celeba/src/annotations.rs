@@ -1,9 +1,10 @@
 //! Parsing of the three official CelebA annotation files: `list_attr_celeba.txt`,
 //! `list_eval_partition.txt` and `identity_CelebA.txt` (Fader spec §1.1, IcGAN spec §2.2).
 //!
-//! Accepted: an optional count line (ignored: partial files keep the official 202599), the names
-//! line, then one row per image; CRLF or LF; columns separated by one or more spaces or tabs;
-//! attribute values `1` or `-1`. Blank lines are skipped. Every error names the file and the line.
+//! Accepted: an optional count line (the number of image rows that follow, checked: a file cut
+//! short or padded is an error naming both counts), the names line, then one row per image; CRLF
+//! or LF; columns separated by one or more spaces or tabs; attribute values `1` or `-1`. Blank
+//! lines are skipped. Every error names the file and the line.
 
 use crate::error::{CelebaError, Result};
 use crate::split::Part;
@@ -69,12 +70,14 @@ pub fn parse_attributes(text: &str, path: &Path) -> Result<AttributeFile> {
         fix: fix.to_owned(),
     };
     let mut lines = numbered_lines(text).peekable();
-    // Optional count line: a single integer. Its value is ignored.
-    if let Some((_, first)) = lines.peek() {
+    // Optional count line: a single integer, the number of rows that follow.
+    let mut stated = None;
+    if let Some((line, first)) = lines.peek() {
         let mut toks = first.split_ascii_whitespace();
         if let (Some(t), None) = (toks.next(), toks.next())
-            && t.parse::<u64>().is_ok()
+            && let Ok(n) = t.parse::<u64>()
         {
+            stated = Some((*line, n));
             lines.next();
         }
     }
@@ -139,6 +142,19 @@ pub fn parse_attributes(text: &str, path: &Path) -> Result<AttributeFile> {
         }
         images.push(image.to_owned());
         bits.push(b);
+    }
+    if let Some((line, n)) = stated
+        && n != images.len() as u64
+    {
+        return Err(err(
+            line,
+            format!(
+                "the count line says {n} image rows, the file has {}",
+                images.len()
+            ),
+            "the file is truncated or was edited: restore the official file, or set its first \
+             line to the number of image rows",
+        ));
     }
     Ok(AttributeFile {
         path: path.to_path_buf(),
@@ -245,10 +261,19 @@ mod tests {
         assert_eq!(f.bits, [0b11]);
     }
 
+    /// Issue #22: the count line was never checked, so a file cut between rows was accepted.
     #[test]
-    fn stated_count_is_ignored() {
-        let t = "202599\nA\nx.jpg 1\n";
+    fn stated_count_must_match_the_rows() {
+        let t = "1\nA\nx.jpg 1\n";
         assert_eq!(parse_attributes(t, p()).unwrap().images.len(), 1);
+        let t = "202599\nA\nx.jpg 1\ny.jpg -1\n";
+        let e = parse_attributes(t, p()).unwrap_err().to_string();
+        assert!(
+            e.starts_with("list_attr_celeba.txt:1:")
+                && e.contains("says 202599 image rows, the file has 2")
+                && e.contains("truncated"),
+            "{e}"
+        );
     }
 
     #[test]

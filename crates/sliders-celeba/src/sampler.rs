@@ -7,6 +7,7 @@
 use crate::attributes::AttributeSelection;
 use crate::cache::ImageCache;
 use crate::dataset::ImageRecord;
+use crate::error::{CelebaError, Result};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -228,11 +229,32 @@ pub struct BatchSampler {
 
 impl BatchSampler {
     /// A sampler with the config's batch size, order, flip and seed. Panics on an empty source
-    /// or a zero batch size (the pipeline validates both first).
+    /// or a zero batch size; [`BatchSampler::try_new`] returns those as errors.
     pub fn new(source: Arc<BatchSource>, cfg: &SamplerConfig) -> Self {
-        assert!(!source.is_empty(), "cannot sample from an empty part");
-        assert!(cfg.batch_size > 0, "batch size must be positive");
-        Self {
+        match Self::try_new(source, cfg) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A sampler with the config's batch size, order, flip and seed, or an error naming
+    /// `data.sampler.batch_size` (zero) or the empty part.
+    pub fn try_new(source: Arc<BatchSource>, cfg: &SamplerConfig) -> Result<Self> {
+        if cfg.batch_size == 0 {
+            return Err(CelebaError::Config {
+                field: "sampler.batch_size",
+                what: "0 images per batch".into(),
+                fix: "use a batch of at least 1 image (32 in the Fader reference)".into(),
+            });
+        }
+        if source.is_empty() {
+            return Err(CelebaError::Config {
+                field: "split",
+                what: "the part to sample training batches from holds no image".into(),
+                fix: "use more images or other data.split.fractions".into(),
+            });
+        }
+        Ok(Self {
             source,
             batch_size: cfg.batch_size,
             order: cfg.order,
@@ -240,7 +262,7 @@ impl BatchSampler {
             rng: ChaCha8Rng::seed_from_u64(cfg.seed),
             perm: Vec::new(),
             pos: 0,
-        }
+        })
     }
 
     /// The next training batch.

@@ -139,7 +139,7 @@ impl ClassifierTrainer {
             &self.sampler,
             self.seed,
             self.counters.batches_drawn,
-        );
+        )?;
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
         let mut losses = IntervalMeans::new(&["loss"], self.device);
         while self.counters.step < total {

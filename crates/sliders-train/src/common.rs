@@ -14,14 +14,14 @@ pub fn data_stream(
     sampler: &SamplerConfig,
     seed: u64,
     already_drawn: u64,
-) -> Prefetcher {
+) -> Result<Prefetcher, TrainError> {
     let cfg = SamplerConfig {
         seed: mix(seed, sampler.seed),
         ..sampler.clone()
     };
-    let mut s = BatchSampler::new(source, &cfg);
+    let mut s = BatchSampler::try_new(source, &cfg)?;
     s.skip_batches(already_drawn);
-    s.prefetch(cfg.prefetch)
+    Ok(s.prefetch(cfg.prefetch))
 }
 
 /// Seeds libtorch's generators for step `step`, so every random draw of a step (dropout, random

@@ -44,7 +44,7 @@ pub enum TrainError {
     Data(#[from] sliders_celeba::CelebaError),
     /// An optimizer state file does not fit the network.
     #[error(
-        "{path}: optimizer state does not match the network ({what}); delete the run folder's checkpoints to start over"
+        "{path}: optimizer state does not match the network ({what}); rerun with `sliders train --force-restart` to start over, or set another run_dir"
     )]
     OptimizerState {
         /// The file.

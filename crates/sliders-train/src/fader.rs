@@ -312,7 +312,7 @@ impl FaderTrainer {
             &self.sampler,
             self.seed,
             self.counters.batches_drawn,
-        );
+        )?;
         let warmup_steps = self.cfg.lambda_schedule;
         let schedule = |max: f64| LinearWarmup { max, warmup_steps };
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);

@@ -1,8 +1,9 @@
 //! sliders-train: the training loops of both papers, usable as a library and driven by
 //! `sliders train --config <experiment.toml>`: Fader Networks' alternating latent-discriminator and
 //! autoencoder steps with the lambda schedule ([`fader`]), the evaluation classifier
-//! ([`classifier`]); resumable runs ([`state`]), metric rows ([`run_dir`]), progress events
-//! ([`events`]) and the bookkeeping all loops share ([`progress`]); IcGAN's conditional GAN,
+//! ([`classifier`]); resumable runs ([`state`]), run folders and their metric rows ([`run_dir`]),
+//! one process per folder ([`run_lock`]), progress events ([`events`]) and the bookkeeping all
+//! loops share ([`progress`]); IcGAN's conditional GAN,
 //! encoder dataset and encoders ([`icgan`]); the iterations the benchmarks time ([`bench`]).
 
 pub mod bench;
@@ -19,6 +20,7 @@ pub mod losses;
 pub mod optim;
 pub mod progress;
 pub mod run_dir;
+pub mod run_lock;
 pub mod schedule;
 pub mod state;
 pub mod tensors;

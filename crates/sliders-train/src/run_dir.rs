@@ -1,9 +1,11 @@
 //! A run folder: `resolved.toml` (the config with git commit, seed, device and versions),
 //! `metrics.csv` (appended as training goes, read back by [`MetricsTable`]), `checkpoints/` and
 //! `samples/`. Files are written to a temporary name and renamed, so a crash never leaves half a
-//! file.
+//! file. Opening a folder takes its lock ([`crate::run_lock`]): one process writes into it at a
+//! time.
 
 use crate::error::TrainError;
+use crate::run_lock::{LOCK_FILE, RunLock};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -24,20 +26,20 @@ pub fn tmp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.tmp"))
 }
 
-/// The folder of one training run.
+/// The folder of one training run, owned by this process while the value (or a clone) lives.
 #[derive(Debug, Clone)]
 pub struct RunDir {
     root: PathBuf,
+    lock: RunLock,
 }
 
 impl RunDir {
-    /// Opens (creating as needed) the run folder and its `checkpoints/` and `samples/`.
+    /// Opens (creating as needed) the run folder, takes its lock (an error naming the holder's
+    /// PID when another process has it), and makes its `checkpoints/` and `samples/`.
     pub fn create(root: &Path) -> Result<Self, TrainError> {
-        for dir in [
-            root.to_path_buf(),
-            root.join("checkpoints"),
-            root.join("samples"),
-        ] {
+        std::fs::create_dir_all(root).map_err(|e| TrainError::io(root, e))?;
+        let lock = RunLock::acquire(root)?;
+        for dir in [root.join("checkpoints"), root.join("samples")] {
             std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
         }
         // Fail now, not after an hour of training, if the folder cannot be written.
@@ -46,7 +48,36 @@ impl RunDir {
         let _ = std::fs::remove_file(&probe);
         Ok(Self {
             root: root.to_path_buf(),
+            lock,
         })
+    }
+
+    /// Deletes everything the folder holds but its lock (state, checkpoints, models, metrics,
+    /// logs, `resolved.toml`), so the run starts over (`sliders train --force-restart`).
+    pub fn clear(&self) -> Result<(), TrainError> {
+        let entries = std::fs::read_dir(&self.root).map_err(|e| TrainError::io(&self.root, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| TrainError::io(&self.root, e))?;
+            let path = entry.path();
+            if entry.file_name() == LOCK_FILE {
+                continue;
+            }
+            let removed = if path.is_dir() {
+                std::fs::remove_dir_all(&path)
+            } else {
+                std::fs::remove_file(&path)
+            };
+            removed.map_err(|e| TrainError::io(&path, e))?;
+        }
+        for dir in [self.checkpoints(), self.samples()] {
+            std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
+        }
+        Ok(())
+    }
+
+    /// The lock this process holds on the folder.
+    pub fn lock(&self) -> &RunLock {
+        &self.lock
     }
 
     /// The folder.
@@ -99,6 +130,9 @@ pub struct Provenance {
     pub sliders_version: String,
     /// libtorch version the binary was built against.
     pub libtorch_version: String,
+    /// The data the run read, e.g. `celeba /data/celeba` or `synthetic data/synthetic (no
+    /// data.celeba_dir configured)`; empty when not recorded.
+    pub data_source: String,
 }
 
 impl Provenance {
@@ -110,13 +144,35 @@ impl Provenance {
             device: device.to_string(),
             sliders_version: env!("CARGO_PKG_VERSION").to_string(),
             libtorch_version: env!("SLIDERS_LIBTORCH_VERSION").to_string(),
+            data_source: String::new(),
         }
     }
 
+    /// The same provenance with `data_source` recorded.
+    pub fn with_data_source(mut self, source: impl Into<String>) -> Self {
+        self.data_source = source.into();
+        self
+    }
+
     fn to_toml(&self) -> String {
+        let mut t = toml::Table::new();
+        t.insert("git_commit".into(), self.git_commit.clone().into());
+        t.insert("seed".into(), toml::Value::Integer(self.seed as i64));
+        t.insert("device".into(), self.device.clone().into());
+        t.insert(
+            "sliders_version".into(),
+            self.sliders_version.clone().into(),
+        );
+        t.insert(
+            "libtorch_version".into(),
+            self.libtorch_version.clone().into(),
+        );
+        if !self.data_source.is_empty() {
+            t.insert("data_source".into(), self.data_source.clone().into());
+        }
         format!(
-            "[run]\ngit_commit = \"{}\"\nseed = {}\ndevice = \"{}\"\nsliders_version = \"{}\"\nlibtorch_version = \"{}\"\n",
-            self.git_commit, self.seed, self.device, self.sliders_version, self.libtorch_version
+            "[run]\n{}",
+            toml::to_string(&t).expect("a table of strings serialises")
         )
     }
 }

@@ -83,24 +83,96 @@ pub fn find(checkpoints: &Path) -> Option<PathBuf> {
         .find(|d| counters_path(d).is_file())
 }
 
-/// Restores weights, optimizer moments and counters from `dir`.
+/// The fix printed with every state file that cannot be restored.
+const RESTART_FIX: &str = "rerun with `sliders train --force-restart` to delete the state and \
+                           start over, or set another run_dir";
+
+/// Restores weights, optimizer moments and counters from `dir`. Every file is checked before
+/// anything is copied: a truncated or corrupt file, or a tensor of another shape than the
+/// network's, is an error of one line naming the file (and tensor) and the fix.
 pub fn load(dir: &Path, slots: &mut [Slot<'_>]) -> Result<Counters, TrainError> {
     for slot in slots.iter_mut() {
         let weights = dir.join(format!("{}.safetensors", slot.name));
+        let expected: Vec<(String, Vec<i64>)> = slot
+            .vs
+            .variables()
+            .into_iter()
+            .map(|(k, v)| (k, v.size()))
+            .collect();
+        check_file(&weights, Some(&expected))?;
         slot.vs.load(&weights).map_err(|e| TrainError::Torch {
             path: weights.clone(),
-            message: format!(
-                "{e}; the saved state does not fit this model (was the config changed?): use another \
-                 run_dir, or delete {} to start over",
-                dir.display()
-            ),
+            message: format!("{}; {RESTART_FIX}", first_line(&e.to_string())),
         })?;
-        slot.opt
-            .load(&dir.join(format!("{}.adam.safetensors", slot.name)))?;
+        let adam = dir.join(format!("{}.adam.safetensors", slot.name));
+        check_file(&adam, None)?;
+        slot.opt.load(&adam)?;
     }
     let path = counters_path(dir);
     let text = std::fs::read_to_string(&path).map_err(|e| TrainError::io(&path, e))?;
-    serde_json::from_str(&text).map_err(|e| TrainError::Config(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| {
+        TrainError::Config(format!(
+            "{}: the state's counters are truncated or corrupt ({e}); {RESTART_FIX}",
+            path.display()
+        ))
+    })
+}
+
+/// Checks that `path` is a whole safetensors file and, given `expected` (name, shape) pairs,
+/// that it holds exactly those tensors with those shapes.
+fn check_file(path: &Path, expected: Option<&[(String, Vec<i64>)]>) -> Result<(), TrainError> {
+    let bytes = std::fs::read(path).map_err(|e| TrainError::io(path, e))?;
+    let file = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| TrainError::Torch {
+        path: path.to_path_buf(),
+        message: format!(
+            "the saved state file is truncated or corrupt ({e:?}, {} bytes); {RESTART_FIX}",
+            bytes.len()
+        ),
+    })?;
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let mismatch = |what: String| TrainError::Torch {
+        path: path.to_path_buf(),
+        message: format!(
+            "{what}: the saved state belongs to a network of another shape (was the config \
+             changed?); {RESTART_FIX}"
+        ),
+    };
+    for (name, shape) in expected {
+        match file.tensor(name) {
+            Err(_) => return Err(mismatch(format!("tensor `{name}` is missing"))),
+            Ok(view) => {
+                let found: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+                if &found != shape {
+                    return Err(mismatch(format!(
+                        "tensor `{name}` has shape {found:?} in the file, the network expects {shape:?}"
+                    )));
+                }
+            }
+        }
+    }
+    if let Some(extra) = file
+        .names()
+        .into_iter()
+        .find(|n| !expected.iter().any(|(e, _)| e == *n))
+    {
+        return Err(mismatch(format!("tensor `{extra}` is not in the network")));
+    }
+    Ok(())
+}
+
+/// The first line of a libtorch message, without its C++ backtrace.
+pub fn first_line(message: &str) -> String {
+    let cut = message
+        .find("Exception raised from")
+        .unwrap_or(message.len());
+    message[..cut]
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("libtorch error")
+        .to_string()
 }
 
 #[cfg(test)]

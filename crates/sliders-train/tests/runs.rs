@@ -86,6 +86,24 @@ fn an_interrupted_and_resumed_fader_run_ends_with_the_same_weights() {
     }
 }
 
+/// Issue #22: `data.sampler.batch_size = 0` reached an assert in the sampler (exit 101).
+#[test]
+fn a_zero_batch_size_is_an_error_naming_the_key_not_a_panic() {
+    let data = prepared(&["Male"]);
+    let cfg = sliders_config::data::SamplerConfig {
+        batch_size: 0,
+        ..Default::default()
+    };
+    let source = data.batch_source(sliders_celeba::Part::Train);
+    let err = sliders_celeba::BatchSampler::try_new(source, &cfg)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("data.sampler.batch_size") && err.contains("at least 1"),
+        "{err}"
+    );
+}
+
 #[test]
 fn the_classifier_learns_the_synthetic_attributes() {
     let _g = lock();

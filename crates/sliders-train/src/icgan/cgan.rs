@@ -378,7 +378,7 @@ impl CganTrainer {
             &self.sampler,
             self.seed,
             self.counters.batches_drawn,
-        );
+        )?;
         let bs = self.sampler.batch_size as u64;
         let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
         let mut losses = IntervalMeans::new(&["loss_d", "loss_g", "d_real", "d_fake"], self.device);

@@ -256,7 +256,7 @@ pub fn train_classifier(
         &sampler,
         exp.seed ^ 0xC1A5,
         0,
-    );
+    )?;
     let total = cfg.total_steps;
     let columns: Vec<String> = ["loss", "images_per_sec", "valid_accuracy", "test_accuracy"]
         .iter()

@@ -396,14 +396,16 @@ impl EncoderTrainer {
             on_event,
         )?;
         let uses_real = self.ey.is_some();
-        let stream = uses_real.then(|| {
-            data_stream(
-                self.train_real.clone(),
-                &self.sampler,
-                self.seed,
-                self.counters.batches_drawn,
-            )
-        });
+        let stream = uses_real
+            .then(|| {
+                data_stream(
+                    self.train_real.clone(),
+                    &self.sampler,
+                    self.seed,
+                    self.counters.batches_drawn,
+                )
+            })
+            .transpose()?;
         let spe = self.steps_per_epoch();
         let images_per_step = self.cfg.batch_size as u64 * if uses_real { 2 } else { 1 };
         let mut losses = IntervalMeans::new(&["loss_z", "loss_y"], self.device);
