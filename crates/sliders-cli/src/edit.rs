@@ -3,9 +3,37 @@
 //! summary; any failed input makes the command exit non-zero (after the others are done).
 
 use anyhow::{Context, Result, bail};
+use sliders_celeba::DecodeLimits;
 use sliders_config::train::DeviceChoice;
 use sliders_edit::{Crop, EditJob, Editor, InterpolateJob, Setting, Summary, model::FADER_CHOICES};
 use std::path::{Path, PathBuf};
+
+/// The decode limits of `edit`, `interpolate` and `serve` (see `sliders_celeba::decode`): a photo
+/// over one is refused from its header, before it is decoded, with a message naming the option.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LimitArgs {
+    /// Largest photo width and height in pixels.
+    #[arg(long, default_value_t = DecodeLimits::DEFAULT_SIDE, value_name = "PX")]
+    pub max_image_side: u32,
+    /// Largest photo in pixels (width × height; 40 Mpx by default).
+    #[arg(long, default_value_t = DecodeLimits::DEFAULT_PIXELS, value_name = "N")]
+    pub max_image_pixels: u64,
+    /// Largest decoded photo in MB (pixels × bytes per pixel of the file).
+    #[arg(long, default_value_t = DecodeLimits::DEFAULT_DECODED_BYTES >> 20, value_name = "MB")]
+    pub max_image_mb: u64,
+}
+
+impl LimitArgs {
+    /// The limits these options set.
+    pub fn limits(&self) -> DecodeLimits {
+        DecodeLimits {
+            max_width: self.max_image_side,
+            max_height: self.max_image_side,
+            max_pixels: self.max_image_pixels,
+            max_decoded_bytes: self.max_image_mb.saturating_mul(1 << 20),
+        }
+    }
+}
 
 /// Options shared by both commands.
 #[derive(Debug, Clone)]
@@ -22,6 +50,8 @@ pub struct Common {
     pub device: DeviceChoice,
     /// Images per forward pass.
     pub batch_size: usize,
+    /// How large a photo may be.
+    pub limits: DecodeLimits,
 }
 
 impl Common {
@@ -71,6 +101,7 @@ pub fn edit(common: &Common, out: &Path, paste_back: bool) -> Result<()> {
             out_dir: out.to_path_buf(),
             paste_back,
             batch_size: common.batch_size,
+            limits: common.limits,
         },
     )?;
     for d in &summary.done {
@@ -101,6 +132,7 @@ pub fn interpolate(
             out: out.to_path_buf(),
             gif: gif.then(|| out.with_extension("gif")),
             batch_size: common.batch_size,
+            limits: common.limits,
         },
     )?;
     for o in &summary.outputs {

@@ -162,6 +162,15 @@ enum Command {
         /// Minutes before an unused session is dropped.
         #[arg(long, default_value_t = 30)]
         session_ttl_min: u64,
+        #[command(flatten)]
+        limits: sliders_cli::edit::LimitArgs,
+        /// MB that uploads being decoded may hold at once (counted from each photo's header);
+        /// an upload that does not fit now is answered 503 with Retry-After.
+        #[arg(long, default_value_t = sliders_serve::DEFAULT_MEMORY_BUDGET_MB, value_name = "MB")]
+        memory_budget_mb: u64,
+        /// Model passes run at once (0: one per core, at most 8).
+        #[arg(long, default_value_t = 0)]
+        workers: usize,
     },
 }
 
@@ -185,6 +194,8 @@ struct CommonArgs {
     /// Images per forward pass.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
+    #[command(flatten)]
+    limits: sliders_cli::edit::LimitArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -216,6 +227,7 @@ impl CommonArgs {
             crop: self.crop,
             device: self.device.choice(),
             batch_size: self.batch_size.max(1),
+            limits: self.limits.limits(),
         }
     }
 }
@@ -302,6 +314,9 @@ fn main() -> anyhow::Result<()> {
             save_uploads,
             max_sessions,
             session_ttl_min,
+            limits,
+            memory_budget_mb,
+            workers,
         } => {
             sliders_cli::logging::init(None)?;
             sliders_cli::serve::run(sliders_cli::serve::Options {
@@ -314,6 +329,9 @@ fn main() -> anyhow::Result<()> {
                 save_uploads,
                 max_sessions,
                 session_ttl: std::time::Duration::from_secs(session_ttl_min.saturating_mul(60)),
+                limits: limits.limits(),
+                memory_budget_mb,
+                workers,
             })?
         }
     }

@@ -29,6 +29,12 @@ pub struct Options {
     pub max_sessions: usize,
     /// Session time-to-live.
     pub session_ttl: Duration,
+    /// How large an uploaded photo may be.
+    pub limits: sliders_celeba::DecodeLimits,
+    /// MB concurrent uploads may hold while decoded.
+    pub memory_budget_mb: u64,
+    /// Model passes at once (0: one per core, at most 8).
+    pub workers: usize,
 }
 
 /// Runs `sliders serve` until Ctrl-C.
@@ -45,6 +51,9 @@ pub fn run(o: Options) -> Result<()> {
         save_uploads: o.save_uploads,
         max_sessions: o.max_sessions,
         session_ttl: o.session_ttl,
+        limits: o.limits,
+        memory_budget_mb: o.memory_budget_mb,
+        workers: o.workers,
     };
     sliders_serve::run(&opts, |url| {
         let mut out = std::io::stdout().lock();

@@ -68,7 +68,7 @@ fn serve_prints_its_loopback_url_and_answers_there() {
     assert!(url.starts_with("http://127.0.0.1:"), "{url}");
     let addr = url.trim_start_matches("http://").trim_end_matches('/');
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    conn.write_all(b"GET /api/models HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    conn.write_all(b"GET /api/models HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         .unwrap();
     let mut answer = String::new();
     conn.read_to_string(&mut answer).unwrap();

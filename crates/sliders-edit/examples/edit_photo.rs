@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out_dir: "edited".into(),
         paste_back: true,
         batch_size: 32,
+        limits: Default::default(),
     };
     println!("{}", run_edit(&editor, &job)?.report());
     Ok(())

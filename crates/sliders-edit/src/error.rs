@@ -15,13 +15,24 @@ pub enum EditError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// A file is not a decodable JPEG or PNG.
-    #[error("{path}: {what}; fix: give a JPEG or PNG file (re-save it with an image editor)")]
-    BadImage {
-        /// The file.
-        path: PathBuf,
-        /// What is wrong with it.
-        what: String,
+    /// A file that the decoder refuses: empty, not a JPEG or PNG, cut short, corrupt, or larger
+    /// than the decode limits (the message names the limit and the option that raises it).
+    #[error("{0}{fix}", fix = decode_fix(.0))]
+    Decode(#[from] sliders_celeba::DecodeError),
+    /// A slider value outside the range the model accepts (or not finite).
+    #[error(
+        "{name} = {value} is outside the slider range {lo} … {hi} of this model; fix: give a \
+         value from {lo} to {hi} (0 = absent, 1 = present)"
+    )]
+    OutOfRange {
+        /// The attribute (or the flag, `--from` / `--to`).
+        name: String,
+        /// The value given.
+        value: f64,
+        /// Smallest accepted value.
+        lo: f64,
+        /// Largest accepted value.
+        hi: f64,
     },
     /// The face box is smaller than the model's input.
     #[error(
@@ -144,6 +155,14 @@ pub enum EditError {
     /// libtorch failed while running the model.
     #[error("libtorch: {0}")]
     Torch(#[from] tch::TchError),
+}
+
+/// The fix appended to a decode error (a limit's message names its own).
+fn decode_fix(e: &sliders_celeba::DecodeError) -> &'static str {
+    match e {
+        sliders_celeba::DecodeError::TooLarge { .. } => "",
+        _ => "; fix: give a whole JPEG or PNG file (re-save it with an image editor)",
+    }
 }
 
 /// Shorthand for results of this crate.

@@ -8,6 +8,7 @@ use crate::output::{write_gif, write_png};
 use crate::paste::paste_back;
 use crate::photo::{Crop, FramedBy, Photo, to_image, to_tensor};
 use crate::strip;
+use sliders_celeba::DecodeLimits;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -126,13 +127,19 @@ fn is_image_name(p: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-/// Loads and frames every file for `editor`; failures are collected, not returned.
-pub fn load_photos(editor: &Editor, files: &[PathBuf], crop: Crop) -> (Vec<Photo>, Vec<Failure>) {
+/// Loads and frames every file for `editor` within decode `limits`; failures are collected, not
+/// returned.
+pub fn load_photos(
+    editor: &Editor,
+    files: &[PathBuf],
+    crop: Crop,
+    limits: &DecodeLimits,
+) -> (Vec<Photo>, Vec<Failure>) {
     let info = editor.info();
     let mut photos = Vec::new();
     let mut failed = Vec::new();
     for f in files {
-        match Photo::load(f, info.image_size, info.framing, crop) {
+        match Photo::load_with(f, info.image_size, info.framing, crop, limits) {
             Ok(p) => {
                 if p.framed_by == FramedBy::Center && crop == Crop::Auto {
                     tracing::warn!(
@@ -189,6 +196,8 @@ pub struct EditJob {
     pub paste_back: bool,
     /// Images per forward pass.
     pub batch_size: usize,
+    /// How large a photo may be (`--max-image-side`, `--max-image-pixels`, `--max-image-mb`).
+    pub limits: DecodeLimits,
 }
 
 /// Runs an edit job: `<out>/<stem>.png` at the model's resolution per photo and, with
@@ -211,7 +220,7 @@ pub fn run_edit(editor: &Editor, job: &EditJob) -> Result<Summary> {
         );
     }
     let (files, mut failed) = collect_inputs(&job.inputs);
-    let (photos, bad) = load_photos(editor, &files, job.crop);
+    let (photos, bad) = load_photos(editor, &files, job.crop, &job.limits);
     failed.extend(bad);
     let pairs: Vec<(&Photo, Edit)> = photos.iter().map(|p| (p, edit.clone())).collect();
     let edited = run_pairs(editor, &pairs, job.batch_size)?;
@@ -269,15 +278,27 @@ pub struct InterpolateJob {
     pub gif: Option<PathBuf>,
     /// Images per forward pass.
     pub batch_size: usize,
+    /// How large a photo may be (`--max-image-side`, `--max-image-pixels`, `--max-image-mb`).
+    pub limits: DecodeLimits,
 }
 
-/// `steps` evenly spaced values from `from` to `to` (both included).
+/// `steps` evenly spaced values from `from` to `to` (both included). A value that is not finite
+/// is blamed on its own flag.
 pub fn alphas(from: f64, to: f64, steps: usize) -> Result<Vec<f64>> {
-    if steps < 2 || !from.is_finite() || !to.is_finite() {
+    for (flag, v) in [("--from", from), ("--to", to)] {
+        if !v.is_finite() {
+            return Err(EditError::BadArgument {
+                flag,
+                text: v.to_string(),
+                why: "not a finite number; give a slider value such as 0, 1 or 1.5".into(),
+            });
+        }
+    }
+    if steps < 2 {
         return Err(EditError::BadArgument {
             flag: "--steps",
             text: steps.to_string(),
-            why: "give at least 2 steps and finite --from/--to values".into(),
+            why: "give at least 2 steps (the two ends)".into(),
         });
     }
     Ok((0..steps)
@@ -289,8 +310,14 @@ pub fn alphas(from: f64, to: f64, steps: usize) -> Result<Vec<f64>> {
 pub fn run_interpolate(editor: &Editor, job: &InterpolateJob) -> Result<Summary> {
     let attr = editor.info().attribute_index(&job.attribute)?;
     let fixed = editor.resolve(&job.settings)?;
+    let (lo, hi) = editor.sweep_range();
+    for (flag, v) in [("--from", job.alphas.first()), ("--to", job.alphas.last())] {
+        if let Some(&v) = v {
+            crate::model::check_alpha(flag, v, (lo, hi))?;
+        }
+    }
     let (files, mut failed) = collect_inputs(&job.inputs);
-    let (photos, bad) = load_photos(editor, &files, job.crop);
+    let (photos, bad) = load_photos(editor, &files, job.crop, &job.limits);
     failed.extend(bad);
     let mut pairs = Vec::with_capacity(photos.len() * job.alphas.len());
     for p in &photos {

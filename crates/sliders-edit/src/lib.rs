@@ -5,9 +5,11 @@
 //! - [`model`]: open a run folder or checkpoint as a self-describing [`Editor`] (attributes,
 //!   image size and framing from the checkpoint metadata) and edit batches in eval mode, or
 //!   encode once ([`Latent`]) and decode per edit (a slider UI);
-//! - [`photo`]: decode JPEG/PNG (EXIF rotation, grayscale, alpha) and frame the face the way the
-//!   model was trained (CelebA crop, centred square, or a manual box), resized by the training
-//!   pipeline's resampler;
+//! - [`setting`]: `--set` values and [`check_alpha`](setting::check_alpha), the one slider range
+//!   check, shared with `sliders serve`;
+//! - [`photo`]: decode JPEG/PNG within limits (EXIF rotation, grayscale, alpha) and frame the
+//!   face the way the model was trained (CelebA crop, centred square, or a manual box), resized
+//!   by the training pipeline's resampler;
 //! - [`paste`]: blend an edit back into the full-size photo;
 //! - [`job`]: batch jobs over files and folders with a per-file summary;
 //! - [`strip`], [`font`]: labelled interpolation grids and GIF frames; [`output`]: atomic writes.
@@ -22,6 +24,7 @@
 //!     out_dir: "edited".into(),
 //!     paste_back: true,
 //!     batch_size: 32,
+//!     limits: Default::default(),
 //! };
 //! let summary = run_edit(&editor, &job)?;
 //! println!("{}", summary.report());
@@ -35,6 +38,7 @@ pub mod model;
 pub mod output;
 pub mod paste;
 pub mod photo;
+pub mod setting;
 pub mod strip;
 
 pub use error::{EditError, Result};

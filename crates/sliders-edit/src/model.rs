@@ -103,45 +103,7 @@ pub fn framing_name(f: Framing) -> &'static str {
     }
 }
 
-/// One attribute set to a slider value `α` (see the module docs for the scale).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Setting {
-    /// Attribute name, as the model spells it.
-    pub name: String,
-    /// Slider value: 0 absent, 1 present, any real number.
-    pub alpha: f64,
-}
-
-impl Setting {
-    /// Parses `Name=value` (the `--set` syntax), e.g. `Smiling=1.5`.
-    pub fn parse(text: &str) -> Result<Self> {
-        let bad = |why: &str| EditError::BadArgument {
-            flag: "--set",
-            text: text.to_string(),
-            why: format!("{why}; write it as Name=value, e.g. --set Smiling=1.5"),
-        };
-        let (name, value) = text.split_once('=').ok_or_else(|| bad("no `=`"))?;
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(bad("no attribute name"));
-        }
-        let alpha: f64 = value
-            .trim()
-            .parse()
-            .map_err(|_| bad("the value is not a number"))?;
-        if !alpha.is_finite() {
-            return Err(bad("the value must be finite"));
-        }
-        Ok(Self {
-            name: name.to_string(),
-            alpha,
-        })
-    }
-}
-
-/// Settings checked against a model: `(attribute index, α)`, later ones overriding earlier ones.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Edit(pub Vec<(usize, f64)>);
+pub use crate::setting::{Edit, Setting, check_alpha};
 
 /// Value Fader gives attributes the user did not set (see `Editor::fader_y`).
 pub const FADER_UNSET_ALPHA: f64 = 0.5;
@@ -443,11 +405,17 @@ impl Editor {
         self.device
     }
 
-    /// Checks `settings` against the model's attributes (a wrong name lists the valid ones).
+    /// Checks `settings` against the model: known attribute names (a wrong name lists the valid
+    /// ones) and values inside [`slider_range`](Self::slider_range) ([`check_alpha`], the check
+    /// `sliders serve` applies to every slider request too).
     pub fn resolve(&self, settings: &[Setting]) -> Result<Edit> {
         settings
             .iter()
-            .map(|s| Ok((self.info.attribute_index(&s.name)?, s.alpha)))
+            .map(|s| {
+                let i = self.info.attribute_index(&s.name)?;
+                check_alpha(&s.name, s.alpha, self.slider_range())?;
+                Ok((i, s.alpha))
+            })
             .collect::<Result<Vec<_>>>()
             .map(Edit)
     }
@@ -552,6 +520,16 @@ impl Editor {
         match self.info.kind {
             ModelKind::Fader => (-1.0, 3.0),
             ModelKind::Icgan => (-0.5, 1.5),
+        }
+    }
+
+    /// The range `sliders interpolate --from/--to` may sweep: Fader −9 … 10 (the Fader README
+    /// slides Young, Narrow_Eyes and Pointy_Nose with `--alpha_min 10 --alpha_max 10`, i.e. α
+    /// from −9 to 10; the report's grid does the same), IcGAN its slider range.
+    pub fn sweep_range(&self) -> (f64, f64) {
+        match self.info.kind {
+            ModelKind::Fader => (-9.0, 10.0),
+            ModelKind::Icgan => self.slider_range(),
         }
     }
 

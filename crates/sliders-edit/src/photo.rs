@@ -1,10 +1,11 @@
-//! A user's photo made into model input: decoded by content (JPEG or PNG, any size, grayscale or
-//! with alpha), EXIF orientation applied, framed the way the model was trained (the CelebA crop of
+//! A user's photo made into model input: decoded by content (JPEG or PNG, grayscale or with
+//! alpha, within [`DecodeLimits`] through the project's one decoder), EXIF orientation applied, framed the way the model was trained (the CelebA crop of
 //! Fader spec §1.2 / IcGAN spec §2.1 via `sliders_celeba::framing`, a centred square, or a manual
 //! box) and resized to `S`x`S` with `sliders_celeba::resize` (the training pipeline's resampler).
 
 use crate::error::{EditError, Result};
-use image::{DynamicImage, ImageDecoder, RgbImage};
+use image::RgbImage;
+use sliders_celeba::DecodeLimits;
 use sliders_celeba::framing::{CELEBA_HEIGHT, CELEBA_WIDTH, CropBox, crop_box};
 use sliders_celeba::resize::Resampler;
 use sliders_config::data::Framing;
@@ -96,55 +97,32 @@ pub struct Photo {
 /// Tolerance on the width/height ratio for recognising an aligned CelebA-shaped image.
 const CELEBA_ASPECT_TOLERANCE: f64 = 0.02;
 
-/// Decodes a JPEG or PNG file by content: EXIF orientation applied, grayscale expanded to RGB,
-/// alpha composited over white.
+/// Decodes a JPEG or PNG file by content with the default [`DecodeLimits`]: EXIF orientation
+/// applied, grayscale expanded to RGB, alpha composited over white.
 pub fn decode(path: &Path) -> Result<RgbImage> {
+    decode_with(path, &DecodeLimits::default())
+}
+
+/// [`decode`] within `limits` (the file's size is checked against them before it is read, its
+/// header before any pixel is decoded).
+pub fn decode_with(path: &Path, limits: &DecodeLimits) -> Result<RgbImage> {
     let bytes = std::fs::read(path).map_err(|source| EditError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    decode_bytes(&bytes, path)
+    decode_bytes_with(&bytes, path, limits)
 }
 
 /// [`decode`] on bytes already read (`path` is for messages).
 pub fn decode_bytes(bytes: &[u8], path: &Path) -> Result<RgbImage> {
-    let bad = |what: String| EditError::BadImage {
-        path: path.to_path_buf(),
-        what,
-    };
-    let format = image::guess_format(bytes)
-        .map_err(|_| bad("not a JPEG or PNG file (unknown content)".into()))?;
-    if !matches!(format, image::ImageFormat::Jpeg | image::ImageFormat::Png) {
-        return Err(bad(format!("a {format:?} file, not a JPEG or PNG")));
-    }
-    let mut decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
-        .into_decoder()
-        .map_err(|e| bad(format!("cannot decode it as {format:?} ({e})")))?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder)
-        .map_err(|e| bad(format!("cannot decode it as {format:?} ({e})")))?;
-    img.apply_orientation(orientation);
-    Ok(if img.color().has_alpha() {
-        over_white(&img)
-    } else {
-        img.into_rgb8()
-    })
+    decode_bytes_with(bytes, path, &DecodeLimits::default())
 }
 
-/// Composites an image with alpha over a white background.
-fn over_white(img: &DynamicImage) -> RgbImage {
-    let rgba = img.to_rgba32f();
-    RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
-        let p = rgba.get_pixel(x, y).0;
-        let c = |v: f32| {
-            ((v * p[3] + (1.0 - p[3])) * 255.0)
-                .round()
-                .clamp(0.0, 255.0) as u8
-        };
-        image::Rgb([c(p[0]), c(p[1]), c(p[2])])
-    })
+/// [`decode_bytes`] within `limits`: the one decoder of the project,
+/// [`sliders_celeba::decode::decode`] (header checked before any allocation, truncated files
+/// refused, alpha composited in u8).
+pub fn decode_bytes_with(bytes: &[u8], path: &Path, limits: &DecodeLimits) -> Result<RgbImage> {
+    Ok(sliders_celeba::decode::decode(bytes, path, limits, true)?)
 }
 
 /// Whether a `w`x`h` image has the shape of an aligned CelebA image (178:218).
@@ -207,7 +185,18 @@ impl Photo {
     /// the file cannot be read or decoded, when a manual box does not fit, or when the box is
     /// smaller than `size` (the model would see an enlarged, blurred face).
     pub fn load(path: &Path, size: u32, framing: Framing, crop: Crop) -> Result<Self> {
-        let image = decode(path)?;
+        Self::load_with(path, size, framing, crop, &DecodeLimits::default())
+    }
+
+    /// [`Photo::load`] within decode `limits`.
+    pub fn load_with(
+        path: &Path,
+        size: u32,
+        framing: Framing,
+        crop: Crop,
+        limits: &DecodeLimits,
+    ) -> Result<Self> {
+        let image = decode_with(path, limits)?;
         Self::from_image(path, image, size, framing, crop)
     }
 

@@ -1,9 +1,11 @@
 //! Errors of sliders-serve: one `thiserror` enum for startup (a model that does not load, models
 //! that cannot share a page, a port in use) and for requests, where every variant maps to an
-//! HTTP status and a JSON body `{"error": "..."}` (4xx for the client's mistakes, never a crash).
+//! HTTP status and a JSON body `{"error": "..."}` (4xx for the client's mistakes, 503 with
+//! `Retry-After` when busy, 500 for a fault or a caught panic, never a crash).
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::path::PathBuf;
 use thiserror::Error;
@@ -82,11 +84,29 @@ pub enum ServeError {
     /// An unknown test face or route.
     #[error("{0}")]
     NotFound(String),
+    /// A photo whose header asks for more than the decode limits or the memory budget allow.
+    #[error("{0}")]
+    ImageTooLarge(String),
+    /// A `Host` header that is not this machine's loopback while the server is bound to it
+    /// (DNS rebinding).
+    #[error(
+        "Host `{0}` is not this machine; a server on loopback answers only localhost, 127.0.0.1 \
+         and [::1] (fix: open the page at http://127.0.0.1:PORT/, or bind another --host)"
+    )]
+    WrongHost(String),
     /// A method the route does not accept.
     #[error("method not allowed on this route")]
     MethodNotAllowed,
 
     // ---- server faults (5xx) ----
+    /// The memory budget or the workers are in use: retry later (503 with `Retry-After`).
+    #[error("busy: {what}; retry in {retry_after_s} s")]
+    Busy {
+        /// What is busy.
+        what: String,
+        /// Seconds to wait (the `Retry-After` header).
+        retry_after_s: u64,
+    },
     /// The model failed while running (libtorch), or a worker task died.
     #[error("internal error: {0}")]
     Internal(String),
@@ -102,6 +122,9 @@ impl ServeError {
             Self::BadImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnknownSession(_) | Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::ImageTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::WrongHost(_) => StatusCode::MISDIRECTED_REQUEST,
+            Self::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,16 +133,24 @@ impl ServeError {
 impl IntoResponse for ServeError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        let retry = match &self {
+            Self::Busy { retry_after_s, .. } => Some(retry_after_s.to_string()),
+            _ => None,
+        };
+        if status.is_server_error() && retry.is_none() {
             tracing::error!("{self}");
         } else {
             tracing::debug!("{status}: {self}");
         }
-        (
+        let mut resp = (
             status,
             Json(serde_json::json!({ "error": self.to_string() })),
         )
-            .into_response()
+            .into_response();
+        if let Some(secs) = retry.and_then(|s| HeaderValue::from_str(&s).ok()) {
+            resp.headers_mut().insert(RETRY_AFTER, secs);
+        }
+        resp
     }
 }
 

@@ -84,9 +84,17 @@ pub fn from_dir(dir: &Path) -> Result<TestFaces> {
         });
     }
     Ok(TestFaces {
-        source: format!("{}", dir.display()),
+        source: format!("--faces {}", folder_name(dir)),
         faces,
     })
+}
+
+/// The last component of a folder, as the page shows it (never the absolute path on the
+/// server's disk).
+fn folder_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "the folder".into())
 }
 
 /// Test-split faces of the data `run`'s `resolved.toml` describes; never fails: without data
@@ -97,7 +105,11 @@ pub fn from_run(run: &Path) -> TestFaces {
         Err(why) => {
             tracing::warn!("no test faces from {}: {why}", run.display());
             TestFaces {
-                source: format!("none ({why}; pass --faces DIR)"),
+                // The reason names paths on the server's disk: the log has it, the page not.
+                source: format!(
+                    "none (the data of {} was not found, see the server's log; pass --faces DIR)",
+                    folder_name(run)
+                ),
                 faces: vec![],
             }
         }
@@ -172,7 +184,7 @@ fn try_from_run(run: &Path) -> std::result::Result<TestFaces, String> {
     Ok(TestFaces {
         source: format!(
             "test split of {} ({kind}, {})",
-            source.display(),
+            folder_name(&source),
             split.kind
         ),
         faces,
@@ -219,10 +231,17 @@ mod tests {
     }
 
     #[test]
-    fn a_run_without_data_gives_no_faces_and_says_why() {
+    fn a_run_without_data_gives_no_faces_and_says_why_without_its_path() {
         let tmp = tempfile::tempdir().unwrap();
         let f = from_run(tmp.path());
         assert!(f.faces.is_empty());
-        assert!(f.source.contains("resolved.toml"), "{}", f.source);
+        assert!(f.source.contains("--faces"), "{}", f.source);
+        let abs = tmp.path().display().to_string();
+        assert!(!f.source.contains(&abs), "{}", f.source);
+        assert!(
+            try_from_run(tmp.path())
+                .unwrap_err()
+                .contains("resolved.toml")
+        );
     }
 }

@@ -7,7 +7,10 @@
 //! - [`sessions`]: per-user sessions (random token, cached latents, bounded count and TTL);
 //! - [`models`]: the loaded models, request checking, and how several models combine (in
 //!   sequence, `--model` order);
-//! - [`upload`]: upload validation (type, size, decodable), in memory only;
+//! - [`upload`]: upload validation (type, size, header within the decode limits, decodable), in
+//!   memory only;
+//! - [`guard`]: the memory budget and worker slots (503 + `Retry-After` when full), panics caught
+//!   as 500, `Host` checking on loopback (DNS rebinding);
 //! - [`faces`]: the test faces offered on the page;
 //! - [`page`]: the embedded HTML/JS/CSS page;
 //! - [`error`]: errors and their JSON answers.
@@ -23,6 +26,7 @@
 
 pub mod error;
 pub mod faces;
+pub mod guard;
 pub mod models;
 pub mod page;
 pub mod routes;
@@ -34,6 +38,7 @@ pub use models::{EditRequest, LoadedModel, Models};
 pub use routes::{AppState, router};
 
 use sessions::Sessions;
+use sliders_celeba::DecodeLimits;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,6 +65,26 @@ pub struct ServeOptions {
     pub max_sessions: usize,
     /// A session unused this long is dropped.
     pub session_ttl: Duration,
+    /// How large an uploaded photo may be (`--max-image-side`, `--max-image-pixels`,
+    /// `--max-image-mb`), checked from its header before it is decoded.
+    pub limits: DecodeLimits,
+    /// MB that concurrent uploads may hold while they are decoded (`--memory-budget-mb`); an
+    /// upload that does not fit now is answered 503 with `Retry-After`.
+    pub memory_budget_mb: u64,
+    /// Model passes run at once (`--workers`; 0: one per core, at most 8).
+    pub workers: usize,
+}
+
+/// Default `--memory-budget-mb`: two default-limit photos (40 Mpx: 120 MB as RGB8, 280 MB at
+/// the decode's peak) at once, or many phone photos.
+pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 1024;
+
+/// The worker count `0` stands for: one per core, at most 8.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(8)
 }
 
 impl Default for ServeOptions {
@@ -74,6 +99,9 @@ impl Default for ServeOptions {
             save_uploads: None,
             max_sessions: 64,
             session_ttl: Duration::from_secs(30 * 60),
+            limits: DecodeLimits::default(),
+            memory_budget_mb: DEFAULT_MEMORY_BUDGET_MB,
+            workers: 0,
         }
     }
 }
@@ -86,13 +114,27 @@ pub fn state(opts: &ServeOptions) -> Result<AppState> {
             fix: "give a limit of at least 1 MB".into(),
         });
     }
+    if opts.memory_budget_mb == 0 {
+        return Err(ServeError::Models {
+            what: "--memory-budget-mb 0 would refuse every photo".into(),
+            fix: format!("give a budget of at least 64 MB (default {DEFAULT_MEMORY_BUDGET_MB})"),
+        });
+    }
     let models = Models::open(&opts.models, opts.device)?;
     let faces = match &opts.faces {
         Some(dir) => faces::from_dir(dir)?,
         None => faces::from_run(&opts.models[0]),
     };
     tracing::info!("{} test faces: {}", faces.faces.len(), faces.source);
+    let workers = match opts.workers {
+        0 => default_workers(),
+        n => n,
+    };
+    let loopback = opts.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
     Ok(AppState {
+        limits: opts.limits,
+        guard: guard::Limits::new(opts.memory_budget_mb, workers),
+        check_host: loopback,
         models,
         sessions: Sessions::new(opts.max_sessions, opts.session_ttl),
         faces,

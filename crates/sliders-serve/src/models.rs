@@ -13,7 +13,7 @@
 use crate::error::{Result, ServeError};
 use serde::Deserialize;
 use sliders_config::data::Framing;
-use sliders_edit::model::framing_name;
+use sliders_edit::model::{check_alpha, framing_name};
 use sliders_edit::{Edit, Editor, Latent, ModelKind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -123,12 +123,12 @@ impl LoadedModel {
             .unwrap_or_else(|| vec![sliders_edit::model::FADER_UNSET_ALPHA; self.attributes.len()])
     }
 
-    /// The page's description of this model.
+    /// The page's description of this model: its name (the last component of `--model`), never
+    /// the path on the server's disk.
     pub fn describe(&self, index: usize) -> serde_json::Value {
         serde_json::json!({
             "index": index,
             "name": self.name,
-            "path": self.path.display().to_string(),
             "kind": match self.kind { ModelKind::Fader => "Fader", ModelKind::Icgan => "IcGAN" },
             "attributes": self.attributes,
             "min": self.range.0,
@@ -245,7 +245,8 @@ impl Models {
     }
 
     /// Checks a request against the models: known model indices (each at most once), known
-    /// attribute names, finite values inside each model's slider range. Attributes a request
+    /// attribute names, finite values inside each model's slider range (sliders-edit's
+    /// `check_alpha`, the check of `sliders edit --set` too). Attributes a request
     /// leaves out take `defaults[model][attribute]`.
     pub fn plan(&self, req: &EditRequest, defaults: &[Vec<f64>]) -> Result<Plan> {
         let mut plan: Plan = vec![None; self.list.len()];
@@ -274,12 +275,9 @@ impl Models {
                         m.attributes.join(", ")
                     ))
                 })?;
-                if !v.is_finite() || v < lo || v > hi {
-                    return Err(ServeError::BadRequest(format!(
-                        "{name} = {v} is outside the slider range {lo} … {hi} of model {} ({})",
-                        mv.model, m.name
-                    )));
-                }
+                check_alpha(name, v, (lo, hi)).map_err(|e| {
+                    ServeError::BadRequest(format!("model {} ({}): {e}", mv.model, m.name))
+                })?;
                 alphas[i] = v;
             }
             plan[mv.model] = Some(Edit(alphas.into_iter().enumerate().collect()));

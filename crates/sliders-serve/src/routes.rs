@@ -1,5 +1,6 @@
-//! The HTTP routes (axum) and the state they share. Model passes run on tokio's blocking pool,
-//! so a slow decode never stalls the other connections.
+//! The HTTP routes (axum) and the state they share. Decodes and model passes run on tokio's
+//! blocking pool under the worker slots and memory budget of `guard`, so a slow decode never
+//! stalls the other connections and many large uploads never exhaust memory.
 //!
 //! | route | answer |
 //! | --- | --- |
@@ -11,14 +12,16 @@
 //! | `GET /api/sessions/{id}/original.png` | the framed face the models see |
 //! | `POST /api/sessions/{id}/edit` | `{"models": [{"model": 0, "values": {"Smiling": 1.5}}]}` → PNG |
 //!
-//! Every malformed request gets a 4xx with `{"error": "..."}`.
+//! Every malformed request gets a 4xx with `{"error": "..."}`; a photo over the decode limits
+//! 413, a request that does not fit the memory budget now 503 with `Retry-After`, a panic 500,
+//! and, on loopback, a `Host` that is not this machine 421 (see `guard`).
 
 use crate::error::{Result, ServeError};
 use crate::faces::TestFaces;
 use crate::models::{EditRequest, Models};
 use crate::page::PAGE;
 use crate::sessions::{Session, Sessions};
-use crate::upload;
+use crate::{guard, upload};
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, JsonRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
@@ -27,12 +30,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use sliders_celeba::DecodeLimits;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What every request handler shares.
 #[derive(Debug)]
 pub struct AppState {
+    /// How large an uploaded photo may be (checked from its header).
+    pub limits: DecodeLimits,
+    /// The memory budget and the worker slots.
+    pub guard: guard::Limits,
+    /// Answer only loopback `Host` names (the server is bound to loopback).
+    pub check_host: bool,
     /// The loaded models.
     pub models: Models,
     /// The sessions.
@@ -54,6 +64,7 @@ pub const COMBINE: &str = "Applied models edit the photo in sequence, in the ord
 /// The router over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.max_upload;
+    let check_host = state.check_host;
     Router::new()
         .route("/", get(page))
         .route("/api/models", get(models))
@@ -66,6 +77,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn(guard::catch_panic))
+        .layer(axum::middleware::from_fn_with_state(
+            check_host,
+            guard::check_host,
+        ))
         .with_state(state)
 }
 
@@ -94,6 +110,7 @@ async fn models(State(st): State<Arc<AppState>>) -> Json<serde_json::Value> {
         "image_size": st.models.size(),
         "combine": COMBINE,
         "max_upload_bytes": st.max_upload,
+        "max_image_pixels": st.limits.max_pixels,
     }))
 }
 
@@ -121,24 +138,21 @@ async fn face(State(st): State<Arc<AppState>>, Path(index): Path<String>) -> Res
     Ok(([(CONTENT_TYPE, f.mime)], f.bytes.clone()).into_response())
 }
 
-/// Runs blocking model work off the async workers.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| ServeError::Internal(format!("worker task failed: {e}")))?
-}
-
-/// Decodes, frames and encodes a photo with every model, and opens its session.
+/// Decodes (within the limits and the memory budget counted from the header), frames and
+/// encodes a photo with every model, and opens its session.
 async fn new_session(st: Arc<AppState>, bytes: Bytes) -> Result<Response> {
+    let probe = upload::probe(&bytes, &st.limits)?;
+    let permit = st.guard.acquire(guard::cost_mb(&probe)).await?;
     let st2 = st.clone();
-    let (id, defaults) = blocking(move || {
+    let (id, defaults) = guard::blocking(permit, move || {
         let models = &st2.models;
-        let photo = upload::photo(&bytes, models.size(), models.framing())?;
+        let photo = upload::photo(&bytes, models.size(), models.framing(), &st2.limits)?;
         let original = sliders_edit::photo::to_image(
             &sliders_edit::photo::to_tensor(&[&photo.face], models.size()),
             0,
         );
-        let latents = models.encode_all(&photo.face)?;
+        let face = photo.face;
+        let latents = models.encode_all(&face)?;
         let defaults: Vec<Vec<f64>> = models
             .list()
             .iter()
@@ -146,7 +160,7 @@ async fn new_session(st: Arc<AppState>, bytes: Bytes) -> Result<Response> {
             .map(|(m, l)| m.defaults(l))
             .collect();
         let id = st2.sessions.insert(Session {
-            face: photo.face,
+            face,
             original_png: upload::png(&original)?,
             latents,
             defaults: defaults.clone(),
@@ -238,7 +252,8 @@ async fn edit(
         other => ServeError::BadRequest(format!("bad edit request: {}", other.body_text())),
     })?;
     let st2 = st.clone();
-    let png = blocking(move || {
+    let permit = st.guard.acquire(0).await?;
+    let png = guard::blocking(permit, move || {
         let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
         let plan = st2.models.plan(&req, &s.defaults)?;
         let s = &mut *s;

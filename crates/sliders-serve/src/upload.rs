@@ -1,12 +1,15 @@
 //! Upload validation: the `Content-Type` must be `image/jpeg` or `image/png`, the body at most
-//! `--max-upload-mb` (enforced while reading it, see `routes`), and the bytes must decode as a
-//! JPEG or PNG (by content; EXIF rotation, grayscale and alpha handled by sliders-edit) whose face
-//! box is at least the models' input size. Uploads stay in memory; they are written to disk only
+//! `--max-upload-mb` (enforced while reading it, see `routes`), the header within the decode
+//! limits (413 otherwise, before any pixel is decoded), and the bytes must decode as a whole JPEG
+//! or PNG (by content, through the project's one decoder: EXIF rotation, grayscale and alpha
+//! handled) whose face box is at least the models' input size. Uploads stay in memory; they are written to disk only
 //! when `--save-uploads DIR` asks for it (atomically, temp + rename).
 
 use crate::error::{Result, ServeError};
 use axum::http::HeaderMap;
 use axum::http::header::CONTENT_TYPE;
+use sliders_celeba::DecodeLimits;
+use sliders_celeba::decode::Probe;
 use sliders_config::data::Framing;
 use sliders_edit::{Crop, EditError, Photo};
 use std::io::Write;
@@ -40,22 +43,41 @@ pub fn check_content_type(headers: &HeaderMap) -> Result<()> {
     })
 }
 
-/// Decodes an upload and frames its face for models of side `size` trained with `framing`
-/// (`Crop::Auto`: the CelebA crop for 178:218 aligned images, else the centred square).
-pub fn photo(bytes: &[u8], size: u32, framing: Framing) -> Result<Photo> {
+/// The name uploads go by in messages.
+const UPLOAD: &str = "upload";
+
+/// Reads an upload's header and checks it against `limits` without decoding it (413 over a
+/// limit, 422 when it is empty, not a JPEG or PNG, or cut short).
+pub fn probe(bytes: &[u8], limits: &DecodeLimits) -> Result<Probe> {
     if bytes.is_empty() {
         return Err(ServeError::BadImage(
             "the upload is empty; send the photo's bytes as the request body".into(),
         ));
     }
-    let name = Path::new("upload");
-    let image = sliders_edit::photo::decode_bytes(bytes, name).map_err(to_bad_image)?;
-    Photo::from_image(name, image, size, framing, Crop::Auto).map_err(to_bad_image)
+    sliders_celeba::decode::probe(bytes, Path::new(UPLOAD), limits)
+        .map_err(|e| to_bad_image(EditError::Decode(e)))
+}
+
+/// Decodes an upload within `limits` and frames its face for models of side `size` trained
+/// with `framing` (`Crop::Auto`: the CelebA crop for 178:218 aligned images, else the centred
+/// square). The full-size photo is dropped once the face is resized to `size`.
+pub fn photo(bytes: &[u8], size: u32, framing: Framing, limits: &DecodeLimits) -> Result<Photo> {
+    probe(bytes, limits)?;
+    let name = Path::new(UPLOAD);
+    let image =
+        sliders_edit::photo::decode_bytes_with(bytes, name, limits).map_err(to_bad_image)?;
+    let mut photo =
+        Photo::from_image(name, image, size, framing, Crop::Auto).map_err(to_bad_image)?;
+    photo.image = image::RgbImage::new(0, 0);
+    Ok(photo)
 }
 
 fn to_bad_image(e: EditError) -> ServeError {
     match e {
-        EditError::BadImage { .. } | EditError::TooSmall { .. } | EditError::CropOutside { .. } => {
+        EditError::Decode(sliders_celeba::DecodeError::TooLarge { .. }) => {
+            ServeError::ImageTooLarge(e.to_string())
+        }
+        EditError::Decode(_) | EditError::TooSmall { .. } | EditError::CropOutside { .. } => {
             ServeError::BadImage(e.to_string())
         }
         other => ServeError::Internal(other.to_string()),
@@ -121,16 +143,19 @@ mod tests {
             b"not an image at all",
             b"\x89PNG\r\n\x1a\ntruncated",
         ] {
-            let err = photo(bytes, 32, Framing::Fader).unwrap_err();
+            let err = photo(bytes, 32, Framing::Fader, &DecodeLimits::default()).unwrap_err();
             assert!(matches!(err, ServeError::BadImage(_)), "{err}");
             assert_eq!(err.status(), 422);
         }
         let tiny = png(&image::RgbImage::new(8, 8)).unwrap();
-        let err = photo(&tiny, 32, Framing::Fader).unwrap_err();
+        let err = photo(&tiny, 32, Framing::Fader, &DecodeLimits::default()).unwrap_err();
         assert!(err.to_string().contains("smaller than the model"), "{err}");
         let ok = png(&image::RgbImage::new(40, 40)).unwrap();
         assert_eq!(
-            photo(&ok, 32, Framing::Fader).unwrap().face.len(),
+            photo(&ok, 32, Framing::Fader, &DecodeLimits::default())
+                .unwrap()
+                .face
+                .len(),
             3 * 32 * 32
         );
     }
