@@ -40,8 +40,10 @@ pub fn write_eval_outputs(results: &Results, dir: &Path) -> Result<()> {
     }
     for c in &results.curves {
         let mut panel = Panel::new(c.y_label.clone()).with_y_range(0.0, 1.0);
-        for (name, pts) in &c.series {
-            panel = panel.with_series(Series::new(name.clone(), pts.iter().copied()));
+        for (i, (name, pts)) in c.series.iter().enumerate() {
+            let band = c.bands.get(i).cloned().unwrap_or_default();
+            panel =
+                panel.with_series(Series::new(name.clone(), pts.iter().copied()).with_band(band));
         }
         CurveChart::new(c.title.clone(), c.x_label.clone())
             .with_panel(panel)
@@ -99,8 +101,9 @@ fn accuracy_bars(results: &Results, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `training_<run>.png`: reconstruction loss, latent-discriminator accuracy (validation) and
-/// lambda over the steps of a Fader run.
+/// `training_<run>.png`: over the steps of a Fader run, one panel per kind of quantity: the
+/// reconstruction loss, the latent discriminator's loss, the validation accuracies (latent
+/// discriminator and swap, on a 0-1 axis with the 0.5 chance line of a balanced guess) and lambda.
 pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Result<()> {
     let rec = table.series("train", "rec_loss");
     if rec.is_empty() {
@@ -110,13 +113,19 @@ pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Resul
     let lat_acc = table.series("eval", "val_lat_dis_accu");
     let swap = table.series("eval", "val_swap_accu");
     let lambda = table.series("train", "lambda_lat_dis");
+    let (first, last) = (rec[0].0, rec[rec.len() - 1].0);
     CurveChart::new(format!("{run}: training"), "step")
         .with_panel(Panel::new("reconstruction MSE (train)").with_series(Series::new("rec", rec)))
         .with_panel(
-            Panel::new("latent discriminator")
-                .with_series(Series::new("train loss", lat_train))
-                .with_series(Series::new("val accuracy", lat_acc))
-                .with_series(Series::new("val swap accuracy", swap)),
+            Panel::new("latent discriminator loss (train)")
+                .with_series(Series::new("lat_dis loss", lat_train)),
+        )
+        .with_panel(
+            Panel::new("validation accuracy")
+                .with_series(Series::new("latent discriminator", lat_acc))
+                .with_series(Series::new("swap (judge)", swap))
+                .with_series(Series::new("chance (0.5)", [(first, 0.5), (last, 0.5)]))
+                .with_y_range(0.0, 1.0),
         )
         .with_panel(Panel::new("lambda").with_series(Series::new("λ_lat_dis", lambda)))
         .write_png(&figures.join(format!("training_{run}.png")))?;

@@ -47,6 +47,10 @@ pub struct EvalConfig {
     /// Compute FID/KID with the Inception network (default true; `false` leaves the columns
     /// "not computed").
     pub fid: bool,
+    /// FID and KID on exactly this many images of every cell (the first of its balanced set,
+    /// itself balanced), so the columns compare at one n: FID is biased upwards at small n, by
+    /// an amount that depends on n. 0 = every image of the cell (default).
+    pub fid_images: usize,
     /// KID subsets (default 10) and subset size (default 100, capped by the set sizes).
     pub kid_subsets: usize,
     /// See `kid_subsets`.
@@ -88,6 +92,7 @@ impl Default for EvalConfig {
             attributes: TABLE_ATTRIBUTES.iter().map(|s| s.to_string()).collect(),
             images_per_value: 250,
             fid: true,
+            fid_images: 0,
             kid_subsets: 10,
             kid_subset_size: 100,
             batch_size: 64,

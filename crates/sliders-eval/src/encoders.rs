@@ -52,6 +52,21 @@ pub fn run(
         .enumerate()
         .filter_map(|(j, a)| test.column(a).ok().map(|c| (j, c, a)))
         .collect();
+    // The "mean face" baseline: every image reconstructed as the mean of the evaluated images, the
+    // best a reconstruction that ignores its input can do. An inversion that keeps each face's
+    // hair and skin must beat it clearly.
+    let mean_face = x
+        .mean_dim(Some(&[0i64][..]), true, Kind::Float)
+        .expand_as(&x);
+    let mean_face_mse = mse(&mean_face, &x);
+    out.cells.push(Cell::value(
+        TABLE,
+        "mean face",
+        "all",
+        "rec_mse",
+        mean_face_mse,
+        n,
+    ));
     let k = grid_faces.min(positions.len()) as i64;
     let mut grid_rows = vec![("original".to_string(), x.narrow(0, 0, k))];
     for enc in layouts {
@@ -64,8 +79,17 @@ pub fn run(
             r
         });
         let y = Tensor::cat(&ys, 0);
+        let rec_mse = mse(&rec, &x);
         out.cells
-            .push(Cell::value(TABLE, name, "all", "rec_mse", mse(&rec, &x), n));
+            .push(Cell::value(TABLE, name, "all", "rec_mse", rec_mse, n));
+        out.cells.push(Cell::value(
+            TABLE,
+            name,
+            "all",
+            "rec_vs_mean_face",
+            rec_mse / mean_face_mse.max(1e-12),
+            n,
+        ));
         // Ey accuracy: sign of Ey against the labels, over every (image, attribute).
         let mut hits = 0u64;
         let mut trials = 0u64;

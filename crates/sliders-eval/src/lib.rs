@@ -4,6 +4,7 @@
 //! background preservation on synthetic faces, slider response, an independent gender judge). [`evaluate`] computes
 //! [`Results`]; [`output`] writes them as CSV, JSON and Markdown.
 
+pub mod cgan;
 pub mod digits;
 pub mod encoders;
 mod error;
@@ -116,7 +117,7 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
         &reference,
         device,
         cfg.batch_size,
-        (cfg.kid_subsets, cfg.kid_subset_size),
+        (cfg.kid_subsets, cfg.kid_subset_size, cfg.fid_images),
         exp.seed,
     );
     match naturalness.unavailable() {
@@ -153,6 +154,18 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
             cfg.batch_size,
             device,
             cfg.grid_faces,
+            &mut out,
+        )?;
+    }
+    if let Some(g) = &generator {
+        cgan::run(
+            g,
+            &judge,
+            &test,
+            &first,
+            cfg.batch_size,
+            device,
+            exp.seed,
             &mut out,
         )?;
     }

@@ -219,6 +219,8 @@ pub struct Generator {
     pub attributes: Vec<String>,
     /// Image side it generates.
     pub image_size: i64,
+    /// Length of z.
+    pub nz: i64,
 }
 
 impl Generator {
@@ -236,6 +238,7 @@ impl Generator {
             net,
             attributes,
             image_size: cfg.img_sz,
+            nz: cfg.nz,
         })
     }
 

@@ -13,17 +13,19 @@ pub struct Naturalness {
     batch: i64,
     kid_subsets: usize,
     kid_subset_size: usize,
+    per_cell: usize,
     seed: u64,
 }
 
 impl Naturalness {
-    /// Loads Inception (if `enabled`) and computes the reference features of `reference`.
+    /// Loads Inception (if `enabled`) and computes the reference features of `reference`. Each
+    /// cell is measured on its first `per_cell` images (0: all of them).
     pub fn new(
         enabled: bool,
         reference: &Tensor,
         device: Device,
         batch: usize,
-        kid: (usize, usize),
+        kid: (usize, usize, usize),
         seed: u64,
     ) -> Self {
         let inception = if enabled {
@@ -37,6 +39,7 @@ impl Naturalness {
             batch: batch as i64,
             kid_subsets: kid.0,
             kid_subset_size: kid.1,
+            per_cell: kid.2,
             seed,
         };
         if let Ok(inc) = &me.inception {
@@ -71,7 +74,22 @@ impl Naturalness {
             }
             (Ok(_), None) => unreachable!("features are computed with the network"),
         };
-        match inc.features(images, self.batch) {
+        let have = images.size()[0] as usize;
+        if self.per_cell > have {
+            let why = format!(
+                "only {have} images, fewer than eval.fid_images = {}; lower it or use more test images",
+                self.per_cell
+            );
+            return [
+                Cell::missing(table, row, attr, "fid", &why),
+                Cell::missing(table, row, attr, "kid", &why),
+            ];
+        }
+        let images = match self.per_cell {
+            0 => images.shallow_clone(),
+            k => images.narrow(0, 0, k as i64),
+        };
+        match inc.features(&images, self.batch) {
             Ok(f) => {
                 let n = f.size()[0] as u64;
                 let size = self

@@ -4,7 +4,7 @@
 //! Table 1 beside ours). Every file is written to a temporary name and renamed.
 
 use crate::results::{Cell, Results};
-use crate::{EvalError, encoders, synthetic, table};
+use crate::{EvalError, cgan, encoders, synthetic, table};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -169,6 +169,40 @@ fn n_line(results: &Results, table: &str, metric: &str) -> String {
     parts.join(", ")
 }
 
+/// The cGAN's own checks: sample diversity against the real images', and label following.
+fn cgan_section(s: &mut String, results: &Results) {
+    let t = cgan::TABLE;
+    let (Some(g), Some(real)) = (
+        results.get(t, "G", "all", "diversity"),
+        results.get(t, "real test images", "all", "diversity"),
+    ) else {
+        return;
+    };
+    s.push_str("\n### IcGAN's cGAN: do samples vary with z and follow y?\n\n");
+    let _ = writeln!(
+        s,
+        "Pixel variance across z at a fixed y: {} over {} samples, against {} between the real \
+         test images ({} of them); ratio {}.\n",
+        fmt_cell(Some(g), 4, false),
+        g.n,
+        fmt_cell(Some(real), 4, false),
+        real.n,
+        fmt_cell(results.get(t, "G", "all", "diversity_ratio"), 2, false),
+    );
+    s.push_str("The judge's accuracy on samples generated with the attribute on and off (%, 95% Wilson interval):\n\n");
+    s.push_str(&grid_table(results, t, "follows_y", 1, true));
+    images_per_cell(s, results, t, "follows_y");
+}
+
+/// "Images per cell: …" under a table, or nothing when no cell of it holds a value (a line with
+/// nothing after the colon reads as a placeholder).
+fn images_per_cell(s: &mut String, results: &Results, table: &str, metric: &str) {
+    let line = n_line(results, table, metric);
+    if !line.is_empty() {
+        let _ = writeln!(s, "\nImages per cell: {line}.");
+    }
+}
+
 fn notes_of(results: &Results, table: &str, metric: &str) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for c in results
@@ -199,7 +233,7 @@ pub fn markdown(results: &Results) -> String {
          flipped value; balanced test images, the same for every row.\n\n",
     );
     s.push_str(&grid_table(results, t, "accuracy", 1, true));
-    let _ = writeln!(s, "\nImages per cell: {}.", n_line(results, t, "accuracy"));
+    images_per_cell(&mut s, results, t, "accuracy");
     for n in notes_of(results, t, "accuracy") {
         let _ = writeln!(s, "- {n}");
     }
@@ -208,6 +242,7 @@ pub fn markdown(results: &Results) -> String {
     s.push_str(&grid_table(results, t, "fid", 2, false));
     s.push_str("\nKID:\n\n");
     s.push_str(&grid_table(results, t, "kid", 4, false));
+    images_per_cell(&mut s, results, t, "fid");
     for n in notes_of(results, t, "fid") {
         let _ = writeln!(s, "- {n}");
     }
@@ -244,7 +279,7 @@ pub fn markdown(results: &Results) -> String {
              for Swap).\n\n",
         );
         s.push_str(&grid_table(results, g, "accuracy", 1, true));
-        let _ = writeln!(s, "\nImages per cell: {}.", n_line(results, g, "accuracy"));
+        images_per_cell(&mut s, results, g, "accuracy");
         for n in notes_of(results, g, "accuracy") {
             let _ = writeln!(s, "- {n}");
         }
@@ -265,9 +300,15 @@ pub fn markdown(results: &Results) -> String {
             );
         }
         if let Some(c) = results.get(e, &rows(results, e)[0], "all", "rec_mse") {
-            let _ = writeln!(s, "\n{} real test images per layout.", c.n);
+            let _ = writeln!(
+                s,
+                "\n{} real test images per layout. The mean face row reconstructs every image as \
+                 the mean of these images: what an inversion that ignores its input scores.",
+                c.n
+            );
         }
     }
+    cgan_section(&mut s, results);
 
     let c = synthetic::TABLE;
     if results.cells.iter().any(|x| x.table == c) {

@@ -116,6 +116,8 @@ pub struct Curves {
     pub y_label: String,
     /// `(series name, points)`.
     pub series: Vec<(String, Vec<(f64, f64)>)>,
+    /// Per series, a 95% interval band `(x, low, high)` (empty: none).
+    pub bands: Vec<Vec<(f64, f64, f64)>>,
 }
 
 /// Everything an evaluation produced.

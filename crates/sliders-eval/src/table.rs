@@ -219,7 +219,7 @@ pub fn run(inp: &TableInputs, out: &mut Results) -> Result<Vec<AttributeEdits>, 
                 None
             }
         };
-        swap_grid(inp, attr, &x, fader.as_ref(), icgan.as_ref(), out);
+        swap_grid(inp, attr, &labels, &x, fader.as_ref(), icgan.as_ref(), out);
         edits.push(AttributeEdits {
             attribute: attr.clone(),
             positions,
@@ -340,6 +340,7 @@ fn sliding(
 fn swap_grid(
     inp: &TableInputs,
     attr: &str,
+    labels: &[bool],
     x: &Tensor,
     fader: Option<&(Tensor, Tensor)>,
     icgan: Option<&(Tensor, Tensor)>,
@@ -359,12 +360,25 @@ fn swap_grid(
     out.grids.push(Grid {
         name: format!("swap_{attr}"),
         title: format!("{attr}: reconstructions and swaps"),
-        row_labels: (0..k).map(|i| format!("face {}", i + 1)).collect(),
+        row_labels: labels
+            .iter()
+            .take(k as usize)
+            .map(|&h| format!("{attr}={}", u8::from(h)))
+            .collect(),
         col_labels,
         cells: (0..k)
             .map(|i| columns.iter().map(|c| c.get(i)).collect())
             .collect(),
     });
+}
+
+/// Mean of `values`, the half width of its 95% interval (normal approximation, 1.96 standard
+/// errors) and the count.
+fn mean_interval(values: &[f64]) -> (f64, f64, u64) {
+    let n = values.len();
+    let m = values.iter().sum::<f64>() / n.max(1) as f64;
+    let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64;
+    (m, 1.96 * (var / n.max(1) as f64).sqrt(), n as u64)
 }
 
 /// Slider response: for each alpha of `eval.alphas`, the judge's mean `p(attr)` over the balanced
@@ -423,21 +437,28 @@ fn response(
     };
     let mean = |values: &[f64], v: usize| {
         let sel: Vec<f64> = groups(v).map(|i| values[i]).collect();
-        (
-            sel.iter().sum::<f64>() / sel.len().max(1) as f64,
-            sel.len() as u64,
-        )
+        mean_interval(&sel)
     };
     let group_name = |v: usize| if v == 1 { "present" } else { "absent" };
+    let count = |v: usize| groups(v).count();
     let mut series = vec![
-        (format!("{attr} absent in input"), Vec::new()),
-        (format!("{attr} present in input"), Vec::new()),
+        (
+            format!("{attr} absent in input (n = {})", count(0)),
+            Vec::new(),
+        ),
+        (
+            format!("{attr} present in input (n = {})", count(1)),
+            Vec::new(),
+        ),
     ];
     let mut truth_series = series.clone();
+    let mut bands = vec![Vec::new(), Vec::new()];
+    let mut truth_bands = bands.clone();
     for (k, &alpha) in inp.cfg.alphas.iter().enumerate() {
         for v in 0..2 {
-            let (p, count) = mean(&probs[k], v);
+            let (p, half, count) = mean(&probs[k], v);
             series[v].1.push((alpha, p));
+            bands[v].push((alpha, p - half, p + half));
             out.cells.push(Cell::value(
                 "slider_response",
                 group_name(v),
@@ -447,8 +468,9 @@ fn response(
                 count,
             ));
             if truth.is_some() {
-                let (t, count) = mean(&truths[k], v);
+                let (t, half, count) = mean(&truths[k], v);
                 truth_series[v].1.push((alpha, t));
+                truth_bands[v].push((alpha, t - half, t + half));
                 out.cells.push(Cell::value(
                     "slider_response",
                     group_name(v),
@@ -466,6 +488,7 @@ fn response(
         x_label: "slider value α".into(),
         y_label: format!("judge p({attr})"),
         series,
+        bands,
     });
     if let Some((a, _)) = truth {
         out.curves.push(Curves {
@@ -474,6 +497,7 @@ fn response(
             x_label: "slider value α".into(),
             y_label: format!("true {}", crate::synthetic::truth_label(a)),
             series: truth_series,
+            bands: truth_bands,
         });
     }
     Ok(())

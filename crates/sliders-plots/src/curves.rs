@@ -24,6 +24,8 @@ pub struct Series {
     pub name: String,
     /// The points.
     pub points: Vec<(f64, f64)>,
+    /// An interval band drawn under the line: `(x, low, high)` in drawing order (empty: none).
+    pub band: Vec<(f64, f64, f64)>,
 }
 
 impl Series {
@@ -32,7 +34,26 @@ impl Series {
         Self {
             name: name.into(),
             points: points.into_iter().collect(),
+            band: Vec::new(),
         }
+    }
+
+    /// The same series with an interval band `(x, low, high)` shaded in its colour.
+    pub fn with_band(mut self, band: impl IntoIterator<Item = (f64, f64, f64)>) -> Self {
+        self.band = band.into_iter().collect();
+        self
+    }
+
+    /// The band as a closed polygon (lows left to right, then highs back), finite points only.
+    fn band_polygon(&self) -> Vec<(f64, f64)> {
+        let ok: Vec<_> = self
+            .band
+            .iter()
+            .filter(|(x, l, h)| x.is_finite() && l.is_finite() && h.is_finite())
+            .collect();
+        let lows = ok.iter().map(|(x, l, _)| (*x, *l));
+        let highs = ok.iter().rev().map(|(x, _, h)| (*x, *h));
+        lows.chain(highs).collect()
     }
 
     /// A series from two columns of a table such as `metrics.csv` (see
@@ -249,6 +270,12 @@ impl CurveChart {
         let mut any = false;
         for (i, series) in panel.series.iter().enumerate() {
             let c = colour(i);
+            let band = series.band_polygon();
+            if band.len() >= 4 {
+                chart
+                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
+                    .map_err(|e| err(&e))?;
+            }
             let points: Vec<(f64, f64)> = series.finite_points().collect();
             any |= !points.is_empty();
             chart
