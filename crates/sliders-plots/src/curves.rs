@@ -347,6 +347,41 @@ mod tests {
     }
 
     #[test]
+    fn a_band_is_a_closed_polygon_and_is_shaded_under_its_line() {
+        let s = Series::new("p", [(0.0, 0.5), (1.0, 0.6)]).with_band([
+            (0.0, 0.4, 0.6),
+            (1.0, f64::NAN, 0.7),
+            (2.0, 0.5, 0.9),
+        ]);
+        // Non-finite rows are dropped; lows left to right, then highs right to left.
+        assert_eq!(
+            s.band_polygon(),
+            vec![(0.0, 0.4), (2.0, 0.5), (2.0, 0.9), (0.0, 0.6)]
+        );
+        let wide = |band: bool| {
+            let mut s = Series::new("p", [(0.0, 0.5), (1.0, 0.5)]);
+            if band {
+                s = s.with_band([(0.0, 0.1, 0.9), (1.0, 0.1, 0.9)]);
+            }
+            let chart = CurveChart::new("band", "x")
+                .with_panel(Panel::new("y").with_y_range(0.0, 1.0).with_series(s))
+                .with_size(400, 300);
+            let png = chart.render().unwrap();
+            let c = colour(0);
+            // The band's tint: the series colour mixed with white at 18%.
+            let tint = |v: u8| (f64::from(v) * 0.18 + 255.0 * 0.82).round() as i32;
+            let near = |p: &[u8]| {
+                (i32::from(p[0]) - tint(c.0)).abs() <= 2
+                    && (i32::from(p[1]) - tint(c.1)).abs() <= 2
+                    && (i32::from(p[2]) - tint(c.2)).abs() <= 2
+            };
+            png.data.chunks_exact(3).filter(|p| near(p)).count()
+        };
+        assert_eq!(wide(false), 0);
+        assert!(wide(true) > 5_000, "band not shaded: {}", wide(true));
+    }
+
+    #[test]
     fn stacked_panels_get_the_default_height() {
         let steps: Vec<f64> = (0..100).map(f64::from).collect();
         let chart = CurveChart::new("Fader training", "step")
