@@ -5,17 +5,20 @@
 //! `metrics.json`, `tables/*.csv|.parquet` and the reconstruction/class-swap figures in
 //! `figures/`.
 
+use crate::run_folder::Restart;
 use anyhow::{Context, Result, bail};
 use sliders_celeba::{DigitsData, Part};
 use sliders_config::train::Experiment;
 use sliders_train::Event;
-use sliders_train::run_dir::RunDir;
 use std::path::PathBuf;
 
 /// Runs a digits experiment end to end.
-pub fn run(exp: &Experiment, files: &[PathBuf], on_event: &mut dyn FnMut(Event)) -> Result<()> {
-    let run = RunDir::create(&exp.run_dir)?;
-    crate::logging::init(Some(&run.path("train.log")))?;
+pub fn run(
+    exp: &Experiment,
+    files: &[PathBuf],
+    restart: Restart,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<()> {
     if !exp.data.source.is_digits() {
         bail!(
             "{}: kind = \"digits\" needs data.source = \"mnist\" or \"fashion_mnist\" (it is {:?})",
@@ -26,6 +29,9 @@ pub fn run(exp: &Experiment, files: &[PathBuf], on_event: &mut dyn FnMut(Event))
             exp.data.source.as_str()
         );
     }
+    let source = crate::run_folder::data_source(exp, None)?;
+    let run = crate::run_folder::open(exp, restart, &source)?;
+    crate::logging::init(Some(&run.path("train.log")))?;
     let mut data = DigitsData::load(exp.data.source, &exp.data.digits_dir)
         .with_context(|| format!("loading the digits of {}", exp.run_dir.display()))?;
     data.limit(Part::Train, exp.digits.max_train_images);
@@ -38,7 +44,7 @@ pub fn run(exp: &Experiment, files: &[PathBuf], on_event: &mut dyn FnMut(Event))
         counts[1],
         counts[2]
     );
-    let device = crate::train::write_resolved(exp, &run)?;
+    let device = crate::train::write_resolved(exp, &run, &source)?;
     let started = std::time::Instant::now();
     sliders_train::icgan::digits::train_all(
         exp,

@@ -2,13 +2,15 @@
 //! the evaluation of sliders-eval on the chosen device and writes its tables (and, through
 //! [`crate::figures`], its figures) into the experiment's run folder.
 
+use crate::run_folder::{Restart, data_source};
 use anyhow::{Result, bail};
 use sliders_config::train::ExperimentKind;
 use std::path::PathBuf;
 
 /// Runs `sliders eval`.
 pub fn run(files: &[PathBuf]) -> Result<()> {
-    let exp = crate::train::load_experiment(files)?;
+    let loaded = crate::train::load_layers(files)?;
+    let exp = loaded.exp;
     if exp.kind != ExperimentKind::Eval {
         bail!(
             "{}: kind = {:?}; `sliders eval` runs kind = \"eval\" experiments (use `sliders train` for this one)",
@@ -19,7 +21,10 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
             exp.kind
         );
     }
-    let (run, data, device) = crate::train::start_run(&exp, files, "eval.log")?;
+    let exp = crate::train::checked(exp, files)?;
+    let source = data_source(&exp, loaded.celeba_dir_origin.as_deref())?;
+    let (run, data) = crate::train::start_run(&exp, files, "eval.log", Restart::Fresh, &source)?;
+    let device = crate::train::write_resolved(&exp, &run, &source)?;
     let started = std::time::Instant::now();
     let results = sliders_eval::evaluate(&exp, &data, device)?;
     sliders_eval::output::write(&results, run.root())?;

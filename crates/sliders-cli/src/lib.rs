@@ -9,5 +9,6 @@ pub mod figures;
 pub mod info;
 pub mod logging;
 pub mod report;
+pub mod run_folder;
 pub mod serve;
 pub mod train;

@@ -20,12 +20,18 @@ enum Command {
     /// Versions (sliders, tch, libtorch), the device sliders would use and why, thread count.
     Info,
     /// Train what an experiment file describes (Fader model or evaluation classifier); re-running
-    /// the same command resumes an interrupted run.
+    /// the same command resumes an interrupted run. One process writes into a run folder at a
+    /// time, and a restart may change only the run's length (steps, epochs, intervals,
+    /// step_scale): another config is refused, listing what changed.
     Train {
         /// Experiment TOML files, lowest priority first (e.g. the experiment, then a profile).
         /// `SLIDERS__SECTION__KEY=value` variables override them.
         #[arg(long = "config", required = true)]
         config: Vec<std::path::PathBuf>,
+        /// Delete what the run folder holds (saved state, models, metrics, resolved.toml) and
+        /// start over, instead of continuing the run it holds.
+        #[arg(long)]
+        force_restart: bool,
     },
     /// Evaluate trained runs (a `kind = "eval"` experiment): the Fader-vs-IcGAN table, the
     /// encoder comparison and the extra measurements, as CSV, JSON and Markdown in its run folder.
@@ -236,7 +242,10 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Info => println!("{}", sliders_cli::info::Info::collect()),
-        Command::Train { config } => sliders_cli::train::run(&config)?,
+        Command::Train {
+            config,
+            force_restart,
+        } => sliders_cli::train::run(&config, force_restart)?,
         Command::Eval { config } => sliders_cli::eval::run(&config)?,
         Command::Report {
             profile,

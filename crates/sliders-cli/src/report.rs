@@ -221,7 +221,9 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     if data_note.starts_with("synthetic") {
         writeln!(
             md,
-            "  — **synthetic faces**: no CelebA was found in `data/celeba` (or `--data`); the numbers \
+            "  — **synthetic faces**: no data folder was configured (no `--data`, no \
+             `data.celeba_dir`) and `data/celeba` holds no CelebA, so the runs used the synthetic \
+             faces (each run's `resolved.toml` records it as `[run] data_source`); the numbers \
              show the pipeline works, not how the papers' models do on faces."
         )?;
     }

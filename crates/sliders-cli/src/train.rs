@@ -1,39 +1,84 @@
-//! `sliders train --config exp.toml [--config profile.toml]`: loads the layered experiment (files in
-//! order, then `SLIDERS__…` variables), prepares the data with a progress bar, writes the resolved
-//! config into the run folder, and runs the loop the experiment names, resuming a run folder that
-//! holds a saved state. Logs go to stderr and to `train.log` in the run folder.
+//! `sliders train --config exp.toml [--config profile.toml] [--force-restart]`: loads the layered
+//! experiment (files in order, then `SLIDERS__…` variables) and validates it before anything is
+//! written, takes the run folder's lock, refuses to continue a run of another configuration
+//! (unless `--force-restart`), prepares the data with a progress bar, builds the trainer, writes
+//! the resolved config into the run folder, and runs the loop the experiment names, resuming a
+//! run folder that holds a saved state. Logs go to stderr and to `train.log` in the run folder.
 
+use crate::run_folder::{Restart, data_source};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
-use sliders_config::load::{Layer, load};
+use sliders_config::load::{Layer, load, origin_of};
 use sliders_config::train::{Experiment, ExperimentKind};
 use sliders_train::run_dir::{Provenance, RunDir};
-use sliders_train::{CganTrainer, ClassifierTrainer, EncoderTrainer, Event, FaderTrainer};
+use sliders_train::state::Counters;
+use sliders_train::{
+    CganTrainer, ClassifierTrainer, EncoderTrainer, Event, FaderTrainer, TrainError,
+};
 use std::path::PathBuf;
 use std::time::Duration;
 
+/// An experiment as loaded, with where `data.celeba_dir` was set (`None`: not configured, so
+/// the synthetic faces stand in when `data/celeba` holds no CelebA).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// The experiment.
+    pub exp: Experiment,
+    /// The file and line, or the variable, that set `data.celeba_dir`.
+    pub celeba_dir_origin: Option<String>,
+}
+
 /// Loads an experiment from `files` (lowest priority first) and the environment.
 pub fn load_experiment(files: &[PathBuf]) -> Result<Experiment> {
+    Ok(load_layers(files)?.exp)
+}
+
+/// Loads an experiment from `files` and the environment, noting where `data.celeba_dir` was set.
+pub fn load_layers(files: &[PathBuf]) -> Result<Loaded> {
     let mut layers = Vec::new();
     for f in files {
         layers.push(Layer::from_file(f)?);
     }
     layers.push(Layer::from_env_vars(std::env::vars())?);
     let (exp, _) = load::<Experiment>(&layers)?;
-    Ok(exp)
+    let celeba_dir_origin = origin_of(&layers, &["data", "celeba_dir"]);
+    Ok(Loaded {
+        exp,
+        celeba_dir_origin,
+    })
 }
 
-/// Runs `sliders train`.
-pub fn run(files: &[PathBuf]) -> Result<()> {
-    let mut exp = load_experiment(files)?;
-    if exp.kind == ExperimentKind::Eval {
-        anyhow::bail!("kind = \"eval\" experiments are run by `sliders eval --config …`");
-    }
+/// Applies the step scale and validates the experiment; an error names the files and the key.
+pub fn checked(mut exp: Experiment, files: &[PathBuf]) -> Result<Experiment> {
     let batch = match exp.kind {
         ExperimentKind::Encoders => exp.encoder_train.batch_size,
         _ => exp.data.sampler.batch_size,
     };
-    exp.apply_step_scale(batch)?;
+    let names = || {
+        files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + ")
+    };
+    exp.apply_step_scale(batch)
+        .and_then(|()| exp.validate())
+        .with_context(|| format!("invalid experiment {} (nothing was written)", names()))?;
+    Ok(exp)
+}
+
+/// Runs `sliders train`; `force_restart` deletes what the run folder holds and starts over.
+pub fn run(files: &[PathBuf], force_restart: bool) -> Result<()> {
+    let loaded = load_layers(files)?;
+    if loaded.exp.kind == ExperimentKind::Eval {
+        anyhow::bail!("kind = \"eval\" experiments are run by `sliders eval --config …`");
+    }
+    let exp = checked(loaded.exp.clone(), files)?;
+    let restart = if force_restart {
+        Restart::Force
+    } else {
+        Restart::Resume
+    };
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg}")
@@ -43,18 +88,15 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     bar.set_prefix(format!("{:?}", exp.kind).to_lowercase());
     let mut on_event = |e: Event| report(&bar, e);
     if exp.kind == ExperimentKind::Digits {
-        let r = crate::digits::run(&exp, files, &mut on_event);
+        let r = crate::digits::run(&exp, files, restart, &mut on_event);
         bar.finish_and_clear();
         return r;
     }
-    let (run, data, _device) = start_run(&exp, files, "train.log")?;
-    let result = match exp.kind {
-        ExperimentKind::Fader => FaderTrainer::new(&exp, &data)?.run(&mut on_event),
-        ExperimentKind::Classifier => ClassifierTrainer::new(&exp, &data)?.run(&mut on_event),
-        ExperimentKind::Cgan => CganTrainer::new(&exp, &data)?.run(&mut on_event),
-        ExperimentKind::Encoders => EncoderTrainer::new(&exp, &data)?.run(&mut on_event),
-        ExperimentKind::Eval | ExperimentKind::Digits => unreachable!("handled above"),
-    };
+    let source = data_source(&exp, loaded.celeba_dir_origin.as_deref())?;
+    let (run, data) = start_run(&exp, files, "train.log", restart, &source)?;
+    let mut trainer = Trainer::new(&exp, &data)?;
+    write_resolved(&exp, &run, &source)?;
+    let result = trainer.run(&mut on_event);
     bar.finish_and_clear();
     let counters = result?;
     tracing::info!(
@@ -67,14 +109,51 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
-/// What every command that runs an experiment does first: creates its run folder, logs to
-/// `log_name` there, prepares the data and writes `resolved.toml` with the resolved device.
+/// The loop of a training experiment, built (and its networks checked against the data)
+/// before `resolved.toml` is written.
+enum Trainer {
+    Fader(Box<FaderTrainer>),
+    Classifier(Box<ClassifierTrainer>),
+    Cgan(Box<CganTrainer>),
+    Encoders(Box<EncoderTrainer>),
+}
+
+impl Trainer {
+    fn new(exp: &Experiment, data: &sliders_celeba::Prepared) -> Result<Self, TrainError> {
+        Ok(match exp.kind {
+            ExperimentKind::Fader => Self::Fader(Box::new(FaderTrainer::new(exp, data)?)),
+            ExperimentKind::Classifier => {
+                Self::Classifier(Box::new(ClassifierTrainer::new(exp, data)?))
+            }
+            ExperimentKind::Cgan => Self::Cgan(Box::new(CganTrainer::new(exp, data)?)),
+            ExperimentKind::Encoders => Self::Encoders(Box::new(EncoderTrainer::new(exp, data)?)),
+            ExperimentKind::Eval | ExperimentKind::Digits => {
+                unreachable!("run by sliders eval and crate::digits")
+            }
+        })
+    }
+
+    fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
+        match self {
+            Self::Fader(t) => t.run(on_event),
+            Self::Classifier(t) => t.run(on_event),
+            Self::Cgan(t) => t.run(on_event),
+            Self::Encoders(t) => t.run(on_event),
+        }
+    }
+}
+
+/// What every command that runs an experiment does first, after validating it: opens its run
+/// folder (lock, restart check or `--force-restart`, see [`crate::run_folder::open`]), logs to
+/// `log_name` there and prepares the data (`source` is what [`data_source`] chose).
 pub fn start_run(
     exp: &Experiment,
     files: &[PathBuf],
     log_name: &str,
-) -> Result<(RunDir, sliders_celeba::Prepared, tch::Device)> {
-    let run = RunDir::create(&exp.run_dir)?;
+    restart: Restart,
+    source: &str,
+) -> Result<(RunDir, sliders_celeba::Prepared)> {
+    let run = crate::run_folder::open(exp, restart, source)?;
     crate::logging::init(Some(&run.path(log_name)))?;
     tracing::info!(
         "experiment {} → {}",
@@ -85,18 +164,26 @@ pub fn start_run(
             .join(" + "),
         exp.run_dir.display()
     );
+    if restart == Restart::Force {
+        tracing::info!(
+            "--force-restart: deleted what {} held",
+            run.root().display()
+        );
+    }
+    tracing::info!("data source: {source}");
     let data = prepare_data(exp)?;
-    let device = write_resolved(exp, &run)?;
-    Ok((run, data, device))
+    Ok((run, data))
 }
 
-/// Resolves the experiment's device and writes `resolved.toml` (with provenance) into `run`.
-pub fn write_resolved(exp: &Experiment, run: &RunDir) -> Result<tch::Device> {
+/// Resolves the experiment's device and writes `resolved.toml` (with provenance, the data
+/// `source` among it) into `run`.
+pub fn write_resolved(exp: &Experiment, run: &RunDir, source: &str) -> Result<tch::Device> {
     let device = sliders_train::device::resolve(exp.device)?;
     let resolved = toml::to_string(exp).context("serialising the resolved config")?;
     run.write_resolved(
         &resolved,
-        &Provenance::collect(exp.seed, &sliders_train::device::name(device)),
+        &Provenance::collect(exp.seed, &sliders_train::device::name(device))
+            .with_data_source(source),
     )?;
     Ok(device)
 }
@@ -203,6 +290,8 @@ mod tests {
                     continue;
                 }
                 let exp = load_experiment(&[data.clone(), file.clone()])
+                    .unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
+                let exp = super::checked(exp, &[data.clone(), file.clone()])
                     .unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
                 if exp.kind == ExperimentKind::Eval {
                     exp.eval
