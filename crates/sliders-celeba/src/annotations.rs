@@ -247,7 +247,7 @@ mod tests {
 
     #[test]
     fn parses_count_names_rows_crlf() {
-        let t = "3\r\nA B  C\r\n000001.jpg  1 -1 1\r\n000002.jpg -1 -1  -1\r\n";
+        let t = "2\r\nA B  C\r\n000001.jpg  1 -1 1\r\n000002.jpg -1 -1  -1\r\n";
         let f = parse_attributes(t, p()).unwrap();
         assert_eq!(f.names, ["A", "B", "C"]);
         assert_eq!(f.images, ["000001.jpg", "000002.jpg"]);
