@@ -141,8 +141,6 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
     let mut fader_rows = Vec::new();
     let mut classifier_row = Vec::new();
     let mut cgan_row = Vec::new();
-    // The columns of the cGAN's sample grid: its attributes, in the order it was trained with.
-    let mut cgan_attributes: Vec<String> = Vec::new();
     let mut encoder_rows = Vec::new();
     for (name, dir) in &runs {
         let table = MetricsTable::read(&dir.join("metrics.csv"))?;
@@ -164,22 +162,6 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
                 }
             }
             cgan_row = last_train;
-            cgan_attributes = Resolved::read(&dir.join("resolved.toml"))
-                .as_ref()
-                .and_then(|r| r.get(&["data", "attributes"]))
-                .and_then(|v| {
-                    v.as_array().map(|a| {
-                        a.iter()
-                            .filter_map(|x| x.as_str().map(str::to_string))
-                            .collect()
-                    })
-                })
-                .unwrap_or_default();
-            let sample = dir.join("samples/final.png");
-            if sample.is_file() {
-                std::fs::copy(&sample, figures.join("cgan_samples.png"))
-                    .with_context(|| format!("copying {}", sample.display()))?;
-            }
         } else if name.starts_with("encoders-") {
             encoder_rows.push((name.clone(), last));
         }
@@ -288,16 +270,6 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         .filter(|n| n.ends_with(".png") && n != "accuracy.png")
         .collect();
     pngs.sort();
-    // The grid `CganTrainer::sample_grid` draws: one z and one training label row per row.
-    let cgan_caption = format!(
-        "cGAN samples (each row one z and one training label row; columns: that label row, then \
-         the same row with one attribute set on, in turn: {})",
-        if cgan_attributes.is_empty() {
-            "the cGAN's attributes in training order".to_string()
-        } else {
-            cgan_attributes.join(", ")
-        }
-    );
     for group in [
         (
             "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α named above each column (the quick and paper profiles slide Young over −9 … 10, the range the Fader README prescribes for it, since its change is small)",
@@ -305,7 +277,11 @@ pub fn run(opts: &ReportOptions) -> Result<PathBuf> {
         ),
         ("Reconstructions and swaps", "swap_"),
         ("IcGAN reconstructions per encoder layout", "encoders"),
-        (cgan_caption.as_str(), "cgan_"),
+        (
+            "cGAN samples G(z, y), drawn by the evaluation: each row one z; columns every attribute \
+             off, then each attribute on alone, as labelled",
+            "cgan_",
+        ),
         ("Slider response", "response_"),
         ("Training curves (FadNet)", "training_"),
     ] {
