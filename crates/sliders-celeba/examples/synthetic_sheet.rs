@@ -41,5 +41,8 @@ fn main() {
         }
     }
     sheet.save(out).expect("writing the sheet");
-    println!("wrote {out}: columns = face, then flipped {:?}", SynthAttr::ALL);
+    println!(
+        "wrote {out}: columns = face, then flipped {:?}",
+        SynthAttr::ALL
+    );
 }

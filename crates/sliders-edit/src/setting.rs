@@ -57,4 +57,3 @@ pub fn check_alpha(name: &str, value: f64, (lo, hi): (f64, f64)) -> Result<()> {
 /// Settings checked against a model: `(attribute index, α)`, later ones overriding earlier ones.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Edit(pub Vec<(usize, f64)>);
-

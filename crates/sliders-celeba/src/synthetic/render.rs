@@ -458,15 +458,30 @@ fn draw_mouth(cv: &mut Canvas, ps: &Pose, p: &FaceParams, g: &Geo) {
     let yl = move |x: f32| yu(x) + teeth_h(x) + gap(x);
     let lip = mix(skin, [0.6, 0.12, 0.17], 0.6);
     let (y0, y1) = (my - SMILE_LIFT - 8.0, my + GRIN_TEETH + OPEN_GAP + 9.0);
-    let upper = band(cx, w, y0, y1, move |x| yu(x) - 3.5 * arc(x).sqrt() - 0.6, yu);
+    let upper = band(
+        cx,
+        w,
+        y0,
+        y1,
+        move |x| yu(x) - 3.5 * arc(x).sqrt() - 0.6,
+        yu,
+    );
     cv.fill(ps, &upper, lip, 1.0, None);
-    let lower = band(cx, w, y0, y1, yl, move |x| yl(x) + 4.5 * arc(x).sqrt() + 0.6);
+    let lower = band(cx, w, y0, y1, yl, move |x| {
+        yl(x) + 4.5 * arc(x).sqrt() + 0.6
+    });
     cv.fill(ps, &lower, lip, 1.0, None);
     if s + o > 0.02 {
         let interior = || band(cx, w, y0, y1, yu, yl);
         cv.fill(ps, &interior(), [0.16, 0.03, 0.05], 1.0, None);
         let teeth = band(cx, w * 0.92, y0, y1, yu, move |x| yu(x) + teeth_h(x));
-        cv.fill(ps, &teeth.intersect(interior()), [0.97, 0.96, 0.92], 1.0, None);
+        cv.fill(
+            ps,
+            &teeth.intersect(interior()),
+            [0.97, 0.96, 0.92],
+            1.0,
+            None,
+        );
     }
     let line = curve(cx - w, cx + w, 16, yu);
     cv.fill(ps, &Shape::stroke(line, 0.9), [0.3, 0.08, 0.1], 1.0, None);
