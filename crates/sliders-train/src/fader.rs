@@ -8,6 +8,9 @@
 //! The two default updates are also public functions ([`lat_dis_update`], [`autoencoder_update`])
 //! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
 
+mod update;
+pub use update::{autoencoder_loss, autoencoder_update, lat_dis_update};
+
 use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;
 use crate::error::TrainError;
@@ -553,67 +556,6 @@ impl FaderTrainer {
         )?;
         Ok(())
     }
-}
-
-/// One latent-discriminator update (fader-networks.md §4.2): `ae` encodes `x` in eval mode without
-/// gradient, `lat` (train mode) learns to predict `y` (`[B, n_attr]` one-hot) by
-/// `Σ_attr CE`; `opt` (the discriminator's) takes the loss's gradients, clips them at `clip` and
-/// steps ([`Adam::backward_step_clip`]).
-/// Returns the loss (detached, on the device). [`FaderTrainer::lat_dis_step`] is this.
-pub fn lat_dis_update(
-    ae: &FaderAutoEncoder,
-    lat: &LatentDiscriminator,
-    opt: &mut Adam,
-    x: &Tensor,
-    y: &Tensor,
-    clip: f64,
-) -> Tensor {
-    let idx = lat.input_index();
-    let z = tch::no_grad(|| ae.encode(x, false)[idx].shallow_clone());
-    let logits = lat.forward_t(&z, true);
-    let loss = attr_cross_entropy(&logits, y, false);
-    opt.backward_step_clip(&loss, clip);
-    loss.detach()
-}
-
-/// The autoencoder's loss (fader-networks.md §4.3) without the optional patch / classifier terms:
-/// `λ_ae·MSE(D(E(x), y), x) + λ·Σ_attr CE(lat(E(x)), 1 − y)` with the autoencoder in train mode
-/// and `lat` in eval mode; `lat` is `None` when `lambda_lat_dis` is 0 (the term is not computed).
-/// Returns the encoder outputs, the reconstruction MSE and the loss (both with their graphs).
-pub fn autoencoder_loss(
-    ae: &FaderAutoEncoder,
-    lat: Option<(&LatentDiscriminator, f64)>,
-    x: &Tensor,
-    y: &Tensor,
-    lambda_ae: f64,
-) -> (Vec<Tensor>, Tensor, Tensor) {
-    let enc = ae.encode(x, true);
-    let dec = ae.decode(&enc, y, true);
-    let rec = dec.mse_loss(x, Reduction::Mean);
-    let mut loss = &rec * lambda_ae;
-    if let Some((lat, lambda)) = lat {
-        let logits = lat.forward_t(&enc[lat.input_index()], false);
-        loss += attr_cross_entropy(&logits, y, true) * lambda;
-    }
-    (enc, rec, loss)
-}
-
-/// One autoencoder update with the latent-discriminator term only (the default configuration:
-/// no patch or classifier discriminator): [`autoencoder_loss`], then `opt` (the autoencoder's)
-/// takes the loss's gradients, clips them at `clip` and steps. Returns the reconstruction MSE
-/// (detached). [`FaderTrainer::autoencoder_step`] computes the same update when `n_ptc_dis = n_clf_dis = 0`.
-pub fn autoencoder_update(
-    ae: &FaderAutoEncoder,
-    lat: Option<(&LatentDiscriminator, f64)>,
-    opt: &mut Adam,
-    x: &Tensor,
-    y: &Tensor,
-    lambda_ae: f64,
-    clip: f64,
-) -> Tensor {
-    let (_, rec, loss) = autoencoder_loss(ae, lat, x, y, lambda_ae);
-    opt.backward_step_clip(&loss, clip);
-    rec.detach()
 }
 
 fn data_batch(exp: &Experiment) -> usize {
