@@ -1,6 +1,7 @@
 //! Forward + backward + Adam step time of the Fader autoencoder at 64 px, batch 32, with the
-//! architecture.md calibration configuration (5 layers, init_fm 32, max_fm 512, one attribute),
-//! on the CPU (and on CUDA too when available). Plain timing (no criterion): 3 warm-up steps,
+//! calibration configuration of docs/architecture.md#calibration-run (5 layers, init_fm 32,
+//! max_fm 512, one attribute), on the CPU (and on CUDA too when available). Plain timing (no
+//! criterion): 3 warm-up steps,
 //! then the mean and the best of `SLIDERS_BENCH_STEPS` (default 20) steps. When the build found
 //! the provisioned Python (`SLIDERS_TORCH_PYTHON`), the same step in PyTorch eager
 //! (`benches/fader_step.py`) runs right after as the baseline, and the ratio is printed

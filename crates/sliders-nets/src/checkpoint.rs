@@ -1,6 +1,6 @@
-//! Checkpoint files (architecture.md "Models"; fader-networks.md §9 for the key names): one
-//! safetensors file per network whose tensor names are the PyTorch `state_dict` keys, with the
-//! network's kind and configuration in the file's metadata, written atomically.
+//! Checkpoint files (docs/architecture.md#models; docs/fader-networks.md#checkpoint-names for the
+//! key names): one safetensors file per network whose tensor names are the PyTorch `state_dict`
+//! keys, with the network's kind and configuration in the file's metadata, written atomically.
 //!
 //! Metadata keys: `sliders.kind` (e.g. `fader-autoencoder`), `sliders.config` (the JSON of the
 //! configuration the network was built from), `sliders.version` (this crate's version) and

@@ -1,5 +1,5 @@
 //! The crate's one error type, [`NetsError`]: invalid configurations, wrong input shapes and
-//! every way a checkpoint file can fail to load (architecture.md, "Errors").
+//! every way a checkpoint file can fail to load (docs/architecture.md#errors).
 
 use std::path::PathBuf;
 

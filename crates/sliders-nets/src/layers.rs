@@ -1,7 +1,8 @@
 //! Shared building blocks for all networks: LeakyReLU(0.2), the reference initialisations
 //! (PyTorch 0.3 / Torch7 defaults for Fader and the IcGAN encoders, DCGAN `weights_init` for the
-//! IcGAN G and D; fader-networks.md §2.7, icgan.md §3.3 and §4.2) and a normalisation layer that
-//! is batch or instance norm (fader-networks.md §2, `--instance_norm`).
+//! IcGAN G and D; docs/fader-networks.md#initialisation, docs/icgan.md#initialisation and
+//! docs/icgan.md#ind) and a normalisation layer that is batch or instance norm
+//! (docs/fader-networks.md#networks, `--instance_norm`).
 
 use sliders_config::nets::NormKind;
 use tch::Tensor;
@@ -41,8 +42,8 @@ pub enum InitScheme {
     /// linear weight and bias `U(±1/√(in·k·k))` (`in` is the layer's input channel count, also
     /// for transposed convs, as torch 0.3 computed it); norm `γ ~ U(0,1)`, `β = 0`.
     TorchLegacy,
-    /// DCGAN `weights_init` (IcGAN G and D, icgan.md §3.3): conv weights `N(0, 0.02)`, biases 0,
-    /// BN `γ ~ N(1, 0.02)`, `β = 0`.
+    /// DCGAN `weights_init` (IcGAN G and D, docs/icgan.md#initialisation): conv weights
+    /// `N(0, 0.02)`, biases 0, BN `γ ~ N(1, 0.02)`, `β = 0`.
     Dcgan,
 }
 

@@ -1,7 +1,8 @@
 //! sliders-nets: tch modules for Fader Networks (autoencoder, latent and patch discriminators,
-//! classifier; fader-networks.md §2) and IcGAN (conditional generator and discriminator, encoders
-//! IND / SNG / IND-COND; icgan.md §3-4), and safetensors checkpoints whose names match the
-//! PyTorch `state_dict` keys (§9), so PyTorch loads them and the other way round.
+//! classifier; docs/fader-networks.md#networks) and IcGAN (conditional generator and discriminator,
+//! encoders IND / SNG / IND-COND; docs/icgan.md#conditional-gan, #encoders), and safetensors
+//! checkpoints whose names match the PyTorch `state_dict` keys
+//! (docs/fader-networks.md#checkpoint-names), so PyTorch loads them and the other way round.
 //!
 //! Every network is built from a `sliders_config::nets` configuration at the root of its own
 //! `nn::VarStore` (one store and one optimizer per network):

@@ -1,5 +1,5 @@
-//! The Fader Networks autoencoder (fader-networks.md §2.1-2.2, `AutoEncoder`): a conv encoder
-//! `E` and a decoder `D` that receives the attributes `y` as constant maps at every layer.
+//! The Fader Networks autoencoder (docs/fader-networks.md#autoencoder, `AutoEncoder`): a conv
+//! encoder `E` and a decoder `D` that receives the attributes `y` as constant maps at every layer.
 
 use sliders_config::nets::{DeconvMethod, FaderConfig};
 use tch::Tensor;

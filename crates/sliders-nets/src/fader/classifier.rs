@@ -1,6 +1,6 @@
-//! The Fader attribute classifier (fader-networks.md §2.5, `Classifier`): `log2(img_sz)` encoder
-//! layers down to 1×1, then an MLP with one logit pair per attribute. Used to evaluate swaps and
-//! to select models.
+//! The Fader attribute classifier (docs/fader-networks.md#classifier, `Classifier`): `log2(img_sz)`
+//! encoder layers down to 1×1, then an MLP with one logit pair per attribute. Used to evaluate
+//! swaps and to select models.
 
 use sliders_config::nets::{ClassifierConfig, NormKind, log2};
 use tch::Tensor;

@@ -1,6 +1,6 @@
-//! The Fader latent discriminator (fader-networks.md §2.3, `LatentDiscriminator`): predicts the
-//! attributes from the latent, with the encoder layers that would continue from the latent down
-//! to 1×1, then an MLP.
+//! The Fader latent discriminator (docs/fader-networks.md#latent-discriminator,
+//! `LatentDiscriminator`): predicts the attributes from the latent, with the encoder layers that
+//! would continue from the latent down to 1×1, then an MLP.
 
 use sliders_config::nets::{FaderConfig, NormKind, log2};
 use tch::Tensor;

@@ -1,5 +1,5 @@
-//! Fader Networks (Lample et al., NeurIPS 2017; fader-networks.md §2): the autoencoder, the
-//! latent discriminator, the optional patch discriminator and the attribute classifier, with
+//! Fader Networks (Lample et al., NeurIPS 2017; docs/fader-networks.md#networks): the autoencoder,
+//! the latent discriminator, the optional patch discriminator and the attribute classifier, with
 //! the layer blocks of the reference's `build_layers` that they share.
 //!
 //! Variable names are the reference's `state_dict` keys (`enc_layers.{i}.{j}.*`,

@@ -1,5 +1,6 @@
-//! The Fader PatchGAN image discriminator (fader-networks.md §2.4, `PatchDiscriminator`;
-//! optional, unused for the paper's models): a map of real/fake probabilities, averaged per image.
+//! The Fader PatchGAN image discriminator (docs/fader-networks.md#patch-discriminator,
+//! `PatchDiscriminator`; optional, unused for the paper's models): a map of real/fake
+//! probabilities, averaged per image.
 
 use sliders_config::nets::FaderConfig;
 use tch::Tensor;

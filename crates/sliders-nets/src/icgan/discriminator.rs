@@ -1,5 +1,6 @@
-//! The IcGAN conditional discriminator D (icgan.md §3.2-3.3): the image goes through a first
-//! conv, then `y` is replicated as constant maps and concatenated before the other convs.
+//! The IcGAN conditional discriminator D (docs/icgan.md#discriminator, #initialisation): the image
+//! goes through a first conv, then `y` is replicated as constant maps and concatenated before the
+//! other convs.
 
 use sliders_config::nets::IcganConfig;
 use tch::Tensor;
@@ -42,7 +43,7 @@ impl IcganDiscriminator {
         let mut hidden = Vec::new();
         let mut c_in = cfg.ndf + cfg.ny;
         let mut c_out = 2 * cfg.ndf;
-        // Deviation (extrapolation): icgan.md gives D's table at 64 px only; at other sizes D
+        // Deviation (extrapolation): the reference gives D's table at 64 px only; at other sizes D
         // gets the same number of stride-2 layers as G (log2(S) − 3), so its last conv still
         // reads a 4×4 map, as G's first layer writes one.
         for j in 0..cfg.n_mid_layers() {

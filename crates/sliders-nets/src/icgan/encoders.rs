@@ -1,5 +1,5 @@
-//! The IcGAN encoders (icgan.md §4.2, §4.5, §4.6): `Ez` (image → z) and `Ey` (image → y) as
-//! independent networks (IND), `Ez` conditioned on `y` at its input (IND-COND), or one network
+//! The IcGAN encoders (docs/icgan.md#ind, #sng, #ind-cond): `Ez` (image → z) and `Ey` (image → y)
+//! as independent networks (IND), `Ez` conditioned on `y` at its input (IND-COND), or one network
 //! with a shared first block and two branches (SNG).
 
 use sliders_config::nets::{EncoderKind, IcganEncoderConfig, NetConfigError};
@@ -94,8 +94,8 @@ impl EncoderRole {
     }
 }
 
-/// An independent IcGAN encoder (IND `Ez` or `Ey`, or IND-COND `Ez`), icgan.md §4.2 / §4.6:
-/// `n_conv_layers × [Conv 5×5/2, BN, ReLU]` with `nf, 2nf, …` filters, flatten,
+/// An independent IcGAN encoder (IND `Ez` or `Ey`, or IND-COND `Ez`), docs/icgan.md#ind /
+/// #ind-cond: `n_conv_layers × [Conv 5×5/2, BN, ReLU]` with `nf, 2nf, …` filters, flatten,
 /// `Linear → BatchNorm1d → ReLU → Linear`.
 ///
 /// State-dict keys: `conv_layers.{3j}.{weight,bias}`, `conv_layers.{3j+1}.{weight,bias,
@@ -199,7 +199,7 @@ impl Network for IcganEncoder {
     }
 }
 
-/// The SNG encoder (icgan.md §4.5): a shared first block `shared.0` `Conv2d(nc, nf, 5, 2, 2)`,
+/// The SNG encoder (docs/icgan.md#sng): a shared first block `shared.0` `Conv2d(nc, nf, 5, 2, 2)`,
 /// `shared.1` `BatchNorm2d(nf)`, ReLU; then two branches of identical structure, `z_branch` and
 /// `y_branch`, each with the keys of [`IcganEncoder`] (`conv_layers` from `nf` channels,
 /// `fc_layers` with hidden size `fc_z`, default the flattened size 4096) and outputs `nz` and

@@ -1,5 +1,5 @@
-//! The IcGAN conditional generator G (icgan.md §3.1, §3.3): `(z, y)` concatenated at the input,
-//! transposed convolutions from 4×4 up to the image.
+//! The IcGAN conditional generator G (docs/icgan.md#generator, #initialisation): `(z, y)`
+//! concatenated at the input, transposed convolutions from 4×4 up to the image.
 
 use sliders_config::nets::IcganConfig;
 use tch::Tensor;

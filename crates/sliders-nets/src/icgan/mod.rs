@@ -1,5 +1,5 @@
-//! IcGAN (Perarnau et al., 2016; icgan.md §3-4): the conditional DCGAN generator and
-//! discriminator, and the encoders that invert the generator (IND, SNG, IND-COND).
+//! IcGAN (Perarnau et al., 2016; docs/icgan.md#conditional-gan, #encoders): the conditional DCGAN
+//! generator and discriminator, and the encoders that invert the generator (IND, SNG, IND-COND).
 //!
 //! The official code is Lua/Torch7, so there are no PyTorch `state_dict` keys to copy; these
 //! modules define PyTorch-style `nn.Sequential` keys, documented on each type and mirrored by

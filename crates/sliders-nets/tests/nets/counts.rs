@@ -1,6 +1,6 @@
-//! Trainable parameter counts against the references (fader-networks.md §2.2-2.5, §9;
-//! icgan.md §3.1-3.2, §4.2) and, for configurations the specs do not count, against sums
-//! derived by hand from the layer tables (arithmetic in the comments).
+//! Trainable parameter counts against the references (docs/fader-networks.md#parameter-counts;
+//! docs/icgan.md#generator, #discriminator, #ind) and, for configurations the references do not
+//! count, against sums derived by hand from the layer tables (arithmetic in the comments).
 
 use sliders_config::nets::{
     ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig,
@@ -110,7 +110,7 @@ fn icgan_encoders() {
     //   64→128: 204,800+128+256 = 205,184;  128→256: 819,200+256+512 = 819,968
     //   → conv stack 1,079,040 (flattened 256·4·4 = 4,096).
     // Ez: Linear(4096,4096) 16,781,312 + BN1d 8,192 + Linear(4096,100) 409,700
-    //   = 17,199,204 → Ez 18,278,244 ("about 18.3 M", icgan.md §4.2).
+    //   = 17,199,204 → Ez 18,278,244 ("about 18.3 M", docs/icgan.md#ind).
     // Ey: Linear(4096,512) 2,097,664 + BN1d 1,024 + Linear(512,18) 9,234 = 2,107,922
     //   → Ey 3,186,962.
     // IND-COND Ez: first conv has 3+18 = 21 inputs: +18·32·25 = +14,400 → 18,292,644.

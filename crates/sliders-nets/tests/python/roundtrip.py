@@ -1,8 +1,9 @@
 """PyTorch side of the sliders-nets checkpoint round trip.
 
-Defines, from the specifications (fader-networks.md section 2, icgan.md sections 3-4), PyTorch
-modules with the same structure and state_dict keys as the tch modules of sliders-nets, then for
-every case listed in <dir>/manifest.json:
+Defines, from the papers' references (docs/fader-networks.md#networks,
+docs/icgan.md#conditional-gan and #encoders), PyTorch modules with the same structure and
+state_dict keys as the tch modules of sliders-nets, then for every case listed in
+<dir>/manifest.json:
 
 1. Rust -> PyTorch: builds the module from the configuration stored in the Rust checkpoint
    (metadata "sliders.config"), loads "<case>.rust.safetensors", runs it in eval mode on the
@@ -32,7 +33,7 @@ def log2(n):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fader Networks (fader-networks.md section 2)
+# Fader Networks (docs/fader-networks.md#networks)
 # ---------------------------------------------------------------------------------------------
 
 
@@ -161,7 +162,7 @@ class Classifier(nn.Module):
 
 
 # ---------------------------------------------------------------------------------------------
-# IcGAN (icgan.md sections 3-4)
+# IcGAN (docs/icgan.md#conditional-gan, #encoders)
 # ---------------------------------------------------------------------------------------------
 
 
