@@ -1,5 +1,6 @@
 //! Parsing of the three official CelebA annotation files: `list_attr_celeba.txt`,
-//! `list_eval_partition.txt` and `identity_CelebA.txt` (Fader spec §1.1, IcGAN spec §2.2).
+//! `list_eval_partition.txt` and `identity_CelebA.txt` (docs/fader-networks.md#files-and-split,
+//! docs/icgan.md#attributes).
 //!
 //! Accepted: an optional count line (the number of image rows that follow, checked: a file cut
 //! short or padded is an error naming both counts), the names line, then one row per image; CRLF

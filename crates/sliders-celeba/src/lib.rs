@@ -1,6 +1,6 @@
 //! sliders-celeba: CelebA annotation parsing, the memory-mapped preprocessing cache, splits that
 //! are disjoint by identity, batch sampling, and the synthetic face generator with exact
-//! counterfactuals (Fader Networks spec §1, IcGAN spec §2).
+//! counterfactuals (docs/fader-networks.md#data, docs/icgan.md#data).
 //!
 //! The usual entry point is [`prepare`]: it finds the data (CelebA, or synthetic faces when none
 //! is found), builds or reuses the preprocessing cache, loads or computes the split, and returns a

@@ -1,6 +1,7 @@
 //! Separable resampling of an RGB crop to `S`x`S`: area averaging when shrinking (OpenCV
-//! `INTER_AREA`, Pillow `BOX`; Fader spec §1.2 below 178 px, IcGAN spec §2.1's Torch "bilinear"
-//! downscale) and Lanczos3 when enlarging (Fader spec §1.2 above 178 px uses `INTER_LANCZOS4`).
+//! `INTER_AREA`, Pillow `BOX`; Fader below 178 px, IcGAN's Torch "bilinear" downscale) and
+//! Lanczos3 when enlarging (Fader above 178 px uses `INTER_LANCZOS4`); see
+//! docs/fader-networks.md#framing-and-resizing and docs/icgan.md#framing-and-resizing.
 //! Output is u8, planar CHW.
 
 /// One output sample's taps: source indices `start..start+len` with `len` weights.

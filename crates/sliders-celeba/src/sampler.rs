@@ -1,8 +1,9 @@
-//! Batches for training and evaluation (Fader spec §1.3-§1.4, IcGAN spec §2.4): cached u8 images
-//! (or in-memory ones, e.g. the one-channel digits of [`crate::digits`]) become `[N, C, S, S]` f32 in [-1, 1] (`x / 255 * 2 - 1`, no mean/std) plus the encoded
-//! attributes. Training draws i.i.d. indices with replacement (Fader reference) or shuffled
-//! epochs, with an optional horizontal flip; a background thread prefetches batches through a
-//! bounded channel. Evaluation walks a part in order, the last batch partial.
+//! Batches for training and evaluation (docs/fader-networks.md#sampling-and-flips,
+//! docs/icgan.md#batches): cached u8 images (or in-memory ones, e.g. the one-channel digits of
+//! [`crate::digits`]) become `[N, C, S, S]` f32 in [-1, 1] (`x / 255 * 2 - 1`, no mean/std) plus
+//! the encoded attributes. Training draws i.i.d. indices with replacement (Fader reference) or
+//! shuffled epochs, with an optional horizontal flip; a background thread prefetches batches
+//! through a bounded channel. Evaluation walks a part in order, the last batch partial.
 
 use crate::attributes::AttributeSelection;
 use crate::cache::ImageCache;
@@ -303,7 +304,7 @@ impl BatchSampler {
             FlipMode::None => vec![false; bs],
             FlipMode::PerBatch => vec![self.rng.gen_bool(0.5); bs],
             // Deviation: per-image flips (IcGAN reference) differ from the Fader reference, which
-            // flips the whole batch at once (Fader spec §1.4); offered as an option only.
+            // flips the whole batch at once; offered as an option only.
             FlipMode::PerImage => (0..bs).map(|_| self.rng.gen_bool(0.5)).collect(),
         };
         (positions, flip)

@@ -1,7 +1,7 @@
 //! Train/valid/test splits: the official CelebA partition when the folder has images of all three
-//! parts (Fader spec §1.1, IcGAN spec §2.3), otherwise a seeded random split disjoint by identity
-//! (the sample holds only official-train images). The split is saved as a small text file beside
-//! the cache so every stage uses the same one.
+//! parts (docs/fader-networks.md#files-and-split, docs/icgan.md#splits), otherwise a seeded random
+//! split disjoint by identity (the sample holds only official-train images). The split is saved as
+//! a small text file beside the cache so every stage uses the same one.
 //!
 //! Split file format: comment lines starting with `#` (the first says `# sliders split v1 <kind>`),
 //! then one `name part` line per image (`part` is `train`, `valid` or `test`), in cache order.

@@ -1,6 +1,6 @@
 //! Data configuration (`[data]` section): where CelebA lives, the preprocessing framing and size,
-//! attribute selection, the split and the batch sampler. Implements the knobs of the Fader Networks
-//! spec §1 (data) and the IcGAN spec §2 (data); every field documents its default.
+//! attribute selection, the split and the batch sampler. Implements the knobs of
+//! docs/fader-networks.md#data and docs/icgan.md#data; every field documents its default.
 
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -10,7 +10,7 @@ use std::path::PathBuf;
 #[serde(deny_unknown_fields, default)]
 pub struct DataConfig {
     /// Which dataset: CelebA (or the synthetic faces), or one of the digit datasets of the
-    /// IcGAN MNIST variant (icgan.md §2.5). Default: [`DataSource::Celeba`].
+    /// IcGAN MNIST variant (docs/icgan.md#digits). Default: [`DataSource::Celeba`].
     pub source: DataSource,
     /// Folder the digit datasets are fetched into by `cargo xtask data digits`
     /// (`mnist_5k.csv`, `fashion-mnist/*-ubyte`). Default: `data/digits`.
@@ -101,9 +101,11 @@ impl DataSource {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Framing {
-    /// Fader Networks: rows 20..198, all 178 columns, a 178x178 square (spec §1.2).
+    /// Fader Networks: rows 20..198, all 178 columns, a 178x178 square
+    /// (docs/fader-networks.md#framing-and-resizing).
     Fader,
-    /// IcGAN: columns 30..168, rows 40..178, a 138x138 square (spec §2.1).
+    /// IcGAN: columns 30..168, rows 40..178, a 138x138 square
+    /// (docs/icgan.md#framing-and-resizing).
     Icgan,
 }
 
@@ -127,7 +129,7 @@ impl Default for AttributeSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AttributePreset {
-    /// The 18 IcGAN attributes in the order of the IcGAN spec §2.2.
+    /// The 18 IcGAN attributes in the order of docs/icgan.md#attributes.
     Icgan18,
     /// All 40 CelebA attributes in file order (alphabetical), the Fader reference's `"*"`.
     All,

@@ -1,6 +1,7 @@
 //! The evaluation's knobs (`kind = "eval"`, `[eval]`): which trained runs to judge, with which
-//! judge, on how many test images (fader-networks.md §5.4 protocol, icgan.md §6.4 encoder
-//! comparison), and the extra measurements (counterfactual error, slider response).
+//! judge, on how many test images (docs/fader-networks.md#evaluation-and-table-1 protocol,
+//! docs/icgan.md#figure-4a encoder comparison), and the extra measurements (counterfactual error,
+//! slider response).
 
 use crate::nets::EncoderKind;
 use serde::{Deserialize, Serialize};

@@ -1,6 +1,7 @@
 //! Network configuration: the shape knobs of the Fader Networks models (autoencoder, latent and
-//! patch discriminators, classifier; fader-networks.md §2, §3.1-3.2) and of the IcGAN models
-//! (conditional generator and discriminator, encoders IND / SNG / IND-COND; icgan.md §3-4), each
+//! patch discriminators, classifier; docs/fader-networks.md#networks, #hyper-parameters) and of the
+//! IcGAN models (conditional generator and discriminator, encoders IND / SNG / IND-COND;
+//! docs/icgan.md#conditional-gan, #encoders), each
 //! field documented with the reference's flag or symbol and its default, plus `validate()`.
 //!
 //! Defaults are the reference *code* defaults (Fader: 256 px, 6 layers, `init_fm` 32; IcGAN:
@@ -107,7 +108,7 @@ pub enum NormKind {
 }
 
 /// Shape of a Fader Networks model: the autoencoder, its latent discriminator and the optional
-/// patch discriminator (fader-networks.md §2.1-2.4, flags of §3.1).
+/// patch discriminator (docs/fader-networks.md#networks, flags of #hyper-parameters).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FaderConfig {
@@ -176,7 +177,7 @@ impl FaderConfig {
 
     /// A small configuration for quick runs at `img_sz` (32 or 64 px): `init_fm` 32, `max_fm`
     /// 512 and `log2(img_sz) - 1` layers, so the latent is 2×2 as in the paper (64 px: 5 layers,
-    /// latent 512×2×2, the calibration run of architecture.md).
+    /// latent 512×2×2, the calibration run of docs/architecture.md#calibration-run).
     pub fn small(img_sz: i64) -> Self {
         Self {
             img_sz,
@@ -266,8 +267,8 @@ impl FaderConfig {
     }
 }
 
-/// Shape of the Fader attribute classifier (fader-networks.md §2.5, `classifier.py` §3.2): the
-/// encoder layers down to 1×1 (`log2(img_sz)` convs), then `Linear → LReLU(0.2) → Linear`.
+/// Shape of the Fader attribute classifier (docs/fader-networks.md#classifier, `classifier.py`):
+/// the encoder layers down to 1×1 (`log2(img_sz)` convs), then `Linear → LReLU(0.2) → Linear`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClassifierConfig {
@@ -330,8 +331,8 @@ impl ClassifierConfig {
 // IcGAN
 // ------------------------------------------------------------------------------------------------
 
-/// Shape of the IcGAN conditional GAN, generator and discriminator (icgan.md §3.1-3.2,
-/// `cfg/mainConfig.lua`).
+/// Shape of the IcGAN conditional GAN, generator and discriminator (docs/icgan.md#generator,
+/// #discriminator, `cfg/mainConfig.lua`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct IcganConfig {
@@ -388,7 +389,7 @@ impl IcganConfig {
     }
 }
 
-/// Which IcGAN encoder layout (icgan.md §4.2, §4.5, §4.6, §4.8).
+/// Which IcGAN encoder layout (docs/icgan.md#ind, #sng, #ind-cond, #figure-4a).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EncoderKind {
@@ -401,7 +402,7 @@ pub enum EncoderKind {
     IndCond,
 }
 
-/// Shape of the IcGAN encoders (icgan.md §4.2): `n_conv_layers × [Conv 5×5/2, BN, ReLU]` with
+/// Shape of the IcGAN encoders (docs/icgan.md#ind): `n_conv_layers × [Conv 5×5/2, BN, ReLU]` with
 /// `nf, 2nf, 4nf, …` filters, flatten, `Linear → BN1d → ReLU → Linear` (linear output).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

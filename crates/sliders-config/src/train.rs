@@ -1,6 +1,6 @@
 //! Training configuration (`[fader_train]`, `[classifier_train]`) and the experiment file that
 //! ties data, model and training together (`sliders train --config exp.toml`). Defaults are the
-//! Fader reference's `train.py` / `classifier.py` flags (fader-networks.md §3.1-3.2).
+//! Fader reference's `train.py` / `classifier.py` flags (docs/fader-networks.md#hyper-parameters).
 
 use crate::data::DataConfig;
 use crate::nets::{ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig};
@@ -102,7 +102,7 @@ pub enum DeviceChoice {
     Cuda,
 }
 
-/// The Fader Networks training loop (fader-networks.md §4).
+/// The Fader Networks training loop (docs/fader-networks.md#training-loop).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct FaderTrainConfig {
@@ -264,7 +264,8 @@ impl FaderTrainConfig {
     }
 }
 
-/// The evaluation classifier's training loop (`classifier.py`, fader-networks.md §3.2).
+/// The evaluation classifier's training loop (`classifier.py`,
+/// docs/fader-networks.md#classifier-training).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ClassifierTrainConfig {
@@ -364,13 +365,14 @@ pub enum ExperimentKind {
     Fader,
     /// The evaluation classifier.
     Classifier,
-    /// IcGAN's conditional GAN (icgan.md §3), ending with the BN refresh (§3.6).
+    /// IcGAN's conditional GAN (docs/icgan.md#conditional-gan), ending with the BN refresh
+    /// (#bn-refresh).
     Cgan,
-    /// IcGAN's encoder dataset and encoders (icgan.md §4) for a trained cGAN run.
+    /// IcGAN's encoder dataset and encoders (docs/icgan.md#encoders) for a trained cGAN run.
     Encoders,
     /// The evaluation of trained runs (`sliders eval`): tables, figures, metrics.
     Eval,
-    /// IcGAN on a digit dataset (`data.source = "mnist" | "fashion_mnist"`, icgan.md §2.5):
+    /// IcGAN on a digit dataset (`data.source = "mnist" | "fashion_mnist"`, docs/icgan.md#digits):
     /// the cGAN, the encoder layouts of `[digits]`, a digit classifier, then the
     /// reconstruction/class-swap evaluation and figure, all in one run folder.
     Digits,

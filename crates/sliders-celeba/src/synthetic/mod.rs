@@ -1,7 +1,8 @@
 //! Synthetic face-like images with known attributes (Male, Young, Smiling, Mouth_Slightly_Open,
 //! Eyeglasses), nuisance factors and exact counterfactuals, written in the CelebA layout so the
 //! same loader reads them. The default dataset when no CelebA is found, and the smoke profile's.
-//! No paper section: it stands in for CelebA (Fader spec §1, IcGAN spec §2) in tests and CI.
+//! No paper section: it stands in for CelebA (docs/fader-networks.md#data, docs/icgan.md#data) in
+//! tests and CI.
 //!
 //! Layout written by [`generate`]: `img_align_celeba/NNNNNN.png` (lossless, so counterfactuals
 //! stay exact), `list_attr_celeba.txt` (count line, the 40 CelebA names, one row per image; the

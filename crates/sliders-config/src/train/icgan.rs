@@ -1,13 +1,14 @@
-//! The IcGAN loops' training configuration: `[cgan_train]` (the conditional GAN, icgan.md
-//! §3.4-3.6) and `[encoder_train]` (its SNG / IND / IND-COND encoders, icgan.md §4).
+//! The IcGAN loops' training configuration: `[cgan_train]` (the conditional GAN,
+//! docs/icgan.md#loss-and-iteration to #bn-refresh) and `[encoder_train]` (its SNG / IND / IND-COND
+//! encoders, docs/icgan.md#encoders).
 
 use super::{AdamSettings, TrainConfigError, check};
 use crate::nets::EncoderKind;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
-/// IcGAN's conditional-GAN loop (icgan.md §3.4-3.6, `cfg/mainConfig.lua` option 0). The batch
-/// size is `data.sampler.batch_size` (reference 64, per-image flips: `flip = "per_image"`).
+/// IcGAN's conditional-GAN loop (docs/icgan.md#hyper-parameters, `cfg/mainConfig.lua` option 0).
+/// The batch size is `data.sampler.batch_size` (reference 64, per-image flips: `flip = "per_image"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CganTrainConfig {
@@ -24,8 +25,8 @@ pub struct CganTrainConfig {
     pub clip_grad_norm: f64,
     /// Weight of the mismatched-label ("wrong y") term of D's loss (default 0.5; 0 disables it).
     pub wrong_y_weight: f64,
-    /// Train-mode forwards of G under no_grad before it is saved for eval-mode use (§3.6,
-    /// default 100; 0 = no refresh).
+    /// Train-mode forwards of G under no_grad before it is saved for eval-mode use
+    /// (docs/icgan.md#bn-refresh, default 100; 0 = no refresh).
     pub bn_refresh_steps: u64,
     /// Batch size of the refresh forwards (default 256).
     pub bn_refresh_batch: usize,
@@ -119,7 +120,8 @@ impl CganTrainConfig {
     }
 }
 
-/// IcGAN's encoder dataset (icgan.md §4.1) and encoder training (§4.3-4.6).
+/// IcGAN's encoder dataset (docs/icgan.md#encoder-dataset) and encoder training
+/// (docs/icgan.md#encoder-training, #sng, #ind-cond).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct EncoderTrainConfig {
