@@ -1,14 +1,15 @@
 //! The training iterations that `sliders bench` and `cargo xtask bench train` time, each the
 //! same as the PyTorch baseline `benches/python/train_step_reference.py` builds:
 //! - `fader64`, `fader256`: one Fader iteration exactly as `FaderTrainer` runs it with the default
-//!   configuration (fader-networks.md §4.2-4.3): [`lat_dis_update`] then [`autoencoder_update`]
-//!   (λ_ae 1, λ_lat_dis 1e-4, clipping 5 per network, Adam lr 2e-4, β (0.5, 0.999)). 64 px:
-//!   `FaderConfig::small(64)` (5 layers, init_fm 32, max_fm 512); 256 px: the reference defaults
-//!   (6 layers). Batch 32, one attribute.
-//! - `cgan64`: one IcGAN cGAN iteration (icgan.md §3.4) built from `IcganGenerator` /
-//!   `IcganDiscriminator` and our [`Adam`]: three separate D forwards (real, wrong y, detached
-//!   fake), `L_D = L_real + 0.5·L_wrong + 0.5·L_fake`, D step; then `L_G = BCE(D(x_fake, y'), 1)`
-//!   on the same fake, G step. No clipping (the reference has none). 64 px, batch 64.
+//!   configuration (docs/fader-networks.md#latent-discriminator-step, #autoencoder-step):
+//!   [`lat_dis_update`] then [`autoencoder_update`] (λ_ae 1, λ_lat_dis 1e-4, clipping 5 per
+//!   network, Adam lr 2e-4, β (0.5, 0.999)). 64 px: `FaderConfig::small(64)` (5 layers, init_fm
+//!   32, max_fm 512); 256 px: the reference defaults (6 layers). Batch 32, one attribute.
+//! - `cgan64`: one IcGAN cGAN iteration (docs/icgan.md#loss-and-iteration) built from
+//!   `IcganGenerator` / `IcganDiscriminator` and our [`Adam`]: three separate D forwards (real,
+//!   wrong y, detached fake), `L_D = L_real + 0.5·L_wrong + 0.5·L_fake`, D step; then
+//!   `L_G = BCE(D(x_fake, y'), 1)` on the same fake, G step. No clipping (the reference has none).
+//!   64 px, batch 64.
 //!
 //! The batches are made once (data loading is not timed); timed blocks end with a CUDA
 //! synchronisation.

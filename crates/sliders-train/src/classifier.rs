@@ -1,7 +1,8 @@
-//! The evaluation classifier's training loop (`classifier.py`, fader-networks.md §3.2): one
-//! classifier on the training split, `Σ_attr CE(clf(x), y)` with Adam (lr 1e-3, β1 0.5) and
-//! clipping; after each "epoch" the mean validation accuracy selects `best_classifier`. It is both
-//! the Fader loop's model-selection judge and the results table's accuracy judge.
+//! The evaluation classifier's training loop (`classifier.py`,
+//! docs/fader-networks.md#classifier-training): one classifier on the training split, `Σ_attr
+//! CE(clf(x), y)` with Adam (lr 1e-3, β1 0.5) and clipping; after each "epoch" the mean validation
+//! accuracy selects `best_classifier`. It is both the Fader loop's model-selection judge and the
+//! results table's accuracy judge.
 
 use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;

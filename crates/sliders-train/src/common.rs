@@ -1,6 +1,7 @@
-//! Pieces both loops share: the seeded data stream that a resumed run fast-forwards, per-step
-//! seeding of libtorch's generator (so dropout and random attributes repeat after a resume), the
-//! non-finite-loss check, and the metadata that makes a saved model self-describing.
+//! Pieces the training loops share (Fader, classifier, cGAN, encoders, digits): the seeded data
+//! stream that a resumed run fast-forwards, per-step seeding of libtorch's generator (so dropout
+//! and random attributes repeat after a resume), the non-finite-loss check, and the metadata that
+//! makes a saved model self-describing.
 
 use crate::error::TrainError;
 use sliders_celeba::{BatchSampler, BatchSource, Prefetcher, Prepared};

@@ -1,9 +1,9 @@
-//! The Fader Networks training loop (fader-networks.md §4): per iteration, `n_lat_dis` latent
-//! discriminator steps (autoencoder in eval mode, no gradient to it), optional patch and classifier
-//! discriminator steps, then one autoencoder step (discriminators in eval mode) on
-//! `λ_ae·MSE + λ(t)·Σ CE(lat_dis(E(x)), 1−y)` (+ optional patch/classifier terms), each sub-step on
-//! its own fresh batch, per-network clipping, λ rising linearly over `lambda_schedule` steps.
-//! Every "epoch" evaluates on the validation split and keeps the best checkpoints by
+//! The Fader Networks training loop (docs/fader-networks.md#training-loop): per iteration,
+//! `n_lat_dis` latent discriminator steps (autoencoder in eval mode, no gradient to it), optional
+//! patch and classifier discriminator steps, then one autoencoder step (discriminators in eval
+//! mode) on `λ_ae·MSE + λ(t)·Σ CE(lat_dis(E(x)), 1−y)` (+ optional patch/classifier terms), each
+//! sub-step on its own fresh batch, per-network clipping, λ rising linearly over `lambda_schedule`
+//! steps. Every "epoch" evaluates on the validation split and keeps the best checkpoints by
 //! reconstruction (`best_rec_*`) and by swap accuracy (`best_accu_*`), as the reference does.
 //! The two default updates are also public functions ([`lat_dis_update`], [`autoencoder_update`])
 //! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
@@ -443,7 +443,7 @@ impl FaderTrainer {
         rec.detach()
     }
 
-    /// Evaluates on the validation split (fader-networks.md §4.6), saves `best_rec_*` /
+    /// Evaluates on the validation split (docs/fader-networks.md#validation), saves `best_rec_*` /
     /// `best_accu_*` when improved. Returns the metrics and which checkpoints improved.
     pub fn evaluate_and_select(&mut self) -> Result<(Metrics, Vec<String>), TrainError> {
         let values = self.evaluate();

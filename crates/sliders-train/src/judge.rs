@@ -1,6 +1,6 @@
 //! The evaluation classifier as a judge: loads a classifier checkpoint with its attribute names and
 //! answers, for a Fader model's attributes, which of the classifier's logits to read
-//! (fader-networks.md §4.6 step 5: the `idx` offsets into `eval_clf`'s output).
+//! (docs/fader-networks.md#validation, swap accuracy: the offsets into the classifier's output).
 
 use crate::error::TrainError;
 use sliders_config::nets::ClassifierConfig;

@@ -1,6 +1,6 @@
-//! The attribute losses and accuracies of Fader Networks (fader-networks.md §2.6): one softmax
-//! cross-entropy per binary attribute over its 2 one-hot columns, summed over attributes; the
-//! adversarial target is the flipped attribute `1 − y`.
+//! The attribute losses and accuracies of Fader Networks (docs/fader-networks.md#losses): one
+//! softmax cross-entropy per binary attribute over its 2 one-hot columns, summed over attributes;
+//! the adversarial target is the flipped attribute `1 − y`.
 
 use tch::{Kind, Reduction, Tensor};
 

@@ -1,6 +1,6 @@
 //! Adam with per-network gradient-norm clipping, whose state (step count and both moments) can be
 //! saved and restored, which tch's `nn::Optimizer` cannot; training resumes need it
-//! (fader-networks.md §3.1 and §4.5: Adam, β = (0.5, 0.999), clipping at 5 per network).
+//! (docs/fader-networks.md#adam-and-clipping: Adam, β = (0.5, 0.999), clipping at 5 per network).
 //!
 //! The update is PyTorch's `torch.optim.Adam` (no weight decay, no amsgrad):
 //! `m ← β1·m + (1−β1)·g`, `v ← β2·v + (1−β2)·g²`, `p ← p − lr/(1−β1^t) · m / (√v/√(1−β2^t) + ε)`.

@@ -1,5 +1,6 @@
-//! The adversarial weight schedule of Fader Networks (fader-networks.md §4.1): lambda rises linearly
-//! from 0 to its maximum over the first `warmup_steps` autoencoder steps, counted from 0.
+//! The adversarial weight schedule of Fader Networks (docs/fader-networks.md#lambda-schedule):
+//! lambda rises linearly from 0 to its maximum over the first `warmup_steps` autoencoder steps,
+//! counted from 0.
 
 /// `λ_eff(t) = λ · min(t, warmup) / warmup`; `warmup = 0` switches the schedule off (λ from the start).
 #[derive(Debug, Clone, Copy, PartialEq)]

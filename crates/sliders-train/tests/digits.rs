@@ -1,4 +1,4 @@
-//! IcGAN's MNIST variant on a hand-made 10-class set in the IDX format (icgan.md §2.5): the
+//! IcGAN's MNIST variant on a hand-made 10-class set in the IDX format (docs/icgan.md#digits): the
 //! mismatched classes and the class grid, the digit classifier learning the classes, and the
 //! whole digits training (1-channel 32 px cGAN with class conditioning, encoders, classifier)
 //! running to its saved models.

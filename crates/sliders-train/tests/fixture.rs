@@ -55,8 +55,9 @@ pub fn data_config(attributes: &[&str]) -> DataConfig {
     }
 }
 
-/// The IcGAN data of the fixture: IcGAN framing, ±1 attributes, per-image flips (icgan.md §2).
-/// Use it alone in a test binary (the synthetic set is generated once per binary).
+/// The IcGAN data of the fixture: IcGAN framing, ±1 attributes, per-image flips
+/// (docs/icgan.md#data). Use it alone in a test binary (the synthetic set is generated once per
+/// binary).
 pub fn icgan_data_config(attributes: &[&str]) -> DataConfig {
     let base = data_config(attributes);
     DataConfig {

@@ -1,6 +1,7 @@
-//! IcGAN's loops on synthetic faces at 32 px (icgan.md §3-4): the frozen/detached network of each
-//! cGAN step, overfitting a fixed batch (D and every encoder), resume equivalence of the cGAN
-//! and encoder loops, a short cGAN run whose samples follow y, and the encoder dataset and runs.
+//! IcGAN's loops on synthetic faces at 32 px (docs/icgan.md#conditional-gan, #encoders): the
+//! frozen/detached network of each cGAN step, overfitting a fixed batch (D and every encoder),
+//! resume equivalence of the cGAN and encoder loops, a short cGAN run whose samples follow y, and
+//! the encoder dataset and runs.
 
 mod fixture;
 

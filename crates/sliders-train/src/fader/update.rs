@@ -1,13 +1,14 @@
-//! The Fader step's two updates as free functions (fader-networks.md §4.2-4.3): the latent
+//! The Fader step's two updates as free functions
+//! (docs/fader-networks.md#latent-discriminator-step, #autoencoder-step): the latent
 //! discriminator's, and the autoencoder's with its adversarial term; [`super::FaderTrainer`]'s
 //! steps and the benchmarks call them.
 
 use super::*;
 
-/// One latent-discriminator update (fader-networks.md §4.2): `ae` encodes `x` in eval mode without
-/// gradient, `lat` (train mode) learns to predict `y` (`[B, n_attr]` one-hot) by
-/// `Σ_attr CE`; `opt` (the discriminator's) takes the loss's gradients, clips them at `clip` and
-/// steps ([`Adam::backward_step_clip`]).
+/// One latent-discriminator update (docs/fader-networks.md#latent-discriminator-step): `ae` encodes
+/// `x` in eval mode without gradient, `lat` (train mode) learns to predict `y` (`[B, n_attr]`
+/// one-hot) by `Σ_attr CE`; `opt` (the discriminator's) takes the loss's gradients, clips them at
+/// `clip` and steps ([`Adam::backward_step_clip`]).
 /// Returns the loss (detached, on the device). [`FaderTrainer::lat_dis_step`] is this.
 pub fn lat_dis_update(
     ae: &FaderAutoEncoder,
@@ -25,10 +26,11 @@ pub fn lat_dis_update(
     loss.detach()
 }
 
-/// The autoencoder's loss (fader-networks.md §4.3) without the optional patch / classifier terms:
-/// `λ_ae·MSE(D(E(x), y), x) + λ·Σ_attr CE(lat(E(x)), 1 − y)` with the autoencoder in train mode
-/// and `lat` in eval mode; `lat` is `None` when `lambda_lat_dis` is 0 (the term is not computed).
-/// Returns the encoder outputs, the reconstruction MSE and the loss (both with their graphs).
+/// The autoencoder's loss (docs/fader-networks.md#autoencoder-step) without the optional patch /
+/// classifier terms: `λ_ae·MSE(D(E(x), y), x) + λ·Σ_attr CE(lat(E(x)), 1 − y)` with the autoencoder
+/// in train mode and `lat` in eval mode; `lat` is `None` when `lambda_lat_dis` is 0 (the term is
+/// not computed). Returns the encoder outputs, the reconstruction MSE and the loss (both with their
+/// graphs).
 pub fn autoencoder_loss(
     ae: &FaderAutoEncoder,
     lat: Option<(&LatentDiscriminator, f64)>,

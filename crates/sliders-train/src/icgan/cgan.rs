@@ -1,12 +1,13 @@
-//! IcGAN's conditional-GAN loop (icgan.md §3.4-3.6, `trainGAN.lua`): per iteration a real batch
-//! `(x, y)` (per-image flips from the sampler), a mismatched `y_wrong` of other training label
-//! rows (redrawn while identical to `y`), `y'` drawn from the training label rows independently
-//! and `z ~ N(0, I)`; one D update on
+//! IcGAN's conditional-GAN loop (docs/icgan.md#loss-and-iteration, `trainGAN.lua`): per
+//! iteration a real batch `(x, y)` (per-image flips from the sampler), a mismatched `y_wrong` of
+//! other training label rows (redrawn while identical to `y`), `y'` drawn from the training label
+//! rows independently and `z ~ N(0, I)`; one D update on
 //! `BCE(D(x,y),1) + 0.5·BCE(D(x,y_wrong),0) + 0.5·BCE(D(G(z,y').detach(),y'),0)` (three separate
 //! forwards, so three BN batches), then one G update on `BCE(D(G(z,y'),y'),1)` reusing the same
 //! `G(z,y')` graph, every network in train mode. After the last iteration G's BN statistics are
-//! refreshed (§3.6) and `G.safetensors` / `D.safetensors` are written for eval-mode use.
-//! Resumable like the Fader loop: state folder, sampler fast-forward, per-step seeding.
+//! refreshed (docs/icgan.md#bn-refresh) and `G.safetensors` / `D.safetensors` are written for
+//! eval-mode use. Resumable like the Fader loop: state folder, sampler fast-forward, per-step
+//! seeding.
 
 use crate::common::{self, as_pairs, data_stream, mix, seed_step};
 use crate::device;
@@ -49,7 +50,7 @@ pub struct CganLosses {
 }
 
 /// For one-hot ±1 class rows `y` (`[B, ny]`), one-hot ±1 rows of a uniformly random other
-/// class (icgan.md §2.5: "a uniformly random class ≠ the true class").
+/// class (docs/icgan.md#digits: a uniformly random class other than the true one).
 pub fn wrong_classes(y: &Tensor) -> Tensor {
     let (b, ny) = (y.size()[0], y.size()[1]);
     let class = y.argmax(1, false);
@@ -107,10 +108,10 @@ pub struct CganTrainer {
 /// What `y` means, which decides how mismatched labels and the sample grid are drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Conditioning {
-    /// Independent ±1 attributes (CelebA, icgan.md §2.2): wrong labels are other training rows,
-    /// the grid sets one attribute to +1 per column.
+    /// Independent ±1 attributes (CelebA, docs/icgan.md#attributes): wrong labels are other
+    /// training rows, the grid sets one attribute to +1 per column.
     Attributes,
-    /// One class as one-hot ±1 (MNIST, icgan.md §2.5): a wrong label is a uniformly random
+    /// One class as one-hot ±1 (MNIST, docs/icgan.md#digits): a wrong label is a uniformly random
     /// other class, the grid shows every class per row.
     Classes,
 }
@@ -261,7 +262,7 @@ impl CganTrainer {
     }
 
     /// Mismatched labels for `y` (`[B, ny]`): training label rows drawn uniformly, each redrawn
-    /// while it equals its row of `y` in every attribute (icgan.md §2.4).
+    /// while it equals its row of `y` in every attribute (docs/icgan.md#batches).
     // Deviation: the first draw is a uniform training row rather than `randIdx[B+i]` of the same
     // permutation as the real batch; both are uniformly random other rows.
     pub fn wrong_labels(&self, y: &Tensor) -> Tensor {
@@ -415,8 +416,8 @@ impl CganTrainer {
 
     /// The sample grid's images `[rows·(1+ny), nc, S, S]`: row `r` has a fixed z and a fixed
     /// training label row; column 0 uses that row, column `1+j` the row with attribute `j` set to
-    /// +1 (icgan.md §5.5, training-time display); for classes, column `1+j` is class `j` and
-    /// column 0 class 0 again. The same z and rows every call.
+    /// +1 (docs/icgan.md#editing, training-time display); for classes, column `1+j` is class `j`
+    /// and column 0 class 0 again. The same z and rows every call.
     pub fn sample_grid(&self, train_mode: bool) -> Tensor {
         tch::manual_seed(mix(self.seed, GRID_SALT) as i64 & i64::MAX);
         let rows = self.cfg.sample_rows as i64;
@@ -445,11 +446,11 @@ impl CganTrainer {
         write_grid_png(&path, &images, self.cfg.sample_rows, cols)
     }
 
-    /// The BN refresh (icgan.md §3.6): `bn_refresh_steps` train-mode forwards of G under no_grad
-    /// with fresh `z ~ N(0, I)` and fresh training label rows, batch `bn_refresh_batch`.
+    /// The BN refresh (docs/icgan.md#bn-refresh): `bn_refresh_steps` train-mode forwards of G under
+    /// no_grad with fresh `z ~ N(0, I)` and fresh training label rows, batch `bn_refresh_batch`.
     // Deviation: each pass draws fresh label rows instead of the reference's overlapping windows
-    // `i..i+255` of one permutation (which only use ~355 distinct rows); the spec calls the fresh
-    // draw cleaner.
+    // `i..i+255` of one permutation (which only use ~355 distinct rows); fresh draws are the
+    // cleaner choice (docs/icgan.md#bn-refresh).
     pub fn refresh_batch_norm(&mut self) {
         tch::manual_seed(mix(self.seed, REFRESH_SALT) as i64 & i64::MAX);
         let b = self.cfg.bn_refresh_batch as i64;

@@ -1,4 +1,4 @@
-//! IcGAN's MNIST variant (icgan.md §2.5) on the in-memory digit datasets of
+//! IcGAN's MNIST variant (docs/icgan.md#digits) on the in-memory digit datasets of
 //! [`sliders_celeba::digits`]: the cGAN at 32 px with one channel and `y` = the class as one-hot
 //! ±1 ([`CganTrainer`] with [`Conditioning::Classes`]), the encoder layouts of `[digits]`
 //! ([`EncoderTrainer`] on the generated set and the real digits), and a separately trained digit
@@ -68,7 +68,7 @@ pub fn kind_slug(kind: EncoderKind) -> &'static str {
 
 /// The cGAN shape for digits: `[icgan]` with 32 px, one channel and 10 classes.
 // Deviation: 28 px digits are zero-padded to 32 px (the size) instead of the reference's
-// bilinear up-scaling to 64 px (`fineSize` not overridden in its MNIST command, icgan.md §2.5);
+// bilinear up-scaling to 64 px (`fineSize` not overridden in its MNIST command);
 // `fineSize=32` in the reference builds this same 32 px architecture.
 pub fn model_config(exp: &Experiment) -> Result<IcganConfig, TrainError> {
     let cfg = IcganConfig {
@@ -111,7 +111,7 @@ pub fn metadata(data: &DigitsData) -> Vec<(String, String)> {
 fn sub_experiment(exp: &Experiment, run_dir: PathBuf) -> Experiment {
     let mut e = exp.clone();
     e.run_dir = run_dir;
-    // icgan.md §2.5: no augmentation on MNIST.
+    // docs/icgan.md#digits: no augmentation on MNIST.
     e.data.sampler.flip = FlipMode::None;
     e
 }

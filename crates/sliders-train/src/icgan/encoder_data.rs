@@ -1,15 +1,15 @@
-//! IcGAN's encoder dataset (icgan.md §4.1, `generateEncoderDataset.lua`): with the BN-refreshed
-//! G in eval mode, N triples `(x' = G(z, y'), z, y')` with `z ~ N(0, I)` and `y'` the rows of a
-//! random permutation of the training label matrix, each used once (wrapping around), in batches
-//! of `generate_batch`. The first `train_fraction` (66%) rows are the training split, the rest the
-//! test split, without shuffling.
+//! IcGAN's encoder dataset (docs/icgan.md#encoder-dataset, `generateEncoderDataset.lua`): with the
+//! BN-refreshed G in eval mode, N triples `(x' = G(z, y'), z, y')` with `z ~ N(0, I)` and `y'` the
+//! rows of a random permutation of the training label matrix, each used once (wrapping around), in
+//! batches of `generate_batch`. The first `train_fraction` (66%) rows are the training split, the
+//! rest the test split, without shuffling.
 //!
 //! File: one safetensors file, `X` `U8 [N, nc, S, S]`, `Z` `F32 [N, nz]`, `Y` `F32 [N, ny]`, with
 //! metadata (`sliders.kind = icgan-encoder-dataset`, the generator file, the seed). It is written
 //! streaming (X batch by batch, Z and Y at the end) to a temporary name and renamed; it is read
 //! back memory-mapped, X batch by batch, Z and Y in memory.
 // Deviation: X is stored as u8 (`round((x'+1)·127.5)`, decoded as `v/255·2−1` like the real
-// images) instead of the reference's float32, as icgan.md §9.15 suggests: a quarter of the
+// images) instead of the reference's float32 (docs/icgan.md#encoder-dataset): a quarter of the
 // memory (2.2 GB instead of 9 GB at full size) for a quantisation error of at most 1/255.
 
 use crate::common::mix;

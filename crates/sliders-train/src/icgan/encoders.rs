@@ -1,5 +1,5 @@
-//! IcGAN's encoder training (icgan.md §4.3-4.6, `trainEncoder.lua` and
-//! `other/alternativeEncoders/`): one experiment (`kind = "encoders"`) trains one layout for a
+//! IcGAN's encoder training (docs/icgan.md#encoder-training, #sng, #ind-cond; `trainEncoder.lua`
+//! and `other/alternativeEncoders/`): one experiment (`kind = "encoders"`) trains one layout for a
 //! trained cGAN run, after generating its encoder dataset ([`super::encoder_data`]) with the
 //! BN-refreshed G in eval mode:
 //! - IND: `Ez` regresses z from generated `x'`; `Ey` regresses y from real images;
@@ -215,7 +215,7 @@ impl EncoderTrainer {
                 (None, None, Some(Trained { vs, net, opt }))
             }
         };
-        // Encoders see no augmentation and shuffled epochs (icgan.md §4.3).
+        // Encoders see no augmentation and shuffled epochs (docs/icgan.md#encoder-training).
         let sampler = SamplerConfig {
             batch_size: cfg.batch_size,
             order: SampleOrder::ShuffledEpochs,
@@ -341,7 +341,8 @@ impl EncoderTrainer {
     /// and `None` for IND. Returns the z MSE, detached.
     // Deviation: IND-COND's Ez is trained with the stored y' used to generate x', whereas the
     // reference's dataset name ("AnetY") suggests Anet/Ey predictions on x'; the script that made
-    // that dataset is not in the repository (icgan.md §4.6). At inference it gets Ey's output.
+    // that dataset is not in the repository (docs/icgan.md#ind-cond). At inference it gets Ey's
+    // output.
     pub fn ez_step(&mut self, x: &Tensor, z: &Tensor, y: Option<&Tensor>) -> Tensor {
         let ez = self.ez.as_mut().expect("Ez exists for ind and ind-cond");
         let loss = mse(&ez.net.forward_t(x, y, true), z);
@@ -458,12 +459,12 @@ impl EncoderTrainer {
         Ok(self.counters.clone())
     }
 
-    /// Test errors in eval mode (icgan.md §6.4 a): on the generated test split `test_mse_z`
-    /// (IND-COND: with the stored y'), `test_mse_z_ey` (IND-COND: with `Ey(x')`),
+    /// Test errors in eval mode (docs/icgan.md#evaluation, measure a): on the generated test split
+    /// `test_mse_z` (IND-COND: with the stored y'), `test_mse_z_ey` (IND-COND: with `Ey(x')`),
     /// `test_mse_y_gen` (y' from `Ey` or SNG's y branch); on the real validation part
     /// `test_mse_y_real`. At most `eval_max_images` images per split.
     // Deviation: the reference computes its test error in train mode (updating BN statistics
-    // with test batches); here it is eval mode, as the spec advises (§3.6).
+    // with test batches); here it is eval mode (docs/icgan.md#bn-refresh).
     pub fn evaluate(&self) -> Vec<(String, f64)> {
         tch::no_grad(|| {
             let bs = self.cfg.batch_size;

@@ -1,7 +1,8 @@
-//! IcGAN's training stages (icgan.md §1): the conditional GAN with the BN refresh ([`cgan`],
-//! §3), the generated encoder dataset ([`encoder_data`], §4.1) and the encoders IND, SNG and
-//! IND-COND ([`encoders`], §4.3-4.6); plus what they share: the model shape that follows the data,
-//! the training label matrix `p_y` is drawn from (§2.4), and the sample-grid PNG writer.
+//! IcGAN's training stages (docs/icgan.md#pipeline): the conditional GAN with the BN refresh
+//! ([`cgan`], #conditional-gan), the generated encoder dataset ([`encoder_data`], #encoder-dataset)
+//! and the encoders IND, SNG and IND-COND ([`encoders`], #encoder-training); plus what they share:
+//! the model shape that follows the data, the training label matrix `p_y` is drawn from (#batches),
+//! and the sample-grid PNG writer.
 
 pub mod cgan;
 pub mod digits;
@@ -39,7 +40,7 @@ pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<IcganConfig, Tr
 }
 
 /// The label rows of `source` as a `[N, ny]` float tensor on `device` (the matrix `p_y` and the
-/// mismatched labels are drawn from, icgan.md §2.4).
+/// mismatched labels are drawn from, docs/icgan.md#batches).
 pub fn label_matrix(source: &BatchSource, device: Device) -> Tensor {
     let w = source.attr_width();
     let mut rows = Vec::with_capacity(source.len() * w);
@@ -113,9 +114,9 @@ pub fn write_grid_png(
     std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
 }
 
-/// The conditioning of a sample grid (icgan.md §5.5, training-time display): `rows` base label
-/// rows `[rows, ny]`, each repeated over `1 + ny` columns: the base row, then the base row with
-/// attribute `j` set to +1. Returns `[rows·(1+ny), ny]`.
+/// The conditioning of a sample grid (docs/icgan.md#editing, training-time display): `rows` base
+/// label rows `[rows, ny]`, each repeated over `1 + ny` columns: the base row, then the base row
+/// with attribute `j` set to +1. Returns `[rows·(1+ny), ny]`.
 pub fn grid_labels(base: &Tensor) -> Tensor {
     let (rows, ny) = (base.size()[0], base.size()[1]);
     let mut out = Vec::new();
