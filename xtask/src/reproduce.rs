@@ -1,7 +1,6 @@
-//! `cargo xtask reproduce`: runs the pipeline's stages (architecture.md "What cargo xtask reproduce
-//! does") as `sliders` calls with the experiment files of a profile, skipping stages whose outputs
-//! are complete, records each stage's wall time, then has `sliders report` write
-//! `reports/<profile>/`.
+//! `cargo xtask reproduce`: runs the pipeline's stages (docs/architecture.md#reproduce-stages) as
+//! `sliders` calls with the experiment files of a profile, skipping stages whose outputs are
+//! complete, records each stage's wall time, then has `sliders report` write `reports/<profile>/`.
 //!
 //! Stages: `classifier`, `fader-<Attribute>` (one per attribute), `cgan`, `encoders-sng`,
 //! `encoders-ind`, `encoders-ind-cond`, `eval`, `digits-mnist`, `digits-fashion_mnist`, `report`.

@@ -1,9 +1,8 @@
-//! `sliders train` for a `kind = "digits"` experiment (IcGAN's MNIST variant, icgan.md §2.5):
-//! loads the digit dataset `data.source` names, trains the cGAN, the encoder layouts of
-//! `[digits]` and the digit classifier into sub-folders of the run folder (each skipped when
-//! complete), then evaluates and writes `eval/` there: `tables.md`, `results.csv`,
-//! `metrics.json`, `tables/*.csv|.parquet` and the reconstruction/class-swap figures in
-//! `figures/`.
+//! `sliders train` for a `kind = "digits"` experiment (IcGAN's MNIST variant,
+//! docs/icgan.md#digits): loads the digit dataset `data.source` names, trains the cGAN, the encoder
+//! layouts of `[digits]` and the digit classifier into sub-folders of the run folder (each skipped
+//! when complete), then evaluates and writes `eval/` there: `tables.md`, `results.csv`,
+//! `metrics.json`, `tables/*.csv|.parquet` and the reconstruction/class-swap figures in `figures/`.
 
 use crate::run_folder::Restart;
 use anyhow::{Context, Result, bail};

@@ -1,6 +1,6 @@
 //! sliders-edit: apply a trained Fader Networks or IcGAN model to a user's own photos (the first
-//! request of the Fader reference's users, fader-networks.md §7 issue #2). One responsibility,
-//! reusable by the CLI and a later web server:
+//! request of the Fader reference's users, docs/fader-networks.md#own-photos). One responsibility,
+//! reused by the CLI (`sliders edit`, `interpolate`) and the web page (`sliders-serve`):
 //!
 //! - [`model`]: open a run folder or checkpoint as a self-describing [`Editor`] (attributes,
 //!   image size and framing from the checkpoint metadata) and edit batches in eval mode, or

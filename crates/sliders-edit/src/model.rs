@@ -1,8 +1,8 @@
 //! A trained model opened as a self-describing editor: which files of a run folder are used, the
-//! attribute names (in `y` order), image size and framing read from the checkpoints' metadata,
-//! and the forward passes that edit a batch (Fader: encode, decode with the new `y`, Fader
-//! Networks §3 / fader-networks.md §5; IcGAN: `z = Ez(x)`, `y = threshold(Ey(x))`, set the edited
-//! attributes, `G(z, y')`, icgan.md §5).
+//! attribute names (in `y` order), image size and framing read from the checkpoints' metadata, and
+//! the forward passes that edit a batch (Fader: encode, decode with the new `y`, Fader Networks §3
+//! / docs/fader-networks.md#sliding; IcGAN: `z = Ez(x)`, `y = threshold(Ey(x))`, set the edited
+//! attributes, `G(z, y')`, docs/icgan.md#editing).
 //!
 //! Attribute values are given on one scale for both models, the Fader slider `α`: 0 = absent,
 //! 1 = present, any real value (below 0 or above 1 exaggerates). Fader's one-hot pair is
@@ -436,9 +436,10 @@ impl Editor {
     }
 
     /// Runs the encoder once (eval mode, no gradients) and keeps what the decoder needs, so that
-    /// any number of edits of the same photos cost one decoder pass each (a slider UI):
-    /// Fader: the encoder outputs `[x, h_1, …, h_n]` (fader-networks.md §5); IcGAN: `z = Ez(x)`
-    /// and `y = threshold(Ey(x))` (icgan.md §5). `x` is `[B, 3, S, S]` in [−1, 1], any device.
+    /// any number of edits of the same photos cost one decoder pass each (a slider UI): Fader: the
+    /// encoder outputs `[x, h_1, …, h_n]` (docs/fader-networks.md#autoencoder); IcGAN: `z = Ez(x)`
+    /// and `y = threshold(Ey(x))` (docs/icgan.md#inference). `x` is `[B, 3, S, S]` in [−1, 1], any
+    /// device.
     pub fn encode(&self, x: &Tensor) -> Result<Latent> {
         let b = x.size()[0];
         let x = x.to_device(self.device).to_kind(Kind::Float);
@@ -563,7 +564,7 @@ impl Editor {
     }
 }
 
-/// IcGAN's thresholding of `Ey(x)` at 0 to ±1 (icgan.md §5).
+/// IcGAN's thresholding of `Ey(x)` at 0 to ±1 (docs/icgan.md#inference).
 fn threshold(y: &Tensor) -> Tensor {
     y.ge(0.0).to_kind(Kind::Float) * 2.0 - 1.0
 }

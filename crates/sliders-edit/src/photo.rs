@@ -1,6 +1,7 @@
 //! A user's photo made into model input: decoded by content (JPEG or PNG, grayscale or with
 //! alpha, within [`DecodeLimits`] through the project's one decoder), EXIF orientation applied, framed the way the model was trained (the CelebA crop of
-//! Fader spec §1.2 / IcGAN spec §2.1 via `sliders_celeba::framing`, a centred square, or a manual
+//! docs/fader-networks.md#framing-and-resizing / docs/icgan.md#framing-and-resizing via
+//! `sliders_celeba::framing`, a centred square, or a manual
 //! box) and resized to `S`x`S` with `sliders_celeba::resize` (the training pipeline's resampler).
 
 use crate::error::{EditError, Result};

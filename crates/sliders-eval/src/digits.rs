@@ -1,4 +1,5 @@
-//! The digits evaluation (IcGAN paper Fig. 4b, MNIST; icgan.md §2.5, §5.2, §6.4): on the real test
+//! The digits evaluation (IcGAN paper Fig. 4b, MNIST; docs/icgan.md#digits, #editing, #evaluation;
+//! the figure number is unverified, see #figure-numbers): on the real test
 //! digits, for each trained encoder layout, the reconstruction `G(Ez(x), onehot(argmax Ey(x)))`
 //! and its pixel MSE, Ey's class accuracy, and the class swaps `G(Ez(x), onehot(c))` for every
 //! other class `c`, judged by the separately trained digit classifier (swap accuracy: the share
@@ -89,7 +90,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         let mut y_hat = Vec::new();
         let rec = batched(&x, BATCH, device, |xb| {
             let (z, y) = enc.encode(xb);
-            // MNIST: Ey's output thresholded as argmax → one-hot ±1 (icgan.md §4.4).
+            // MNIST: Ey's output thresholded as argmax → one-hot ±1 (docs/icgan.md#inference).
             let yc = y.argmax(1, false);
             let r = g.generate(&z, &one_hot_pm(&yc));
             zs.push(z.to_device(Device::Cpu));

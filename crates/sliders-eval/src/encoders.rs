@@ -1,7 +1,7 @@
-//! The encoder comparison of the IcGAN paper (icgan.md §6.4 a, Figure 4a): for each layout (SNG,
-//! IND, IND-COND), the reconstruction MSE of `G(Ez(x), thr(Ey(x)))` on real test images, the z MSE
-//! on the held-out generated images of its encoder dataset, Ey's attribute accuracy on real test
-//! images, and the judge's attribute accuracy on the reconstructions; and a figure of the same
+//! The encoder comparison of the IcGAN paper (Figure 4a, docs/icgan.md#figure-4a): for each layout
+//! (SNG, IND, IND-COND), the reconstruction MSE of `G(Ez(x), thr(Ey(x)))` on real test images, the
+//! z MSE on the held-out generated images of its encoder dataset, Ey's attribute accuracy on real
+//! test images, and the judge's attribute accuracy on the reconstructions; and a figure of the same
 //! faces reconstructed by each layout.
 
 use crate::models::{AttributeJudge, Generator, IcganEncoders, threshold};

@@ -1,8 +1,9 @@
 //! sliders-eval: the papers' evaluation protocols run on trained sliders runs, with automatic
-//! judges a reader can rerun: the Fader-vs-IcGAN table (fader-networks.md §5.4), the IcGAN encoder
-//! comparison (icgan.md §6.4), and measurements neither paper had (counterfactual error and
-//! background preservation on synthetic faces, slider response, an independent gender judge). [`evaluate`] computes
-//! [`Results`]; [`output`] writes them as CSV, JSON and Markdown.
+//! judges a reader can rerun: the Fader-vs-IcGAN table
+//! (docs/fader-networks.md#evaluation-and-table-1), the IcGAN encoder comparison
+//! (docs/icgan.md#figure-4a), and measurements neither paper had (counterfactual error and
+//! background preservation on synthetic faces, slider response, an independent gender judge).
+//! [`evaluate`] computes [`Results`]; [`output`] writes them as CSV, JSON and Markdown.
 
 pub mod cgan;
 pub mod digits;

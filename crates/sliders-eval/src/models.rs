@@ -1,6 +1,6 @@
 //! Trained models as the evaluation uses them, loaded from run folders in eval mode: a Fader
 //! autoencoder with its attribute names, IcGAN's generator with one encoder layout (SNG, IND,
-//! IND-COND; icgan.md §4), and the evaluation classifier as a probability judge.
+//! IND-COND; docs/icgan.md#encoders), and the evaluation classifier as a probability judge.
 
 use crate::EvalError;
 use sliders_config::eval::FaderCheckpoint;
@@ -175,7 +175,7 @@ impl IcganEncoders {
     }
 
     /// `(z, y)` for images `x` in eval mode: `y` is Ey's raw output; IND-COND's Ez gets the
-    /// thresholded `y` (icgan.md §4.6: Ey's output at inference).
+    /// thresholded `y` (docs/icgan.md#ind-cond: Ey's output at inference).
     pub fn encode(&self, x: &Tensor) -> (Tensor, Tensor) {
         tch::no_grad(|| match &self.nets {
             Encoders::Single { sng, .. } => sng.forward_t(x, false),
@@ -206,7 +206,7 @@ pub fn kind_name(kind: EncoderKind) -> &'static str {
     }
 }
 
-/// Ey's output thresholded at 0 to ±1 (icgan.md §4.8, every editing script).
+/// Ey's output thresholded at 0 to ±1 (docs/icgan.md#inference, every editing script).
 pub fn threshold(y: &Tensor) -> Tensor {
     y.ge(0.0).to_kind(Kind::Float) * 2.0 - 1.0
 }

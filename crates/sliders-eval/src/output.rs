@@ -58,7 +58,7 @@ pub fn metrics_json(results: &Results) -> String {
 }
 
 /// The Fader paper's Table 1 (human raters, percent): (row, [Mouth, Smile, Glasses]) for
-/// naturalness and accuracy (fader-networks.md §5.4).
+/// naturalness and accuracy (docs/fader-networks.md#evaluation-and-table-1).
 const PAPER_TABLE1: [(&str, [f64; 3], [f64; 3]); 5] = [
     ("Real Image", [92.6, 87.0, 88.6], [89.0, 88.3, 97.6]),
     ("IcGAN AE", [22.7, 21.7, 14.8], [88.1, 91.7, 86.2]),

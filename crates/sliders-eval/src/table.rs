@@ -1,8 +1,8 @@
-//! The Fader-vs-IcGAN table (fader-networks.md §5.4, Table 1 in the paper's shape): per attribute,
-//! on a balanced set of test images (the same for every row), the judge's accuracy against the
-//! intended value (the original for Real and AE rows, the flipped one for Swap rows) with a 95%
-//! Wilson interval, FID/KID against held-out real test images, and reconstruction MSE/PSNR for
-//! AE rows. Also the sliding-attribute and swap grids and the slider-response sweep.
+//! The Fader-vs-IcGAN table (docs/fader-networks.md#evaluation-and-table-1, Table 1 in the paper's
+//! shape): per attribute, on a balanced set of test images (the same for every row), the judge's
+//! accuracy against the intended value (the original for Real and AE rows, the flipped one for Swap
+//! rows) with a 95% Wilson interval, FID/KID against held-out real test images, and reconstruction
+//! MSE/PSNR for AE rows. Also the sliding-attribute and swap grids and the slider-response sweep.
 
 use crate::EvalError;
 use crate::models::{AttributeJudge, FaderModel, Generator, IcganEncoders, threshold};

@@ -1,7 +1,7 @@
-//! The test images of the protocol (fader-networks.md §5.4): the test part of the prepared data,
-//! split once into two disjoint halves (edits are made on the first, FID/KID references come from
-//! the second), and per attribute a balanced selection (as many images with the attribute as
-//! without), the same images for every row of the table.
+//! The test images of the protocol (docs/fader-networks.md#evaluation-and-table-1): the test part
+//! of the prepared data, split once into two disjoint halves (edits are made on the first, FID/KID
+//! references come from the second), and per attribute a balanced selection (as many images with
+//! the attribute as without), the same images for every row of the table.
 
 use crate::EvalError;
 use rand::SeedableRng;

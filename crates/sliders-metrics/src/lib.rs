@@ -1,7 +1,7 @@
-//! sliders-metrics: the papers' evaluation protocols with automatic judges. So far: pixel metrics
-//! (MSE, PSNR, masked MSE for background preservation), proportions with 95% Wilson intervals, and
-//! naturalness scores (FID, KID) with the FID Inception network. The judges' tables, the gender judge
-//! and the counterfactual errors arrive with the evaluation issue.
+//! sliders-metrics: the measurements the evaluation is built from: pixel metrics (MSE, PSNR,
+//! masked MSE for background preservation), proportions with 95% Wilson intervals, and
+//! naturalness scores (FID, KID) with the FID Inception network. The protocols that use them (the
+//! tables, counterfactual errors) are in sliders-eval, the gender judge in sliders-gender.
 
 mod error;
 pub mod fid;
