@@ -9,7 +9,7 @@
 //! written, and it is ignored when a PyTorch file is loaded (PyTorch fills it in when missing).
 //!
 //! From Python, with a PyTorch module of the same structure (see `tests/python/roundtrip.py`,
-//! which defines all of them from the specs):
+//! which defines all of them from the references described in docs/):
 //!
 //! ```text
 //! from safetensors import safe_open

@@ -1,7 +1,7 @@
 //! Checkpoint round trip with PyTorch: `tests/python/roundtrip.py` defines the same networks in
-//! PyTorch (from the specs). Rust saves, PyTorch loads and compares outputs on the same inputs
-//! (eval mode, max abs difference ≤ 1e-5); PyTorch saves random weights, Rust loads and
-//! compares. Skipped, with a message, when the build found no Python with torch
+//! PyTorch (from the references described in docs/). Rust saves, PyTorch loads and compares outputs
+//! on the same inputs (eval mode, max abs difference ≤ 1e-5); PyTorch saves random weights, Rust
+//! loads and compares. Skipped, with a message, when the build found no Python with torch
 //! (`SLIDERS_TORCH_PYTHON` is empty).
 
 use std::collections::HashMap;
