@@ -19,10 +19,11 @@ struct Cli {
 enum Command {
     /// Versions (sliders, tch, libtorch), the device sliders would use and why, thread count.
     Info,
-    /// Train what an experiment file describes (Fader model or evaluation classifier); re-running
-    /// the same command resumes an interrupted run. One process writes into a run folder at a
-    /// time, and a restart may change only the run's length (steps, epochs, intervals,
-    /// step_scale): another config is refused, listing what changed.
+    /// Train what an experiment file describes (a Fader model, the evaluation classifier, IcGAN's
+    /// cGAN or encoders, or IcGAN on digits); re-running the same command resumes an interrupted
+    /// run. One process writes into a run folder at a time, and a restart may change only the run's
+    /// length (steps, epochs, intervals, step_scale): another config is refused, listing what
+    /// changed.
     Train {
         /// Experiment TOML files, lowest priority first (e.g. the experiment, then a profile).
         /// `SLIDERS__SECTION__KEY=value` variables override them.
