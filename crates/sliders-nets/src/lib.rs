@@ -2,7 +2,8 @@
 //! classifier; docs/fader-networks.md#networks) and IcGAN (conditional generator and discriminator,
 //! encoders IND / SNG / IND-COND; docs/icgan.md#conditional-gan, #encoders), and safetensors
 //! checkpoints whose names match the PyTorch `state_dict` keys
-//! (docs/fader-networks.md#checkpoint-names), so PyTorch loads them and the other way round.
+//! (docs/fader-networks.md#checkpoint-names), so PyTorch loads them and the other way round. It
+//! also holds MTCNN's face-detection networks ([`mtcnn`]), loaded from facenet-pytorch's weights.
 //!
 //! Every network is built from a `sliders_config::nets` configuration at the root of its own
 //! `nn::VarStore` (one store and one optimizer per network):
@@ -28,9 +29,11 @@ mod error;
 pub mod fader;
 pub mod icgan;
 pub mod layers;
+pub mod mtcnn;
 
 pub use checkpoint::Network;
 pub use error::NetsError;
 pub use fader::{FaderAutoEncoder, FaderClassifier, LatentDiscriminator, PatchDiscriminator};
 pub use icgan::{EncoderRole, IcganDiscriminator, IcganEncoder, IcganGenerator, SngEncoder};
 pub use layers::count_parameters;
+pub use mtcnn::{MtcnnNets, ONet, PNet, RNet};

@@ -6,5 +6,6 @@ mod checkpoints;
 mod common;
 mod counts;
 mod modes;
+mod mtcnn;
 mod pytorch;
 mod shapes;
