@@ -29,9 +29,10 @@ impl Naturalness {
         seed: u64,
     ) -> Self {
         let inception = if enabled {
-            Inception::load(&fid::default_model_path(), device).map_err(|e| e.to_string())
+            Inception::load(&fid::default_model_path(), device)
+                .map_err(|e| format!("judge missing: {e}"))
         } else {
-            Err("not computed (eval.fid = false)".to_string())
+            Err("FID and KID are switched off in this profile (eval.fid = false)".to_string())
         };
         let mut me = Self {
             inception,
@@ -65,11 +66,10 @@ impl Naturalness {
     pub fn cells(&self, table: &str, row: &str, attr: &str, images: &Tensor) -> [Cell; 2] {
         let (inc, reference) = match (&self.inception, &self.reference) {
             (Ok(inc), Some(r)) => (inc, r),
-            (Err(e), _) => {
-                let why = format!("judge missing: {e}");
+            (Err(why), _) => {
                 return [
-                    Cell::missing(table, row, attr, "fid", &why),
-                    Cell::missing(table, row, attr, "kid", &why),
+                    Cell::missing(table, row, attr, "fid", why),
+                    Cell::missing(table, row, attr, "kid", why),
                 ];
             }
             (Ok(_), None) => unreachable!("features are computed with the network"),

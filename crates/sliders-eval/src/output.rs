@@ -222,6 +222,35 @@ fn notes_of(results: &Results, table: &str, metric: &str) -> Vec<String> {
     seen
 }
 
+/// The one reason every cell of `metric` in `table` is missing for, when they all are and share
+/// it (e.g. FID switched off): one sentence instead of a grid of `n/a`.
+fn all_missing_for(results: &Results, table: &str, metric: &str) -> Option<String> {
+    let mut cells = results
+        .cells
+        .iter()
+        .filter(|c| c.table == table && c.metric == metric);
+    let first = cells.next()?;
+    let same = |c: &Cell| c.value.is_none() && c.note == first.note;
+    (same(first) && cells.all(same)).then(|| first.note.clone())
+}
+
+fn naturalness_section(s: &mut String, results: &Results) {
+    let t = table::TABLE;
+    s.push_str("\n### Fader vs IcGAN: naturalness (FID ↓, KID ↓ ± sd)\n\n");
+    if let Some(why) = all_missing_for(results, t, "fid") {
+        let _ = writeln!(s, "Not measured in this run: {why}.");
+        return;
+    }
+    s.push_str("FID:\n\n");
+    s.push_str(&grid_table(results, t, "fid", 2, false));
+    s.push_str("\nKID:\n\n");
+    s.push_str(&grid_table(results, t, "kid", 4, false));
+    images_per_cell(s, results, t, "fid");
+    for n in notes_of(results, t, "fid") {
+        let _ = writeln!(s, "- {n}");
+    }
+}
+
 /// `tables.md`: every table in Markdown.
 pub fn markdown(results: &Results) -> String {
     let mut s = String::new();
@@ -237,15 +266,7 @@ pub fn markdown(results: &Results) -> String {
     for n in notes_of(results, t, "accuracy") {
         let _ = writeln!(s, "- {n}");
     }
-    s.push_str("\n### Fader vs IcGAN: naturalness (FID ↓, KID ↓ ± sd)\n\n");
-    s.push_str("FID:\n\n");
-    s.push_str(&grid_table(results, t, "fid", 2, false));
-    s.push_str("\nKID:\n\n");
-    s.push_str(&grid_table(results, t, "kid", 4, false));
-    images_per_cell(&mut s, results, t, "fid");
-    for n in notes_of(results, t, "fid") {
-        let _ = writeln!(s, "- {n}");
-    }
+    naturalness_section(&mut s, results);
     s.push_str("\n### Fader vs IcGAN: reconstruction (AE rows)\n\nMSE on the [−1, 1] scale:\n\n");
     s.push_str(&grid_table(results, t, "mse", 4, false));
     s.push_str("\nPSNR (dB, images on [0, 1], mean over images):\n\n");
@@ -435,10 +456,35 @@ mod tests {
         assert_eq!(json.len(), 2);
         assert_eq!(json["fader_vs_icgan/Real Image/Smiling/accuracy"], 0.9);
         let md = markdown(&r);
-        assert!(md.contains("| Real Image | n/a |"), "{md}");
+        assert!(
+            md.contains("Not measured in this run: judge missing: x."),
+            "{md}"
+        );
+        assert!(!md.contains("FID:"), "{md}");
         assert!(md.contains("| Real Image | 90.0 ["), "{md}");
         assert!(md.contains("Smile n = 10"), "{md}");
         assert!(md.contains("| IND | 0.2500 |"), "{md}");
+    }
+
+    #[test]
+    fn a_naturalness_grid_with_one_value_keeps_its_missing_cells_as_n_a() {
+        let mut r = sample();
+        r.cells.push(Cell::value(
+            table::TABLE,
+            "FadNet AE",
+            "Smiling",
+            "fid",
+            42.0,
+            10,
+        ));
+        let md = markdown(&r);
+        assert!(md.contains("FID:"), "{md}");
+        assert!(md.contains("| Real Image | n/a |"), "{md}");
+        assert!(md.contains("| FadNet AE | 42.00 |"), "{md}");
+        assert!(
+            md.contains("- Real Image / Smile: judge missing: x"),
+            "{md}"
+        );
     }
 
     #[test]

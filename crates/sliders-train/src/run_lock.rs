@@ -140,7 +140,10 @@ mod tests {
             }
             ok
         });
-        assert!(released, "the lock was not released when its last holder was dropped");
+        assert!(
+            released,
+            "the lock was not released when its last holder was dropped"
+        );
         let err = RunLock::acquire(&dir).unwrap_err().to_string();
         assert!(err.contains("is in use by process"), "{err}");
         drop(other);
