@@ -342,6 +342,20 @@ pub fn markdown(results: &Results) -> String {
         s.push_str(&grid_table(results, c, "cf_mse", 4, false));
         s.push_str("\nReconstruction error (what the autoencoder loses anyway):\n\n");
         s.push_str(&grid_table(results, c, "rec_mse", 4, false));
+        s.push_str(
+            "\nThe same inside the attribute's region (the pixels the attribute can touch on \
+             either face): how far the edit goes there (Input row) against what the autoencoder \
+             loses there; an edit larger than that loss is one the decoder can learn and the judge \
+             can see, even when, over the whole image, it is as small as the blur:\n\n",
+        );
+        s.push_str(&grid_table(results, c, "cf_mse_region", 4, false));
+        // The AE rows under the Input row, in the same grid (its header skipped).
+        for line in grid_table(results, c, "rec_mse_region", 4, false)
+            .lines()
+            .skip(2)
+        {
+            let _ = writeln!(s, "{line}");
+        }
         s.push_str("\nPreservation outside the attribute's region (MSE against the input, pixels the attribute never touches):\n\n");
         s.push_str(&grid_table(results, c, "outside_mse", 4, false));
     }

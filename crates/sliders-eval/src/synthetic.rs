@@ -102,12 +102,21 @@ pub fn run(
         };
         let n = e.positions.len() as u64;
         let a = e.attribute.as_str();
+        let inside = 1.0 - &outside;
         out.cells.push(Cell::value(
             TABLE,
             "Input (unedited)",
             a,
             "cf_mse",
             mse(&e.inputs, &cf),
+            n,
+        ));
+        out.cells.push(Cell::value(
+            TABLE,
+            "Input (unedited)",
+            a,
+            "cf_mse_region",
+            masked_mse(&e.inputs, &cf, &inside),
             n,
         ));
         for (name, pair) in [("FadNet", &e.fader), ("IcGAN", &e.icgan)] {
@@ -128,6 +137,14 @@ pub fn run(
                     a,
                     "rec_mse",
                     mse(rec, &e.inputs),
+                    n,
+                ));
+                out.cells.push(Cell::value(
+                    TABLE,
+                    &ae_row,
+                    a,
+                    "rec_mse_region",
+                    masked_mse(rec, &e.inputs, &inside),
                     n,
                 ));
                 out.cells.push(Cell::value(

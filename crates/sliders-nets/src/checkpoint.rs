@@ -183,7 +183,39 @@ pub fn save_with_metadata<N: Network + ?Sized>(
             reason: format!("the tensors cannot be serialised: {e}"),
         }
     })?;
-    write_atomically(path, &bytes)
+    write_atomically(path, &sorted_metadata(bytes))
+}
+
+/// The serialised file with its metadata keys in sorted order. safetensors 0.3 writes the
+/// metadata from a `HashMap`, whose order changes from run to run, so two identical trainings
+/// wrote files that differed in their header bytes; sorted, equal weights give equal files.
+fn sorted_metadata(bytes: Vec<u8>) -> Vec<u8> {
+    let Some(n) = bytes
+        .get(..8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize)
+    else {
+        return bytes;
+    };
+    let Some(Ok(mut header)) = bytes
+        .get(8..8 + n)
+        .map(serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>)
+    else {
+        return bytes;
+    };
+    if let Some(serde_json::Value::Object(meta)) = header.get_mut("__metadata__") {
+        let sorted: BTreeMap<String, serde_json::Value> =
+            std::mem::take(meta).into_iter().collect();
+        *meta = sorted.into_iter().collect();
+    }
+    let Ok(mut head) = serde_json::to_vec(&header) else {
+        return bytes;
+    };
+    head.resize(head.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + head.len() + bytes.len() - 8 - n);
+    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    out.extend_from_slice(&head);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NetsError> {

@@ -63,6 +63,33 @@ fn save_and_load_round_trip_with_metadata() {
 }
 
 #[test]
+fn equal_weights_give_byte_identical_files() {
+    let _serial = crate::common::serial();
+    let dir = temp_dir("ckpt-deterministic");
+    let cfg = FaderConfig::small(32);
+    tch::manual_seed(3);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let ae = FaderAutoEncoder::new(&vs.root(), &cfg).unwrap();
+    let extra = [("step", "7"), ("a", "1"), ("z", "2"), ("m", "3")];
+    let files: Vec<Vec<u8>> = (0..6)
+        .map(|i| {
+            let path = dir.join(format!("ae-{i}.safetensors"));
+            checkpoint::save_with_metadata(&vs, &ae, &path, &extra).unwrap();
+            std::fs::read(&path).unwrap()
+        })
+        .collect();
+    // Each save builds a new metadata map (a new hash order): the bytes must not depend on it.
+    assert!(files.windows(2).all(|w| w[0] == w[1]));
+    let n = u64::from_le_bytes(files[0][..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8_lossy(&files[0][8..8 + n]).into_owned();
+    let at = |k: &str| header.find(&format!("\"{k}\":\"")).unwrap();
+    assert!(at("a") < at("format") && at("format") < at("m") && at("m") < at("step"));
+    let info = checkpoint::read_info(&dir.join("ae-0.safetensors")).unwrap();
+    assert_eq!(info.metadata["z"], "2");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
 fn a_network_of_another_shape_is_refused_with_the_tensors_named() {
     let _serial = crate::common::serial();
     let dir = temp_dir("ckpt-mismatch");
