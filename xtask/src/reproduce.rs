@@ -54,6 +54,9 @@ pub struct Options {
     pub dev_build: bool,
     /// Run only these stages (empty = all).
     pub only: Vec<String>,
+    /// Put the run folders here instead of `data/runs/<profile>` (and the report in its
+    /// `report/` instead of `reports/<profile>/`); the experiment files' run paths follow.
+    pub runs_root: Option<PathBuf>,
 }
 
 /// One stage: a `sliders` subcommand with experiment files and overrides.
@@ -61,8 +64,10 @@ pub struct Stage {
     /// Name (`fader-Smiling`).
     pub name: String,
     command: &'static str,
-    files: Vec<PathBuf>,
-    env: Vec<(String, String)>,
+    /// Its experiment files, layered in order.
+    pub(crate) files: Vec<PathBuf>,
+    /// Its own overrides (applied last).
+    pub(crate) env: Vec<(String, String)>,
     /// Its run folder, relative to the workspace.
     pub run_dir: PathBuf,
     done_marker: &'static str,
@@ -79,17 +84,25 @@ fn quoted(s: &str) -> String {
     format!("\"{s}\"")
 }
 
-/// The stages of a profile, in order.
-pub fn stages(profile: &str) -> Vec<Stage> {
+/// The override that puts a stage's run in `dir`.
+fn run_dir_env(dir: &Path) -> Vec<(String, String)> {
+    vec![(
+        "SLIDERS__RUN_DIR".into(),
+        toml::Value::String(dir.display().to_string()).to_string(),
+    )]
+}
+
+/// The stages of a profile, in order, with their run folders under `runs` (the profile's
+/// `data/runs/<profile>` or a `--runs-root`).
+pub fn stages(profile: &str, runs: &Path) -> Vec<Stage> {
     let exp = PathBuf::from("experiments").join(profile);
-    let runs = PathBuf::from("data/runs").join(profile);
     let data = exp.join("data.toml");
     let with = |f: &str| vec![data.clone(), exp.join(f)];
     let mut out = vec![Stage {
         name: "classifier".into(),
         command: "train",
         files: with("classifier.toml"),
-        env: vec![],
+        env: run_dir_env(&runs.join("classifier")),
         run_dir: runs.join("classifier"),
         done_marker: "last_classifier.safetensors",
         built_from: vec![],
@@ -118,7 +131,7 @@ pub fn stages(profile: &str) -> Vec<Stage> {
         name: "cgan".into(),
         command: "train",
         files: with("cgan.toml"),
-        env: vec![],
+        env: run_dir_env(&runs.join("cgan")),
         run_dir: runs.join("cgan"),
         done_marker: "G.safetensors",
         built_from: vec![],
@@ -152,7 +165,7 @@ pub fn stages(profile: &str) -> Vec<Stage> {
         name: "eval".into(),
         command: "eval",
         files: with("eval.toml"),
-        env: vec![],
+        env: run_dir_env(&runs.join("eval")),
         run_dir: runs.join("eval"),
         done_marker: "metrics.json",
         built_from: judged,
@@ -210,8 +223,20 @@ fn load_timings(path: &Path) -> BTreeMap<String, f64> {
         .unwrap_or_default()
 }
 
-/// Runs the pipeline.
-pub fn run(root: &Path, opts: &Options) -> Result<()> {
+/// What every stage of one `reproduce` call shares.
+struct Ctx<'a> {
+    root: &'a Path,
+    opts: &'a Options,
+    sliders: PathBuf,
+    /// The runs root as the stages name it (relative to the workspace, or absolute).
+    runs_rel: PathBuf,
+    common_env: Vec<(String, String)>,
+    timings_path: PathBuf,
+    timings: BTreeMap<String, f64>,
+}
+
+/// Checks the profile, the stage names and the step scale before anything runs.
+fn check_options(opts: &Options, all: &[Stage]) -> Result<()> {
     if !PROFILES.contains(&opts.profile.as_str()) {
         bail!(
             "unknown profile `{}`: use one of {}",
@@ -219,7 +244,6 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             PROFILES.join(", ")
         );
     }
-    let all = stages(&opts.profile);
     let known: Vec<&str> = all
         .iter()
         .map(|s| s.name.as_str())
@@ -236,139 +260,196 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
             opts.step_scale
         );
     }
-    crate::setup::run(root)?;
-    let sliders = build_sliders(root, opts.profile != "smoke" && !opts.dev_build)?;
-    let runs = root.join("data/runs").join(&opts.profile);
-    std::fs::create_dir_all(&runs)?;
-    let timings_path = runs.join("timings.json");
-    let mut timings = load_timings(&timings_path);
-    let mut common_env = vec![("SLIDERS__DEVICE".to_string(), quoted(&opts.device))];
+    Ok(())
+}
+
+/// The overrides every stage gets: device, data folder, step scale.
+fn common_env(opts: &Options) -> Result<Vec<(String, String)>> {
+    let mut env = vec![("SLIDERS__DEVICE".to_string(), quoted(&opts.device))];
     if let Some(data) = &opts.data {
         let abs =
             std::fs::canonicalize(data).with_context(|| format!("--data {}", data.display()))?;
-        common_env.push((
+        env.push((
             "SLIDERS__DATA__CELEBA_DIR".to_string(),
             quoted(&abs.display().to_string()),
         ));
     }
     if opts.step_scale != 1.0 {
-        common_env.push((
+        env.push((
             "SLIDERS__STEP_SCALE".to_string(),
             format!("{:?}", opts.step_scale),
         ));
     }
+    Ok(env)
+}
+
+/// Runs the pipeline.
+pub fn run(root: &Path, opts: &Options) -> Result<()> {
+    let runs_rel = match &opts.runs_root {
+        Some(dir) => absolute(dir)?,
+        None => crate::relocate::default_runs(&opts.profile),
+    };
+    let all = stages(&opts.profile, &runs_rel);
+    check_options(opts, &all)?;
+    crate::setup::run(root)?;
+    let sliders = build_sliders(root, opts.profile != "smoke" && !opts.dev_build)?;
+    let runs = root.join(&runs_rel);
+    std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+    let timings_path = runs.join("timings.json");
+    let mut ctx = Ctx {
+        root,
+        opts,
+        sliders,
+        runs_rel,
+        common_env: common_env(opts)?,
+        timings: load_timings(&timings_path),
+        timings_path,
+    };
     let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| matches(o, name));
-    let forced = |name: &str| opts.force.iter().any(|o| matches(o, name));
     let mut upstream_ran = false;
     for stage in &all {
-        if !selected(&stage.name) {
-            continue;
+        if selected(&stage.name) {
+            upstream_ran |= run_stage(&mut ctx, &all, stage)?;
         }
-        let done = finished_at(root, stage).is_some();
-        let force = forced(&stage.name);
-        // A stage is redone when something it is built from finished after it did (the
-        // evaluation after any retrained model, the encoders after a new cGAN).
-        let rebuilt = finished_after(root, &all, stage, &stage.built_from);
-        if !rebuilt.is_empty() && !force {
-            println!(
-                "==> {}: {} finished after it did; rerunning it on the new outputs",
-                stage.name,
-                rebuilt.join(", ")
-            );
-        }
-        let rejudged = finished_after(root, &all, stage, &stage.judged_by);
-        if !rejudged.is_empty() && !force {
-            println!(
-                "==> {}: warning: {} finished after it did, so its best checkpoint was picked \
-                 with an older judge; `--force {}` retrains it and picks again",
-                stage.name,
-                rejudged.join(", "),
-                stage.name
-            );
-        }
-        let start_over = force || !rebuilt.is_empty();
-        if done && !start_over {
-            println!(
-                "==> {}: complete, skipped ({})",
-                stage.name,
-                stage.run_dir.display()
-            );
-            continue;
-        }
-        println!("==> {}", stage.name);
-        if let Some(source) = stage.name.strip_prefix("digits-") {
-            let which = if source == "mnist" {
-                crate::data::Which::Mnist
-            } else {
-                crate::data::Which::Fashion
-            };
-            crate::data::fetch(&crate::data::digits_dir(root), &[which])?;
-        }
-        // A training stage resumes from its run folder, so starting over means removing it (a
-        // complete one would otherwise end at once); the evaluation always starts over, and its
-        // old table must not survive a failed rerun.
-        let resumable = stage.command == "train";
-        if resumable && start_over {
-            remove_run(root, stage)?;
-        } else if !resumable {
-            let _ = std::fs::remove_file(root.join(&stage.run_dir).join(stage.done_marker));
-        }
-        // A resumed stage's time adds to what the earlier invocations spent on the same outputs;
-        // a new folder (or the evaluation) starts the sum.
-        let spent_before = if resumable && root.join(&stage.run_dir).exists() {
-            timings.get(&stage.name).copied().unwrap_or(0.0)
-        } else {
-            0.0
-        };
-        let started = Instant::now();
-        let mut cmd = Command::new(&sliders);
-        cmd.arg(stage.command).current_dir(root);
-        for f in &stage.files {
-            cmd.arg("--config").arg(f);
-        }
-        for (k, v) in common_env.iter().chain(&stage.env) {
-            cmd.env(k, v);
-        }
-        let status = cmd
-            .status()
-            .with_context(|| format!("cannot run {}", sliders.display()))?;
-        timings.insert(
-            stage.name.clone(),
-            spent_before + started.elapsed().as_secs_f64(),
-        );
-        let json = serde_json::to_string_pretty(&timings)?;
-        write_atomic(&timings_path, json.as_bytes())?;
-        if !status.success() {
-            bail!(
-                "stage {} failed ({status}); rerun `cargo xtask reproduce --profile {}` to continue where it stopped",
-                stage.name,
-                opts.profile
-            );
-        }
-        upstream_ran = true;
     }
     if selected("report") || upstream_ran {
-        let out = root.join("reports").join(&opts.profile);
-        println!("==> report");
-        let status = Command::new(&sliders)
-            .arg("report")
-            .arg("--profile")
-            .arg(&opts.profile)
-            .arg("--runs")
-            .arg(&runs)
-            .arg("--out")
-            .arg(&out)
-            .arg("--device-asked")
-            .arg(&opts.device)
-            .current_dir(root)
-            .status()
-            .with_context(|| format!("cannot run {}", sliders.display()))?;
-        if !status.success() {
-            bail!("writing the report failed ({status})");
-        }
-        println!("==> report: {}", out.join("README.md").display());
+        let out = match &opts.runs_root {
+            Some(_) => runs.join("report"),
+            None => root.join("reports").join(&opts.profile),
+        };
+        write_report(&ctx, &runs, &out)?;
     }
     Ok(())
+}
+
+/// Runs `stage` unless it is complete and nothing it is built from is newer; true when it ran.
+fn run_stage(ctx: &mut Ctx, all: &[Stage], stage: &Stage) -> Result<bool> {
+    let root = ctx.root;
+    let done = finished_at(root, stage).is_some();
+    let force = ctx.opts.force.iter().any(|o| matches(o, &stage.name));
+    // A stage is redone when something it is built from finished after it did (the
+    // evaluation after any retrained model, the encoders after a new cGAN).
+    let rebuilt = finished_after(root, all, stage, &stage.built_from);
+    if !rebuilt.is_empty() && !force {
+        println!(
+            "==> {}: {} finished after it did; rerunning it on the new outputs",
+            stage.name,
+            rebuilt.join(", ")
+        );
+    }
+    let rejudged = finished_after(root, all, stage, &stage.judged_by);
+    if !rejudged.is_empty() && !force {
+        println!(
+            "==> {}: warning: {} finished after it did, so its best checkpoint was picked \
+             with an older judge; `--force {}` retrains it and picks again",
+            stage.name,
+            rejudged.join(", "),
+            stage.name
+        );
+    }
+    let start_over = force || !rebuilt.is_empty();
+    if done && !start_over {
+        println!(
+            "==> {}: complete, skipped ({})",
+            stage.name,
+            stage.run_dir.display()
+        );
+        return Ok(false);
+    }
+    println!("==> {}", stage.name);
+    if let Some(source) = stage.name.strip_prefix("digits-") {
+        let which = if source == "mnist" {
+            crate::data::Which::Mnist
+        } else {
+            crate::data::Which::Fashion
+        };
+        crate::data::fetch(&crate::data::digits_dir(root), &[which])?;
+    }
+    // A training stage resumes from its run folder, so starting over means removing it (a
+    // complete one would otherwise end at once); the evaluation always starts over, and its
+    // old table must not survive a failed rerun.
+    let resumable = stage.command == "train";
+    if resumable && start_over {
+        remove_run(root, stage)?;
+    } else if !resumable {
+        let _ = std::fs::remove_file(root.join(&stage.run_dir).join(stage.done_marker));
+    }
+    // A resumed stage's time adds to what the earlier invocations spent on the same outputs;
+    // a new folder (or the evaluation) starts the sum.
+    let spent_before = if resumable && root.join(&stage.run_dir).exists() {
+        ctx.timings.get(&stage.name).copied().unwrap_or(0.0)
+    } else {
+        0.0
+    };
+    let started = Instant::now();
+    let status = stage_command(ctx, stage)?
+        .status()
+        .with_context(|| format!("cannot run {}", ctx.sliders.display()))?;
+    ctx.timings.insert(
+        stage.name.clone(),
+        spent_before + started.elapsed().as_secs_f64(),
+    );
+    let json = serde_json::to_string_pretty(&ctx.timings)?;
+    write_atomic(&ctx.timings_path, json.as_bytes())?;
+    if !status.success() {
+        bail!(
+            "stage {} failed ({status}); rerun `cargo xtask reproduce --profile {}` to continue where it stopped",
+            stage.name,
+            ctx.opts.profile
+        );
+    }
+    Ok(true)
+}
+
+/// The `sliders` call of `stage`: its experiment files, the shared overrides, the run paths
+/// moved under the runs root, then the stage's own overrides.
+fn stage_command(ctx: &Ctx, stage: &Stage) -> Result<Command> {
+    let mut cmd = Command::new(&ctx.sliders);
+    cmd.arg(stage.command).current_dir(ctx.root);
+    for f in &stage.files {
+        cmd.arg("--config").arg(f);
+    }
+    let moved = crate::relocate::overrides(
+        ctx.root,
+        &stage.files,
+        &crate::relocate::default_runs(&ctx.opts.profile),
+        &ctx.runs_rel,
+    )?;
+    for (k, v) in ctx.common_env.iter().chain(&moved).chain(&stage.env) {
+        cmd.env(k, v);
+    }
+    Ok(cmd)
+}
+
+/// `sliders report` on the runs in `runs`, into `out`.
+fn write_report(ctx: &Ctx, runs: &Path, out: &Path) -> Result<()> {
+    println!("==> report");
+    let status = Command::new(&ctx.sliders)
+        .arg("report")
+        .arg("--profile")
+        .arg(&ctx.opts.profile)
+        .arg("--runs")
+        .arg(runs)
+        .arg("--out")
+        .arg(out)
+        .arg("--device-asked")
+        .arg(&ctx.opts.device)
+        .current_dir(ctx.root)
+        .status()
+        .with_context(|| format!("cannot run {}", ctx.sliders.display()))?;
+    if !status.success() {
+        bail!("writing the report failed ({status})");
+    }
+    println!("==> report: {}", out.join("README.md").display());
+    Ok(())
+}
+
+/// `dir` made absolute against the current folder (created first, so a `--runs-root` that
+/// does not exist yet is fine).
+fn absolute(dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--runs-root {}: creating it", dir.display()))?;
+    std::fs::canonicalize(dir).with_context(|| format!("--runs-root {}", dir.display()))
 }
 
 /// When `stage` last completed (its done marker's modification time), `None` while incomplete.
@@ -416,14 +497,17 @@ mod tests {
         assert!(matches("digits-mnist", "digits-mnist"));
         assert!(!matches("digits", "digitsx"));
         assert!(!matches("eval", "encoders-ind"));
-        let names: Vec<String> = stages("smoke").into_iter().map(|s| s.name).collect();
+        let names: Vec<String> = stages("smoke", &crate::relocate::default_runs("smoke"))
+            .into_iter()
+            .map(|s| s.name)
+            .collect();
         assert!(names.contains(&"digits-mnist".to_string()), "{names:?}");
     }
 
     #[test]
     fn a_stage_is_stale_when_what_it_is_built_from_finished_later() {
         let root = std::env::temp_dir().join(format!("sliders-stale-{}", std::process::id()));
-        let all = stages("quick");
+        let all = stages("quick", &crate::relocate::default_runs("quick"));
         let by = |n: &str| all.iter().find(|s| s.name == n).unwrap();
         let touch = |name: &str, secs: u64| {
             let s = by(name);
@@ -465,7 +549,7 @@ mod tests {
     fn every_profile_has_the_experiment_files_of_its_stages() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         for profile in PROFILES {
-            for stage in stages(profile) {
+            for stage in stages(profile, &crate::relocate::default_runs(profile)) {
                 for f in &stage.files {
                     assert!(
                         root.join(f).is_file(),

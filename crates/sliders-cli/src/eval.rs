@@ -27,8 +27,16 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     let device = crate::train::write_resolved(&exp, &run, &source)?;
     let started = std::time::Instant::now();
     let results = sliders_eval::evaluate(&exp, &data, device)?;
-    sliders_eval::output::write(&results, run.root())?;
+    let write = |name: &str, text: String| -> Result<()> {
+        sliders_eval::output::write_atomic(&run.path(name), text.as_bytes())?;
+        Ok(())
+    };
+    write("results.csv", sliders_eval::output::csv(&results))?;
+    write("tables.md", sliders_eval::output::markdown(&results))?;
     crate::figures::write_eval_outputs(&results, run.root())?;
+    // metrics.json last: it marks the evaluation complete for `cargo xtask reproduce`, so a kill
+    // while the tables or figures are written leaves it absent and the evaluation reruns.
+    write("metrics.json", sliders_eval::output::metrics_json(&results))?;
     tracing::info!(
         "evaluation done in {:.0} s: {} figures; tables in {}",
         started.elapsed().as_secs_f64(),

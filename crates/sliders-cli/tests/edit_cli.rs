@@ -8,48 +8,14 @@
 #[path = "../../sliders-celeba/tests/hostile_files/mod.rs"]
 mod hostile;
 
-use sliders_config::nets::FaderConfig;
-use sliders_nets::FaderAutoEncoder;
-use sliders_nets::checkpoint;
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Output};
-use tch::{Device, nn::VarStore};
+use support::{fader_model, sliders, text};
 
+/// The model of these tests: Eyeglasses and Smiling at 16 px.
 fn model(dir: &Path) {
-    let cfg = FaderConfig {
-        init_fm: 8,
-        max_fm: 16,
-        n_attr: 4,
-        ..FaderConfig::small(16)
-    };
-    let vs = VarStore::new(Device::Cpu);
-    let ae = FaderAutoEncoder::new(&vs.root(), &cfg).unwrap();
-    checkpoint::save_with_metadata(
-        &vs,
-        &ae,
-        dir.join("last_ae.safetensors"),
-        &[
-            ("sliders.attributes", r#"["Eyeglasses","Smiling"]"#),
-            ("sliders.framing", "fader"),
-            ("sliders.image_size", "16"),
-        ],
-    )
-    .unwrap();
-}
-
-fn sliders(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sliders"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    fader_model(dir, &["Eyeglasses", "Smiling"], 16);
 }
 
 #[test]

@@ -6,13 +6,12 @@
 #[path = "../../sliders-celeba/tests/hostile_files/mod.rs"]
 mod hostile;
 
-use sliders_config::nets::FaderConfig;
-use sliders_nets::{FaderAutoEncoder, checkpoint};
-use std::io::{BufRead, BufReader, Read, Write};
+mod support;
+
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use tch::{Device, nn::VarStore};
+use support::{Server, fader_model, http, upload};
 
 /// The server's memory budget in this test.
 const BUDGET_MB: u64 = 400;
@@ -21,92 +20,6 @@ const BUDGET_MB: u64 = 400;
 /// two at once. The old code decoded each through f32 RGBA (about 575 MB per photo) with no
 /// bound on how many at once: eight concurrent uploads took it past 4 GB.
 const PEAK_RSS_BOUND_MB: u64 = 1000;
-
-fn model(dir: &Path) {
-    let cfg = FaderConfig {
-        init_fm: 8,
-        max_fm: 16,
-        n_attr: 2,
-        ..FaderConfig::small(16)
-    };
-    let vs = VarStore::new(Device::Cpu);
-    let ae = FaderAutoEncoder::new(&vs.root(), &cfg).unwrap();
-    checkpoint::save_with_metadata(
-        &vs,
-        &ae,
-        dir.join("last_ae.safetensors"),
-        &[
-            ("sliders.attributes", r#"["Smiling"]"#),
-            ("sliders.framing", "fader"),
-            ("sliders.image_size", "16"),
-        ],
-    )
-    .unwrap();
-}
-
-/// Kills the server when the test ends, even on a failed assertion.
-struct Server(std::process::Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-struct Answer {
-    status: u16,
-    head: String,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn retry_after(&self) -> Option<u64> {
-        self.head
-            .lines()
-            .find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("retry-after:")
-                    .map(str::to_string)
-            })
-            .and_then(|v| v.trim().parse().ok())
-    }
-}
-
-/// One HTTP/1.1 request on its own connection.
-fn http(addr: &str, method: &str, path: &str, ctype: &str, body: &[u8]) -> Answer {
-    let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(120)))
-        .unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: {ctype}\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    conn.write_all(head.as_bytes()).unwrap();
-    // The server may answer (413) before the whole body is read; a reset then is fine.
-    let _ = conn.write_all(body);
-    let mut raw = Vec::new();
-    let _ = conn.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no answer: {}", String::from_utf8_lossy(&raw)));
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = head[9..12].parse().unwrap();
-    Answer {
-        status,
-        head,
-        body: raw[split + 4..].to_vec(),
-    }
-}
-
-fn upload(addr: &str, bytes: &[u8]) -> Answer {
-    http(addr, "POST", "/api/sessions", "image/png", bytes)
-}
 
 fn peak_rss_mb(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
@@ -119,34 +32,17 @@ fn peak_rss_mb(pid: u32) -> u64 {
 }
 
 fn start(run: &Path) -> (Server, String) {
-    let mut server = Server(
-        Command::new(env!("CARGO_BIN_EXE_sliders"))
-            .args([
-                "serve",
-                "--port",
-                "0",
-                "--workers",
-                "4",
-                "--memory-budget-mb",
-            ])
-            .arg(BUDGET_MB.to_string())
-            .arg("--model")
-            .arg(run)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut line = String::new();
-    BufReader::new(server.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("sliders serve: listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    let addr = url.trim_start_matches("http://").trim_end_matches('/');
-    (server, addr.to_string())
+    let budget = BUDGET_MB.to_string();
+    let server = Server::start([
+        OsStr::new("--workers"),
+        OsStr::new("4"),
+        OsStr::new("--memory-budget-mb"),
+        OsStr::new(&budget),
+        OsStr::new("--model"),
+        run.as_os_str(),
+    ]);
+    let addr = server.addr.clone();
+    (server, addr)
 }
 
 fn normal_request_works(addr: &str) {
@@ -165,9 +61,9 @@ fn normal_request_works(addr: &str) {
 fn a_live_server_survives_hostile_and_concurrent_large_uploads_in_bounded_memory() {
     let tmp = tempfile::tempdir().unwrap();
     let run = tmp.path().join("fader-smiling");
-    model(&run);
+    fader_model(&run, &["Smiling"], 16);
     let (server, addr) = start(&run);
-    let pid = server.0.id();
+    let pid = server.child.id();
     let cases = hostile::all_cases();
     for (name, bytes) in &cases {
         let a = upload(&addr, bytes);

@@ -83,9 +83,10 @@ pub enum FramedBy {
 pub struct Photo {
     /// The file it came from.
     pub path: PathBuf,
-    /// The photo at full size, RGB, EXIF orientation applied.
+    /// The photo, RGB, EXIF orientation applied, at most [`WORKING_SIDE`] a side (a larger photo
+    /// is downscaled in u8 once its face is taken, so a batch of photos holds a bounded size).
     pub image: RgbImage,
-    /// The box that was resized to the model's input.
+    /// The box that was resized to the model's input, in `image`'s pixels.
     pub crop: CropBox,
     /// How the box was chosen.
     pub framed_by: FramedBy,
@@ -94,6 +95,11 @@ pub struct Photo {
     /// `S`.
     pub size: u32,
 }
+
+/// The largest side of the photo a [`Photo`] keeps (for `--paste-back`): 2048 px, 12.6 MB as
+/// RGB8. The face is resampled from the full-size decode first, so the model input is the same
+/// for any photo size; only the pasted-back photo is at most this size.
+pub const WORKING_SIDE: u32 = 2048;
 
 /// Tolerance on the width/height ratio for recognising an aligned CelebA-shaped image.
 const CELEBA_ASPECT_TOLERANCE: f64 = 0.02;
@@ -229,15 +235,58 @@ impl Photo {
             &mut face,
             &mut Vec::new(),
         );
+        let (image, crop) = working_copy(image, b, WORKING_SIDE);
         Ok(Self {
             path: path.to_path_buf(),
             image,
-            crop: b,
+            crop,
             framed_by,
             face,
             size,
         })
     }
+}
+
+/// `image` downscaled (area averaging, in u8) so that its longer side is at most `max_side`,
+/// and `crop` scaled with it; both unchanged when it is already that small. The full-size
+/// buffer is freed before the smaller one is filled in.
+pub fn working_copy(image: RgbImage, crop: CropBox, max_side: u32) -> (RgbImage, CropBox) {
+    let (w, h) = image.dimensions();
+    if w.max(h) <= max_side {
+        return (image, crop);
+    }
+    let scale = |v: u32, from: u32, to: u32| -> u32 {
+        ((u64::from(v) * u64::from(to) + u64::from(from) / 2) / u64::from(from)) as u32
+    };
+    let (nw, nh) = if w >= h {
+        (max_side, scale(h, w, max_side).max(1))
+    } else {
+        (scale(w, h, max_side).max(1), max_side)
+    };
+    let mut planar = vec![0u8; 3 * nw as usize * nh as usize];
+    Resampler::new(w as usize, h as usize, nw as usize, nh as usize).run(
+        image.as_raw(),
+        w as usize * 3,
+        0,
+        0,
+        &mut planar,
+        &mut Vec::new(),
+    );
+    drop(image);
+    let plane = nw as usize * nh as usize;
+    let rgb: Vec<u8> = (0..plane)
+        .flat_map(|i| [planar[i], planar[plane + i], planar[2 * plane + i]])
+        .collect();
+    let x0 = scale(crop.x0, w, nw).min(nw - 1);
+    let y0 = scale(crop.y0, h, nh).min(nh - 1);
+    let crop = CropBox {
+        x0,
+        y0,
+        x1: scale(crop.x1, w, nw).clamp(x0 + 1, nw),
+        y1: scale(crop.y1, h, nh).clamp(y0 + 1, nh),
+    };
+    let image = RgbImage::from_raw(nw, nh, rgb).expect("3 bytes per pixel");
+    (image, crop)
 }
 
 /// Planar CHW u8 `[3, S, S]` faces into a `[B, 3, S, S]` f32 tensor in [−1, 1] (`x / 255 · 2 − 1`,

@@ -542,16 +542,19 @@ impl FaderTrainer {
     /// `<prefix>_lat_dis.safetensors` in the run folder, with self-describing metadata.
     pub fn save_models(&self, prefix: &str) -> Result<(), TrainError> {
         let meta = as_pairs(&self.meta);
-        checkpoint::save_with_metadata(
-            &self.ae.vs,
-            &self.ae.net,
-            self.run.path(&format!("{prefix}_ae.safetensors")),
-            &meta,
-        )?;
+        // The autoencoder last: `last_ae` is what marks a finished run (`cargo xtask
+        // reproduce`), so a kill between the two files must not leave it without its
+        // discriminator.
         checkpoint::save_with_metadata(
             &self.lat.vs,
             &self.lat.net,
             self.run.path(&format!("{prefix}_lat_dis.safetensors")),
+            &meta,
+        )?;
+        checkpoint::save_with_metadata(
+            &self.ae.vs,
+            &self.ae.net,
+            self.run.path(&format!("{prefix}_ae.safetensors")),
             &meta,
         )?;
         Ok(())

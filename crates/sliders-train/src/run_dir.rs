@@ -271,7 +271,11 @@ impl MetricsLog {
                 })?;
             cells[i] = format!("{value}");
         }
-        writeln!(self.file, "{}", cells.join(",")).map_err(|e| TrainError::io(&self.path, e))?;
+        // One write per row, its newline included, so a kill leaves whole rows or none.
+        let row = format!("{}\n", cells.join(","));
+        self.file
+            .write_all(row.as_bytes())
+            .map_err(|e| TrainError::io(&self.path, e))?;
         self.file.flush().map_err(|e| TrainError::io(&self.path, e))
     }
 }

@@ -471,18 +471,20 @@ impl CganTrainer {
             "sliders.bn_refreshed".to_string(),
             (self.cfg.bn_refresh_steps > 0).to_string(),
         ));
-        checkpoint::save_with_metadata(
-            &self.g.vs,
-            &self.g.net,
-            self.run.path("G.safetensors"),
-            &as_pairs(&g_meta),
-        )?;
+        // D first: `G.safetensors` marks a finished cGAN (`cargo xtask reproduce`, the digits
+        // pipeline), so a kill between the two files must not leave G without D.
         let meta = as_pairs(&self.meta);
         checkpoint::save_with_metadata(
             &self.d.vs,
             &self.d.net,
             self.run.path("D.safetensors"),
             &meta,
+        )?;
+        checkpoint::save_with_metadata(
+            &self.g.vs,
+            &self.g.net,
+            self.run.path("G.safetensors"),
+            &as_pairs(&g_meta),
         )?;
         Ok(())
     }
