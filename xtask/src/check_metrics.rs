@@ -7,7 +7,7 @@
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Which way is better.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -74,24 +74,44 @@ pub fn judge(check: &Check, metrics: &BTreeMap<String, f64>) -> Verdict {
     }
 }
 
-/// Runs the gate; an error (non-zero exit) when any check fails.
-pub fn run(root: &Path, profile: &str) -> Result<()> {
-    let baseline_path = root
+/// The baseline file of `profile`, parsed.
+pub fn load_baseline(root: &Path, profile: &str) -> Result<(PathBuf, Baseline)> {
+    let path = root
         .join("experiments/baselines")
         .join(format!("{profile}.toml"));
-    let text = std::fs::read_to_string(&baseline_path)
-        .with_context(|| format!("reading {}", baseline_path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let baseline: Baseline = toml::from_str(&text)
-        .with_context(|| format!("{}: not a baseline file", baseline_path.display()))?;
+        .with_context(|| format!("{}: not a baseline file", path.display()))?;
+    Ok((path, baseline))
+}
+
+/// A metrics file (`metrics.json`: key → value).
+pub fn load_metrics(path: &Path, profile: &str) -> Result<BTreeMap<String, f64>> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "reading {} (run `cargo xtask reproduce --profile {profile}` first)",
+            path.display()
+        )
+    })?;
+    serde_json::from_str(&text).with_context(|| format!("{}: not a metrics file", path.display()))
+}
+
+/// The keys of the checks that fail (worse than allowed, or missing).
+pub fn failing(baseline: &Baseline, metrics: &BTreeMap<String, f64>) -> Vec<String> {
+    baseline
+        .check
+        .iter()
+        .filter(|c| !matches!(judge(c, metrics), Verdict::Pass(_)))
+        .map(|c| c.key.clone())
+        .collect()
+}
+
+/// Runs the gate; an error (non-zero exit) when any check fails.
+pub fn run(root: &Path, profile: &str) -> Result<()> {
+    let (baseline_path, baseline) = load_baseline(root, profile)?;
     let metrics_path = root.join("reports").join(profile).join("metrics.json");
-    let metrics: BTreeMap<String, f64> =
-        serde_json::from_str(&std::fs::read_to_string(&metrics_path).with_context(|| {
-            format!(
-                "reading {} (run `cargo xtask reproduce --profile {profile}` first)",
-                metrics_path.display()
-            )
-        })?)
-        .with_context(|| format!("{}: not a metrics file", metrics_path.display()))?;
+    let metrics = load_metrics(&metrics_path, profile)?;
     let mut failed = 0;
     println!(
         "{:<70} {:>9} {:>9} {:>9}  verdict",
@@ -131,7 +151,72 @@ pub fn run(root: &Path, profile: &str) -> Result<()> {
         );
     }
     println!("all {} metric checks passed", baseline.check.len());
+    compare_with_committed(root, &metrics_path, &metrics);
     Ok(())
+}
+
+/// Says how the metrics compare with the committed `metrics.json` at `HEAD` (identical, or which
+/// values differ and by how much): the run-to-run spread, measured wherever the gate runs.
+fn compare_with_committed(root: &Path, path: &Path, metrics: &BTreeMap<String, f64>) {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let committed = std::process::Command::new("git")
+        .current_dir(root)
+        .arg("show")
+        .arg(format!("HEAD:{}", rel.display()))
+        .output();
+    let committed: BTreeMap<String, f64> = match committed {
+        Ok(out) if out.status.success() => match serde_json::from_slice(&out.stdout) {
+            Ok(m) => m,
+            Err(_) => return,
+        },
+        _ => {
+            println!("(no committed {} to compare with)", rel.display());
+            return;
+        }
+    };
+    let diffs = differences(&committed, metrics);
+    if diffs.is_empty() {
+        println!(
+            "all {} values equal the committed {} exactly",
+            metrics.len(),
+            rel.display()
+        );
+        return;
+    }
+    println!(
+        "{} of {} values differ from the committed {} (largest relative differences first):",
+        diffs.len(),
+        metrics.len().max(committed.len()),
+        rel.display()
+    );
+    for (key, old, new) in diffs.iter().take(15) {
+        println!("  {key:<70} committed {old:>10.4}  now {new:>10.4}");
+    }
+}
+
+/// `(key, committed, now)` for every key whose values differ (NaN where a side lacks it),
+/// largest relative difference first.
+fn differences(
+    committed: &BTreeMap<String, f64>,
+    now: &BTreeMap<String, f64>,
+) -> Vec<(String, f64, f64)> {
+    let mut keys: Vec<&String> = committed.keys().chain(now.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out: Vec<(String, f64, f64)> = keys
+        .into_iter()
+        .map(|k| {
+            let get = |m: &BTreeMap<String, f64>| m.get(k).copied().unwrap_or(f64::NAN);
+            (k.clone(), get(committed), get(now))
+        })
+        .filter(|(_, a, b)| a.to_bits() != b.to_bits())
+        .collect();
+    let rel = |a: f64, b: f64| {
+        let d = (a - b).abs() / a.abs().max(b.abs()).max(1e-12);
+        if d.is_nan() { f64::INFINITY } else { d }
+    };
+    out.sort_by(|x, y| rel(y.1, y.2).total_cmp(&rel(x.1, x.2)));
+    out
 }
 
 #[cfg(test)]
@@ -175,6 +260,23 @@ mod tests {
             judge(&check(Direction::Lower), &BTreeMap::new()),
             Verdict::Missing
         );
+    }
+
+    #[test]
+    fn differences_list_changed_and_one_sided_keys_largest_first() {
+        let a: BTreeMap<String, f64> = [("x", 1.0), ("y", 2.0), ("z", 3.0)]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        let mut b = a.clone();
+        assert!(differences(&a, &b).is_empty());
+        b.insert("y".into(), 2.2);
+        b.insert("x".into(), 1.01);
+        b.remove("z");
+        let d = differences(&a, &b);
+        let keys: Vec<&str> = d.iter().map(|t| t.0.as_str()).collect();
+        assert_eq!(keys, ["z", "y", "x"]);
+        assert!(d[0].2.is_nan());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod chaos_compare;
 mod check_metrics;
 mod data;
 mod e2e;
+mod gate_demo;
 mod relocate;
 mod reproduce;
 mod setup;
@@ -104,6 +105,20 @@ enum Command {
         /// Profile whose report to check.
         #[arg(long, default_value = "smoke")]
         profile: String,
+    },
+    /// Shows the gate catching planted bugs: for each (a Fader decoder, a generator or an encoder
+    /// that ignores one input), a copy of the profile's trained models gets the bug, the
+    /// evaluation reruns on it and the gate must fail the checks meant for it; writes
+    /// `reports/<profile>/gate_demo.md`. Run after `reproduce`.
+    GateDemo {
+        /// Profile whose trained models and baseline to use.
+        #[arg(long, default_value = "smoke")]
+        profile: String,
+        /// Plant only these bugs (repeatable; default all): decoder-ignores-y,
+        /// generator-ignores-z, generator-ignores-y, encoder-z-ignores-image,
+        /// encoder-y-ignores-image.
+        #[arg(long)]
+        bug: Vec<String>,
     },
     /// The browser test of `sliders serve`: builds sliders, `npm ci` in tests/e2e, then headless
     /// chromium uploads a face, drags each model's slider and checks the image changed
@@ -228,6 +243,7 @@ fn main() {
                 &[data::Which::Mnist, data::Which::Fashion],
             )
         }
+        Command::GateDemo { profile, bug } => gate_demo::run(&repo_root(), &profile, &bug),
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),
         Command::Bench {
             what,

@@ -24,7 +24,8 @@ pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
             ],
         ),
         ("cargo test", {
-            let mut args = vec!["test", "--workspace"];
+            // Every test binary runs even when one fails, so one run names every failure.
+            let mut args = vec!["test", "--workspace", "--no-fail-fast"];
             args.extend(cargo_test_args.iter().map(String::as_str));
             args
         }),
