@@ -191,8 +191,10 @@ struct CommonArgs {
     /// JPEG or PNG files, or folders of them (not searched recursively).
     #[arg(long, required = true, num_args = 1..)]
     input: Vec<PathBuf>,
-    /// How to find the face: `auto` (the CelebA crop for 178:218 aligned images, else a centred
-    /// square, with a warning), `celeba`, `center`, or a box `x,y,w,h` in pixels.
+    /// How to find the face: `auto` (detect faces with MTCNN; a photo framed like aligned CelebA
+    /// gets the CelebA crop, any other face is aligned to the model's frame; no face is an error
+    /// unless the photo is 178:218), `align` (detect and align every face), `celeba`, `center`,
+    /// or a box `x,y,w,h` in pixels.
     #[arg(long, default_value = "auto")]
     crop: String,
     /// Where the model runs.

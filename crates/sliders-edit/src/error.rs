@@ -149,6 +149,17 @@ pub enum EditError {
         /// What does not match.
         what: String,
     },
+    /// Face detection was asked for (`--crop auto` or `align`) but its weights cannot be loaded.
+    #[error("{0}")]
+    Detector(String),
+    /// `--crop align` (or `auto` on a photo not shaped like aligned CelebA) found no face.
+    #[error("{path}: {why}")]
+    NoFace {
+        /// The file.
+        path: PathBuf,
+        /// The detector's message, with the fix.
+        why: String,
+    },
     /// Loading a network failed (I/O, corrupt file, shape mismatch).
     #[error(transparent)]
     Nets(#[from] NetsError),

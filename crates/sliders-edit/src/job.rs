@@ -3,6 +3,7 @@
 //! others (`sliders edit`, `sliders interpolate`).
 
 use crate::error::{EditError, Result};
+use crate::faces::FaceFinder;
 use crate::model::{Edit, Editor, Setting};
 use crate::output::{write_gif, write_png};
 use crate::paste::paste_back;
@@ -128,7 +129,8 @@ fn is_image_name(p: &Path) -> bool {
 }
 
 /// Loads and frames every file for `editor` within decode `limits`; failures are collected, not
-/// returned.
+/// returned. With [`Crop::Auto`] or [`Crop::Align`] the face detector is loaded once and a photo
+/// may give several faces ([`crate::faces`]).
 pub fn load_photos(
     editor: &Editor,
     files: &[PathBuf],
@@ -138,10 +140,37 @@ pub fn load_photos(
     let info = editor.info();
     let mut photos = Vec::new();
     let mut failed = Vec::new();
+    let finder = match crop {
+        Crop::Auto | Crop::Align => match FaceFinder::load() {
+            Ok(f) => Some(f),
+            Err(e) if crop == Crop::Auto => {
+                tracing::warn!(
+                    "{e}; --crop auto falls back to the CelebA crop for 178:218 photos and a \
+                     centred square for the others"
+                );
+                None
+            }
+            Err(e) => {
+                let failures = files.iter().map(|f| Failure {
+                    path: f.clone(),
+                    error: EditError::Detector(e.to_string()),
+                });
+                return (Vec::new(), failures.collect());
+            }
+        },
+        _ => None,
+    };
     for f in files {
-        match Photo::load_with(f, info.image_size, info.framing, crop, limits) {
-            Ok(p) => {
-                if p.framed_by == FramedBy::Center && crop == Crop::Auto {
+        let loaded = match &finder {
+            Some(finder) => crate::photo::decode_with(f, limits)
+                .and_then(|image| finder.frame(f, image, info.image_size, info.framing, crop)),
+            None => {
+                Photo::load_with(f, info.image_size, info.framing, crop, limits).map(|p| vec![p])
+            }
+        };
+        match loaded {
+            Ok(faces) => {
+                if faces.iter().any(|p| p.framed_by == FramedBy::Center) && crop == Crop::Auto {
                     tracing::warn!(
                         "{}: not shaped like an aligned CelebA image (178x218); using a centred \
                          square. Faces framed differently from the training crop edit poorly: \
@@ -150,7 +179,7 @@ pub fn load_photos(
                         f.display()
                     );
                 }
-                photos.push(p);
+                photos.extend(faces);
             }
             Err(error) => failed.push(Failure {
                 path: f.clone(),
@@ -235,7 +264,11 @@ pub fn run_edit(editor: &Editor, job: &EditJob) -> Result<Summary> {
             outputs.push(p);
             if job.paste_back {
                 let p = job.out_dir.join(format!("{stem}_pasted.png"));
-                write_png(&p, &paste_back(&photo.image, photo.crop, img))?;
+                let pasted = match &photo.to_frame {
+                    Some(t) => sliders_align::paste_back(&photo.image, img, t),
+                    None => paste_back(&photo.image, photo.crop, img),
+                };
+                write_png(&p, &pasted)?;
                 outputs.push(p);
             }
             Ok(())

@@ -10,6 +10,8 @@
 //! - [`photo`]: decode JPEG/PNG within limits (EXIF rotation, grayscale, alpha) and frame the
 //!   face the way the model was trained (CelebA crop, centred square, or a manual box), resized
 //!   by the training pipeline's resampler;
+//! - [`faces`]: `--crop auto` / `align`: faces detected and aligned to the model's frame
+//!   (sliders-align);
 //! - [`paste`]: blend an edit back into the full-size photo;
 //! - [`job`]: batch jobs over files and folders with a per-file summary;
 //! - [`strip`], [`font`]: labelled interpolation grids and GIF frames; [`output`]: atomic writes.
@@ -32,6 +34,7 @@
 //! ```
 
 pub mod error;
+pub mod faces;
 pub mod font;
 pub mod job;
 pub mod model;

@@ -15,10 +15,17 @@ use std::path::{Path, PathBuf};
 /// How to find the face in a photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Crop {
-    /// The CelebA crop when the photo has the 178:218 shape of an aligned CelebA image, else
-    /// [`Crop::Center`] with a warning (default).
+    /// Detect the faces ([`crate::faces`]): a photo already framed like aligned CelebA gets the
+    /// CelebA crop, any other face is aligned to the model's frame ([`Crop::Align`]); without a
+    /// face, a 178:218 photo gets the CelebA crop and any other is an error (default). Without
+    /// the detector's weights: the CelebA crop for 178:218 photos, else [`Crop::Center`], with a
+    /// warning. Detection happens in [`crate::job::load_photos`] ([`crate::faces::FaceFinder`]);
+    /// [`frame_box`] and [`Photo::from_image`] alone take `Auto` as that fallback.
     #[default]
     Auto,
+    /// Detect every face and align each to the model's frame (several faces, several inputs);
+    /// a photo without a face is an error.
+    Align,
     /// The model's CelebA crop, scaled to the photo, whatever its shape.
     Celeba,
     /// The largest centred square (both papers train on squares).
@@ -39,10 +46,11 @@ pub enum Crop {
 impl std::str::FromStr for Crop {
     type Err = EditError;
 
-    /// `auto`, `celeba`, `center` (or `centre`), or `x,y,w,h`.
+    /// `auto`, `align`, `celeba`, `center` (or `centre`), or `x,y,w,h`.
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "auto" => return Ok(Crop::Auto),
+            "align" => return Ok(Crop::Align),
             "celeba" => return Ok(Crop::Celeba),
             "center" | "centre" => return Ok(Crop::Center),
             _ => {}
@@ -51,7 +59,7 @@ impl std::str::FromStr for Crop {
             flag: "--crop",
             text: s.to_string(),
             why: format!(
-                "{why}; write auto, celeba, center, or a box x,y,w,h in pixels (e.g. 40,60,300,300)"
+                "{why}; write auto, align, celeba, center, or a box x,y,w,h in pixels (e.g. 40,60,300,300)"
             ),
         };
         let v: Vec<u32> = s
@@ -76,6 +84,8 @@ pub enum FramedBy {
     Center,
     /// The user's box.
     Manual,
+    /// Detected and aligned to the model's frame by a similarity ([`Photo::to_frame`]).
+    Aligned,
 }
 
 /// A decoded, framed photo.
@@ -86,8 +96,12 @@ pub struct Photo {
     /// The photo, RGB, EXIF orientation applied, at most [`WORKING_SIDE`] a side (a larger photo
     /// is downscaled in u8 once its face is taken, so a batch of photos holds a bounded size).
     pub image: RgbImage,
-    /// The box that was resized to the model's input, in `image`'s pixels.
+    /// The box that was resized to the model's input, in `image`'s pixels (for an aligned face:
+    /// the bounding box of its frame, clipped to the photo).
     pub crop: CropBox,
+    /// For an aligned face, the map from `image`'s pixels to the model input's (paste-back uses
+    /// its inverse); `None` for a box crop.
+    pub to_frame: Option<sliders_align::Similarity>,
     /// How the box was chosen.
     pub framed_by: FramedBy,
     /// The model input: `[3, S, S]` u8, planar CHW.
@@ -158,7 +172,7 @@ pub fn frame_box(
     };
     Ok(match crop {
         Crop::Auto if has_celeba_shape(w, h) => (crop_box(framing, w, h), FramedBy::Celeba),
-        Crop::Auto | Crop::Center => (center(), FramedBy::Center),
+        Crop::Auto | Crop::Align | Crop::Center => (center(), FramedBy::Center),
         Crop::Celeba => (crop_box(framing, w, h), FramedBy::Celeba),
         Crop::Manual { x, y, w: bw, h: bh } => {
             let fits = x.checked_add(bw).is_some_and(|e| e <= w)
@@ -240,6 +254,7 @@ impl Photo {
             path: path.to_path_buf(),
             image,
             crop,
+            to_frame: None,
             framed_by,
             face,
             size,

@@ -169,11 +169,34 @@ fn fader_folder_is_self_describing_and_edits_every_kind_of_photo() {
         .unwrap();
     inputs.extend([gray.clone(), rgba, wide.clone()]);
 
+    // `--crop auto` detects faces: the three images without one are reported, not edited.
     let out = tmp.path().join("out");
-    let summary = run_edit(&editor, &job(inputs, &out, true)).unwrap();
+    let summary = run_edit(&editor, &job(inputs.clone(), &out, true)).unwrap();
+    assert_eq!(summary.done.len(), 3, "{}", summary.report());
+    assert_eq!(summary.failed.len(), 3, "{}", summary.report());
+    assert!(
+        summary
+            .failed
+            .iter()
+            .all(|f| matches!(f.error, EditError::NoFace { .. }))
+    );
+    assert!(
+        summary
+            .report()
+            .contains("no face found in the 120x60 photo")
+    );
+    // With a centred square they are edited like any photo.
+    let summary = run_edit(
+        &editor,
+        &EditJob {
+            crop: Crop::Center,
+            ..job(inputs, &out, true)
+        },
+    )
+    .unwrap();
     assert!(summary.all_ok(), "{}", summary.report());
     assert_eq!(summary.done.len(), 6);
-    assert_eq!(summary.done[0].framed_by, FramedBy::Celeba);
+    assert_eq!(summary.done[0].framed_by, FramedBy::Center);
     assert_eq!(summary.done[3].framed_by, FramedBy::Center);
     assert_eq!(dims(&out.join("face0.png")), (16, 16));
     assert_eq!(dims(&out.join("face0_pasted.png")), (64, 78));
@@ -323,8 +346,16 @@ fn bad_inputs_are_reported_and_the_other_files_still_done() {
     let kind = |p: &Path| &summary.failed.iter().find(|f| f.path == p).unwrap().error;
     assert!(matches!(kind(&garbage), EditError::Decode(_)));
     assert!(matches!(kind(&cut), EditError::Decode(_)));
+    // `--crop auto` finds no face in a flat 12x12 image; a box crop says it is too small.
+    assert!(matches!(kind(&tiny), EditError::NoFace { .. }));
+    let centred = sliders_edit::Photo::load(
+        &tiny,
+        16,
+        sliders_config::data::Framing::Fader,
+        Crop::Center,
+    );
     assert!(matches!(
-        kind(&tiny),
+        centred.unwrap_err(),
         EditError::TooSmall {
             width: 12,
             size: 16,
@@ -336,7 +367,7 @@ fn bad_inputs_are_reported_and_the_other_files_still_done() {
     let report = summary.report();
     assert!(report.starts_with("2 photo(s) done, 5 failed"), "{report}");
     assert!(
-        report.contains("smaller than the model's 16x16 input"),
+        report.contains("no face found in the 12x12 photo"),
         "{report}"
     );
     assert!(report.contains("no .jpg, .jpeg or .png file"), "{report}");

@@ -1,0 +1,153 @@
+//! `--crop auto` and `--crop align`: faces found by MTCNN and aligned to the model's frame with
+//! `sliders-align` (docs/face-alignment.md). A photo already framed like aligned CelebA keeps
+//! the papers' fixed crop, as the training images had; every other face is warped into the
+//! frame by the similarity that puts its five landmarks on the template, one model input per
+//! face.
+
+use crate::error::{EditError, Result};
+use crate::photo::{Crop, FramedBy, Photo, WORKING_SIDE, has_celeba_shape, working_copy};
+use image::RgbImage;
+use sliders_align::{Detector, Frame, Similarity, Template, align_faces, is_celeba_aligned};
+use sliders_celeba::framing::{CropBox, reference_box};
+use sliders_config::data::Framing;
+use std::path::Path;
+
+/// The detector and the landmark template.
+#[derive(Debug)]
+pub struct FaceFinder {
+    detector: Detector,
+    template: Template,
+}
+
+/// The frame a model trained with `framing` sees: the framing's box of the 178×218 image.
+pub fn frame_of(framing: Framing) -> Frame {
+    let b = reference_box(framing);
+    Frame {
+        x0: f64::from(b.x0),
+        y0: f64::from(b.y0),
+        width: f64::from(b.width()),
+        height: f64::from(b.height()),
+    }
+}
+
+impl FaceFinder {
+    /// Loads MTCNN's weights (installed by `cargo xtask setup`) on the CPU.
+    pub fn load() -> Result<Self> {
+        let detector = Detector::load_default(tch::Device::Cpu)
+            .map_err(|e| EditError::Detector(e.to_string()))?;
+        Ok(Self {
+            detector,
+            template: Template::celeba(),
+        })
+    }
+
+    /// The model inputs of `image` for `crop` = [`Crop::Auto`] or [`Crop::Align`] (one per face,
+    /// most probable first).
+    pub fn frame(
+        &self,
+        path: &Path,
+        image: RgbImage,
+        size: u32,
+        framing: Framing,
+        crop: Crop,
+    ) -> Result<Vec<Photo>> {
+        let (w, h) = image.dimensions();
+        let faces = self.detector.detect(&image);
+        let celeba = || Photo::from_image(path, image.clone(), size, framing, Crop::Celeba);
+        if crop == Crop::Auto
+            && has_celeba_shape(w, h)
+            && faces
+                .first()
+                .is_none_or(|f| is_celeba_aligned(f, &self.template, w, h))
+        {
+            if faces.is_empty() {
+                tracing::warn!(
+                    "{}: no face found; the photo has the 178:218 shape of aligned CelebA, so \
+                     its CelebA crop is used",
+                    path.display()
+                );
+            }
+            return Ok(vec![celeba()?]);
+        }
+        let frame = frame_of(framing);
+        let aligned =
+            align_faces(&self.detector, &self.template, &image, frame, size).map_err(|e| {
+                EditError::NoFace {
+                    path: path.to_path_buf(),
+                    why: e.to_string(),
+                }
+            })?;
+        // As for a box crop, a face smaller in the photo than in the model's input is refused
+        // (it would be enlarged and blurred); small faces in the background are skipped.
+        let (large, small): (Vec<_>, Vec<_>) = aligned
+            .into_iter()
+            .partition(|a| a.to_frame.scale() <= 1.0 + 1e-6);
+        if large.is_empty() {
+            let b = outline(&small[0].to_frame, size, w, h);
+            return Err(EditError::TooSmall {
+                path: path.to_path_buf(),
+                width: b.width(),
+                height: b.height(),
+                size,
+            });
+        }
+        // The photo kept for paste-back is at most WORKING_SIDE a side; the maps follow it.
+        let whole = CropBox {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        };
+        let (kept, _) = working_copy(image, whole, WORKING_SIDE);
+        let to_photo = Similarity::new(f64::from(w) / f64::from(kept.width()), 0.0, 0.0, 0.0);
+        let (kw, kh) = kept.dimensions();
+        Ok(large
+            .into_iter()
+            .map(|a| {
+                let s = size as usize;
+                let mut face = vec![0u8; 3 * s * s];
+                for (i, p) in a.image.pixels().enumerate() {
+                    for c in 0..3 {
+                        face[c * s * s + i] = p.0[c];
+                    }
+                }
+                let to_frame = a.to_frame.after(&to_photo);
+                Photo {
+                    path: path.to_path_buf(),
+                    crop: outline(&to_frame, size, kw, kh),
+                    image: kept.clone(),
+                    to_frame: Some(to_frame),
+                    framed_by: FramedBy::Aligned,
+                    face,
+                    size,
+                }
+            })
+            .collect())
+    }
+}
+
+/// The bounding box in the photo of a `size`×`size` frame seen through `to_frame`, clipped.
+fn outline(to_frame: &sliders_align::Similarity, size: u32, w: u32, h: u32) -> CropBox {
+    let back = to_frame.inverse();
+    let s = f64::from(size);
+    let c = [[0.0, 0.0], [s, 0.0], [0.0, s], [s, s]].map(|p| back.apply(p));
+    let lo = |i: usize, max: u32| {
+        c.iter()
+            .map(|p| p[i])
+            .fold(f64::INFINITY, f64::min)
+            .clamp(0.0, f64::from(max)) as u32
+    };
+    let hi = |i: usize, max: u32| {
+        c.iter()
+            .map(|p| p[i])
+            .fold(f64::NEG_INFINITY, f64::max)
+            .clamp(0.0, f64::from(max))
+            .ceil() as u32
+    };
+    CropBox {
+        x0: lo(0, w),
+        y0: lo(1, h),
+        x1: hi(0, w),
+        y1: hi(1, h),
+    }
+}
