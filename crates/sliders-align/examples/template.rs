@@ -1,7 +1,8 @@
 //! Measures the landmark template on aligned CelebA images and the detector's recall on them:
 //! runs MTCNN on every image of a folder (default `../shared/celeba/img_align_celeba`), keeps
-//! the most probable face of each, averages its landmarks in coordinates normalised by the
-//! image's width and height and writes them to `crates/sliders-align/data/celeba_template.txt`.
+//! the most probable face of each, refines its landmarks as alignment does
+//! (`sliders_align::refine`), averages them in coordinates normalised by the image's width and
+//! height and writes them to `crates/sliders-align/data/celeba_template.txt`.
 //! Prints the recall (images with at least one face), the spread of each landmark and the time
 //! per image.
 //!
@@ -9,7 +10,7 @@
 //! cargo run --release -p sliders-align --example template -- [DIR] [--limit N] [--dry-run]
 //! ```
 
-use sliders_align::{Detector, Template};
+use sliders_align::{Detector, Template, refine};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -44,6 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // on one thread, 110-460 ms on two while other builds ran).
     tch::set_num_threads(1);
     let detector = Detector::load_default(tch::Device::Cpu)?;
+    // Refinement needs a template to make its upright view: the committed one (a template that
+    // is off by a little only moves the view, not the landmarks read in it).
+    let seed = Template::celeba();
     let started = Instant::now();
     let (mut sum, mut sq) = ([[0.0f64; 2]; 5], [[0.0f64; 2]; 5]);
     let (mut found, mut several) = (0usize, 0usize);
@@ -52,7 +56,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let img = image::open(path)?.to_rgb8();
         let (w, h) = (f64::from(img.width()), f64::from(img.height()));
         let faces = detector.detect(&img);
-        let Some(face) = faces.first() else {
+        let Some(face) = faces.first().map(|f| refine(&detector, &seed, &img, f)) else {
             missed.push(
                 path.file_name()
                     .unwrap_or_default()
@@ -103,8 +107,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "/data/celeba_template.txt"
         ));
         let comment = format!(
-            "MTCNN's five landmarks (left eye, right eye, nose, left and right mouth corner) averaged\n\
-             over {found} aligned CelebA images, as fractions u = x / width, v = y / height.\n\
+            "MTCNN's five landmarks (left eye, right eye, nose, left and right mouth corner), refined,\n\
+             averaged over {found} aligned CelebA images, as fractions u = x / width, v = y / height.\n\
              Regenerate: cargo run --release -p sliders-align --example template"
         );
         std::fs::write(&out, template.to_text(&comment))?;

@@ -33,49 +33,96 @@ pub fn fit_to_frame(
     Similarity::fit(&face.landmarks, &dst).expect("five distinct template points")
 }
 
-/// Side of the working view of [`refine`]: the whole aligned frame at CelebA's resolution
+/// Size of the working view of [`refine`]: the whole aligned frame at CelebA's resolution
 /// (178×218, an inter-ocular distance of about 39 px).
-const REFINE_SIZE: (u32, u32) = (178, 218);
+const VIEW: (u32, u32) = (178, 218);
 
-/// Passes of [`refine`].
+/// The box O-Net sees a face in, in the working view: centre and side, as the cascade places it
+/// on aligned faces (the mean over 199 sample images, every 40th from the first, brought to
+/// 178×218 and refined; `examples/onet_box.rs` measures it again).
+const VIEW_BOX: [f32; 3] = [90.91, 127.24, 105.60];
+
+/// Relative shifts (of the box's side) and scales of the boxes whose landmarks are averaged.
+const JITTER_SHIFTS: [f32; 3] = [-0.04, 0.0, 0.04];
+const JITTER_SCALES: [f32; 3] = [0.94, 1.0, 1.06];
+
+/// Passes of [`refine`] on the fixed box, after the one that detects the face in the view.
 pub const REFINE_PASSES: usize = 2;
 
-/// The face's landmarks measured again on an upright, standard-size view of it: the photo is
-/// warped so that the current landmarks sit on the template in a 178×218 aligned frame, the
-/// detector runs on that view, and the landmarks of the face found there (the one whose eyes
-/// are nearest the template's, within half the inter-ocular distance) are mapped back to the
-/// photo. Repeated [`REFINE_PASSES`] times; a pass that finds no face keeps the landmarks.
+/// The face's landmarks measured again on an upright, standard-size view of it. The photo is
+/// warped so that the current landmarks sit on the template in a 178×218 aligned frame; the
+/// detector runs on that view, and the face found there (the one whose eyes are nearest the
+/// template's, within half the inter-ocular distance) gives new landmarks, mapped back to the
+/// photo. Then, [`REFINE_PASSES`] times, the view is made again and O-Net alone reads the
+/// landmarks in the box where the cascade puts an aligned face, averaged over 27 boxes shifted
+/// by ±4% and scaled by ±6%. A pass that finds nothing keeps the landmarks it had.
 ///
 /// Deviation: MTCNN places landmarks in a single pass on the photo as it is. O-Net was trained
-/// on upright faces, and its landmarks drift with the face's rotation and size (measured on
-/// the alignment benchmark of docs/face-alignment.md: 3.0% of the inter-ocular distance median,
-/// 11% at the 95th percentile, under rotations of ±30° and scales 0.5-2); on the upright view
-/// the same detector sees every face as it sees aligned CelebA, which makes the alignment
-/// nearly independent of the photo's framing.
+/// on upright faces, and its landmarks drift with the face's rotation and size and with where
+/// R-Net happens to put the box (measured on the alignment benchmark of
+/// docs/face-alignment.md); on the upright view with a fixed box the same network sees every
+/// face as it sees aligned CelebA, which makes the alignment nearly independent of the photo's
+/// framing.
 pub fn refine(detector: &Detector, template: &Template, photo: &RgbImage, face: &Face) -> Face {
-    let (w, h) = REFINE_SIZE;
+    let (w, h) = VIEW;
     let expected = template.in_frame(Frame::ALIGNED, w, h);
     let mid = |p: &[[f64; 2]; 5]| [(p[0][0] + p[1][0]) / 2.0, (p[0][1] + p[1][1]) / 2.0];
     let iod = template.eye_distance(Frame::ALIGNED, w, h);
     let mut out = *face;
+    let view_of = |f: &Face| {
+        let to_view = fit_to_frame(f, template, Frame::ALIGNED, w, h);
+        (to_view, warp(photo, &to_view, w, h))
+    };
+    let (to_view, view) = view_of(&out);
+    let off = |f: &Face| {
+        let (m, m0) = (mid(&f.landmarks), mid(&expected));
+        (m[0] - m0[0]).hypot(m[1] - m0[1])
+    };
+    let found = detector.detect(&view);
+    let Some(best) = found
+        .iter()
+        .filter(|f| off(f) <= 0.5 * iod)
+        .min_by(|a, b| off(a).total_cmp(&off(b)))
+    else {
+        return out;
+    };
+    let back = to_view.inverse();
+    out.landmarks = best.landmarks.map(|p| back.apply(p));
+    let boxes = jittered_boxes();
     for _ in 0..REFINE_PASSES {
-        let to_view = fit_to_frame(&out, template, Frame::ALIGNED, w, h);
-        let view = warp(photo, &to_view, w, h);
-        let m0 = mid(&expected);
-        let off = |f: &Face| {
-            let m = mid(&f.landmarks);
-            (m[0] - m0[0]).hypot(m[1] - m0[1])
-        };
-        let found = detector.detect(&view);
-        let Some(best) = found
-            .iter()
-            .filter(|f| off(f) <= 0.5 * iod)
-            .min_by(|a, b| off(a).total_cmp(&off(b)))
-        else {
+        let (to_view, view) = view_of(&out);
+        let read: Vec<[[f64; 2]; 5]> = detector
+            .landmarks_in(&view, &boxes)
+            .into_iter()
+            .flatten()
+            .filter(|(p, _)| *p > 0.5)
+            .map(|(_, m)| m)
+            .collect();
+        if read.is_empty() {
             break;
-        };
+        }
+        let n = read.len() as f64;
         let back = to_view.inverse();
-        out.landmarks = best.landmarks.map(|p| back.apply(p));
+        out.landmarks = std::array::from_fn(|k| {
+            let sx: f64 = read.iter().map(|m| m[k][0]).sum();
+            let sy: f64 = read.iter().map(|m| m[k][1]).sum();
+            back.apply([sx / n, sy / n])
+        });
+    }
+    out
+}
+
+/// The 27 boxes around [`VIEW_BOX`] of [`refine`].
+fn jittered_boxes() -> Vec<[f32; 4]> {
+    let [cx, cy, side] = VIEW_BOX;
+    let mut out = Vec::new();
+    for s in JITTER_SCALES {
+        for dy in JITTER_SHIFTS {
+            for dx in JITTER_SHIFTS {
+                let (x, y, half) = (cx + dx * side, cy + dy * side, side * s / 2.0);
+                out.push([x - half, y - half, x + half, y + half]);
+            }
+        }
     }
     out
 }
@@ -97,10 +144,25 @@ pub fn align_faces(
             min_face: detector.config().min_face,
         });
     }
-    Ok(faces
-        .into_iter()
+    Ok(align_detected(
+        detector, template, photo, &faces, frame, size,
+    ))
+}
+
+/// [`align_faces`] for faces already detected (in `photo`'s coordinates, possibly found on a
+/// smaller copy of it and scaled back).
+pub fn align_detected(
+    detector: &Detector,
+    template: &Template,
+    photo: &RgbImage,
+    faces: &[Face],
+    frame: Frame,
+    size: u32,
+) -> Vec<AlignedFace> {
+    faces
+        .iter()
         .map(|face| {
-            let face = refine(detector, template, photo, &face);
+            let face = refine(detector, template, photo, face);
             let to_frame = fit_to_frame(&face, template, frame, size, size);
             AlignedFace {
                 face,
@@ -108,7 +170,7 @@ pub fn align_faces(
                 image: warp(photo, &to_frame, size, size),
             }
         })
-        .collect())
+        .collect()
 }
 
 /// Tolerances of [`is_celeba_aligned`]: scale within 18%, rotation within 6°, offset within 6%
@@ -144,6 +206,7 @@ mod tests {
     fn face_at(points: [[f64; 2]; 5]) -> Face {
         Face {
             rect: [0.0; 4],
+            input_rect: [0.0; 4],
             score: 1.0,
             landmarks: points,
         }

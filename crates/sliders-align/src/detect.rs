@@ -37,6 +37,8 @@ impl Default for DetectorConfig {
 pub struct Face {
     /// The regressed box `[x1, y1, x2, y2]` (facenet-pytorch's convention, see [`crate::boxes`]).
     pub rect: [f32; 4],
+    /// The box O-Net saw (before its regression), in which the landmarks were placed.
+    pub input_rect: [f32; 4],
     /// O-Net's face probability.
     pub score: f32,
     /// Left eye, right eye (as seen in the image), nose tip, left and right mouth corners, in
@@ -45,6 +47,16 @@ pub struct Face {
 }
 
 impl Face {
+    /// The face in an image `k` times larger (boxes and landmarks scaled about the origin).
+    pub fn scaled(&self, k: f64) -> Self {
+        Self {
+            rect: self.rect.map(|v| (f64::from(v) * k) as f32),
+            input_rect: self.input_rect.map(|v| (f64::from(v) * k) as f32),
+            landmarks: self.landmarks.map(|[x, y]| [x * k, y * k]),
+            ..*self
+        }
+    }
+
     /// The box's area in pixels.
     pub fn area(&self) -> f64 {
         f64::from(self.rect[2] - self.rect[0]) * f64::from(self.rect[3] - self.rect[1])
@@ -187,10 +199,12 @@ impl Detector {
         let (reg, marks, prob) = (to_vec(&reg), to_vec(&marks), to_vec(&prob.select(1, 1)));
         let mut passed = Vec::new();
         let mut landmarks = Vec::new();
+        let mut kept = Vec::new();
         for (i, b) in boxes.iter().enumerate() {
             if prob[i] <= self.config.thresholds[2] {
                 continue;
             }
+            kept.push(i);
             let [x1, y1, x2, y2] = b.rect;
             let (bw, bh) = (f64::from(x2 - x1 + 1.0), f64::from(y2 - y1 + 1.0));
             let m = &marks[10 * i..10 * i + 10];
@@ -214,10 +228,61 @@ impl Detector {
             .into_iter()
             .map(|i| Face {
                 rect: passed[i].rect,
+                input_rect: boxes[kept[i]].rect,
                 score: passed[i].score,
                 landmarks: landmarks[i],
             })
             .collect()
+    }
+}
+
+impl Detector {
+    /// O-Net's probability and five landmarks for given boxes of `image` (each cut out and
+    /// resized to 48×48 as in the cascade), without the earlier stages; boxes that cover no
+    /// pixel of the image give `None`.
+    pub fn landmarks_in(
+        &self,
+        image: &RgbImage,
+        rects: &[[f32; 4]],
+    ) -> Vec<Option<(f32, [[f64; 2]; 5])>> {
+        let (w, h) = image.dimensions();
+        let img = Tensor::from_slice(image.as_raw())
+            .view([1, i64::from(h), i64::from(w), 3])
+            .permute([0, 3, 1, 2])
+            .to_kind(Kind::Float)
+            .to_device(self.nets.device());
+        let cands: Vec<Candidate> = rects
+            .iter()
+            .map(|&rect| Candidate {
+                rect,
+                score: 0.0,
+                reg: [0.0; 4],
+            })
+            .collect();
+        let (kept, crops) = crops(&img, cands, ONET_SIZE);
+        let mut out = vec![None; rects.len()];
+        let Some(crops) = crops else {
+            return out;
+        };
+        let (_, marks, prob) = tch::no_grad(|| self.nets.onet.forward(&crops));
+        let (marks, prob) = (to_vec(&marks), to_vec(&prob.select(1, 1)));
+        let mut j = 0;
+        for (slot, r) in out.iter_mut().zip(rects) {
+            if j < kept.len() && kept[j].rect == *r {
+                let [x1, y1, x2, y2] = *r;
+                let (bw, bh) = (f64::from(x2 - x1 + 1.0), f64::from(y2 - y1 + 1.0));
+                let m = &marks[10 * j..10 * j + 10];
+                let points = std::array::from_fn(|k| {
+                    [
+                        bw * f64::from(m[k]) + f64::from(x1) - 1.0,
+                        bh * f64::from(m[5 + k]) + f64::from(y1) - 1.0,
+                    ]
+                });
+                *slot = Some((prob[j], points));
+                j += 1;
+            }
+        }
+        out
     }
 }
 

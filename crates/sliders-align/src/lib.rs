@@ -30,7 +30,9 @@ pub mod similarity;
 pub mod template;
 pub mod warp;
 
-pub use align::{AlignedFace, align_faces, fit_to_frame, is_celeba_aligned, refine};
+pub use align::{
+    AlignedFace, align_detected, align_faces, fit_to_frame, is_celeba_aligned, refine,
+};
 pub use detect::{Detector, DetectorConfig, Face};
 pub use error::AlignError;
 pub use similarity::Similarity;

@@ -164,3 +164,40 @@ fn several_faces_in_one_photo_each_align() {
         assert!(best < 0.08 * 128.0, "eyes {best:.1} px from the template");
     }
 }
+
+#[test]
+#[ignore = "needs the CelebA sample in ../shared/celeba (research-only, not in the repository)"]
+fn refinement_reads_the_face_not_its_starting_point() {
+    // Started from landmarks moved off the face (rotated 6°, scaled 1.06, shifted), refinement
+    // returns to where it goes from the detector's own landmarks: O-Net reads the face in the
+    // view rather than echoing the view's placement.
+    let d = detector();
+    let t = Template::celeba();
+    let up = Similarity::new(2.0, 0.0, 0.0, 0.0);
+    for n in [1, 7, 50] {
+        let small = celeba(n);
+        let img = warp(&small, &up, 178, 218);
+        let face = d.detect(&img)[0];
+        let settled = sliders_align::refine(&d, &t, &img, &face);
+        let [l, r] = [settled.landmarks[0], settled.landmarks[1]];
+        let iod = (r[0] - l[0]).hypot(r[1] - l[1]);
+        let centre = [(l[0] + r[0]) / 2.0, (l[1] + r[1]) / 2.0];
+        let nudge = Similarity::new(1.0, 0.0, centre[0] + 0.08 * iod, centre[1] - 0.05 * iod)
+            .after(&Similarity::new(1.06, 6f64.to_radians(), 0.0, 0.0))
+            .after(&Similarity::new(1.0, 0.0, -centre[0], -centre[1]));
+        let moved = sliders_align::Face {
+            landmarks: face.landmarks.map(|p| nudge.apply(p)),
+            ..face
+        };
+        let back = sliders_align::refine(&d, &t, &img, &moved);
+        for k in 0..5 {
+            let (p, q) = (back.landmarks[k], settled.landmarks[k]);
+            let e = (p[0] - q[0]).hypot(p[1] - q[1]) / iod;
+            assert!(
+                e < 0.02,
+                "image {n}, landmark {k}: {:.1}% of the eye distance",
+                100.0 * e
+            );
+        }
+    }
+}

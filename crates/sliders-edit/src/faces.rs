@@ -7,10 +7,19 @@
 use crate::error::{EditError, Result};
 use crate::photo::{Crop, FramedBy, Photo, WORKING_SIDE, has_celeba_shape, working_copy};
 use image::RgbImage;
-use sliders_align::{Detector, Frame, Similarity, Template, align_faces, is_celeba_aligned};
+use sliders_align::{
+    AlignError, Detector, Frame, Similarity, Template, align_detected, is_celeba_aligned,
+};
 use sliders_celeba::framing::{CropBox, reference_box};
 use sliders_config::data::Framing;
 use std::path::Path;
+
+/// The longest side of the copy of a photo the detector searches (a larger photo is searched
+/// downscaled, in u8, and the faces scaled back): bounds the pyramid's memory (P-Net's first
+/// level of a 40-megapixel photo alone would hold over 1 GB of activations). Faces under about
+/// 20 px in that copy are missed; they would be refused anyway, being far smaller than a model's
+/// input.
+pub const DETECT_SIDE: u32 = 1600;
 
 /// The detector and the landmark template.
 #[derive(Debug)]
@@ -52,7 +61,7 @@ impl FaceFinder {
         crop: Crop,
     ) -> Result<Vec<Photo>> {
         let (w, h) = image.dimensions();
-        let faces = self.detector.detect(&image);
+        let faces = self.detect(&image);
         let celeba = || Photo::from_image(path, image.clone(), size, framing, Crop::Celeba);
         if crop == Crop::Auto
             && has_celeba_shape(w, h)
@@ -70,13 +79,18 @@ impl FaceFinder {
             return Ok(vec![celeba()?]);
         }
         let frame = frame_of(framing);
-        let aligned =
-            align_faces(&self.detector, &self.template, &image, frame, size).map_err(|e| {
-                EditError::NoFace {
-                    path: path.to_path_buf(),
-                    why: e.to_string(),
-                }
-            })?;
+        if faces.is_empty() {
+            let e = AlignError::NoFace {
+                width: w,
+                height: h,
+                min_face: self.detector.config().min_face,
+            };
+            return Err(EditError::NoFace {
+                path: path.to_path_buf(),
+                why: e.to_string(),
+            });
+        }
+        let aligned = align_detected(&self.detector, &self.template, &image, &faces, frame, size);
         // As for a box crop, a face smaller in the photo than in the model's input is refused
         // (it would be enlarged and blurred); small faces in the background are skipped.
         let (large, small): (Vec<_>, Vec<_>) = aligned
@@ -123,6 +137,26 @@ impl FaceFinder {
                 }
             })
             .collect())
+    }
+}
+
+impl FaceFinder {
+    /// The faces of `image`, searched on a copy at most [`DETECT_SIDE`] a side.
+    fn detect(&self, image: &RgbImage) -> Vec<sliders_align::Face> {
+        let (w, h) = image.dimensions();
+        if w.max(h) <= DETECT_SIDE {
+            return self.detector.detect(image);
+        }
+        let whole = CropBox {
+            x0: 0,
+            y0: 0,
+            x1: w,
+            y1: h,
+        };
+        let (small, _) = working_copy(image.clone(), whole, DETECT_SIDE);
+        let k = f64::from(w) / f64::from(small.width());
+        let faces = self.detector.detect(&small);
+        faces.iter().map(|f| f.scaled(k)).collect()
     }
 }
 
