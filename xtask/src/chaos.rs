@@ -8,6 +8,7 @@
 //! the process group of `reproduce` (so the running `sliders` stage dies with it) and names the
 //! stage it hit.
 
+use crate::chaos_plan::Watch;
 use anyhow::{Context, Result, bail};
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
@@ -52,8 +53,8 @@ pub const SHORTER: &[(&str, &str)] = &[
 /// How one `reproduce` attempt ended.
 #[derive(Debug)]
 enum Outcome {
-    /// It ran to its report.
-    Finished,
+    /// It ran to its report; how long each stage took (stage index, time).
+    Finished(Vec<(usize, Duration)>),
     /// It was killed; the last stage line it printed.
     Killed(String),
 }
@@ -79,8 +80,10 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         "==> chaos: the uninterrupted sequence into {}",
         straight.display()
     );
+    let names = crate::chaos_plan::stage_names();
+    let mut spans = vec![Duration::ZERO; names.len()];
     match attempt(root, opts, &bin, &straight, None, "straight")? {
-        Outcome::Finished => {}
+        Outcome::Finished(ran) => ran.into_iter().for_each(|(i, d)| spans[i] += d),
         Outcome::Killed(_) => unreachable!("no kill was asked for"),
     }
     let uninterrupted = started.elapsed();
@@ -90,11 +93,20 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     );
     let killed = work.join("killed");
     let started = Instant::now();
-    let hits = killed_sequence(root, opts, &bin, &killed, uninterrupted)?;
+    let targets = crate::chaos_plan::plan(opts.seed, opts.kills, &spans);
+    for (i, t) in targets.iter().enumerate() {
+        println!(
+            "==> chaos: kill {} planned {:.1} s into {}",
+            i + 1,
+            t.offset.as_secs_f64(),
+            names[t.stage]
+        );
+    }
+    let hits = killed_sequence(root, opts, &bin, &killed, &targets)?;
     let interrupted = started.elapsed();
     for (i, (at, stage)) in hits.iter().enumerate() {
         println!(
-            "==> chaos: kill {} at {at:.1} s into its attempt hit {stage}",
+            "==> chaos: kill {} at {at:.1} s into its attempt, in {stage}",
             i + 1
         );
     }
@@ -128,72 +140,40 @@ fn pin_sliders(root: &Path, dir: &Path) -> Result<PathBuf> {
     Ok(dir.to_path_buf())
 }
 
-/// Runs `reproduce` into `runs`, killing it at the [`kill_delays`] and restarting it each time,
-/// until an attempt finishes. Returns each kill's moment (seconds into its attempt) and the stage
-/// it hit.
+/// Runs `reproduce` into `runs`, killed at each of `targets` in turn and restarted after each
+/// kill, until an attempt finishes. Returns each kill's moment (seconds into its attempt) and
+/// the stage line it hit.
 fn killed_sequence(
     root: &Path,
     opts: &Options,
     bin: &Path,
     runs: &Path,
-    uninterrupted: Duration,
+    targets: &[crate::chaos_plan::Target],
 ) -> Result<Vec<(f64, String)>> {
-    let mut delays = kill_delays(opts.seed, opts.kills, uninterrupted).into_iter();
+    let mut targets = targets.iter();
     let mut hits = Vec::new();
     for n in 1.. {
-        let kill_at = delays.next();
+        let target = targets.next();
         let label = format!("attempt {n}");
         println!(
             "==> chaos: {label}{}",
-            kill_at.map_or(", no kill".to_string(), |d| format!(
-                ", SIGKILL at {:.1} s",
-                d.as_secs_f64()
-            ))
+            if target.is_some() { "" } else { ", no kill" }
         );
-        match attempt(root, opts, bin, runs, kill_at, &label)? {
-            Outcome::Finished => break,
+        let started = Instant::now();
+        match attempt(root, opts, bin, runs, target, &label)? {
+            Outcome::Finished(_) => break,
             Outcome::Killed(stage) => {
-                let at = kill_at.unwrap_or_default().as_secs_f64();
+                let at = started.elapsed().as_secs_f64();
                 println!(
-                    "==> chaos: kill {} at {at:.1} s hit {stage}",
+                    "==> chaos: kill {} at {at:.1} s, in {stage}",
                     hits.len() + 1
                 );
                 hits.push((at, stage));
             }
         }
     }
-    if hits.is_empty() {
-        bail!(
-            "no kill landed: every attempt finished first (the uninterrupted run took {:.1} s); \
-             use another --seed",
-            uninterrupted.as_secs_f64()
-        );
-    }
     Ok(hits)
 }
-
-/// The kill moments, each in seconds after its attempt starts: `kills` points drawn uniformly
-/// (seeded) over 3-97% of the uninterrupted sequence and sorted, as gaps from one to the next,
-/// so the kills spread over the whole sequence (a restarted attempt skips what is complete).
-/// Each gap is at least [`MIN_GAP`], so every attempt gets past its setup.
-fn kill_delays(seed: u64, kills: usize, uninterrupted: Duration) -> Vec<Duration> {
-    let mut rng = SplitMix(seed);
-    let mut points: Vec<f64> = (0..kills).map(|_| 0.03 + 0.94 * rng.unit()).collect();
-    points.sort_by(f64::total_cmp);
-    let mut last = 0.0;
-    points
-        .into_iter()
-        .map(|p| {
-            let gap = uninterrupted.mul_f64(p - last).max(MIN_GAP);
-            last = p;
-            gap
-        })
-        .collect()
-}
-
-/// The shortest time an attempt runs before its kill: `reproduce`'s setup (libtorch link,
-/// finding the binary) takes a few seconds.
-const MIN_GAP: Duration = Duration::from_secs(8);
 
 /// One `reproduce` call into `runs`, killed (its whole process group) after `kill_at` if it is
 /// still running then. A failure on its own is an error: a rerun must always go through.
@@ -202,7 +182,7 @@ fn attempt(
     opts: &Options,
     bin: &Path,
     runs: &Path,
-    kill_at: Option<Duration>,
+    target: Option<&crate::chaos_plan::Target>,
     label: &str,
 ) -> Result<Outcome> {
     let exe = std::env::current_exe().context("finding the running xtask binary")?;
@@ -218,12 +198,19 @@ fn attempt(
         .stdout(Stdio::piped())
         .process_group(0);
     let mut child = cmd.spawn().context("starting xtask reproduce")?;
-    let last = follow(&mut child, label);
+    let watch = follow(&mut child, label);
     let started = Instant::now();
+    let finished = |w: &Arc<Mutex<Watch>>| {
+        let spans = w
+            .lock()
+            .map(|w| w.spans(Instant::now()))
+            .unwrap_or_default();
+        Ok(Outcome::Finished(spans))
+    };
     loop {
         if let Some(status) = child.try_wait()? {
             if status.success() {
-                return Ok(Outcome::Finished);
+                return finished(&watch);
             }
             bail!(
                 "{label}: reproduce into {} failed on its own ({status}) after {:.1} s; its \
@@ -232,34 +219,39 @@ fn attempt(
                 started.elapsed().as_secs_f64()
             );
         }
-        if kill_at.is_some_and(|at| started.elapsed() >= at) {
+        let due = |w: &Watch| target.is_some_and(|t| w.due(t, Instant::now()));
+        if watch.lock().is_ok_and(|w| due(&w)) {
             kill_group(child.id())?;
-            child.wait()?;
-            let stage = last.lock().map(|s| s.clone()).unwrap_or_default();
+            if child.wait()?.success() {
+                // It finished between the last look and the kill.
+                return finished(&watch);
+            }
+            let stage = watch
+                .lock()
+                .map(|w| w.last_line.clone())
+                .unwrap_or_default();
             return Ok(Outcome::Killed(stage));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-/// Echoes the child's output with `label` in front and keeps its last stage line (`==> …`).
-fn follow(child: &mut Child, label: &str) -> Arc<Mutex<String>> {
-    let last = Arc::new(Mutex::new("setup, before the first stage".to_string()));
+/// Echoes the child's output with `label` in front, into a [`Watch`] of its stage lines.
+fn follow(child: &mut Child, label: &str) -> Arc<Mutex<Watch>> {
+    let watch = Arc::new(Mutex::new(Watch::new(crate::chaos_plan::stage_names())));
     let Some(out) = child.stdout.take() else {
-        return last;
+        return watch;
     };
-    let (seen, label) = (Arc::clone(&last), label.to_string());
+    let (seen, label) = (Arc::clone(&watch), label.to_string());
     std::thread::spawn(move || {
         for line in BufReader::new(out).lines().map_while(Result::ok) {
             println!("    [{label}] {line}");
-            if let Some(stage) = line.strip_prefix("==> ")
-                && let Ok(mut s) = seen.lock()
-            {
-                *s = stage.to_string();
+            if let Ok(mut w) = seen.lock() {
+                w.observe(&line, Instant::now());
             }
         }
     });
-    last
+    watch
 }
 
 /// SIGKILL to the process group led by `pid` (`reproduce` and the `sliders` stage it runs).
@@ -274,44 +266,9 @@ fn kill_group(pid: u32) -> Result<()> {
     Ok(())
 }
 
-/// A small seeded generator (SplitMix64): the same seed gives the same kill moments.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn kill_moments_are_seeded_and_spread_over_the_sequence() {
-        let total = Duration::from_secs(200);
-        let draw = |seed| kill_delays(seed, 4, total);
-        assert_eq!(draw(7), draw(7));
-        assert_ne!(draw(7), draw(8));
-        for seed in 0..50 {
-            let gaps = draw(seed);
-            assert_eq!(gaps.len(), 4);
-            assert!(gaps.iter().all(|g| *g >= MIN_GAP), "{gaps:?}");
-            // Without the minimum gap, the gaps add up to the last point, inside 3-97%.
-            let sum: Duration = gaps.iter().sum();
-            assert!(sum <= total.mul_f64(0.97) + 4 * MIN_GAP, "{gaps:?}");
-            assert!(sum >= total.mul_f64(0.03), "{gaps:?}");
-        }
-    }
 
     #[test]
     fn a_group_kill_ends_the_leader_and_its_children() {

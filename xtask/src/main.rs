@@ -5,6 +5,7 @@ mod bench;
 mod build;
 mod chaos;
 mod chaos_compare;
+mod chaos_plan;
 mod check_metrics;
 mod data;
 mod e2e;
