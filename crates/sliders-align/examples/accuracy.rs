@@ -196,8 +196,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             continue;
         }
         let (med, p95) = (percentile(v, 0.5), percentile(v, 0.95));
+        let over = v.iter().filter(|&&e| e > 0.05).count();
         println!(
-            "{name:>9} error / inter-ocular distance: median {:.2}%, 95th percentile {:.2}%, max {:.2}% ({} eyes)",
+            "{name:>9} error / inter-ocular distance: median {:.2}%, 95th percentile {:.2}%, \
+             max {:.2}%, {over} of {} eyes above 5%",
             100.0 * med,
             100.0 * p95,
             100.0 * v[v.len() - 1],
