@@ -105,6 +105,101 @@ fn matching(faces: &[Face], mid: [f64; 2], iod: f64) -> Option<&Face> {
         .min_by(|a, b| m(a).total_cmp(&m(b)))
 }
 
+/// What one trial gave.
+enum Outcome {
+    /// No face in the untransformed image: no reference.
+    Unusable,
+    /// The transformed face was not found (seconds spent).
+    Miss(f64),
+    /// Seconds, then the two eyes' landmark and alignment errors.
+    Hit(f64, [f64; 2], [f64; 2]),
+}
+
+/// The detector and settings shared by the trials.
+struct Bench {
+    detector: Detector,
+    template: Template,
+    raw: bool,
+}
+
+impl Bench {
+    /// The face's landmarks as alignment uses them (refined unless `--raw`).
+    fn settle(&self, image: &RgbImage, face: &Face) -> Face {
+        if self.raw {
+            *face
+        } else {
+            refine(&self.detector, &self.template, image, face)
+        }
+    }
+
+    /// One trial on the image at `path`.
+    fn trial(
+        &self,
+        rng: &mut ChaCha8Rng,
+        path: &std::path::Path,
+    ) -> Result<Outcome, Box<dyn std::error::Error>> {
+        let small = image::open(path)?.to_rgb8();
+        let up = Similarity::new(2.0, 0.0, 0.0, 0.0);
+        let base = warp(&small, &up, small.width() * 2, small.height() * 2);
+        let Some(reference) = self.detector.detect(&base).first().copied() else {
+            return Ok(Outcome::Unusable);
+        };
+        let reference = self.settle(&base, &reference);
+        let a0 = fit_to_frame(&reference, &self.template, FADER, SIZE, SIZE);
+        let eyes = [reference.landmarks[0], reference.landmarks[1]];
+        let (w, h) = (f64::from(base.width()), f64::from(base.height()));
+        let (t, cw, ch) = random_placement(rng, w, h);
+        let mut canvas = background(rng, cw, ch);
+        place(&mut canvas, &base, &t);
+        let started = Instant::now();
+        let faces = self.detector.detect(&canvas);
+        let true_eyes = eyes.map(|e| t.apply(e));
+        let mid = [
+            (true_eyes[0][0] + true_eyes[1][0]) / 2.0,
+            (true_eyes[0][1] + true_eyes[1][1]) / 2.0,
+        ];
+        let iod = dist(true_eyes[0], true_eyes[1]);
+        let Some(face) = matching(&faces, mid, iod) else {
+            return Ok(Outcome::Miss(started.elapsed().as_secs_f64()));
+        };
+        let face = self.settle(&canvas, face);
+        let a1 = fit_to_frame(&face, &self.template, FADER, SIZE, SIZE);
+        let _aligned = warp(&canvas, &a1, SIZE, SIZE);
+        let secs = started.elapsed().as_secs_f64();
+        let frame_iod = self.template.eye_distance(FADER, SIZE, SIZE);
+        let landmark = [0, 1].map(|k| dist(face.landmarks[k], true_eyes[k]) / iod);
+        let align = [0, 1].map(|k| dist(a1.apply(true_eyes[k]), a0.apply(eyes[k])) / frame_iod);
+        if align.iter().any(|&e| e > 0.05) {
+            println!(
+                "{}: alignment error {:.1}% / {:.1}% (rotation {:.1}°, scale {:.2})",
+                path.display(),
+                100.0 * align[0],
+                100.0 * align[1],
+                t.angle().to_degrees(),
+                t.scale()
+            );
+        }
+        Ok(Outcome::Hit(secs, landmark, align))
+    }
+}
+
+/// Median, 95th percentile, maximum and the count above 5% of one error list.
+fn summarise(name: &str, v: &mut [f64]) {
+    if v.is_empty() {
+        return;
+    }
+    let (med, p95) = (percentile(v, 0.5), percentile(v, 0.95));
+    let over = v.iter().filter(|&&e| e > 0.05).count();
+    println!(
+        "{name:>9} error / inter-ocular distance: median {:.2}%, 95th percentile {:.2}%, \
+         max {:.2}%, {over} of {} eyes above 5%",
+        100.0 * med,
+        100.0 * p95,
+        100.0 * v[v.len() - 1],
+        v.len()
+    );
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut dir = PathBuf::from(concat!(
@@ -124,87 +219,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // spends more time waiting for its threads than computing (measured: 24 ms per 89x109 image
     // on one thread, 110-460 ms on two while other builds ran).
     tch::set_num_threads(1);
-    let detector = Detector::load_default(tch::Device::Cpu)?;
-    let template = Template::celeba();
-    let frame_iod = template.eye_distance(FADER, SIZE, SIZE);
+    let bench = Bench {
+        detector: Detector::load_default(tch::Device::Cpu)?,
+        template: Template::celeba(),
+        raw,
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut landmark_err, mut align_err) = (Vec::new(), Vec::new());
     let (mut misses, mut unusable, mut secs) = (0usize, 0usize, 0.0f64);
     for i in 0..trials {
         // Images spread over the sample: 1, 41, 81, …
         let path = dir.join(format!("{:06}.jpg", 1 + (i * 40) % 8000));
-        let small = image::open(&path)?.to_rgb8();
-        let up = Similarity::new(2.0, 0.0, 0.0, 0.0);
-        let base = warp(&small, &up, small.width() * 2, small.height() * 2);
-        let Some(reference) = detector.detect(&base).first().copied() else {
-            unusable += 1;
-            continue;
-        };
-        let reference = if raw {
-            reference
-        } else {
-            refine(&detector, &template, &base, &reference)
-        };
-        let a0 = fit_to_frame(&reference, &template, FADER, SIZE, SIZE);
-        let eyes = [reference.landmarks[0], reference.landmarks[1]];
-        let (w, h) = (f64::from(base.width()), f64::from(base.height()));
-        let (t, cw, ch) = random_placement(&mut rng, w, h);
-        let mut canvas = background(&mut rng, cw, ch);
-        place(&mut canvas, &base, &t);
-        let started = Instant::now();
-        let faces = detector.detect(&canvas);
-        let true_eyes = eyes.map(|e| t.apply(e));
-        let mid = [
-            (true_eyes[0][0] + true_eyes[1][0]) / 2.0,
-            (true_eyes[0][1] + true_eyes[1][1]) / 2.0,
-        ];
-        let iod = dist(true_eyes[0], true_eyes[1]);
-        let Some(face) = matching(&faces, mid, iod) else {
-            misses += 1;
-            secs += started.elapsed().as_secs_f64();
-            continue;
-        };
-        let face = &if raw {
-            *face
-        } else {
-            refine(&detector, &template, &canvas, face)
-        };
-        let a1 = fit_to_frame(face, &template, FADER, SIZE, SIZE);
-        let _aligned = warp(&canvas, &a1, SIZE, SIZE);
-        secs += started.elapsed().as_secs_f64();
-        for k in 0..2 {
-            landmark_err.push(dist(face.landmarks[k], true_eyes[k]) / iod);
-            align_err.push(dist(a1.apply(true_eyes[k]), a0.apply(eyes[k])) / frame_iod);
+        match bench.trial(&mut rng, &path)? {
+            Outcome::Unusable => unusable += 1,
+            Outcome::Miss(s) => {
+                misses += 1;
+                secs += s;
+            }
+            Outcome::Hit(s, landmark, align) => {
+                secs += s;
+                landmark_err.extend(landmark);
+                align_err.extend(align);
+            }
         }
     }
     let done = trials - unusable;
+    let kind = if raw {
+        "MTCNN's single-pass"
+    } else {
+        "refined"
+    };
     println!(
-        "{} landmarks; {trials} trials ({unusable} without a reference detection), {misses} of {done} \
-         transformed faces not found; {:.0} ms per canvas (detection + alignment)",
-        if raw {
-            "MTCNN's single-pass"
-        } else {
-            "refined"
-        },
+        "{kind} landmarks; {trials} trials ({unusable} without a reference detection), {misses} \
+         of {done} transformed faces not found; {:.0} ms per canvas (detection + alignment)",
         1000.0 * secs / done as f64
     );
-    for (name, v) in [
-        ("landmark", &mut landmark_err),
-        ("alignment", &mut align_err),
-    ] {
-        if v.is_empty() {
-            continue;
-        }
-        let (med, p95) = (percentile(v, 0.5), percentile(v, 0.95));
-        let over = v.iter().filter(|&&e| e > 0.05).count();
-        println!(
-            "{name:>9} error / inter-ocular distance: median {:.2}%, 95th percentile {:.2}%, \
-             max {:.2}%, {over} of {} eyes above 5%",
-            100.0 * med,
-            100.0 * p95,
-            100.0 * v[v.len() - 1],
-            v.len()
-        );
-    }
+    summarise("landmark", &mut landmark_err);
+    summarise("alignment", &mut align_err);
     Ok(())
 }

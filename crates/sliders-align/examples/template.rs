@@ -14,6 +14,40 @@ use sliders_align::{Detector, Template, refine};
 use std::path::PathBuf;
 use std::time::Instant;
 
+/// Each landmark's mean and standard deviation, from the means `points` and the sums of
+/// squares `sq` over `n` faces.
+fn print_spread(points: &[[f64; 2]; 5], sq: &[[f64; 2]; 5], n: f64) {
+    let names = ["left eye", "right eye", "nose", "left mouth", "right mouth"];
+    for k in 0..5 {
+        let sd = |d: usize| (sq[k][d] / n - points[k][d].powi(2)).max(0.0).sqrt();
+        println!(
+            "{:>11}: u {:.4} (sd {:.4})  v {:.4} (sd {:.4})",
+            names[k],
+            points[k][0],
+            sd(0),
+            points[k][1],
+            sd(1)
+        );
+    }
+}
+
+/// The first `limit` JPEG and PNG files of `dir`, in name order.
+fn images(dir: &std::path::Path, limit: usize) -> Result<Vec<PathBuf>, String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            format!(
+                "{}: {e} (pass the folder of aligned CelebA images)",
+                dir.display()
+            )
+        })?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
+        .collect();
+    files.sort();
+    files.truncate(limit);
+    Ok(files)
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mut dir = PathBuf::from(concat!(
@@ -28,41 +62,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => dir = PathBuf::from(a),
         }
     }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .map_err(|e| {
-            format!(
-                "{}: {e} (pass the folder of aligned CelebA images)",
-                dir.display()
-            )
-        })?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jpg" || x == "png"))
-        .collect();
-    files.sort();
-    files.truncate(limit);
+    let files = images(&dir, limit)?;
     // One libtorch thread: the networks' tensors are small, and on a busy machine a thread pool
     // spends more time waiting for its threads than computing (measured: 24 ms per 89x109 image
     // on one thread, 110-460 ms on two while other builds ran).
     tch::set_num_threads(1);
     let detector = Detector::load_default(tch::Device::Cpu)?;
     // Refinement needs a template to make its upright view: the committed one (a template that
-    // is off by a little only moves the view, not the landmarks read in it).
+    // is off by a little moves the face in the view; O-Net, reading the face, places the
+    // landmarks nearly where they were).
     let seed = Template::celeba();
     let started = Instant::now();
     let (mut sum, mut sq) = ([[0.0f64; 2]; 5], [[0.0f64; 2]; 5]);
     let (mut found, mut several) = (0usize, 0usize);
-    let mut missed = Vec::new();
+    let mut missed: Vec<std::borrow::Cow<str>> = Vec::new();
     for path in &files {
         let img = image::open(path)?.to_rgb8();
         let (w, h) = (f64::from(img.width()), f64::from(img.height()));
         let faces = detector.detect(&img);
         let Some(face) = faces.first().map(|f| refine(&detector, &seed, &img, f)) else {
-            missed.push(
-                path.file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-            );
+            missed.push(path.file_name().unwrap_or_default().to_string_lossy());
             continue;
         };
         found += 1;
@@ -88,18 +107,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if !missed.is_empty() {
         println!("missed: {}", missed.join(" "));
     }
-    let names = ["left eye", "right eye", "nose", "left mouth", "right mouth"];
-    for k in 0..5 {
-        let sd = |d: usize| (sq[k][d] / n - points[k][d].powi(2)).max(0.0).sqrt();
-        println!(
-            "{:>11}: u {:.4} (sd {:.4})  v {:.4} (sd {:.4})",
-            names[k],
-            points[k][0],
-            sd(0),
-            points[k][1],
-            sd(1)
-        );
-    }
+    print_spread(&points, &sq, n);
     let template = Template { points };
     if !dry {
         let out = PathBuf::from(concat!(

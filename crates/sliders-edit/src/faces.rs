@@ -8,7 +8,8 @@ use crate::error::{EditError, Result};
 use crate::photo::{Crop, FramedBy, Photo, WORKING_SIDE, has_celeba_shape, working_copy};
 use image::RgbImage;
 use sliders_align::{
-    AlignError, Detector, Frame, Similarity, Template, align_detected, is_celeba_aligned,
+    AlignError, AlignedFace, Detector, Frame, Similarity, Template, align_detected,
+    is_celeba_aligned,
 };
 use sliders_celeba::framing::{CropBox, reference_box};
 use sliders_config::data::Framing;
@@ -105,38 +106,7 @@ impl FaceFinder {
                 size,
             });
         }
-        // The photo kept for paste-back is at most WORKING_SIDE a side; the maps follow it.
-        let whole = CropBox {
-            x0: 0,
-            y0: 0,
-            x1: w,
-            y1: h,
-        };
-        let (kept, _) = working_copy(image, whole, WORKING_SIDE);
-        let to_photo = Similarity::new(f64::from(w) / f64::from(kept.width()), 0.0, 0.0, 0.0);
-        let (kw, kh) = kept.dimensions();
-        Ok(large
-            .into_iter()
-            .map(|a| {
-                let s = size as usize;
-                let mut face = vec![0u8; 3 * s * s];
-                for (i, p) in a.image.pixels().enumerate() {
-                    for c in 0..3 {
-                        face[c * s * s + i] = p.0[c];
-                    }
-                }
-                let to_frame = a.to_frame.after(&to_photo);
-                Photo {
-                    path: path.to_path_buf(),
-                    crop: outline(&to_frame, size, kw, kh),
-                    image: kept.clone(),
-                    to_frame: Some(to_frame),
-                    framed_by: FramedBy::Aligned,
-                    face,
-                    size,
-                }
-            })
-            .collect())
+        Ok(photos(path, image, large, size))
     }
 }
 
@@ -158,6 +128,44 @@ impl FaceFinder {
         let faces = self.detector.detect(&small);
         faces.iter().map(|f| f.scaled(k)).collect()
     }
+}
+
+/// The model inputs of aligned faces of `image` (taken from `path`): each face's frame as planar
+/// CHW bytes, with the photo kept for paste-back (at most [`WORKING_SIDE`] a side; the maps
+/// follow it).
+fn photos(path: &Path, image: RgbImage, faces: Vec<AlignedFace>, size: u32) -> Vec<Photo> {
+    let (w, h) = image.dimensions();
+    let whole = CropBox {
+        x0: 0,
+        y0: 0,
+        x1: w,
+        y1: h,
+    };
+    let (kept, _) = working_copy(image, whole, WORKING_SIDE);
+    let to_photo = Similarity::new(f64::from(w) / f64::from(kept.width()), 0.0, 0.0, 0.0);
+    let (kw, kh) = kept.dimensions();
+    let s = size as usize;
+    faces
+        .into_iter()
+        .map(|a| {
+            let mut face = vec![0u8; 3 * s * s];
+            for (i, p) in a.image.pixels().enumerate() {
+                for c in 0..3 {
+                    face[c * s * s + i] = p.0[c];
+                }
+            }
+            let to_frame = a.to_frame.after(&to_photo);
+            Photo {
+                path: path.to_path_buf(),
+                crop: outline(&to_frame, size, kw, kh),
+                image: kept.clone(),
+                to_frame: Some(to_frame),
+                framed_by: FramedBy::Aligned,
+                face,
+                size,
+            }
+        })
+        .collect()
 }
 
 /// The bounding box in the photo of a `size`×`size` frame seen through `to_frame`, clipped.
