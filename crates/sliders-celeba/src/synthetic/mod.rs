@@ -77,7 +77,7 @@ fn partition(faces: &[FaceParams]) -> Vec<u8> {
 }
 
 fn marker(n: usize, width: u32, seed: u64) -> String {
-    format!("sliders synthetic v1 n={n} width={width} seed={seed}\n")
+    format!("sliders synthetic v3 n={n} width={width} seed={seed}\n")
 }
 
 /// Writes `n` synthetic faces `width` pixels wide (height from the CelebA aspect) into `dir` in

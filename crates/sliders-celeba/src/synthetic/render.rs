@@ -433,7 +433,7 @@ const SMILE_LIFT: f32 = 14.0;
 /// Height of the teeth a full smile shows (a grin, even with the mouth closed).
 const GRIN_TEETH: f32 = 9.0;
 /// Height of the dark gap of a fully open mouth.
-const OPEN_GAP: f32 = 20.0;
+const OPEN_GAP: f32 = 27.0;
 
 /// The mouth: a smile widens it, lifts its corners into a crescent that shows the upper teeth,
 /// deepens the creases and flushes the cheeks; an open mouth drops the lower lip below a dark
