@@ -126,16 +126,20 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Builds the dev `sliders` and links (or copies) it into `dir`, returning that folder: the
-/// attempts run it through `SLIDERS_PREBUILT_BIN`, so no attempt builds and a later build in the
-/// shared target folder does not change the binary between the two sequences.
+/// Builds the dev `sliders` and links (or copies) it and the running `xtask` into `dir`,
+/// returning that folder: the attempts run that `xtask` and, through `SLIDERS_PREBUILT_BIN`, that
+/// `sliders`, so no attempt builds, and a build by someone else in the shared target folder
+/// halfway through changes neither binary between the two sequences.
 fn pin_sliders(root: &Path, dir: &Path) -> Result<PathBuf> {
     let built = crate::reproduce::build_sliders(root, false)?;
+    let xtask = std::env::current_exe().context("finding the running xtask binary")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let pinned = dir.join("sliders");
-    if std::fs::hard_link(&built, &pinned).is_err() {
-        std::fs::copy(&built, &pinned)
-            .with_context(|| format!("copying {} to {}", built.display(), pinned.display()))?;
+    for (from, name) in [(built, "sliders"), (xtask, "xtask")] {
+        let pinned = dir.join(name);
+        if std::fs::hard_link(&from, &pinned).is_err() {
+            std::fs::copy(&from, &pinned)
+                .with_context(|| format!("copying {} to {}", from.display(), pinned.display()))?;
+        }
     }
     Ok(dir.to_path_buf())
 }
@@ -185,8 +189,7 @@ fn attempt(
     target: Option<&crate::chaos_plan::Target>,
     label: &str,
 ) -> Result<Outcome> {
-    let exe = std::env::current_exe().context("finding the running xtask binary")?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(bin.join("xtask"));
     cmd.args(["reproduce", "--profile", "smoke", "--device", "cpu"])
         .arg("--runs-root")
         .arg(runs)
