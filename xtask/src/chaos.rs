@@ -197,6 +197,7 @@ fn attempt(
         .arg(opts.step_scale.to_string())
         .env(crate::build::PREBUILT_VAR, bin)
         .envs(SHORTER.iter().copied())
+        .envs(own_data(runs))
         .current_dir(root)
         .stdout(Stdio::piped())
         .process_group(0);
@@ -237,6 +238,22 @@ fn attempt(
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// The synthetic faces and the preprocessing cache in the chaos folder (beside the runs roots),
+/// shared by both sequences: another `reproduce` in the checkout that regenerates `data/synthetic`
+/// (a new renderer) cannot change the data between the two, and the killed sequence's first
+/// attempt may be killed while the uninterrupted one's files are read, never while written.
+fn own_data(runs: &Path) -> [(&'static str, String); 2] {
+    let data = runs.parent().unwrap_or(runs).join("data");
+    let quoted = |p: PathBuf| toml::Value::String(p.display().to_string()).to_string();
+    [
+        (
+            "SLIDERS__DATA__SYNTHETIC__DIR",
+            quoted(data.join("synthetic")),
+        ),
+        ("SLIDERS__DATA__CACHE_DIR", quoted(data.join("cache"))),
+    ]
 }
 
 /// Echoes the child's output with `label` in front, into a [`Watch`] of its stage lines.
