@@ -98,99 +98,90 @@ pub fn stages(profile: &str, runs: &Path) -> Vec<Stage> {
     let exp = PathBuf::from("experiments").join(profile);
     let data = exp.join("data.toml");
     let with = |f: &str| vec![data.clone(), exp.join(f)];
-    let mut out = vec![Stage {
-        name: "classifier".into(),
-        command: "train",
-        files: with("classifier.toml"),
-        env: run_dir_env(&runs.join("classifier")),
-        run_dir: runs.join("classifier"),
-        done_marker: "last_classifier.safetensors",
-        built_from: vec![],
-        judged_by: vec![],
-    }];
+    let mut out = vec![Stage::new(
+        "classifier",
+        with("classifier.toml"),
+        runs.join("classifier"),
+        vec![],
+        "last_classifier.safetensors",
+    )];
     for attr in ATTRIBUTES {
-        let run_dir = runs.join(format!("fader-{}", attr.to_lowercase()));
-        out.push(Stage {
-            name: format!("fader-{attr}"),
-            command: "train",
-            files: with("fader.toml"),
-            env: vec![
-                ("SLIDERS__DATA__ATTRIBUTES".into(), format!("[\"{attr}\"]")),
-                (
-                    "SLIDERS__RUN_DIR".into(),
-                    quoted(&run_dir.display().to_string()),
-                ),
-            ],
-            run_dir,
-            done_marker: "last_ae.safetensors",
-            built_from: vec![],
-            judged_by: vec!["classifier".into()],
-        });
+        let mut fader = Stage::new(
+            &format!("fader-{attr}"),
+            with("fader.toml"),
+            runs.join(format!("fader-{}", attr.to_lowercase())),
+            vec![("SLIDERS__DATA__ATTRIBUTES".into(), format!("[\"{attr}\"]"))],
+            "last_ae.safetensors",
+        );
+        fader.judged_by = vec!["classifier".into()];
+        out.push(fader);
     }
-    out.push(Stage {
-        name: "cgan".into(),
-        command: "train",
-        files: with("cgan.toml"),
-        env: run_dir_env(&runs.join("cgan")),
-        run_dir: runs.join("cgan"),
-        done_marker: "G.safetensors",
-        built_from: vec![],
-        judged_by: vec![],
-    });
+    out.push(Stage::new(
+        "cgan",
+        with("cgan.toml"),
+        runs.join("cgan"),
+        vec![],
+        "G.safetensors",
+    ));
     for kind in ENCODERS {
-        let run_dir = runs.join(format!("encoders-{kind}"));
-        out.push(Stage {
-            name: format!("encoders-{kind}"),
-            command: "train",
-            files: with("encoders.toml"),
-            env: vec![
-                ("SLIDERS__ENCODER_TRAIN__ENCODER_KIND".into(), quoted(kind)),
-                (
-                    "SLIDERS__RUN_DIR".into(),
-                    quoted(&run_dir.display().to_string()),
-                ),
-            ],
-            run_dir,
-            done_marker: if *kind == "sng" {
+        let mut enc = Stage::new(
+            &format!("encoders-{kind}"),
+            with("encoders.toml"),
+            runs.join(format!("encoders-{kind}")),
+            vec![("SLIDERS__ENCODER_TRAIN__ENCODER_KIND".into(), quoted(kind))],
+            if *kind == "sng" {
                 "sng.safetensors"
             } else {
                 "ey.safetensors"
             },
-            built_from: vec!["cgan".into()],
-            judged_by: vec![],
-        });
+        );
+        enc.built_from = vec!["cgan".into()];
+        out.push(enc);
     }
-    let judged: Vec<String> = out.iter().map(|s| s.name.clone()).collect();
-    out.push(Stage {
-        name: "eval".into(),
-        command: "eval",
-        files: with("eval.toml"),
-        env: run_dir_env(&runs.join("eval")),
-        run_dir: runs.join("eval"),
-        done_marker: "metrics.json",
-        built_from: judged,
-        judged_by: vec![],
-    });
+    let mut eval = Stage::new(
+        "eval",
+        with("eval.toml"),
+        runs.join("eval"),
+        vec![],
+        "metrics.json",
+    );
+    eval.command = "eval";
+    eval.built_from = out.iter().map(|s| s.name.clone()).collect();
+    out.push(eval);
     for source in digit_datasets(profile) {
-        let run_dir = runs.join(format!("digits-{source}"));
-        out.push(Stage {
-            name: format!("digits-{source}"),
-            command: "train",
-            files: vec![exp.join("digits.toml")],
-            env: vec![
-                ("SLIDERS__DATA__SOURCE".into(), quoted(source)),
-                (
-                    "SLIDERS__RUN_DIR".into(),
-                    quoted(&run_dir.display().to_string()),
-                ),
-            ],
-            run_dir,
-            done_marker: "eval/metrics.json",
-            built_from: vec![],
-            judged_by: vec![],
-        });
+        out.push(Stage::new(
+            &format!("digits-{source}"),
+            vec![exp.join("digits.toml")],
+            runs.join(format!("digits-{source}")),
+            vec![("SLIDERS__DATA__SOURCE".into(), quoted(source))],
+            "eval/metrics.json",
+        ));
     }
     out
+}
+
+impl Stage {
+    /// A `sliders train` stage named `name` from `files` into `run_dir` with the overrides
+    /// `env` (its run folder's is added), complete once `done_marker` exists in it.
+    fn new(
+        name: &str,
+        files: Vec<PathBuf>,
+        run_dir: PathBuf,
+        mut env: Vec<(String, String)>,
+        done_marker: &'static str,
+    ) -> Self {
+        env.extend(run_dir_env(&run_dir));
+        Self {
+            name: name.to_string(),
+            command: "train",
+            files,
+            env,
+            run_dir,
+            done_marker,
+            built_from: vec![],
+            judged_by: vec![],
+        }
+    }
 }
 
 /// Whether `--only`/`--force` entry `pattern` names stage `name`: the name itself, or its group
