@@ -105,7 +105,8 @@ def plant(bug, kind, header, data):
         return generator_input_rows(header, data, "z")
     if bug == "generator-ignores-y" and kind == "icgan-generator":
         return generator_input_rows(header, data, "y")
-    if bug == "encoder-z-ignores-image" and kind in ("icgan-encoder-z", "icgan-encoder-sng"):
+    z_encoders = ("icgan-encoder-z", "icgan-encoder-z-cond", "icgan-encoder-sng")
+    if bug == "encoder-z-ignores-image" and kind in z_encoders:
         return last_layer(header, data, "z")
     if bug == "encoder-y-ignores-image" and kind in ("icgan-encoder-y", "icgan-encoder-sng"):
         return last_layer(header, data, "y")
