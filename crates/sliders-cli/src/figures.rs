@@ -103,7 +103,9 @@ fn accuracy_bars(results: &Results, path: &Path) -> Result<()> {
 
 /// `training_<run>.png`: over the steps of a Fader run, one panel per kind of quantity: the
 /// reconstruction loss, the latent discriminator's loss, the validation accuracies (latent
-/// discriminator and swap, on a 0-1 axis with the 0.5 chance line of a balanced guess) and lambda.
+/// discriminator and swap, on a 0-1 axis with the swap accuracy's chance line at 0.5: it averages
+/// both directions, so a coin flip scores 0.5; the latent discriminator's chance is the attribute's
+/// majority rate, not drawn since the report does not read the split's labels) and lambda.
 pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Result<()> {
     let rec = table.series("train", "rec_loss");
     if rec.is_empty() {
@@ -124,7 +126,7 @@ pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Resul
             Panel::new("validation accuracy")
                 .with_series(Series::new("latent discriminator", lat_acc))
                 .with_series(Series::new("swap (judge)", swap))
-                .with_series(Series::new("chance (0.5)", [(first, 0.5), (last, 0.5)]))
+                .with_series(Series::new("swap chance (0.5)", [(first, 0.5), (last, 0.5)]))
                 .with_y_range(0.0, 1.0),
         )
         .with_panel(Panel::new("lambda").with_series(Series::new("λ_lat_dis", lambda)))

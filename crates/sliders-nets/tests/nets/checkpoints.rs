@@ -84,7 +84,7 @@ fn equal_weights_give_byte_identical_files() {
     let header = String::from_utf8_lossy(&files[0][8..8 + n]).into_owned();
     let at = |k: &str| header.find(&format!("\"{k}\":\"")).unwrap();
     assert!(at("a") < at("format") && at("format") < at("m") && at("m") < at("step"));
-    let info = checkpoint::read_info(&dir.join("ae-0.safetensors")).unwrap();
+    let info = checkpoint::read_info(dir.join("ae-0.safetensors")).unwrap();
     assert_eq!(info.metadata["z"], "2");
     std::fs::remove_dir_all(&dir).unwrap();
 }
