@@ -126,7 +126,10 @@ pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Resul
             Panel::new("validation accuracy")
                 .with_series(Series::new("latent discriminator", lat_acc))
                 .with_series(Series::new("swap (judge)", swap))
-                .with_series(Series::new("swap chance (0.5)", [(first, 0.5), (last, 0.5)]))
+                .with_series(Series::new(
+                    "swap chance (0.5)",
+                    [(first, 0.5), (last, 0.5)],
+                ))
                 .with_y_range(0.0, 1.0),
         )
         .with_panel(Panel::new("lambda").with_series(Series::new("λ_lat_dis", lambda)))

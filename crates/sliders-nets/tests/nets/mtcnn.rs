@@ -14,6 +14,8 @@ const TOL: f64 = 1e-4;
 
 #[test]
 fn mtcnn_matches_facenet_pytorch_on_its_weights() {
+    // It seeds libtorch's global generator, which the other tests of this binary also seed.
+    let _serial = crate::common::serial();
     let python = env!("SLIDERS_TORCH_PYTHON");
     assert!(
         !python.is_empty(),
