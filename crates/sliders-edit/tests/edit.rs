@@ -2,142 +2,22 @@
 //! `sliders train` writes) and generated photos: Fader and IcGAN edits, paste-back, the
 //! interpolation strip and GIF, and every bad input of issue #9 (unreadable file, photo smaller
 //! than the model, another architecture's checkpoint, a folder without images), each reported in
-//! the batch summary while the other files are still done. Real CelebA faces are used when
-//! `../shared/celeba` is present (skipped, with a message, otherwise).
+//! the batch summary while the other files are still done. The tests on real CelebA faces are in
+//! `celeba_photos.rs`.
+
+mod support;
 
 use image::{GrayImage, Rgb, RgbImage, RgbaImage};
-use sliders_config::nets::{
-    ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig,
-};
+use sliders_config::nets::{ClassifierConfig, FaderConfig};
 use sliders_edit::{
-    Crop, EditError, EditJob, Editor, FramedBy, InterpolateJob, ModelKind, Setting, alphas,
-    run_edit, run_interpolate,
+    Crop, EditError, Editor, FramedBy, InterpolateJob, ModelKind, alphas, run_edit, run_interpolate,
 };
-use sliders_nets::checkpoint::{self, Network};
-use sliders_nets::{EncoderRole, FaderAutoEncoder, FaderClassifier, IcganEncoder, IcganGenerator};
+use sliders_edit::{EditJob, Setting};
+use sliders_nets::checkpoint;
+use sliders_nets::{FaderAutoEncoder, FaderClassifier};
 use std::path::{Path, PathBuf};
+use support::{ATTRS, SIZE, dims, fader_run, icgan_runs, job, save, settings, synthetic_faces};
 use tch::{Device, nn::VarStore};
-
-const SIZE: i64 = 16;
-const ATTRS: [&str; 2] = ["Eyeglasses", "Smiling"];
-
-fn meta(framing: &str) -> Vec<(&'static str, String)> {
-    vec![
-        ("sliders.attributes", serde_json_list(&ATTRS)),
-        ("sliders.framing", framing.to_string()),
-        ("sliders.image_size", SIZE.to_string()),
-    ]
-}
-
-fn serde_json_list(names: &[&str]) -> String {
-    format!(
-        "[{}]",
-        names
-            .iter()
-            .map(|n| format!("\"{n}\""))
-            .collect::<Vec<_>>()
-            .join(",")
-    )
-}
-
-fn save<N: Network>(vs: &VarStore, net: &N, path: &Path, framing: &str) {
-    let m = meta(framing);
-    let pairs: Vec<(&str, &str)> = m.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    checkpoint::save_with_metadata(vs, net, path, &pairs).unwrap();
-}
-
-/// A Fader run folder with a random 16 px two-attribute autoencoder as `best_accu_ae`.
-fn fader_run(dir: &Path) -> PathBuf {
-    let run = dir.join("fader");
-    let cfg = FaderConfig {
-        init_fm: 8,
-        max_fm: 32,
-        n_attr: 2 * ATTRS.len() as i64,
-        ..FaderConfig::small(SIZE)
-    };
-    let vs = VarStore::new(Device::Cpu);
-    let ae = FaderAutoEncoder::new(&vs.root(), &cfg).unwrap();
-    save(&vs, &ae, &run.join("best_accu_ae.safetensors"), "fader");
-    run
-}
-
-/// A cGAN run (`G.safetensors`) and an IND encoders run whose resolved.toml names it by a path
-/// relative to `dir` (as `sliders train` writes it, relative to the project folder).
-fn icgan_runs(dir: &Path) -> (PathBuf, PathBuf) {
-    let cgan = dir.join("runs/cgan");
-    let enc = dir.join("runs/encoders");
-    let g_cfg = IcganConfig {
-        img_sz: SIZE,
-        nz: 8,
-        ny: ATTRS.len() as i64,
-        ngf: 8,
-        ndf: 8,
-        ..IcganConfig::default()
-    };
-    let vs = VarStore::new(Device::Cpu);
-    let g = IcganGenerator::new(&vs.root(), &g_cfg).unwrap();
-    save(&vs, &g, &cgan.join("G.safetensors"), "icgan");
-    let e_cfg = IcganEncoderConfig {
-        kind: EncoderKind::Ind,
-        img_sz: SIZE,
-        nz: 8,
-        ny: ATTRS.len() as i64,
-        nf: 8,
-        n_conv_layers: 2,
-        fc_z: None,
-        fc_y: 16,
-        ..IcganEncoderConfig::default()
-    };
-    for (role, name) in [(EncoderRole::Z, "ez"), (EncoderRole::Y, "ey")] {
-        let vs = VarStore::new(Device::Cpu);
-        let net = IcganEncoder::new(&vs.root(), &e_cfg, role).unwrap();
-        save(&vs, &net, &enc.join(format!("{name}.safetensors")), "icgan");
-    }
-    std::fs::write(
-        enc.join("resolved.toml"),
-        "kind = \"encoders\"\n[encoder_train]\ncgan_run = \"runs/cgan\"\n",
-    )
-    .unwrap();
-    (cgan, enc)
-}
-
-/// Synthetic faces shaped like aligned CelebA images (64x78), as PNG files in `dir`.
-fn synthetic_faces(dir: &Path, n: usize) -> Vec<PathBuf> {
-    std::fs::create_dir_all(dir).unwrap();
-    let w = 64;
-    let h = sliders_celeba::synthetic::height_for(w);
-    sliders_celeba::synthetic::faces(n, 7)
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let path = dir.join(format!("face{i}.png"));
-            sliders_celeba::synthetic::render(p, w, h)
-                .save(&path)
-                .unwrap();
-            path
-        })
-        .collect()
-}
-
-fn settings(list: &[&str]) -> Vec<Setting> {
-    list.iter().map(|s| Setting::parse(s).unwrap()).collect()
-}
-
-fn job(inputs: Vec<PathBuf>, out: &Path, paste_back: bool) -> EditJob {
-    EditJob {
-        inputs,
-        settings: settings(&["Smiling=1.5", "Eyeglasses=0"]),
-        crop: Crop::Auto,
-        out_dir: out.to_path_buf(),
-        paste_back,
-        batch_size: 2,
-        limits: Default::default(),
-    }
-}
-
-fn dims(path: &Path) -> (u32, u32) {
-    image::image_dimensions(path).unwrap()
-}
 
 #[test]
 fn fader_folder_is_self_describing_and_edits_every_kind_of_photo() {
@@ -591,25 +471,6 @@ fn exif_rotation_is_honoured_and_manual_boxes_are_checked() {
     );
 }
 
-#[test]
-fn real_celeba_faces_take_the_celeba_crop() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/celeba/img_align_celeba");
-    if !dir.is_dir() {
-        eprintln!("skipping: the CelebA sample is not at {}", dir.display());
-        return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let editor = Editor::open(&fader_run(tmp.path()), Device::Cpu).unwrap();
-    let files: Vec<PathBuf> = (1..=5).map(|i| dir.join(format!("{i:06}.jpg"))).collect();
-    let out = tmp.path().join("out");
-    let summary = run_edit(&editor, &job(files, &out, true)).unwrap();
-    assert!(summary.all_ok(), "{}", summary.report());
-    assert!(summary.done.iter().all(|d| d.framed_by == FramedBy::Celeba));
-    let (w, h) = dims(&out.join("000001_pasted.png"));
-    assert!(sliders_edit::photo::has_celeba_shape(w, h), "{w}x{h}");
-}
-
 /// The slider UI's contract: encode once, decode per edit, with the same result as
 /// `edit_batch`; a latent only decodes on the model that encoded it; IcGAN's latent carries the
 /// `Ey` estimate the sliders start from.
@@ -658,47 +519,4 @@ fn encode_once_then_decode_per_edit_matches_edit_batch() {
     let est = latent.estimate(0).unwrap();
     assert_eq!(est.len(), ATTRS.len());
     assert!(est.iter().all(|&v| v == 0.0 || v == 1.0), "{est:?}");
-}
-
-#[test]
-#[ignore = "needs the CelebA sample in ../shared/celeba (research-only, not in the repository)"]
-fn auto_crop_aligns_every_face_of_a_photo_and_pastes_each_back() {
-    let tmp = tempfile::tempdir().unwrap();
-    let editor = Editor::open(&fader_run(tmp.path()), Device::Cpu).unwrap();
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/celeba/img_align_celeba");
-    // Two sample faces, enlarged and turned, on a 500x300 grey photo.
-    let mut canvas = RgbImage::from_pixel(500, 300, Rgb([90, 100, 110]));
-    for (n, t) in [
-        (1, sliders_align::Similarity::new(2.0, 0.35, 40.0, 20.0)),
-        (2, sliders_align::Similarity::new(1.8, -0.3, 280.0, 70.0)),
-    ] {
-        let face = image::open(dir.join(format!("{n:06}.jpg")))
-            .unwrap()
-            .to_rgb8();
-        let back = t.inverse();
-        for (x, y, px) in canvas.enumerate_pixels_mut() {
-            let [u, v] = back.apply([f64::from(x) + 0.5, f64::from(y) + 0.5]);
-            if (0.0..89.0).contains(&u) && (0.0..109.0).contains(&v) {
-                px.0 = sliders_align::warp::sample(&face, u, v).map(|c| c.round() as u8);
-            }
-        }
-    }
-    let photo = tmp.path().join("two.png");
-    canvas.save(&photo).unwrap();
-    let out = tmp.path().join("out");
-    let summary = run_edit(&editor, &job(vec![photo], &out, true)).unwrap();
-    assert!(summary.all_ok(), "{}", summary.report());
-    assert_eq!(summary.done.len(), 2, "{}", summary.report());
-    assert!(
-        summary
-            .done
-            .iter()
-            .all(|d| d.framed_by == FramedBy::Aligned)
-    );
-    assert_eq!(dims(&out.join("two.png")), (16, 16));
-    assert_eq!(dims(&out.join("two-2_pasted.png")), (500, 300));
-    // Far from both faces the photo is untouched.
-    let pasted = image::open(out.join("two_pasted.png")).unwrap().into_rgb8();
-    assert_eq!(pasted.get_pixel(495, 5), canvas.get_pixel(495, 5));
-    assert_ne!(pasted, canvas);
 }
