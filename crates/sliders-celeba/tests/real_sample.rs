@@ -1,24 +1,26 @@
 //! Real-data tests on the CelebA sample in `../shared/celeba` (8,000 images at 89x109, full
-//! annotation files). Skipped, with a message, when the sample is absent.
+//! annotation files). Ignored by default (the sample is not redistributable, so not in the
+//! repository); run with `cargo test -p sliders-celeba --test real_sample -- --ignored`.
 
 use sliders_celeba::{CelebaIndex, Part, prepare_dir};
 use sliders_config::data::{DataConfig, Framing};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-fn sample_dir() -> Option<PathBuf> {
+fn sample_dir() -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/celeba");
-    if CelebaIndex::has_images(&dir) {
-        Some(dir)
-    } else {
-        eprintln!("skipping: the CelebA sample is not at {}", dir.display());
-        None
-    }
+    assert!(
+        CelebaIndex::has_images(&dir),
+        "the CelebA sample is not at {}",
+        dir.display()
+    );
+    dir
 }
 
 #[test]
+#[ignore = "needs the CelebA sample in ../shared/celeba (research-only, not in the repository)"]
 fn sample_rates_match_the_readme() {
-    let Some(dir) = sample_dir() else { return };
+    let dir = sample_dir();
     let index = CelebaIndex::open(&dir).unwrap();
     assert_eq!(index.records.len(), 8000);
     assert_eq!(index.n_annotated, 202_599);
@@ -46,8 +48,9 @@ fn sample_rates_match_the_readme() {
 
 /// Decodes all 8,000 images once (32 px), then checks the split, the cache reuse and batches.
 #[test]
+#[ignore = "needs the CelebA sample in ../shared/celeba (research-only, not in the repository)"]
 fn sample_cache_split_and_batches() {
-    let Some(dir) = sample_dir() else { return };
+    let dir = sample_dir();
     let tmp = tempfile::tempdir().unwrap();
     let cfg = DataConfig {
         celeba_dir: dir.clone(),
