@@ -74,18 +74,11 @@ fn random_placement(rng: &mut ChaCha8Rng, w: f64, h: f64) -> (Similarity, u32, u
     let angle = rng.gen_range(-30.0f64..=30.0).to_radians();
     let scale = 2f64.powf(rng.gen_range(-1.0..=1.0));
     let t = Similarity::new(scale, angle, 0.0, 0.0);
-    let corners = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].map(|c| t.apply(c));
-    let lo = |i: usize| corners.iter().map(|c| c[i]).fold(f64::INFINITY, f64::min);
-    let hi = |i: usize| {
-        corners
-            .iter()
-            .map(|c| c[i])
-            .fold(f64::NEG_INFINITY, f64::max)
-    };
-    let (bw, bh) = (hi(0) - lo(0), hi(1) - lo(1));
+    let (lo, hi) = t.bounds(w, h);
+    let (bw, bh) = (hi[0] - lo[0], hi[1] - lo[1]);
     let (cw, ch) = (bw * rng.gen_range(1.2..2.0), bh * rng.gen_range(1.2..2.0));
-    let tx = rng.gen_range(0.0..=cw - bw) - lo(0);
-    let ty = rng.gen_range(0.0..=ch - bh) - lo(1);
+    let tx = rng.gen_range(0.0..=cw - bw) - lo[0];
+    let ty = rng.gen_range(0.0..=ch - bh) - lo[1];
     (
         Similarity { tx, ty, ..t },
         cw.ceil() as u32,

@@ -43,6 +43,24 @@ impl Similarity {
         ]
     }
 
+    /// The axis-aligned bounds `(min, max)` of the `w`×`h` rectangle at the origin once mapped.
+    pub fn bounds(&self, w: f64, h: f64) -> ([f64; 2], [f64; 2]) {
+        let corners = [[0.0, 0.0], [w, 0.0], [0.0, h], [w, h]].map(|c| self.apply(c));
+        let fold = |i: usize, pick: fn(f64, f64) -> f64, start: f64| {
+            corners.iter().map(|c| c[i]).fold(start, pick)
+        };
+        (
+            [
+                fold(0, f64::min, f64::INFINITY),
+                fold(1, f64::min, f64::INFINITY),
+            ],
+            [
+                fold(0, f64::max, f64::NEG_INFINITY),
+                fold(1, f64::max, f64::NEG_INFINITY),
+            ],
+        )
+    }
+
     /// The scale factor.
     pub fn scale(&self) -> f64 {
         self.a.hypot(self.b)
@@ -117,6 +135,16 @@ mod tests {
 
     fn close(p: [f64; 2], q: [f64; 2], tol: f64) -> bool {
         (p[0] - q[0]).abs() <= tol && (p[1] - q[1]).abs() <= tol
+    }
+
+    #[test]
+    fn bounds_enclose_the_mapped_rectangle() {
+        let t = Similarity::new(2.0, std::f64::consts::FRAC_PI_2, 10.0, 0.0);
+        // (x, y) -> (10 - 2y, 2x): the 3x1 rectangle maps to x in [8, 10], y in [0, 6].
+        let (lo, hi) = t.bounds(3.0, 1.0);
+        for (got, want) in [(lo[0], 8.0), (lo[1], 0.0), (hi[0], 10.0), (hi[1], 6.0)] {
+            assert!((got - want).abs() < 1e-9, "{lo:?} {hi:?}");
+        }
     }
 
     #[test]

@@ -69,22 +69,15 @@ pub fn paste_back(photo: &RgbImage, edited: &RgbImage, to_frame: &Similarity) ->
     let (fw, fh) = (f64::from(edited.width()), f64::from(edited.height()));
     let feather = (FEATHER * fw.min(fh)).max(1.0);
     let back = to_frame.inverse();
-    let corners = [[0.0, 0.0], [fw, 0.0], [0.0, fh], [fw, fh]].map(|c| back.apply(c));
-    let lo = |i: usize| corners.iter().map(|c| c[i]).fold(f64::INFINITY, f64::min);
-    let hi = |i: usize| {
-        corners
-            .iter()
-            .map(|c| c[i])
-            .fold(f64::NEG_INFINITY, f64::max)
-    };
+    let (lo, hi) = back.bounds(fw, fh);
     let clampx = |v: f64, max: u32| (v.max(0.0) as u32).min(max);
     let (x0, x1) = (
-        clampx(lo(0).floor(), photo.width()),
-        clampx(hi(0).ceil(), photo.width()),
+        clampx(lo[0].floor(), photo.width()),
+        clampx(hi[0].ceil(), photo.width()),
     );
     let (y0, y1) = (
-        clampx(lo(1).floor(), photo.height()),
-        clampx(hi(1).ceil(), photo.height()),
+        clampx(lo[1].floor(), photo.height()),
+        clampx(hi[1].ceil(), photo.height()),
     );
     let mut out = photo.clone();
     for y in y0..y1 {
