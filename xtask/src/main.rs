@@ -14,6 +14,7 @@ mod relocate;
 mod reproduce;
 mod setup;
 mod test;
+mod tidy;
 
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
@@ -30,11 +31,19 @@ enum Command {
     /// Make libtorch available: a user's LIBTORCH, a matching LIBTORCH_USE_PYTORCH python, or a
     /// cached venv with torch 2.11.0 (created on first use); points `.libtorch` at it.
     Setup,
-    /// Setup, then `cargo fmt --check`, clippy with warnings denied, and the workspace's tests.
+    /// Setup, then `cargo xtask tidy`'s check, `cargo fmt --check`, clippy with warnings denied,
+    /// and the workspace's tests.
     Test {
         /// Extra arguments passed to `cargo test` (after `--workspace`).
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         cargo_test_args: Vec<String>,
+    },
+    /// Checks that generated files in the repository match their sources: `docs/deviations.list`
+    /// (every `// Deviation:` comment, which the report lists). Fails when one is stale.
+    Tidy {
+        /// Rewrite the stale files instead of failing.
+        #[arg(long)]
+        write: bool,
     },
     /// The pipeline: the evaluation classifier, one Fader model per attribute, IcGAN's cGAN and
     /// its SNG/IND/IND-COND encoders, the evaluation, then `reports/<profile>/` (synthetic faces
@@ -185,6 +194,7 @@ fn main() {
     let result = match cli.command {
         Command::Setup => setup::run(&repo_root()).map(|_| ()),
         Command::Test { cargo_test_args } => test::run(&repo_root(), &cargo_test_args),
+        Command::Tidy { write } => tidy::run(&repo_root(), write),
         Command::Reproduce {
             profile,
             data,

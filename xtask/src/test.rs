@@ -1,6 +1,6 @@
-//! `cargo xtask test`: the one test gate that `.ci/run` calls. Setup first, then formatting,
-//! clippy with warnings denied, and every test of the workspace; all three run, and the command
-//! fails if any of them failed.
+//! `cargo xtask test`: the one test gate that `.ci/run` calls. Setup first, then the tidy check
+//! (generated files such as `docs/deviations.list` up to date), formatting, clippy with warnings
+//! denied, and every test of the workspace; all run, and the command fails if any of them failed.
 
 use anyhow::{Result, bail};
 use std::path::Path;
@@ -31,6 +31,11 @@ pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
         }),
     ];
     let mut failed = Vec::new();
+    println!("==> cargo xtask tidy");
+    if let Err(e) = crate::tidy::run(root, false) {
+        eprintln!("==> cargo xtask tidy failed: {e}");
+        failed.push("cargo xtask tidy");
+    }
     for (name, args) in steps {
         println!("==> {name}");
         let status = Command::new(&cargo)

@@ -65,7 +65,7 @@ pub fn run(
     };
     write("results.csv", sliders_eval::output::csv(&results))?;
     write("tables.md", sliders_eval::digits::markdown(&results))?;
-    crate::figures::write_eval_outputs(&results, &eval_dir)?;
+    sliders_eval::figures::write_eval_outputs(&results, &eval_dir)?;
     // metrics.json last: it marks the run complete for `cargo xtask reproduce`.
     write("metrics.json", sliders_eval::output::metrics_json(&results))?;
     tracing::info!(

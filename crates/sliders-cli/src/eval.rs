@@ -33,7 +33,7 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     };
     write("results.csv", sliders_eval::output::csv(&results))?;
     write("tables.md", sliders_eval::output::markdown(&results))?;
-    crate::figures::write_eval_outputs(&results, run.root())?;
+    sliders_eval::figures::write_eval_outputs(&results, run.root())?;
     // metrics.json last: it marks the evaluation complete for `cargo xtask reproduce`, so a kill
     // while the tables or figures are written leaves it absent and the evaluation reruns.
     write("metrics.json", sliders_eval::output::metrics_json(&results))?;

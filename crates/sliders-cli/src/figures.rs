@@ -1,12 +1,10 @@
-//! Drawing the evaluation's results and the training logs with sliders-plots: image grids and
-//! slider-response curves from [`sliders_eval::Results`], the accuracy bar chart of the
-//! Fader-vs-IcGAN table, every table as CSV and Parquet, and the training curves of a Fader run
-//! (reconstruction, latent-discriminator accuracy, lambda).
+//! Drawing the evaluation's results with sliders-plots: image grids and slider-response curves
+//! from [`sliders_eval::Results`], the accuracy bar chart of the Fader-vs-IcGAN table, every table
+//! as CSV and Parquet. (The report's training curves are sliders-report's.)
 
 use anyhow::{Context, Result};
 use sliders_eval::{Results, table};
 use sliders_plots::{BarChart, BarSeries, CurveChart, ImageGrid, Panel, RgbImage, Series, Table};
-use sliders_train::run_dir::MetricsTable;
 use std::path::Path;
 use tch::{Kind, Tensor};
 
@@ -98,41 +96,5 @@ fn accuracy_bars(results: &Results, path: &Path) -> Result<()> {
         );
     }
     chart.write_png(path)?;
-    Ok(())
-}
-
-/// `training_<run>.png`: over the steps of a Fader run, one panel per kind of quantity: the
-/// reconstruction loss, the latent discriminator's loss, the validation accuracies (latent
-/// discriminator and swap, on a 0-1 axis with the swap accuracy's chance line at 0.5: it averages
-/// both directions, so a coin flip scores 0.5; the latent discriminator's chance is the attribute's
-/// majority rate, not drawn since the report does not read the split's labels) and lambda.
-pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Result<()> {
-    let rec = table.series("train", "rec_loss");
-    if rec.is_empty() {
-        return Ok(());
-    }
-    let lat_train = table.series("train", "lat_dis_loss");
-    let lat_acc = table.series("eval", "val_lat_dis_accu");
-    let swap = table.series("eval", "val_swap_accu");
-    let lambda = table.series("train", "lambda_lat_dis");
-    let (first, last) = (rec[0].0, rec[rec.len() - 1].0);
-    CurveChart::new(format!("{run}: training"), "step")
-        .with_panel(Panel::new("reconstruction MSE (train)").with_series(Series::new("rec", rec)))
-        .with_panel(
-            Panel::new("latent discriminator loss (train)")
-                .with_series(Series::new("lat_dis loss", lat_train)),
-        )
-        .with_panel(
-            Panel::new("validation accuracy")
-                .with_series(Series::new("latent discriminator", lat_acc))
-                .with_series(Series::new("swap (judge)", swap))
-                .with_series(Series::new(
-                    "swap chance (0.5)",
-                    [(first, 0.5), (last, 0.5)],
-                ))
-                .with_y_range(0.0, 1.0),
-        )
-        .with_panel(Panel::new("lambda").with_series(Series::new("λ_lat_dis", lambda)))
-        .write_png(&figures.join(format!("training_{run}.png")))?;
     Ok(())
 }

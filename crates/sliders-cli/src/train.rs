@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use sliders_config::load::{Layer, load, origin_of};
 use sliders_config::train::{Experiment, ExperimentKind};
-use sliders_train::run_dir::{Provenance, RunDir};
+use sliders_train::run_dir::{RunDir, provenance};
 use sliders_train::state::Counters;
 use sliders_train::{
     CganTrainer, ClassifierTrainer, EncoderTrainer, Event, FaderTrainer, TrainError,
@@ -182,8 +182,7 @@ pub fn write_resolved(exp: &Experiment, run: &RunDir, source: &str) -> Result<tc
     let resolved = toml::to_string(exp).context("serialising the resolved config")?;
     run.write_resolved(
         &resolved,
-        &Provenance::collect(exp.seed, &sliders_train::device::name(device))
-            .with_data_source(source),
+        &provenance(exp.seed, &sliders_train::device::name(device)).with_data_source(source),
     )?;
     Ok(device)
 }

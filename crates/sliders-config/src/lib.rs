@@ -1,12 +1,15 @@
 //! sliders-config: serde types for every knob of the pipeline (data, networks, training,
 //! evaluation), each documented with the paper's symbol and default; layered loading (defaults,
 //! experiment file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into
-//! checked types.
+//! checked types; what a run folder records about itself (provenance, `metrics.csv`), read back
+//! without tch.
 
 pub mod data;
 pub mod eval;
 pub mod load;
 pub mod nets;
+pub mod paper;
 pub mod restart;
+pub mod run_record;
 pub mod train;
 pub mod validate;

@@ -13,7 +13,8 @@ use crate::{EvalError, batched};
 use sliders_celeba::digits::{DigitsData, N_CLASSES};
 use sliders_celeba::{Part, SequentialBatches};
 use sliders_config::train::Experiment;
-use sliders_metrics::stats::proportion;
+use sliders_metrics::image::mse_per_image;
+use sliders_metrics::stats::{mean_interval, paired_difference, proportion};
 use sliders_nets::FaderClassifier;
 use sliders_train::icgan::digits::{DigitsRun, classifier_accuracy, load_classifier};
 use std::fmt::Write as _;
@@ -83,102 +84,219 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
     ));
     let g = Generator::load(&run.cgan(), device)?;
     let rows = exp.digits.figure_rows.min(n as usize) as i64;
+    let t = Test {
+        table: &table,
+        x: &x,
+        label: &label,
+        classes: &classes,
+        clf: &clf,
+        device,
+    };
+    let mut round_trips = Vec::new();
     for &kind in &exp.digits.encoders {
         let enc = IcganEncoders::load(&run.encoders(kind), device)?;
         let name = kind_name(kind);
-        let mut zs = Vec::new();
-        let mut y_hat = Vec::new();
-        let rec = batched(&x, BATCH, device, |xb| {
-            let (z, y) = enc.encode(xb);
-            // MNIST: Ey's output thresholded as argmax → one-hot ±1 (docs/icgan.md#inference).
-            let yc = y.argmax(1, false);
-            let r = g.generate(&z, &one_hot_pm(&yc));
-            zs.push(z.to_device(Device::Cpu));
-            y_hat.push(yc.to_device(Device::Cpu));
-            r
-        });
-        let z = Tensor::cat(&zs, 0);
-        let y_hat = Tensor::cat(&y_hat, 0);
-        let mse = (&rec - &x).square().mean(Kind::Double).double_value(&[]);
-        out.cells
-            .push(Cell::value(&table, name, "all", "rec_mse", mse, n));
+        let (z, y_hat, rec) = reconstruct(&t, &g, &enc, name, &mut out);
+        let per_class = swaps(&t, &g, &z, name, rows, &mut out);
+        let rt = round_trip(&t, &g, &enc, (&z, &y_hat, &rec));
         out.cells.push(Cell::proportion(
             &table,
             name,
             "all",
-            "ey_accuracy",
-            proportion(hits(&y_hat, &label), n),
+            "swap_round_trip_mse",
+            mean_interval(&rt),
         ));
-        out.cells.push(Cell::proportion(
-            &table,
+        round_trips.push((name, rt));
+        out.grids.push(figure(
+            &t,
             name,
-            "all",
-            "rec_class_accuracy",
-            proportion(hits(&predict(&clf, &rec, device), &label), n),
+            data.source.as_str(),
+            &rec,
+            &per_class,
+            rows,
         ));
-        // Swaps: every other class for every test digit, z kept.
-        let (mut swap_hits, mut swap_n) = (0u64, 0u64);
-        let mut per_class = Vec::new();
-        for c in 0..N_CLASSES as i64 {
-            let target = Tensor::full([n as i64], c, (Kind::Int64, Device::Cpu));
-            let img = batched(&z, BATCH, device, |zb| {
-                let b = zb.size()[0];
-                g.generate(zb, &one_hot_pm(&target.narrow(0, 0, b).to_device(device)))
-            });
-            let pred = predict(&clf, &img, device);
-            let other = label.ne(c);
-            let k = other.sum(Kind::Int64).int64_value(&[]) as u64;
-            let h = pred
-                .eq(c)
-                .logical_and(&other)
-                .sum(Kind::Int64)
-                .int64_value(&[]) as u64;
-            swap_hits += h;
-            swap_n += k;
+    }
+    if let Some((_, ind)) = round_trips.iter().find(|(n, _)| *n == "IND") {
+        for (name, rt) in round_trips.iter().filter(|(n, _)| *n != "IND") {
             out.cells.push(Cell::proportion(
                 &table,
                 name,
-                &classes[c as usize],
-                "swap_accuracy",
-                proportion(h, k),
+                "all",
+                "swap_round_trip_minus_ind",
+                paired_difference(rt, ind),
             ));
-            per_class.push(img.narrow(0, 0, rows));
         }
-        out.cells.push(Cell::proportion(
-            &table,
-            name,
-            "all",
-            "swap_accuracy",
-            proportion(swap_hits, swap_n),
-        ));
-        let rgb = |t: &Tensor| t.expand([3, -1, -1], false).copy();
-        let cells = (0..rows)
-            .map(|r| {
-                let mut row = vec![rgb(&x.get(r)), rgb(&rec.get(r))];
-                row.extend(per_class.iter().map(|img| rgb(&img.get(r))));
-                row
-            })
-            .collect();
-        let mut col_labels = vec!["original".to_string(), "rec.".to_string()];
-        col_labels.extend(classes.iter().cloned());
-        let row_labels = (0..rows)
-            .map(|r| {
-                let l = label.int64_value(&[r]) as usize;
-                format!("{} ({})", classes[l], r + 1)
-            })
-            .collect();
-        out.grids.push(Grid {
-            name: format!("{table}_{}", name.to_lowercase().replace('-', "_")),
-            title: format!(
-                "IcGAN on {} ({name}): test images, reconstructions, then every class with z kept",
-                data.source.as_str()
-            ),
-            row_labels,
-            col_labels,
-            cells,
-        });
     }
     Ok(out)
+}
+
+/// The test digits and what scores them.
+struct Test<'a> {
+    table: &'a str,
+    x: &'a Tensor,
+    label: &'a Tensor,
+    classes: &'a [String],
+    clf: &'a FaderClassifier,
+    device: Device,
+}
+
+/// Reconstructs the test digits with one layout and adds the reconstruction, Ey and classifier
+/// cells; returns `Ez(x)`, Ey's classes and the reconstructions (CPU).
+fn reconstruct(
+    t: &Test,
+    g: &Generator,
+    enc: &IcganEncoders,
+    name: &str,
+    out: &mut Results,
+) -> (Tensor, Tensor, Tensor) {
+    let n = t.label.size()[0] as u64;
+    let mut zs = Vec::new();
+    let mut y_hat = Vec::new();
+    let rec = batched(t.x, BATCH, t.device, |xb| {
+        let (z, y) = enc.encode(xb);
+        // MNIST: Ey's output thresholded as argmax → one-hot ±1 (docs/icgan.md#inference).
+        let yc = y.argmax(1, false);
+        let r = g.generate(&z, &one_hot_pm(&yc));
+        zs.push(z.to_device(Device::Cpu));
+        y_hat.push(yc.to_device(Device::Cpu));
+        r
+    });
+    let z = Tensor::cat(&zs, 0);
+    let y_hat = Tensor::cat(&y_hat, 0);
+    out.cells.push(Cell::proportion(
+        t.table,
+        name,
+        "all",
+        "rec_mse",
+        mean_interval(&mse_per_image(&rec, t.x)),
+    ));
+    out.cells.push(Cell::proportion(
+        t.table,
+        name,
+        "all",
+        "ey_accuracy",
+        proportion(hits(&y_hat, t.label), n),
+    ));
+    out.cells.push(Cell::proportion(
+        t.table,
+        name,
+        "all",
+        "rec_class_accuracy",
+        proportion(hits(&predict(t.clf, &rec, t.device), t.label), n),
+    ));
+    (z, y_hat, rec)
+}
+
+/// Swaps every test digit to every other class with z kept, judged by the classifier (the swap
+/// accuracy, per class and over all); returns the first `rows` images of each class.
+fn swaps(
+    t: &Test,
+    g: &Generator,
+    z: &Tensor,
+    name: &str,
+    rows: i64,
+    out: &mut Results,
+) -> Vec<Tensor> {
+    let n = t.label.size()[0];
+    let (mut swap_hits, mut swap_n) = (0u64, 0u64);
+    let mut per_class = Vec::new();
+    for c in 0..N_CLASSES as i64 {
+        let target = Tensor::full([n], c, (Kind::Int64, Device::Cpu));
+        let img = batched(z, BATCH, t.device, |zb| {
+            let b = zb.size()[0];
+            g.generate(zb, &one_hot_pm(&target.narrow(0, 0, b).to_device(t.device)))
+        });
+        let pred = predict(t.clf, &img, t.device);
+        let other = t.label.ne(c);
+        let k = other.sum(Kind::Int64).int64_value(&[]) as u64;
+        let h = pred
+            .eq(c)
+            .logical_and(&other)
+            .sum(Kind::Int64)
+            .int64_value(&[]) as u64;
+        swap_hits += h;
+        swap_n += k;
+        out.cells.push(Cell::proportion(
+            t.table,
+            name,
+            &t.classes[c as usize],
+            "swap_accuracy",
+            proportion(h, k),
+        ));
+        per_class.push(img.narrow(0, 0, rows));
+    }
+    out.cells.push(Cell::proportion(
+        t.table,
+        name,
+        "all",
+        "swap_accuracy",
+        proportion(swap_hits, swap_n),
+    ));
+    per_class
+}
+
+/// The swap round trip, per test digit: swap to another class than Ey's (`(ŷ + 1 + i mod 9) mod
+/// 10` for the i-th digit, so every other class is used equally), re-encode the swapped image,
+/// and generate it back in class ŷ; the MSE of that against the direct reconstruction `G(z, ŷ)`.
+/// It is small only when the encoder recovers the same z from a digit of another class: the style
+/// the swap should have kept (docs/evaluation.md#digits-swap-round-trip).
+fn round_trip(
+    t: &Test,
+    g: &Generator,
+    enc: &IcganEncoders,
+    (z, y_hat, rec): (&Tensor, &Tensor, &Tensor),
+) -> Vec<f64> {
+    let n = y_hat.size()[0];
+    let shift = Tensor::arange(n, (Kind::Int64, Device::Cpu)).remainder(9) + 1;
+    let target = (y_hat + shift).remainder(N_CLASSES as i64);
+    let mut out = Vec::with_capacity(n as usize);
+    for s in (0..n).step_by(BATCH) {
+        let b = (BATCH as i64).min(n - s);
+        let zb = z.narrow(0, s, b).to_device(t.device);
+        let to = target.narrow(0, s, b).to_device(t.device);
+        let swapped = g.generate(&zb, &one_hot_pm(&to));
+        let (z2, _) = enc.encode(&swapped);
+        let home = y_hat.narrow(0, s, b).to_device(t.device);
+        let back = g.generate(&z2, &one_hot_pm(&home)).to_device(Device::Cpu);
+        out.extend(mse_per_image(&back, &rec.narrow(0, s, b)));
+    }
+    out
+}
+
+/// The figure of one layout: test digits, reconstructions, then every class with z kept.
+fn figure(
+    t: &Test,
+    name: &str,
+    source: &str,
+    rec: &Tensor,
+    per_class: &[Tensor],
+    rows: i64,
+) -> Grid {
+    let rgb = |x: &Tensor| x.expand([3, -1, -1], false).copy();
+    let cells = (0..rows)
+        .map(|r| {
+            let mut row = vec![rgb(&t.x.get(r)), rgb(&rec.get(r))];
+            row.extend(per_class.iter().map(|img| rgb(&img.get(r))));
+            row
+        })
+        .collect();
+    let mut col_labels = vec!["original".to_string(), "rec.".to_string()];
+    col_labels.extend(t.classes.iter().cloned());
+    let row_labels = (0..rows)
+        .map(|r| {
+            let l = t.label.int64_value(&[r]) as usize;
+            format!("{} ({})", t.classes[l], r + 1)
+        })
+        .collect();
+    Grid {
+        name: format!("{}_{}", t.table, name.to_lowercase().replace('-', "_")),
+        title: format!(
+            "IcGAN on {source} ({name}): test images, reconstructions, then every class with z kept"
+        ),
+        row_labels,
+        col_labels,
+        cells,
+    }
 }
 
 fn fmt_acc(c: Option<&Cell>) -> String {
@@ -191,6 +309,15 @@ fn fmt_acc(c: Option<&Cell>) -> String {
                 hi * 100.0
             )
         }
+        Some((v, _, _, n)) => format!("{v:.4} (n = {n})"),
+        None => "n/a".into(),
+    }
+}
+
+/// A mean with its interval as `v ± half (n = …)`, or n/a.
+fn fmt_mse(c: Option<&Cell>) -> String {
+    match c.and_then(|c| c.value.map(|v| (v, c.low, c.high, c.n))) {
+        Some((v, Some(lo), Some(hi), n)) => format!("{v:.4} ± {:.4} (n = {n})", (hi - lo) / 2.0),
         Some((v, _, _, n)) => format!("{v:.4} (n = {n})"),
         None => "n/a".into(),
     }
@@ -213,10 +340,13 @@ pub fn markdown(results: &Results) -> String {
             t.trim_start_matches("digits_")
         );
         s.push_str(
-            "Reconstruction MSE on the [−1, 1] scale; accuracies in % with a 95% Wilson interval and \
-             the number of images (swap: test images × the 9 other classes) behind each.\n\n\
-             | encoders | rec. MSE | Ey class accuracy | classifier on reconstructions | swap accuracy |\n\
-             |---|---|---|---|---|\n",
+            "MSE on the [−1, 1] scale ± the half width of its 95% interval over test images; \
+             accuracies in % with a 95% Wilson interval and the number of images behind each. \
+             Swap round trip: each digit swapped to another class, re-encoded and generated back in \
+             its own class, against its direct reconstruction (lower: the encoder keeps the style \
+             through a swap); `− IND`: minus IND's on the same digits (paired 95% interval).\n\n\
+             | encoders | rec. MSE | Ey class accuracy | classifier on reconstructions | swap round trip | − IND |\n\
+             |---|---|---|---|---|---|\n",
         );
         let mut rows: Vec<&str> = results
             .cells
@@ -225,19 +355,29 @@ pub fn markdown(results: &Results) -> String {
             .map(|c| c.row.as_str())
             .collect();
         rows.dedup();
-        for r in rows {
+        for r in &rows {
             let get = |m: &str| results.get(t, r, "all", m);
-            let mse = get("rec_mse")
-                .and_then(|c| c.value.map(|v| format!("{v:.4} (n = {})", c.n)))
-                .unwrap_or_else(|| "n/a".into());
             let _ = writeln!(
                 s,
-                "| {r} | {mse} | {} | {} | {} |",
+                "| {r} | {} | {} | {} | {} | {} |",
+                fmt_mse(get("rec_mse")),
                 fmt_acc(get("ey_accuracy")),
                 fmt_acc(get("rec_class_accuracy")),
-                fmt_acc(get("swap_accuracy"))
+                fmt_mse(get("swap_round_trip_mse")),
+                fmt_mse(get("swap_round_trip_minus_ind")),
             );
         }
+        let swap: Vec<String> = rows
+            .iter()
+            .map(|r| format!("{r} {}", fmt_acc(results.get(t, r, "all", "swap_accuracy"))))
+            .collect();
+        let _ = writeln!(
+            s,
+            "\nSwap accuracy (the judge reads the swapped class; test images × the 9 other \
+             classes): {}. It measures the cGAN's conditioning more than the encoder, so it \
+             separates layouts only where it is below 100.",
+            swap.join("; ")
+        );
         let judge = if t.contains("fashion") {
             "a separately trained classifier of the 10 Fashion-MNIST garment classes"
         } else {

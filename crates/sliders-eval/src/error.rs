@@ -35,6 +35,9 @@ pub enum EvalError {
     /// From the data crate.
     #[error(transparent)]
     Data(#[from] sliders_celeba::CelebaError),
+    /// Drawing a figure or writing a table failed.
+    #[error(transparent)]
+    Plots(#[from] sliders_plots::PlotsError),
 }
 
 impl EvalError {

@@ -3,12 +3,14 @@
 //! (docs/fader-networks.md#evaluation-and-table-1), the IcGAN encoder comparison
 //! (docs/icgan.md#figure-4a), and measurements neither paper had (counterfactual error and
 //! background preservation on synthetic faces, slider response, an independent gender judge).
-//! [`evaluate`] computes [`Results`]; [`output`] writes them as CSV, JSON and Markdown.
+//! [`evaluate`] computes [`Results`]; [`output`] writes them as CSV, JSON and Markdown, [`figures`]
+//! as figures and tables.
 
 pub mod cgan;
 pub mod digits;
 pub mod encoders;
 mod error;
+pub mod figures;
 pub mod gender;
 pub mod models;
 pub mod naturalness;
@@ -174,8 +176,13 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
         &edits,
         data.cache.params().framing,
         synthetic_faces,
+        &gender::Classifier {
+            judge: &judge,
+            device,
+            batch: cfg.batch_size,
+        },
         &mut out,
-    );
+    )?;
     if synthetic_faces {
         synthetic::run(
             &edits,

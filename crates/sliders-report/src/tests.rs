@@ -1,0 +1,194 @@
+//! Tests of the render on hand-built inputs: what a run is comes from its `kind`, the training
+//! length table, the header.
+
+use crate::deviations::Deviation;
+use crate::inputs::{DigitsRun, EvalRun, ReportInputs, TrainingRun};
+use crate::render::{digits_page, render};
+use crate::resolved::ResolvedRun;
+use sliders_config::run_record::{MetricsTable, Provenance};
+use sliders_config::train::{Experiment, ExperimentKind};
+use std::collections::BTreeMap;
+
+/// A run's resolved config of `kind`, having read `data_source`.
+pub(crate) fn resolved(kind: ExperimentKind, data_source: &str) -> ResolvedRun {
+    ResolvedRun {
+        experiment: Experiment::new(kind, "data/runs/x".into()),
+        provenance: Provenance {
+            git_commit: "abc".into(),
+            seed: 0,
+            device: "cpu".into(),
+            sliders_version: "0.1.0".into(),
+            libtorch_version: "2.11.0".into(),
+            data_source: data_source.into(),
+        },
+    }
+}
+
+/// A training run named `name` of `kind` whose last validation row is `csv_eval_row` under
+/// `columns`.
+pub(crate) fn run(name: &str, kind: ExperimentKind, columns: &str, eval_row: &str) -> TrainingRun {
+    let csv = format!("step,phase,{columns}\n10,eval,{eval_row}\n");
+    TrainingRun {
+        name: name.into(),
+        resolved: resolved(kind, "synthetic data/synthetic (none configured)"),
+        metrics: MetricsTable::parse("metrics.csv", &csv).unwrap(),
+    }
+}
+
+/// Inputs with no run at all.
+pub(crate) fn empty() -> ReportInputs {
+    ReportInputs {
+        profile: "smoke".into(),
+        device_asked: "cpu".into(),
+        git_commit: "1234567".into(),
+        timings: BTreeMap::new(),
+        runs: Vec::new(),
+        digits: Vec::new(),
+        eval: EvalRun::default(),
+        deviations: Vec::new(),
+        figures: Vec::new(),
+        faces: Vec::new(),
+    }
+}
+
+#[test]
+fn what_a_run_is_comes_from_its_kind_not_its_folder_name() {
+    let mut inputs = empty();
+    inputs.runs = vec![
+        // A Fader run in a folder whose name says nothing.
+        run(
+            "my-run",
+            ExperimentKind::Fader,
+            "val_rec_mse,val_lat_dis_accu,val_swap_accu",
+            "0.01,0.5,0.875",
+        ),
+        // A classifier in a folder named like a Fader run.
+        run(
+            "fader-looking",
+            ExperimentKind::Classifier,
+            "val_accu_Smiling",
+            "0.5",
+        ),
+    ];
+    let md = render(&inputs);
+    assert!(md.contains("| my-run | 0.0100 | 0.500 | 0.875 |"), "{md}");
+    assert!(
+        md.contains(
+            "Evaluation classifier:\n\n| attribute | accuracy |\n|---|---|\n| Smiling | 0.500 |"
+        ),
+        "{md}"
+    );
+    assert!(!md.contains("| fader-looking | n/a"), "{md}");
+    // The header reads the first run's resolved config; untimed runs are said so.
+    assert!(md.contains("- **Split**: auto ("), "{md}");
+    assert!(
+        md.contains("| my-run | not recorded (not run by this reproduce) |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("The evaluation has not run: no tables."),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_training_length_table_states_each_run_and_a_reduced_scale_in_bold() {
+    let mut inputs = empty();
+    let mut fader = run("fader-male", ExperimentKind::Fader, "a", "1");
+    fader.resolved.experiment.fader_train.total_steps = 1200;
+    fader.resolved.experiment.fader_train.lambda_lat_dis = 0.01;
+    fader.resolved.experiment.fader_train.lambda_schedule = 600;
+    let mut cgan = run("cgan", ExperimentKind::Cgan, "a", "1");
+    cgan.resolved.experiment.cgan_train.total_steps = 80;
+    cgan.resolved.experiment.step_scale = 0.1;
+    inputs.runs = vec![cgan, fader];
+    inputs.timings.insert("fader-Male".into(), 40.4);
+    inputs.timings.insert("cgan".into(), 100.0);
+    let md = render(&inputs);
+    assert!(
+        md.contains(
+            "| run | trained for | step scale |\n|---|---|---|\n| cgan | 80 steps | 0.1 |\n\
+             | fader-male | 1200 steps (λ_lat_dis 0.01, reached after 600 steps) | 1 |\n"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("- **Reduced training**: these runs"), "{md}");
+    assert!(md.contains(": cgan ×0.1. Their numbers"), "{md}");
+    // Timed under the attribute's spelling: not listed as untimed.
+    assert!(!md.contains("| fader-male | not recorded"), "{md}");
+    assert!(md.contains("| **total** | **140** |"), "{md}");
+}
+
+#[test]
+fn the_data_line_the_synthetic_note_and_the_deviations_are_stated() {
+    let mut inputs = empty();
+    inputs.runs = vec![run("classifier", ExperimentKind::Classifier, "a", "1")];
+    inputs.eval.tables_md =
+        Some("### Table\n\n### Notes\n\n- data: synthetic faces, 32 px\n".into());
+    inputs.deviations = vec![Deviation {
+        at: "crates/a.rs:3".into(),
+        text: "why".into(),
+    }];
+    inputs.figures = vec!["accuracy.png".into(), "slide_Male.png".into()];
+    let md = render(&inputs);
+    assert!(
+        md.contains("- **Data**: synthetic faces, 32 px\n  — **synthetic faces**"),
+        "{md}"
+    );
+    assert!(md.contains("- **Device**: `cpu` (asked for `cpu`); **git commit** `1234567`"));
+    assert!(md.ends_with("- `crates/a.rs:3`: why\n"), "{md}");
+    assert!(
+        md.contains("![slide_Male.png](figures/slide_Male.png)"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("![accuracy.png](figures/accuracy.png)"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_digits_section_states_each_runs_length_and_links_its_figures() {
+    let mut inputs = empty();
+    let mut resolved = resolved(ExperimentKind::Digits, "mnist data/digits");
+    let e = &mut resolved.experiment;
+    (e.step_scale, e.icgan.ngf, e.cgan_train.total_steps) = (0.3, 64, 1500);
+    (e.encoder_train.epochs, e.encoder_train.dataset_size) = (2, 18048);
+    e.classifier_train.total_steps = 900;
+    inputs.digits = vec![DigitsRun {
+        name: "digits-fashion_mnist".into(),
+        resolved,
+        tables_md: Some("| the table |\n".into()),
+        metrics: BTreeMap::new(),
+        figures: vec!["digits_fashion_mnist_ind.png".into()],
+    }];
+    let md = digits_page(&inputs);
+    assert!(
+        md.contains(
+            "Run `digits-fashion_mnist` (trained: cGAN 1500 steps (ngf 64), encoders 2 epochs \
+             over 18048 generated triples, classifier 900 steps; **reduced training**, step \
+             scale 0.3 of the profile)"
+        ),
+        "{md}"
+    );
+    assert!(md.contains("| the table |"), "{md}");
+    assert!(
+        md.contains("![digits_fashion_mnist_ind.png](figures/digits_fashion_mnist_ind.png)"),
+        "{md}"
+    );
+    assert!(render(&inputs).contains("| digits-fashion_mnist | cGAN 1500 steps"));
+}
+
+#[test]
+fn the_metrics_hold_the_evaluation_and_each_runs_last_row() {
+    let mut inputs = empty();
+    inputs.eval.metrics.insert("fader_vs_icgan/x".into(), 0.5);
+    let mut cgan = run("cgan", ExperimentKind::Cgan, "loss_d,val", "");
+    cgan.metrics =
+        MetricsTable::parse("m", "step,phase,loss_d,val\n5,train,0.7,\n6,eval,,0.25\n").unwrap();
+    inputs.runs = vec![cgan];
+    let m = inputs.metrics();
+    assert_eq!(m["fader_vs_icgan/x"], 0.5);
+    assert_eq!(m["train/cgan/last/val"], 0.25);
+    assert_eq!(m["train/cgan/last/loss_d"], 0.7);
+}
