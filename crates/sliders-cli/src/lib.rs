@@ -5,7 +5,6 @@ pub mod bench;
 pub mod digits;
 pub mod edit;
 pub mod eval;
-pub mod figures;
 pub mod info;
 pub mod logging;
 pub mod report;
