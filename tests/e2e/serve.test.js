@@ -169,13 +169,20 @@ async function main() {
     const caption = await page.locator("#edited-caption").textContent();
     log(`caption: ${caption}`);
     const href = await page.locator("[data-testid=download]").getAttribute("href");
-    if (!href || !href.startsWith("blob:")) throw new Error(`the download button has no image (${href})`);
+    if (!href || !href.startsWith("/api/sessions/")) throw new Error(`the download button has no photo (${href})`);
     const [download] = await Promise.all([page.waitForEvent("download"), page.click("[data-testid=download]")]);
     const saved = path.join(args.out, "edited.png");
     await download.saveAs(saved);
     const bytes = fs.readFileSync(saved);
     if (bytes.length < 8 || bytes.readUInt32BE(0) !== 0x89504e47) throw new Error("the downloaded file is not a PNG");
-    log(`download: ${download.suggestedFilename()} (${bytes.length} bytes, PNG) saved as ${saved}`);
+    // The download is the whole photo with the edit pasted back, at the photo's resolution.
+    const dims = (b) => [b.readUInt32BE(16), b.readUInt32BE(20)];
+    const got = dims(bytes);
+    if (photo.buffer.readUInt32BE(0) === 0x89504e47) {
+      const want = dims(photo.buffer);
+      if (got[0] !== want[0] || got[1] !== want[1]) throw new Error(`the download is ${got}, the photo ${want}`);
+    }
+    log(`download: ${download.suggestedFilename()} (${bytes.length} bytes, PNG, ${got[0]}x${got[1]}) saved as ${saved}`);
     const shot = path.join(args.out, "serve.png");
     await page.screenshot({ path: shot, fullPage: true });
     log(`screenshot: ${shot}`);

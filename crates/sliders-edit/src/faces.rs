@@ -5,7 +5,9 @@
 //! face.
 
 use crate::error::{EditError, Result};
-use crate::photo::{Crop, FramedBy, Photo, WORKING_SIDE, has_celeba_shape, working_copy};
+use crate::photo::{
+    Crop, FramedBy, Photo, WORKING_SIDE, downscaled, has_celeba_shape, working_copy,
+};
 use image::RgbImage;
 use sliders_align::{
     AlignError, AlignedFace, Detector, Frame, Similarity, Template, align_detected,
@@ -61,8 +63,23 @@ impl FaceFinder {
         framing: Framing,
         crop: Crop,
     ) -> Result<Vec<Photo>> {
+        self.frame_at_most(path, image, size, framing, crop, usize::MAX)
+    }
+
+    /// [`FaceFinder::frame`] for at most the `max_faces` most probable faces (`sliders serve`
+    /// edits one face per photo: a crowd photo costs one refinement, not one per face).
+    pub fn frame_at_most(
+        &self,
+        path: &Path,
+        image: RgbImage,
+        size: u32,
+        framing: Framing,
+        crop: Crop,
+        max_faces: usize,
+    ) -> Result<Vec<Photo>> {
         let (w, h) = image.dimensions();
-        let faces = self.detect(&image);
+        let mut faces = self.detect(&image);
+        faces.truncate(max_faces.max(1));
         let celeba = || Photo::from_image(path, image.clone(), size, framing, Crop::Celeba);
         if crop == Crop::Auto
             && has_celeba_shape(w, h)
@@ -117,13 +134,7 @@ impl FaceFinder {
         if w.max(h) <= DETECT_SIDE {
             return self.detector.detect(image);
         }
-        let whole = CropBox {
-            x0: 0,
-            y0: 0,
-            x1: w,
-            y1: h,
-        };
-        let (small, _) = working_copy(image.clone(), whole, DETECT_SIDE);
+        let small = downscaled(image, DETECT_SIDE);
         let k = f64::from(w) / f64::from(small.width());
         let faces = self.detector.detect(&small);
         faces.iter().map(|f| f.scaled(k)).collect()

@@ -6,7 +6,7 @@ use crate::error::{EditError, Result};
 use crate::faces::FaceFinder;
 use crate::model::{Edit, Editor, Setting};
 use crate::output::{write_gif, write_png};
-use crate::paste::paste_back;
+use crate::paste::Placement;
 use crate::photo::{Crop, FramedBy, Photo, to_image, to_tensor};
 use crate::strip;
 use sliders_celeba::DecodeLimits;
@@ -264,10 +264,8 @@ pub fn run_edit(editor: &Editor, job: &EditJob) -> Result<Summary> {
             outputs.push(p);
             if job.paste_back {
                 let p = job.out_dir.join(format!("{stem}_pasted.png"));
-                let pasted = match &photo.to_frame {
-                    Some(t) => sliders_align::paste_back(&photo.image, img, t),
-                    None => paste_back(&photo.image, photo.crop, img),
-                };
+                let (w, h) = photo.image.dimensions();
+                let pasted = Placement::of(photo, w, h).paste(&photo.image, img);
                 write_png(&p, &pasted)?;
                 outputs.push(p);
             }

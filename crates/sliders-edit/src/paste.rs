@@ -39,3 +39,59 @@ pub fn paste_back(original: &RgbImage, crop: CropBox, edited: &RgbImage) -> RgbI
     }
     out
 }
+
+/// Where a framed face sits in its photo, in the pixels of a copy of that photo of a given size:
+/// what paste-back needs once the photo is decoded again at another size (`sliders serve` keeps
+/// the upload's bytes and pastes into the full-resolution photo on download).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Placement {
+    /// An aligned face: photo pixels → the model input's.
+    Aligned(sliders_align::Similarity),
+    /// A box crop, resized to the model's input.
+    Box(CropBox),
+}
+
+impl Placement {
+    /// The placement of `photo`'s face in a `width`×`height` copy of `photo.image` (the same
+    /// picture at another resolution, e.g. the full-size decode of a photo kept downscaled).
+    pub fn of(photo: &crate::Photo, width: u32, height: u32) -> Self {
+        let (kw, kh) = photo.image.dimensions();
+        if (kw, kh) == (width, height) || kw == 0 || kh == 0 {
+            return match photo.to_frame {
+                Some(t) => Self::Aligned(t),
+                None => Self::Box(photo.crop),
+            };
+        }
+        let (sx, sy) = (
+            f64::from(width) / f64::from(kw),
+            f64::from(height) / f64::from(kh),
+        );
+        match photo.to_frame {
+            Some(t) => {
+                let to_kept = sliders_align::Similarity::new(1.0 / sx, 0.0, 0.0, 0.0);
+                Self::Aligned(t.after(&to_kept))
+            }
+            None => {
+                let c = photo.crop;
+                let scale = |v: u32, s: f64, max: u32| ((f64::from(v) * s).round() as u32).min(max);
+                let (x0, y0) = (scale(c.x0, sx, width - 1), scale(c.y0, sy, height - 1));
+                Self::Box(CropBox {
+                    x0,
+                    y0,
+                    x1: scale(c.x1, sx, width).max(x0 + 1),
+                    y1: scale(c.y1, sy, height).max(y0 + 1),
+                })
+            }
+        }
+    }
+
+    /// `photo` (of the size this placement was made for) with `edited` blended in: through the
+    /// inverse similarity ([`sliders_align::paste_back`]) or resized into the box
+    /// ([`paste_back`]). The result has `photo`'s size.
+    pub fn paste(&self, photo: &RgbImage, edited: &RgbImage) -> RgbImage {
+        match self {
+            Self::Aligned(t) => sliders_align::paste_back(photo, edited, t),
+            Self::Box(b) => paste_back(photo, *b, edited),
+        }
+    }
+}

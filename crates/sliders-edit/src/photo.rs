@@ -270,14 +270,7 @@ pub fn working_copy(image: RgbImage, crop: CropBox, max_side: u32) -> (RgbImage,
     if w.max(h) <= max_side {
         return (image, crop);
     }
-    let scale = |v: u32, from: u32, to: u32| -> u32 {
-        ((u64::from(v) * u64::from(to) + u64::from(from) / 2) / u64::from(from)) as u32
-    };
-    let (nw, nh) = if w >= h {
-        (max_side, scale(h, w, max_side).max(1))
-    } else {
-        (scale(w, h, max_side).max(1), max_side)
-    };
+    let (nw, nh) = downscaled_size(w, h, max_side);
     let mut planar = vec![0u8; 3 * nw as usize * nh as usize];
     Resampler::new(w as usize, h as usize, nw as usize, nh as usize).run(
         image.as_raw(),
@@ -288,10 +281,6 @@ pub fn working_copy(image: RgbImage, crop: CropBox, max_side: u32) -> (RgbImage,
         &mut Vec::new(),
     );
     drop(image);
-    let plane = nw as usize * nh as usize;
-    let rgb: Vec<u8> = (0..plane)
-        .flat_map(|i| [planar[i], planar[plane + i], planar[2 * plane + i]])
-        .collect();
     let x0 = scale(crop.x0, w, nw).min(nw - 1);
     let y0 = scale(crop.y0, h, nh).min(nh - 1);
     let crop = CropBox {
@@ -300,8 +289,51 @@ pub fn working_copy(image: RgbImage, crop: CropBox, max_side: u32) -> (RgbImage,
         x1: scale(crop.x1, w, nw).clamp(x0 + 1, nw),
         y1: scale(crop.y1, h, nh).clamp(y0 + 1, nh),
     };
-    let image = RgbImage::from_raw(nw, nh, rgb).expect("3 bytes per pixel");
-    (image, crop)
+    (interleaved(&planar, nw, nh), crop)
+}
+
+/// `v` of a side `from` long scaled to a side `to` long, rounded.
+fn scale(v: u32, from: u32, to: u32) -> u32 {
+    ((u64::from(v) * u64::from(to) + u64::from(from) / 2) / u64::from(from)) as u32
+}
+
+/// The size of a `w`×`h` image whose longer side is brought to `max_side`.
+fn downscaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
+    if w >= h {
+        (max_side, scale(h, w, max_side).max(1))
+    } else {
+        (scale(w, h, max_side).max(1), max_side)
+    }
+}
+
+/// Planar CHW bytes as an RGB image.
+fn interleaved(planar: &[u8], w: u32, h: u32) -> RgbImage {
+    let plane = w as usize * h as usize;
+    let rgb: Vec<u8> = (0..plane)
+        .flat_map(|i| [planar[i], planar[plane + i], planar[2 * plane + i]])
+        .collect();
+    RgbImage::from_raw(w, h, rgb).expect("3 bytes per pixel")
+}
+
+/// A copy of `image` at most `max_side` a side (area averaging, in u8; the same resampler as
+/// [`working_copy`]), without copying the full-size image first: the face detector searches
+/// such a copy of a large photo.
+pub fn downscaled(image: &RgbImage, max_side: u32) -> RgbImage {
+    let (w, h) = image.dimensions();
+    if w.max(h) <= max_side {
+        return image.clone();
+    }
+    let (nw, nh) = downscaled_size(w, h, max_side);
+    let mut planar = vec![0u8; 3 * nw as usize * nh as usize];
+    Resampler::new(w as usize, h as usize, nw as usize, nh as usize).run(
+        image.as_raw(),
+        w as usize * 3,
+        0,
+        0,
+        &mut planar,
+        &mut Vec::new(),
+    );
+    interleaved(&planar, nw, nh)
 }
 
 /// Planar CHW u8 `[3, S, S]` faces into a `[B, 3, S, S]` f32 tensor in [−1, 1] (`x / 255 · 2 − 1`,

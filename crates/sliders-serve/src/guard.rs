@@ -7,8 +7,10 @@
 //!
 //! Memory of an upload (see `sliders_celeba::decode`): its peak decode size (decoder buffer or
 //! RGB8 image, plus a copy when an EXIF orientation rotates it) and [`REQUEST_OVERHEAD_MB`] for
-//! framing, the model passes and the PNG answer. The full-size photo is dropped as soon as the
-//! face is framed and resized to the models' side `S`; sessions keep only `S`x`S` faces.
+//! framing, the model passes and the PNG answer, and with the face detector its pyramid
+//! ([`detect_cost_mb`]). The full-size photo is dropped as soon as the face is framed and
+//! resized to the models' side `S`; sessions keep `S`x`S` faces and the upload's bytes. A
+//! download decodes those again and counts [`download_cost_mb`].
 
 use crate::error::{Result, ServeError};
 use axum::extract::{Request, State};
@@ -121,6 +123,39 @@ impl Limits {
 /// The budget an upload needs, in MB, from its header's peak decode size.
 pub fn cost_mb(probe: &sliders_celeba::decode::Probe) -> u64 {
     probe.peak_bytes().div_ceil(1 << 20) + REQUEST_OVERHEAD_MB
+}
+
+/// Bytes the face detector holds per pixel of the photo it searches (a copy at most
+/// `sliders_edit::faces::DETECT_SIDE` = 1600 px a side): P-Net's first pyramid level is that
+/// photo at scale 0.6 (0.36 of its pixels) with 3 input and 10 to 32 feature channels in f32,
+/// about 160 bytes per cell if every layer's output were alive at once (58 per photo pixel),
+/// plus the RGB copy itself; rounded up to 64.
+pub const DETECT_BYTES_PER_PIXEL: u64 = 64;
+
+/// The longest side of the copy the detector searches (`sliders_edit::faces::DETECT_SIDE`).
+const DETECT_SIDE: u64 = sliders_edit::faces::DETECT_SIDE as u64;
+
+/// MB counted on top of [`cost_mb`] when the face detector runs on the photo `probe`
+/// describes: [`DETECT_BYTES_PER_PIXEL`] per pixel of its searched copy (at most 1600 px a
+/// side: about 120 MB for a 4:3 photo of that size or larger, 3 MB for a 178×218 one) and the
+/// working copy a `Photo` keeps for aligned faces (at most 2048 px a side, 12.6 MB).
+pub fn detect_cost_mb(probe: &sliders_celeba::decode::Probe) -> u64 {
+    let (w, h) = (u64::from(probe.width), u64::from(probe.height));
+    let side = w.max(h).max(1);
+    let searched = if side <= DETECT_SIDE {
+        w * h
+    } else {
+        (w * DETECT_SIDE / side).max(1) * (h * DETECT_SIDE / side).max(1)
+    };
+    let kept = (w * h).min(2048 * 2048) * 3;
+    (searched * DETECT_BYTES_PER_PIXEL + kept).div_ceil(1 << 20)
+}
+
+/// The budget a download needs, in MB: the upload decoded again, the pasted copy of it and
+/// its PNG encoding (at most about its raw size).
+pub fn download_cost_mb(probe: &sliders_celeba::decode::Probe) -> u64 {
+    let rgb = (u64::from(probe.width) * u64::from(probe.height) * 3).div_ceil(1 << 20);
+    cost_mb(probe) + 2 * rgb
 }
 
 /// Runs `f` on tokio's blocking pool holding `permit`; a panic in `f` is caught and answered

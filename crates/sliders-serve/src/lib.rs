@@ -79,6 +79,10 @@ pub struct ServeOptions {
 /// the decode's peak) at once, or many phone photos.
 pub const DEFAULT_MEMORY_BUDGET_MB: u64 = 1024;
 
+/// The most bytes of uploads the sessions keep (for the download's paste-back into the full
+/// photo), on top of `--max-sessions`: the least recently used session goes first.
+pub const SESSION_PHOTOS_MB: usize = 256;
+
 /// The worker count `0` stands for: one per core, at most 8.
 pub fn default_workers() -> usize {
     std::thread::available_parallelism()
@@ -131,16 +135,27 @@ pub fn state(opts: &ServeOptions) -> Result<AppState> {
         n => n,
     };
     let loopback = opts.host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let finder = match sliders_edit::faces::FaceFinder::load() {
+        Ok(f) => Some(std::sync::Mutex::new(f)),
+        Err(e) => {
+            tracing::warn!(
+                "{e}; uploads are framed by the CelebA crop (178:218 photos) or a centred square, \
+                 without face detection"
+            );
+            None
+        }
+    };
     Ok(AppState {
         limits: opts.limits,
         guard: guard::Limits::new(opts.memory_budget_mb, workers),
         check_host: loopback,
         models,
-        sessions: Sessions::new(opts.max_sessions, opts.session_ttl),
+        sessions: Sessions::new(opts.max_sessions, SESSION_PHOTOS_MB << 20, opts.session_ttl),
         faces,
         max_upload: usize::try_from(opts.max_upload_mb.saturating_mul(1 << 20))
             .unwrap_or(usize::MAX),
         save_uploads: opts.save_uploads.clone(),
+        finder,
     })
 }
 

@@ -11,6 +11,7 @@
 //! | `POST /api/sessions/from-face/{i}` | the same for test face `i` |
 //! | `GET /api/sessions/{id}/original.png` | the framed face the models see |
 //! | `POST /api/sessions/{id}/edit` | `{"models": [{"model": 0, "values": {"Smiling": 1.5}}]}` → PNG |
+//! | `GET /api/sessions/{id}/photo.png?edit={…}` | the same edit pasted back into the whole photo, at its resolution (the page's download) |
 //!
 //! Every malformed request gets a 4xx with `{"error": "..."}`; a photo over the decode limits
 //! 413, a request that does not fit the memory budget now 503 with `Retry-After`, a panic 500,
@@ -23,16 +24,17 @@ use crate::page::PAGE;
 use crate::sessions::{Session, Sessions};
 use crate::{guard, upload};
 use axum::body::Bytes;
-use axum::extract::rejection::{BytesRejection, JsonRejection};
-use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use sliders_celeba::DecodeLimits;
+use sliders_edit::faces::FaceFinder;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What every request handler shares.
 #[derive(Debug)]
@@ -53,6 +55,9 @@ pub struct AppState {
     pub max_upload: usize,
     /// Where uploads are saved (`--save-uploads`); `None`: never written to disk.
     pub save_uploads: Option<PathBuf>,
+    /// The face detector (`None` when its weights are not installed: uploads are then framed
+    /// by the CelebA crop or a centred square). Behind a mutex: libtorch tensors are not `Sync`.
+    pub finder: Option<Mutex<FaceFinder>>,
 }
 
 /// How the page explains the combination of several models (see `models`).
@@ -74,6 +79,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/sessions/from-face/{index}", post(pick_face))
         .route("/api/sessions/{id}/original.png", get(original))
         .route("/api/sessions/{id}/edit", post(edit))
+        .route("/api/sessions/{id}/photo.png", get(download))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
@@ -142,11 +148,22 @@ async fn face(State(st): State<Arc<AppState>>, Path(index): Path<String>) -> Res
 /// encodes a photo with every model, and opens its session.
 async fn new_session(st: Arc<AppState>, bytes: Bytes) -> Result<Response> {
     let probe = upload::probe(&bytes, &st.limits)?;
-    let permit = st.guard.acquire(guard::cost_mb(&probe)).await?;
+    let detect = if st.finder.is_some() {
+        guard::detect_cost_mb(&probe)
+    } else {
+        0
+    };
+    let permit = st.guard.acquire(guard::cost_mb(&probe) + detect).await?;
     let st2 = st.clone();
     let (id, defaults) = guard::blocking(permit, move || {
         let models = &st2.models;
-        let photo = upload::photo(&bytes, models.size(), models.framing(), &st2.limits)?;
+        let upload::Framed { photo, placement } = upload::photo(
+            &bytes,
+            models.size(),
+            models.framing(),
+            &st2.limits,
+            st2.finder.as_ref(),
+        )?;
         let original = sliders_edit::photo::to_image(
             &sliders_edit::photo::to_tensor(&[&photo.face], models.size()),
             0,
@@ -165,6 +182,8 @@ async fn new_session(st: Arc<AppState>, bytes: Bytes) -> Result<Response> {
             latents,
             defaults: defaults.clone(),
             chain: Vec::new(),
+            photo: bytes.clone(),
+            placement,
         });
         if let Some(dir) = &st2.save_uploads {
             let p = upload::save(dir, &id, &bytes)?;
@@ -234,6 +253,42 @@ fn headers_type(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| "(none)".into())
 }
 
+/// A request's edit from its JSON body, its rejection named as the client's mistake.
+fn edit_request(
+    st: &AppState,
+    headers: &HeaderMap,
+    body: std::result::Result<Json<EditRequest>, JsonRejection>,
+) -> Result<EditRequest> {
+    body.map(|Json(req)| req).map_err(|e| match e {
+        JsonRejection::MissingJsonContentType(_) => ServeError::UnsupportedType {
+            found: headers_type(headers),
+            expected: "the edit as JSON with Content-Type application/json",
+        },
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ServeError::TooLarge {
+            limit_mb: (st.max_upload as u64).div_ceil(1 << 20),
+        },
+        other => ServeError::BadRequest(format!("bad edit request: {}", other.body_text())),
+    })
+}
+
+/// The session's face edited as `req` asks, as an `S`x`S` image (the session locked only for
+/// the model passes).
+fn render(st: &AppState, session: &Mutex<Session>, req: &EditRequest) -> Result<image::RgbImage> {
+    let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
+    let plan = st.models.plan(req, &s.defaults)?;
+    let s = &mut *s;
+    let out = st.models.render(&s.face, &s.latents, &mut s.chain, &plan)?;
+    Ok(sliders_edit::photo::to_image(&out, 0))
+}
+
+fn png_response(png: Vec<u8>) -> Response {
+    (
+        [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
+        png,
+    )
+        .into_response()
+}
+
 async fn edit(
     State(st): State<Arc<AppState>>,
     Path(id): Path<String>,
@@ -241,31 +296,50 @@ async fn edit(
     body: std::result::Result<Json<EditRequest>, JsonRejection>,
 ) -> Result<Response> {
     let session = st.sessions.get(&id)?;
-    let Json(req) = body.map_err(|e| match e {
-        JsonRejection::MissingJsonContentType(_) => ServeError::UnsupportedType {
-            found: headers_type(&e_headers),
-            expected: "the edit as JSON with Content-Type application/json",
-        },
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ServeError::TooLarge {
-            limit_mb: (st.max_upload as u64).div_ceil(1 << 20),
-        },
-        other => ServeError::BadRequest(format!("bad edit request: {}", other.body_text())),
-    })?;
+    let req = edit_request(&st, &e_headers, body)?;
     let st2 = st.clone();
     let permit = st.guard.acquire(0).await?;
+    let png = guard::blocking(permit, move || upload::png(&render(&st2, &session, &req)?)).await?;
+    Ok(png_response(png))
+}
+
+/// The query of the download: `edit` is the JSON body `POST …/edit` takes.
+#[derive(Debug, serde::Deserialize)]
+struct DownloadQuery {
+    edit: Option<String>,
+}
+
+/// The edit pasted back into the uploaded photo at its full resolution (through the inverse of
+/// the alignment, with a feathered border; docs/face-alignment.md). The photo is decoded again
+/// from the session's upload under the memory budget (decode, pasted copy, PNG).
+async fn download(
+    State(st): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    query: std::result::Result<Query<DownloadQuery>, QueryRejection>,
+) -> Result<Response> {
+    let session = st.sessions.get(&id)?;
+    let text = query
+        .map_err(|e| ServeError::BadRequest(format!("bad download query: {}", e.body_text())))?
+        .0
+        .edit
+        .unwrap_or_else(|| r#"{"models": []}"#.into());
+    let req: EditRequest = serde_json::from_str(&text).map_err(|e| {
+        ServeError::BadRequest(format!(
+            "bad download query: `edit` must be the JSON of an edit request, \
+             {{\"models\": [{{\"model\": 0, \"values\": {{…}}}}]}} ({e})"
+        ))
+    })?;
+    let (bytes, placement) = {
+        let s = session.lock().unwrap_or_else(|p| p.into_inner());
+        (s.photo.clone(), s.placement)
+    };
+    let probe = upload::probe(&bytes, &st.limits)?;
+    let permit = st.guard.acquire(guard::download_cost_mb(&probe)).await?;
+    let st2 = st.clone();
     let png = guard::blocking(permit, move || {
-        let mut s = session.lock().unwrap_or_else(|p| p.into_inner());
-        let plan = st2.models.plan(&req, &s.defaults)?;
-        let s = &mut *s;
-        let out = st2
-            .models
-            .render(&s.face, &s.latents, &mut s.chain, &plan)?;
-        upload::png(&sliders_edit::photo::to_image(&out, 0))
+        let edited = render(&st2, &session, &req)?;
+        upload::pasted_png(&bytes, &placement, &edited, &st2.limits)
     })
     .await?;
-    Ok((
-        [(CONTENT_TYPE, "image/png"), (CACHE_CONTROL, "no-store")],
-        png,
-    )
-        .into_response())
+    Ok(png_response(png))
 }

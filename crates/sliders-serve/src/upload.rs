@@ -2,8 +2,10 @@
 //! `--max-upload-mb` (enforced while reading it, see `routes`), the header within the decode
 //! limits (413 otherwise, before any pixel is decoded), and the bytes must decode as a whole JPEG
 //! or PNG (by content, through the project's one decoder: EXIF rotation, grayscale and alpha
-//! handled) whose face box is at least the models' input size. Uploads stay in memory; they are written to disk only
-//! when `--save-uploads DIR` asks for it (atomically, temp + rename).
+//! handled) holding a face (detected and aligned as `sliders edit --crop auto` does, see
+//! docs/face-alignment.md) whose frame is at least the models' input size. Uploads stay in
+//! memory; they are written to disk only when `--save-uploads DIR` asks for it (atomically,
+//! temp + rename). The download decodes the upload again and pastes the edit back into it.
 
 use crate::error::{Result, ServeError};
 use axum::http::HeaderMap;
@@ -11,9 +13,12 @@ use axum::http::header::CONTENT_TYPE;
 use sliders_celeba::DecodeLimits;
 use sliders_celeba::decode::Probe;
 use sliders_config::data::Framing;
+use sliders_edit::faces::FaceFinder;
+use sliders_edit::paste::Placement;
 use sliders_edit::{Crop, EditError, Photo};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Accepted upload types.
 pub const ACCEPTED_TYPES: [&str; 2] = ["image/jpeg", "image/png"];
@@ -58,18 +63,54 @@ pub fn probe(bytes: &[u8], limits: &DecodeLimits) -> Result<Probe> {
         .map_err(|e| to_bad_image(EditError::Decode(e)))
 }
 
+/// An upload framed for the models: the face at the models' side (the full-size photo already
+/// dropped) and where it sits in the full-resolution photo (for the download's paste-back).
+#[derive(Debug)]
+pub struct Framed {
+    /// The framed face (`photo.image` is empty).
+    pub photo: Photo,
+    /// Where the face sits in the photo decoded at full resolution.
+    pub placement: Placement,
+}
+
 /// Decodes an upload within `limits` and frames its face for models of side `size` trained
-/// with `framing` (`Crop::Auto`: the CelebA crop for 178:218 aligned images, else the centred
-/// square). The full-size photo is dropped once the face is resized to `size`.
-pub fn photo(bytes: &[u8], size: u32, framing: Framing, limits: &DecodeLimits) -> Result<Photo> {
+/// with `framing`. With the face detector (`finder`), exactly as `sliders edit --crop auto`
+/// ([`FaceFinder`]): a photo framed like aligned CelebA gets the papers' crop, any other has its
+/// most probable face detected and aligned to the models' frame; a photo without a face is 422.
+/// Without it (weights not installed): the CelebA crop for 178:218 photos, else the centred
+/// square. The full-size photo is dropped once the face is resized to `size`.
+pub fn photo(
+    bytes: &[u8],
+    size: u32,
+    framing: Framing,
+    limits: &DecodeLimits,
+    finder: Option<&Mutex<FaceFinder>>,
+) -> Result<Framed> {
     probe(bytes, limits)?;
     let name = Path::new(UPLOAD);
     let image =
         sliders_edit::photo::decode_bytes_with(bytes, name, limits).map_err(to_bad_image)?;
-    let mut photo =
-        Photo::from_image(name, image, size, framing, Crop::Auto).map_err(to_bad_image)?;
+    let (w, h) = image.dimensions();
+    let mut photo = match finder {
+        // No face in a photo smaller than the models' input can fill it: refused before the
+        // detector runs.
+        Some(_) if w.min(h) < size => Err(EditError::TooSmall {
+            path: name.to_path_buf(),
+            width: w,
+            height: h,
+            size,
+        }),
+        Some(finder) => finder
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .frame_at_most(name, image, size, framing, Crop::Auto, 1)
+            .map(|mut faces| faces.swap_remove(0)),
+        None => Photo::from_image(name, image, size, framing, Crop::Auto),
+    }
+    .map_err(to_bad_image)?;
+    let placement = Placement::of(&photo, w, h);
     photo.image = image::RgbImage::new(0, 0);
-    Ok(photo)
+    Ok(Framed { photo, placement })
 }
 
 fn to_bad_image(e: EditError) -> ServeError {
@@ -77,20 +118,42 @@ fn to_bad_image(e: EditError) -> ServeError {
         EditError::Decode(sliders_celeba::DecodeError::TooLarge { .. }) => {
             ServeError::ImageTooLarge(e.to_string())
         }
-        EditError::Decode(_) | EditError::TooSmall { .. } | EditError::CropOutside { .. } => {
-            ServeError::BadImage(e.to_string())
-        }
+        EditError::Decode(_)
+        | EditError::TooSmall { .. }
+        | EditError::CropOutside { .. }
+        | EditError::NoFace { .. } => ServeError::BadImage(e.to_string()),
         other => ServeError::Internal(other.to_string()),
     }
 }
 
-/// Encodes an RGB image as PNG bytes.
+/// Encodes an RGB image as PNG bytes (from the image's own buffer, no copy of it).
 pub fn png(image: &image::RgbImage) -> Result<Vec<u8>> {
+    use image::ImageEncoder;
     let mut out = Vec::new();
-    image::DynamicImage::ImageRgb8(image.clone())
-        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(
+            image.as_raw(),
+            image.width(),
+            image.height(),
+            image::ExtendedColorType::Rgb8,
+        )
         .map_err(|e| ServeError::Internal(format!("PNG encoding failed: {e}")))?;
     Ok(out)
+}
+
+/// The upload `bytes` (already accepted once) decoded again at full resolution with `edited`
+/// (the models' `S`x`S` output) pasted back at `placement`, as PNG: the page's download.
+pub fn pasted_png(
+    bytes: &[u8],
+    placement: &Placement,
+    edited: &image::RgbImage,
+    limits: &DecodeLimits,
+) -> Result<Vec<u8>> {
+    let image = sliders_edit::photo::decode_bytes_with(bytes, Path::new(UPLOAD), limits)
+        .map_err(to_bad_image)?;
+    let pasted = placement.paste(&image, edited);
+    drop(image);
+    png(&pasted)
 }
 
 /// Writes an upload into `dir` as `<session>.<ext>` through a temporary file and a rename (only
@@ -143,17 +206,18 @@ mod tests {
             b"not an image at all",
             b"\x89PNG\r\n\x1a\ntruncated",
         ] {
-            let err = photo(bytes, 32, Framing::Fader, &DecodeLimits::default()).unwrap_err();
+            let err = photo(bytes, 32, Framing::Fader, &DecodeLimits::default(), None).unwrap_err();
             assert!(matches!(err, ServeError::BadImage(_)), "{err}");
             assert_eq!(err.status(), 422);
         }
         let tiny = png(&image::RgbImage::new(8, 8)).unwrap();
-        let err = photo(&tiny, 32, Framing::Fader, &DecodeLimits::default()).unwrap_err();
+        let err = photo(&tiny, 32, Framing::Fader, &DecodeLimits::default(), None).unwrap_err();
         assert!(err.to_string().contains("smaller than the model"), "{err}");
         let ok = png(&image::RgbImage::new(40, 40)).unwrap();
         assert_eq!(
-            photo(&ok, 32, Framing::Fader, &DecodeLimits::default())
+            photo(&ok, 32, Framing::Fader, &DecodeLimits::default(), None)
                 .unwrap()
+                .photo
                 .face
                 .len(),
             3 * 32 * 32
