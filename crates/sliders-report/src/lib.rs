@@ -2,9 +2,10 @@
 //! no libtorch. [`inputs`] collects typed inputs (each run's `resolved.toml` into sliders-config's
 //! `Experiment` and provenance, `metrics.csv`, the evaluation's outputs, the checked-in deviation
 //! list of [`deviations`]); [`render`] turns them into `README.md` as a pure function; [`figures`]
-//! draws the training curves and copies the evaluation's figures; [`write`] does all of it:
-//! `README.md`, `digits.md`, `figures/`, `tables/` and `metrics.json` (what `cargo xtask
-//! check-metrics` gates). `sliders report` only parses its arguments and calls [`write`].
+//! draws the training curves and copies the evaluation's figures; [`summary`] sets our accuracy
+//! beside the Fader paper's Table 1 at the top; [`write`] does all of it: `README.md`,
+//! `digits.md`, `figures/`, `tables/` and `metrics.json` (what `cargo xtask check-metrics` gates),
+//! and on CelebA `faces/`, the figures that show faces, kept out of git. `sliders report` only parses its arguments and calls [`write`].
 
 pub mod deviations;
 mod error;
@@ -13,11 +14,13 @@ pub mod inputs;
 pub mod render;
 pub mod resolved;
 pub mod results;
+pub mod summary;
 
 pub use error::ReportError;
 pub use inputs::ReportInputs;
 pub use render::render;
 
+use sliders_config::run_record::DataOrigin;
 use sliders_config::train::ExperimentKind;
 use std::path::{Path, PathBuf};
 
@@ -62,10 +65,16 @@ pub fn write(opts: &ReportOptions) -> Result<PathBuf, ReportError> {
         figures::copy_files(&dir.join("figures"), &figures, None)?;
         figures::copy_files(&dir.join("tables"), &tables, None)?;
     }
+    // CelebA may not be redistributed: on CelebA the figures that show faces go to faces/,
+    // which git ignores and the README names.
+    let faces = (inputs.data_origin() == DataOrigin::Celeba).then(|| opts.out.join("faces"));
     let eval = opts.runs.join("eval");
-    figures::copy_files(&eval.join("figures"), &figures, None)?;
+    figures::copy_files(&eval.join("figures"), &figures, faces.as_deref())?;
     figures::copy_files(&eval.join("tables"), &tables, None)?;
     inputs.figures = inputs::pngs(&figures, "");
+    if let Some(faces) = &faces {
+        inputs.faces = inputs::pngs(faces, "");
+    }
     let json = serde_json::to_string_pretty(&inputs.metrics())
         .map_err(|e| ReportError::format(Path::new("metrics.json"), e.to_string()))?;
     write_file(&opts.out.join("metrics.json"), &json)?;

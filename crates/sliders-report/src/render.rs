@@ -1,6 +1,6 @@
 //! The report's `README.md` (and the digits page) rendered from [`ReportInputs`], a pure
-//! function: the header a reader needs first (data, split, device, commit, wall time per stage,
-//! training length per run), the evaluation's tables, the figures, the training summaries, the
+//! function: the summary beside the paper's Table 1 ([`crate::summary`]), the header (data,
+//! split, device, commit, wall time per stage, training length per run), the evaluation's tables, the figures, the training summaries, the
 //! digits section and the deviations from the papers.
 
 use crate::inputs::{ReportInputs, TrainingRun, cgan_last_train};
@@ -12,6 +12,8 @@ use std::fmt::Write as _;
 pub fn render(inputs: &ReportInputs) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# sliders report: profile `{}`\n", inputs.profile);
+    md.push_str(&crate::summary::summary(inputs));
+    md.push_str("## Runs\n\n");
     header(&mut md, inputs);
     training_lengths(&mut md, inputs);
     results(&mut md, inputs);
@@ -147,27 +149,40 @@ fn results(md: &mut String, inputs: &ReportInputs) {
     );
 }
 
-/// The groups of figures, in the README's order: (heading, file-name prefix).
-const GROUPS: [(&str, &str); 6] = [
+/// The groups of figures, in the README's order: (heading, short name, file-name prefix).
+const GROUPS: [(&str, &str, &str); 6] = [
     (
         "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α named above each column (the quick and paper profiles slide Young over −9 … 10, the range the Fader README prescribes for it, since its change is small)",
+        "sliding an attribute (FadNet)",
         "slide_",
     ),
-    ("Reconstructions and swaps", "swap_"),
-    ("IcGAN reconstructions per encoder layout", "encoders"),
+    (
+        "Reconstructions and swaps",
+        "reconstructions and swaps",
+        "swap_",
+    ),
+    (
+        "IcGAN reconstructions per encoder layout",
+        "IcGAN reconstructions per encoder layout",
+        "encoders",
+    ),
     (
         "cGAN samples G(z, y), drawn by the evaluation: each row one z; columns every attribute \
          off, then each attribute on alone, as labelled",
+        "cGAN samples",
         "cgan_",
     ),
-    ("Slider response", "response_"),
-    ("Training curves (FadNet)", "training_"),
+    ("Slider response", "slider response", "response_"),
+    ("Training curves (FadNet)", "training curves", "training_"),
 ];
 
-/// The figures in `figures/`, embedded by group.
+/// The figures: those in `faces/` linked in one list, those in `figures/` embedded by group.
 fn figures(md: &mut String, inputs: &ReportInputs) {
     md.push_str("## Figures\n\n");
-    for (heading, prefix) in GROUPS {
+    if !inputs.faces.is_empty() {
+        faces(md, inputs);
+    }
+    for (heading, _, prefix) in GROUPS {
         let these: Vec<&String> = inputs
             .figures
             .iter()
@@ -181,6 +196,42 @@ fn figures(md: &mut String, inputs: &ReportInputs) {
             let _ = writeln!(md, "![{n}](figures/{n})\n");
         }
     }
+}
+
+/// The figures that show CelebA faces: links into `faces/`, not in git, and how to remake them.
+fn faces(md: &mut String, inputs: &ReportInputs) {
+    let _ = writeln!(
+        md,
+        "### Figures that show faces (in `faces/`, not in git)\n\n\
+         CelebA's images may not be redistributed, so the figures that show faces (edited, \
+         reconstructed or generated) are written to `faces/`, which git ignores; \
+         `cargo xtask reproduce --profile {} --data ../shared/celeba --only eval --only report` \
+         regenerates them from the trained runs.\n",
+        inputs.profile
+    );
+    let mut listed: Vec<&String> = Vec::new();
+    for (_, short, prefix) in GROUPS {
+        let these: Vec<&String> = inputs
+            .faces
+            .iter()
+            .filter(|n| n.starts_with(prefix))
+            .collect();
+        if !these.is_empty() {
+            let links: Vec<String> = these.iter().map(|n| format!("[{n}](faces/{n})")).collect();
+            let _ = writeln!(md, "- {short}: {}", links.join(", "));
+            listed.extend(these);
+        }
+    }
+    let other: Vec<String> = inputs
+        .faces
+        .iter()
+        .filter(|n| !listed.contains(n))
+        .map(|n| format!("[{n}](faces/{n})"))
+        .collect();
+    if !other.is_empty() {
+        let _ = writeln!(md, "- other: {}", other.join(", "));
+    }
+    md.push('\n');
 }
 
 /// A metric of a run's last validation row, formatted, or `n/a`.

@@ -163,7 +163,7 @@ pub fn kind_name(kind: ExperimentKind) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A complete resolved.toml of `kind`, as sliders writes it.

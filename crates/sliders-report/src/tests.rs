@@ -192,3 +192,51 @@ fn the_metrics_hold_the_evaluation_and_each_runs_last_row() {
     assert_eq!(m["train/cgan/last/val"], 0.25);
     assert_eq!(m["train/cgan/last/loss_d"], 0.7);
 }
+
+#[test]
+fn on_celeba_no_face_figure_goes_under_figures() {
+    let dir = std::env::temp_dir().join(format!("sliders-report-celeba-{}", std::process::id()));
+    let (runs, out, repo) = (dir.join("runs"), dir.join("out"), dir.join("repo"));
+    let eval = runs.join("eval");
+    std::fs::create_dir_all(eval.join("figures")).unwrap();
+    std::fs::create_dir_all(repo.join("docs")).unwrap();
+    std::fs::write(repo.join(crate::deviations::LIST), "# header\n").unwrap();
+    let text = crate::resolved::tests::resolved_text(ExperimentKind::Eval);
+    std::fs::write(eval.join("resolved.toml"), text).unwrap();
+    for n in [
+        "slide_Male.png",
+        "swap_Male.png",
+        "cgan_samples.png",
+        "encoders.png",
+    ] {
+        std::fs::write(eval.join("figures").join(n), n).unwrap();
+    }
+    for n in ["accuracy.png", "response_Male.png", "fig4a_encoders.png"] {
+        std::fs::write(eval.join("figures").join(n), n).unwrap();
+    }
+    let readme = crate::write(&crate::ReportOptions {
+        profile: "quick".into(),
+        runs,
+        out: out.clone(),
+        device_asked: "cpu".into(),
+        repo,
+    })
+    .unwrap();
+    let md = std::fs::read_to_string(readme).unwrap();
+    let in_figures = crate::inputs::pngs(&out.join("figures"), "");
+    assert_eq!(
+        in_figures,
+        ["accuracy.png", "fig4a_encoders.png", "response_Male.png"]
+    );
+    assert_eq!(crate::inputs::pngs(&out.join("faces"), "").len(), 4);
+    for face in ["slide_", "swap_", "cgan_", "encoders.png"] {
+        assert!(!md.contains(&format!("(figures/{face}")), "{face}: {md}");
+    }
+    assert!(md.contains("- sliding an attribute (FadNet): [slide_Male.png](faces/slide_Male.png)"));
+    assert!(md.contains("--profile quick --data ../shared/celeba --only eval --only report"));
+    assert!(
+        md.contains("![response_Male.png](figures/response_Male.png)"),
+        "{md}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
