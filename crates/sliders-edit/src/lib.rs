@@ -13,6 +13,8 @@
 //! - [`faces`]: `--crop auto` / `align`: faces detected and aligned to the model's frame
 //!   (sliders-align);
 //! - [`paste`]: blend an edit back into the full-size photo;
+//! - [`reframe`]: swap accuracy on re-framed faces against their original framing (the
+//!   measurement of docs/face-alignment.md);
 //! - [`job`]: batch jobs over files and folders with a per-file summary;
 //! - [`strip`], [`font`]: labelled interpolation grids and GIF frames; [`output`]: atomic writes.
 //!
@@ -41,6 +43,7 @@ pub mod model;
 pub mod output;
 pub mod paste;
 pub mod photo;
+pub mod reframe;
 pub mod setting;
 pub mod strip;
 

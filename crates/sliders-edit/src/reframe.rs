@@ -1,0 +1,281 @@
+//! Edit quality on re-framed faces (docs/face-alignment.md#edit-quality-on-re-framed-faces): a
+//! Fader model's swap accuracy, judged by the evaluation classifier, on CelebA test images in
+//! their original framing (the papers' crop, as in training) and on the same images re-framed by
+//! a random similarity (rotation ±30°, scale 0.5–2, a shift, padded into a larger canvas of other
+//! content) and brought back by `--crop auto`'s detect-and-align path ([`FaceFinder`]). The
+//! `reframe_swap` example of this crate runs it on trained run folders.
+
+use crate::error::{EditError, Result};
+use crate::faces::FaceFinder;
+use crate::photo::{Crop, Photo, to_tensor};
+use crate::{Edit, Editor};
+use image::{Rgb, RgbImage};
+use rand::Rng;
+use sliders_align::{Similarity, warp};
+use sliders_metrics::stats::{Proportion, paired_difference, proportion};
+use tch::Tensor;
+
+/// A test image with the true values of the model's attributes.
+#[derive(Debug, Clone)]
+pub struct Labelled {
+    /// The aligned CelebA image file.
+    pub path: std::path::PathBuf,
+    /// One value per attribute of the model, in its order.
+    pub labels: Vec<bool>,
+}
+
+/// One image's outcome for one attribute: did the classifier see the flipped value?
+#[derive(Debug, Clone, Copy)]
+pub struct Outcome {
+    /// The attribute (index into the model's).
+    pub attribute: usize,
+    /// The swap in the original framing succeeded.
+    pub original: bool,
+    /// The swap on the re-framed photo succeeded (false when no face was found there).
+    pub reframed: bool,
+    /// No face large enough was found in the re-framed photo.
+    pub missed: bool,
+}
+
+/// The random similarity of a trial: rotation `U(−30°, 30°)`, scale `2^U(−1, 1)` (0.5–2), and
+/// the `w`×`h` canvas it places a 178×218 face into: 1.2–2× the face's bounding box, the face at
+/// a random position inside.
+pub fn random_placement(rng: &mut impl Rng) -> (Similarity, u32, u32) {
+    let angle = rng.gen_range(-30f64..30.0).to_radians();
+    let scale = 2f64.powf(rng.gen_range(-1.0..1.0));
+    let t = Similarity::new(scale, angle, 0.0, 0.0);
+    let (lo, hi) = t.bounds(178.0, 218.0);
+    let (bw, bh) = (hi[0] - lo[0], hi[1] - lo[1]);
+    let pad = rng.gen_range(1.2..2.0);
+    let (w, h) = ((bw * pad).ceil(), (bh * pad).ceil());
+    let tx = rng.gen_range(0.0..=(w - bw)) - lo[0];
+    let ty = rng.gen_range(0.0..=(h - bh)) - lo[1];
+    (Similarity { tx, ty, ..t }, w as u32, h as u32)
+}
+
+/// `face` (178×218) placed by `t` on a `w`×`h` canvas of smooth colour noise (other content:
+/// blobs of colour at a few scales, seeded by `rng`).
+pub fn place(face: &RgbImage, t: &Similarity, w: u32, h: u32, rng: &mut impl Rng) -> RgbImage {
+    let waves: Vec<[f64; 5]> = (0..6)
+        .map(|_| {
+            [
+                rng.gen_range(0.005..0.05),
+                rng.gen_range(0.005..0.05),
+                rng.gen_range(0.0..6.3),
+                rng.gen_range(0.0..3.0),
+                rng.gen_range(20.0..60.0),
+            ]
+        })
+        .collect();
+    let back = t.inverse();
+    let (fw, fh) = (f64::from(face.width()), f64::from(face.height()));
+    RgbImage::from_fn(w, h, |x, y| {
+        let (xf, yf) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let [u, v] = back.apply([xf, yf]);
+        if (0.0..fw).contains(&u) && (0.0..fh).contains(&v) {
+            return Rgb(warp::sample(face, u, v).map(|c| c.round() as u8));
+        }
+        let mut c = [120.0f64; 3];
+        for (k, wv) in waves.iter().enumerate() {
+            let s = (wv[0] * xf + wv[1] * yf + wv[2]).sin() * wv[4];
+            c[k % 3] += s;
+            c[(k + wv[3] as usize) % 3] -= s / 2.0;
+        }
+        Rgb(c.map(|v| v.clamp(0.0, 255.0) as u8))
+    })
+}
+
+/// The swap outcomes of one image: in its original framing and re-framed (`rng` draws the
+/// transform), for every attribute of `editor`'s model. `judge` gives the classifier's logits
+/// `[N, 2k]` for edited faces `[N, 3, S, S]` in [−1, 1]; `offsets[a]` is the column of
+/// attribute `a`'s first logit.
+pub fn trial(
+    editor: &Editor,
+    finder: &FaceFinder,
+    judge: &dyn Fn(&Tensor) -> Tensor,
+    offsets: &[i64],
+    image: &Labelled,
+    rng: &mut impl Rng,
+) -> Result<Vec<Outcome>> {
+    let info = editor.info();
+    let (size, framing) = (info.image_size, info.framing);
+    let photo = crate::photo::decode(&image.path)?;
+    let original = Photo::from_image(&image.path, photo.clone(), size, framing, Crop::Celeba)?;
+    let full = image::imageops::resize(&photo, 178, 218, image::imageops::FilterType::Triangle);
+    let (t, w, h) = random_placement(rng);
+    let canvas = place(&full, &t, w, h, rng);
+    let reframed = match finder.frame_at_most(&image.path, canvas, size, framing, Crop::Auto, 1) {
+        Ok(mut faces) => Some(faces.swap_remove(0)),
+        Err(EditError::NoFace { .. } | EditError::TooSmall { .. }) => None,
+        Err(e) => return Err(e),
+    };
+    let mut faces: Vec<&[u8]> = vec![&original.face];
+    if let Some(r) = &reframed {
+        faces.push(&r.face);
+    }
+    let x = to_tensor(&faces, size);
+    let mut out = Vec::new();
+    for (a, &label) in image.labels.iter().enumerate() {
+        // The attribute flipped, the others at their true values (the papers' swap).
+        let values: Vec<(usize, f64)> = image
+            .labels
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| (i, f64::from(u8::from(if i == a { !l } else { l }))))
+            .collect();
+        let edits = vec![Edit(values); faces.len()];
+        let y = editor.edit_batch(&x, &edits)?;
+        let logits = tch::no_grad(|| judge(&y.to_device(tch::Device::Cpu)));
+        let seen = |i: i64| {
+            logits.double_value(&[i, offsets[a] + 1]) > logits.double_value(&[i, offsets[a]])
+        };
+        out.push(Outcome {
+            attribute: a,
+            original: seen(0) != label,
+            reframed: reframed.is_some() && seen(1) != label,
+            missed: reframed.is_none(),
+        });
+    }
+    Ok(out)
+}
+
+/// A re-framed copy of `image` (drawn by `rng`) with its attribute `a` flipped and the edit pasted
+/// back into it at its resolution ([`crate::paste::Placement`]): `(canvas, pasted)`, or `None`
+/// when no face is found. For looking at the result by eye.
+pub fn reframed_paste_back(
+    editor: &Editor,
+    finder: &FaceFinder,
+    image: &Labelled,
+    a: usize,
+    rng: &mut impl Rng,
+) -> Result<Option<(RgbImage, RgbImage)>> {
+    let info = editor.info();
+    let photo = crate::photo::decode(&image.path)?;
+    let full = image::imageops::resize(&photo, 178, 218, image::imageops::FilterType::Triangle);
+    let (t, w, h) = random_placement(rng);
+    let canvas = place(&full, &t, w, h, rng);
+    let framed = match finder.frame_at_most(
+        &image.path,
+        canvas.clone(),
+        info.image_size,
+        info.framing,
+        Crop::Auto,
+        1,
+    ) {
+        Ok(mut faces) => faces.swap_remove(0),
+        Err(EditError::NoFace { .. } | EditError::TooSmall { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let values = (0..image.labels.len())
+        .map(|i| (i, f64::from(u8::from(image.labels[i] != (i == a)))))
+        .collect();
+    let y = editor.edit_batch(
+        &to_tensor(&[&framed.face], info.image_size),
+        &[Edit(values)],
+    )?;
+    let edited = crate::photo::to_image(&y, 0);
+    let (pw, ph) = framed.image.dimensions();
+    let pasted = crate::paste::Placement::of(&framed, pw, ph).paste(&framed.image, &edited);
+    Ok(Some((canvas, pasted)))
+}
+
+/// One attribute's swap accuracies (each with n and a 95% Wilson interval), the paired
+/// difference re-framed − original (95% interval over images) and the re-framed photos in which
+/// no face was found.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    /// Original framing.
+    pub original: Proportion,
+    /// Re-framed, detected and aligned.
+    pub reframed: Proportion,
+    /// Re-framed − original, paired over images.
+    pub difference: Proportion,
+    /// Re-framed photos without a detected face (counted as failed swaps).
+    pub missed: usize,
+}
+
+/// The [`Summary`] of attribute `a` over `outcomes`.
+pub fn summarize(outcomes: &[Outcome], a: usize) -> Summary {
+    let mine: Vec<&Outcome> = outcomes.iter().filter(|o| o.attribute == a).collect();
+    let n = mine.len() as u64;
+    let count = |f: fn(&Outcome) -> bool| mine.iter().filter(|o| f(o)).count() as u64;
+    let as_f = |f: fn(&Outcome) -> bool| -> Vec<f64> {
+        mine.iter().map(|o| f64::from(u8::from(f(o)))).collect()
+    };
+    Summary {
+        original: proportion(count(|o| o.original), n),
+        reframed: proportion(count(|o| o.reframed), n),
+        difference: paired_difference(&as_f(|o| o.reframed), &as_f(|o| o.original)),
+        missed: count(|o| o.missed) as usize,
+    }
+}
+
+/// A table row: the attribute, both accuracies with their intervals and n, the difference.
+pub fn row(name: &str, s: &Summary) -> String {
+    let pct = |p: &Proportion| {
+        format!(
+            "{:.1}% [{:.1}, {:.1}]",
+            100.0 * p.value,
+            100.0 * p.low,
+            100.0 * p.high
+        )
+    };
+    format!(
+        "| {name} | {} | {} | {} | {:+.1} [{:+.1}, {:+.1}] | {} |",
+        s.original.n,
+        pct(&s.original),
+        pct(&s.reframed),
+        100.0 * s.difference.value,
+        100.0 * s.difference.low,
+        100.0 * s.difference.high,
+        s.missed
+    )
+}
+
+/// The header of [`row`]'s table.
+pub const HEADER: &str = "| attribute | n | swap accuracy, original framing (95% Wilson) | \
+    swap accuracy, re-framed + detect/align (95% Wilson) | difference, points (paired 95%) | \
+    no face found |\n| --- | --- | --- | --- | --- | --- |";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn placements_keep_the_face_inside_a_larger_canvas() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(24);
+        for _ in 0..200 {
+            let (t, w, h) = random_placement(&mut rng);
+            let (lo, hi) = t.bounds(178.0, 218.0);
+            assert!(lo[0] >= -1e-9 && lo[1] >= -1e-9, "{lo:?}");
+            assert!(hi[0] <= f64::from(w) + 1e-9 && hi[1] <= f64::from(h) + 1e-9);
+            assert!((0.5..=2.0).contains(&t.scale()));
+            assert!(t.angle().abs() <= 30f64.to_radians());
+        }
+    }
+
+    #[test]
+    fn the_summary_pairs_the_two_framings_per_image() {
+        let o = |original, reframed| Outcome {
+            attribute: 0,
+            original,
+            reframed,
+            missed: false,
+        };
+        let s = summarize(
+            &[
+                o(true, true),
+                o(true, false),
+                o(false, false),
+                o(true, true),
+            ],
+            0,
+        );
+        assert_eq!((s.original.n, s.missed), (4, 0));
+        assert!((s.original.value - 0.75).abs() < 1e-12);
+        assert!((s.reframed.value - 0.5).abs() < 1e-12);
+        assert!((s.difference.value + 0.25).abs() < 1e-12);
+        assert!(row("Smiling", &s).starts_with("| Smiling | 4 | 75.0%"));
+    }
+}
