@@ -3,17 +3,19 @@
 //! Figure 4a), and every table as CSV and Parquet, drawn with sliders-plots.
 
 use crate::{EvalError, Results, encoders, table};
+use sliders_plots::ndarray::{ArrayD, Ix3};
 use sliders_plots::{BarChart, BarSeries, CurveChart, ImageGrid, Panel, RgbImage, Series, Table};
 use std::path::Path;
 use tch::{Kind, Tensor};
 
-/// A `[3, S, S]` image in [−1, 1] as bytes.
+/// A `[3, S, S]` image in [−1, 1] as bytes (through tch's ndarray conversion).
 fn to_rgb(t: &Tensor) -> Result<RgbImage, EvalError> {
-    let (s_h, s_w) = (t.size()[1] as u32, t.size()[2] as u32);
     let x = ((t.to_kind(Kind::Float) + 1.0) / 2.0).contiguous();
-    let v = Vec::<f32>::try_from(x.view([-1]))
-        .map_err(|e| EvalError::Config(format!("image to floats: {e}")))?;
-    Ok(RgbImage::from_chw_f32(s_w, s_h, &v)?)
+    let chw = TryInto::<ArrayD<f32>>::try_into(&x)
+        .ok()
+        .and_then(|a| a.into_dimensionality::<Ix3>().ok())
+        .ok_or_else(|| EvalError::Config(format!("image {:?} to a [3, H, W] array", x.size())))?;
+    Ok(RgbImage::from_chw_f32(chw.view())?)
 }
 
 /// Writes the figures (`figures/*.png`) and tables (`tables/<table>.csv|.parquet`) of an
@@ -100,37 +102,52 @@ fn accuracy_bars(results: &Results, path: &Path) -> Result<(), EvalError> {
     Ok(())
 }
 
-/// The encoder comparison as the IcGAN paper's Figure 4a draws it (docs/icgan.md#figure-4a): one
-/// panel per measure (reconstruction MSE on real test images, z MSE on held-out generated images),
-/// a bar per layout with its 95% interval; the mean face's reconstruction error as a reference bar.
+/// The encoder comparison as the IcGAN paper's Figure 4a draws it (docs/evaluation.md#encoder-comparison):
+/// a bar per layout with its 95% interval for each error, each divided by what an encoder that
+/// ignores its input scores, so both share one axis where 1 is "no better than ignoring the
+/// image": the reconstruction MSE on real test images over the mean face's, and the z MSE on
+/// held-out generated images over z's variance (1: z ~ N(0, I), so predicting 0 scores 1).
 fn encoder_bars(results: &Results, path: &Path) -> Result<(), EvalError> {
     let layouts: Vec<&str> = ["SNG", "IND", "IND-COND"]
         .into_iter()
         .filter(|l| results.get(encoders::TABLE, l, "all", "rec_mse").is_some())
         .collect();
-    if layouts.is_empty() {
+    let mean_face = results
+        .get(encoders::TABLE, "mean face", "all", "rec_mse")
+        .and_then(|c| c.value)
+        .filter(|v| *v > 0.0);
+    let Some(mean_face) = mean_face.filter(|_| !layouts.is_empty()) else {
         return Ok(());
-    }
+    };
     let metrics = [
-        ("rec_mse", "reconstruction MSE, real test images"),
-        ("z_mse", "z MSE, held-out generated images"),
+        (
+            "rec_mse",
+            mean_face,
+            "reconstruction MSE / mean face's (real test images)",
+        ),
+        ("z_mse", 1.0, "z MSE / var(z) (held-out generated images)"),
     ];
-    let groups: Vec<String> = metrics.iter().map(|(_, g)| g.to_string()).collect();
+    let groups: Vec<String> = metrics.iter().map(|(_, _, g)| g.to_string()).collect();
     let mut chart = BarChart::new(
-        "IcGAN encoder layouts (Figure 4a): lower is more faithful; 95% intervals over images",
-        "MSE",
+        "IcGAN encoder layouts (Figure 4a): error relative to ignoring the input (lower is more faithful; 95% intervals)",
+        "relative error",
         groups,
     );
-    let mut rows: Vec<&str> = layouts.clone();
-    rows.push("mean face");
-    for row in rows {
+    for row in layouts {
         let cells: Vec<_> = metrics
             .iter()
-            .map(|(m, _)| results.get(encoders::TABLE, row, "all", m))
+            .map(|(m, base, _)| {
+                results.get(encoders::TABLE, row, "all", m).map(|c| {
+                    (
+                        c.value.map(|v| v / base),
+                        c.low.zip(c.high).map(|(l, h)| (l / base, h / base)),
+                    )
+                })
+            })
             .collect();
         chart = chart.with_series(
-            BarSeries::new(row, cells.iter().map(|c| c.and_then(|c| c.value)))
-                .with_intervals(cells.iter().map(|c| c.and_then(|c| c.low.zip(c.high)))),
+            BarSeries::new(row, cells.iter().map(|c| c.and_then(|c| c.0)))
+                .with_intervals(cells.iter().map(|c| c.and_then(|c| c.1))),
         );
     }
     chart.write_png(path)?;

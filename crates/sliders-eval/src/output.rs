@@ -5,6 +5,7 @@
 
 use crate::results::{Cell, Results};
 use crate::{EvalError, cgan, encoders, synthetic, table};
+use sliders_config::paper::{FADER_TABLE1, FADER_TABLE1_ATTRIBUTES};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -56,17 +57,6 @@ pub fn metrics_json(results: &Results) -> String {
         .collect();
     serde_json::to_string_pretty(&map).expect("a map of numbers serialises")
 }
-
-/// The Fader paper's Table 1 (human raters, percent): (row, [Mouth, Smile, Glasses]) for
-/// naturalness and accuracy (docs/fader-networks.md#evaluation-and-table-1).
-const PAPER_TABLE1: [(&str, [f64; 3], [f64; 3]); 5] = [
-    ("Real Image", [92.6, 87.0, 88.6], [89.0, 88.3, 97.6]),
-    ("IcGAN AE", [22.7, 21.7, 14.8], [88.1, 91.7, 86.2]),
-    ("IcGAN Swap", [11.4, 22.9, 9.6], [10.1, 9.9, 47.5]),
-    ("FadNet AE", [88.4, 75.2, 78.8], [91.8, 90.1, 94.5]),
-    ("FadNet Swap", [79.0, 31.4, 45.3], [66.2, 97.1, 76.6]),
-];
-const PAPER_ATTRS: [&str; 3] = ["Mouth_Slightly_Open", "Smiling", "Eyeglasses"];
 
 pub(crate) fn short(attr: &str) -> &str {
     match attr {
@@ -297,7 +287,7 @@ fn paper_table_section(s: &mut String) {
          | Model | Natur. Mouth | Natur. Smile | Natur. Glasses | Acc. Mouth | Acc. Smile | Acc. Glasses |\n\
          |---|---|---|---|---|---|---|\n",
     );
-    for (row, nat, acc) in PAPER_TABLE1 {
+    for (row, nat, acc) in FADER_TABLE1 {
         let _ = writeln!(
             s,
             "| {row} | {} | {} | {} | {} | {} | {} |",
@@ -307,7 +297,7 @@ fn paper_table_section(s: &mut String) {
     let _ = writeln!(
         s,
         "\n(Paper columns: {}.)",
-        PAPER_ATTRS.map(short).join(", ")
+        FADER_TABLE1_ATTRIBUTES.map(short).join(", ")
     );
 }
 

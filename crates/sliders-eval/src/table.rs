@@ -107,16 +107,25 @@ fn fader_values(
     attr: &str,
     alpha: impl Fn(bool) -> Option<f64>,
 ) -> Result<Vec<Vec<f64>>, EvalError> {
-    let cols: Vec<usize> = model
-        .attributes
+    slider_values(&model.attributes, test, positions, attr, alpha)
+}
+
+/// [`fader_values`] for a model of `attributes`.
+fn slider_values(
+    attributes: &[String],
+    test: &TestSet,
+    positions: &[usize],
+    attr: &str,
+    alpha: impl Fn(bool) -> Option<f64>,
+) -> Result<Vec<Vec<f64>>, EvalError> {
+    let cols: Vec<usize> = attributes
         .iter()
         .map(|a| test.column(a))
         .collect::<Result<_, _>>()?;
     Ok(positions
         .iter()
         .map(|&p| {
-            model
-                .attributes
+            attributes
                 .iter()
                 .zip(&cols)
                 .map(|(a, &c)| {
@@ -496,3 +505,7 @@ fn response(
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "table_tests.rs"]
+mod tests;

@@ -57,6 +57,20 @@ impl TestSet {
         self.cache_index.len()
     }
 
+    /// A test set from its parts (tests): images `[N, 3, S, S]`, one attribute bit mask per
+    /// image (bit `k` for `attr_names[k]`).
+    #[cfg(test)]
+    pub(crate) fn from_parts(images: Tensor, bits: Vec<u64>, attr_names: &[&str]) -> Self {
+        let n = bits.len();
+        Self {
+            images,
+            cache_index: (0..n).collect(),
+            names: (0..n).map(|i| format!("{:06}.jpg", i + 1)).collect(),
+            bits,
+            attr_names: attr_names.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
     /// Whether there is none (never, after [`load`](Self::load)).
     pub fn is_empty(&self) -> bool {
         self.cache_index.is_empty()

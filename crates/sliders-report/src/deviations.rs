@@ -11,7 +11,7 @@ pub const LIST: &str = "docs/deviations.list";
 /// One marked deviation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deviation {
-    /// Where the comment is: `file:line`.
+    /// The file the comment is in.
     pub at: String,
     /// The comment's text, continuation lines joined.
     pub text: String,
@@ -29,7 +29,7 @@ pub fn read(root: &Path) -> Result<Vec<Deviation>, ReportError> {
     parse(&path.display().to_string(), &text)
 }
 
-/// Parses the list: `#` lines are comments, every other line `file:line<TAB>text`.
+/// Parses the list: `#` lines are comments, every other line `file<TAB>text`.
 pub fn parse(origin: &str, text: &str) -> Result<Vec<Deviation>, ReportError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
@@ -39,7 +39,7 @@ pub fn parse(origin: &str, text: &str) -> Result<Vec<Deviation>, ReportError> {
         let Some((at, text)) = line.split_once('\t') else {
             return Err(ReportError::Format {
                 path: format!("{origin}:{}", i + 1),
-                message: "expected `file:line<TAB>text`; regenerate it with `cargo xtask tidy \
+                message: "expected `file<TAB>text`; regenerate it with `cargo xtask tidy \
                           --write`"
                     .into(),
             });
@@ -58,16 +58,16 @@ mod tests {
 
     #[test]
     fn the_list_is_read_line_by_line_and_a_bad_line_is_named() {
-        let list = "# header\n# more\ncrates/a.rs:3\tone: two\nexperiments/b.toml:9\tthree\n";
+        let list = "# header\n# more\ncrates/a.rs\tone: two\nexperiments/b.toml\tthree\n";
         assert_eq!(
             parse("d.list", list).unwrap(),
             vec![
                 Deviation {
-                    at: "crates/a.rs:3".into(),
+                    at: "crates/a.rs".into(),
                     text: "one: two".into()
                 },
                 Deviation {
-                    at: "experiments/b.toml:9".into(),
+                    at: "experiments/b.toml".into(),
                     text: "three".into()
                 },
             ]
