@@ -13,6 +13,7 @@ use crate::output::{all_missing_for, fmt_cell};
 use crate::results::{Cell, Results};
 use crate::table::AttributeEdits;
 use sliders_config::data::Framing;
+use sliders_gender::ndarray::{ArrayD, Ix4};
 use sliders_gender::{FramedImage, GenderJudge};
 use sliders_metrics::stats::accuracy;
 use std::fmt::Write as _;
@@ -28,20 +29,20 @@ pub const JUDGES: [(&str, &str); 2] = [
     ("classifier_accuracy", "evaluation classifier"),
 ];
 
-/// `[n, 3, S, S]` in [−1, 1] → framed u8 images.
+/// `[n, 3, S, S]` in [−1, 1] → framed u8 images (through tch's ndarray conversion).
 fn framed(images: &Tensor, framing: Framing) -> Vec<FramedImage> {
-    let s = images.size()[2] as u32;
     let bytes = ((images.to_kind(Kind::Float) + 1.0) * 127.5)
         .round()
         .clamp(0.0, 255.0)
         .to_kind(Kind::Uint8)
         .contiguous();
-    let n = images.size()[0];
-    (0..n)
-        .map(|i| {
-            let chw = Vec::<u8>::try_from(bytes.get(i).view([-1])).expect("u8 image");
-            FramedImage::from_chw(s, s, &chw, framing.into()).expect("a [3, S, S] image")
-        })
+    let batch = TryInto::<ArrayD<u8>>::try_into(&bytes)
+        .expect("u8 images")
+        .into_dimensionality::<Ix4>()
+        .expect("an [n, 3, S, S] batch");
+    batch
+        .outer_iter()
+        .map(|chw| FramedImage::from_chw(chw, framing.into()).expect("a [3, S, S] image"))
         .collect()
 }
 

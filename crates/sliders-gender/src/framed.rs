@@ -2,6 +2,7 @@
 //! it shows).
 
 use crate::GenderError;
+use ndarray::ArrayView3;
 
 /// Which part of an aligned CelebA image (178x218 in the official release) a picture shows. The
 /// boxes are those of `sliders_config::data::Framing` and `sliders_celeba::framing`; each framed
@@ -68,27 +69,24 @@ impl FramedImage {
         }
     }
 
-    /// An image from planar CHW bytes (`[3][height][width]`, the layout of the preprocessing
-    /// caches of `sliders-celeba`); the slice length must be `width * height * 3`.
-    pub fn from_chw(
-        width: u32,
-        height: u32,
-        chw: &[u8],
-        framing: Framing,
-    ) -> Result<Self, GenderError> {
-        let plane = width as usize * height as usize;
-        if plane == 0 || chw.len() != plane * 3 {
+    /// An image from planar CHW bytes `[3, height, width]` (the layout of an image tensor and of
+    /// the preprocessing caches of `sliders-celeba`; tensors convert with tch's ndarray
+    /// conversion at the caller's boundary). Errors on an empty image or another channel count.
+    pub fn from_chw(chw: ArrayView3<'_, u8>, framing: Framing) -> Result<Self, GenderError> {
+        let (channels, height, width) = chw.dim();
+        let (width, height) = (width as u32, height as u32);
+        let expected = width as usize * height as usize * 3;
+        if expected == 0 || channels != 3 {
             return Err(GenderError::BadImage {
                 index: 0,
                 width,
                 height,
-                expected: plane * 3,
+                expected,
                 actual: chw.len(),
             });
         }
-        let pixels = (0..plane)
-            .flat_map(|p| [chw[p], chw[plane + p], chw[2 * plane + p]])
-            .collect();
+        // The HWC view's logical order is the interleaved byte order.
+        let pixels = chw.permuted_axes([1, 2, 0]).iter().copied().collect();
         Ok(Self {
             width,
             height,
@@ -121,9 +119,14 @@ mod tests {
     #[test]
     fn chw_and_hwc_agree() {
         let chw = [1, 2, 3, 4, 5, 6]; // 2x1: R plane [1,2], G [3,4], B [5,6]
-        let image = FramedImage::from_chw(2, 1, &chw, Framing::Fader).unwrap();
+        let view = ArrayView3::from_shape((3, 1, 2), &chw).unwrap();
+        let image = FramedImage::from_chw(view, Framing::Fader).unwrap();
+        assert_eq!((image.width, image.height), (2, 1));
         assert_eq!(image.pixels, [1, 3, 5, 2, 4, 6]);
-        assert!(FramedImage::from_chw(2, 2, &chw, Framing::Fader).is_err());
+        let two_channels = ArrayView3::from_shape((2, 1, 3), &chw).unwrap();
+        assert!(FramedImage::from_chw(two_channels, Framing::Fader).is_err());
+        let empty = ArrayView3::from_shape((3, 0, 2), &chw[..0]).unwrap();
+        assert!(FramedImage::from_chw(empty, Framing::Fader).is_err());
     }
 
     #[test]

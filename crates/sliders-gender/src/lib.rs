@@ -17,3 +17,5 @@ pub use framed::{FramedImage, Framing};
 pub use judge::{
     BATCH_SIZE, CHANNEL_MEANS, GenderJudge, MODEL_ENV, default_model_path, model_path_in,
 };
+/// The ndarray of [`FramedImage::from_chw`] (the version tch converts to and from).
+pub use ndarray;

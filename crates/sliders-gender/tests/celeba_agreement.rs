@@ -48,7 +48,8 @@ fn framed(
         &mut chw,
         &mut tmp,
     );
-    FramedImage::from_chw(size, size, &chw, framing.into()).unwrap()
+    let chw = ndarray::Array3::from_shape_vec((3, size as usize, size as usize), chw).unwrap();
+    FramedImage::from_chw(chw.view(), framing.into()).unwrap()
 }
 
 #[test]

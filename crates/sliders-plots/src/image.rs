@@ -1,6 +1,7 @@
 //! [`RgbImage`], the crate's plain image type (8-bit RGB, row-major HWC), its nearest-neighbour
 //! upscaling, and PNG encoding and decoding (atomic writes).
 
+use ndarray::ArrayView3;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -41,31 +42,42 @@ impl RgbImage {
         }
     }
 
-    /// Converts a CHW float image with values in `[0, 1]` (channels R, G, B; the layout of a
-    /// tensor slice `[3, H, W]`) to bytes; values outside `[0, 1]` are clamped and NaN becomes 0.
-    pub fn from_chw_f32(width: u32, height: u32, chw: &[f32]) -> Result<Self> {
-        let plane = width as usize * height as usize;
-        if chw.len() != plane * 3 {
+    /// Converts a CHW float image `[3, H, W]` (channels R, G, B; the layout of an image tensor,
+    /// converted at the caller's boundary with tch's ndarray conversion) with values in `[0, 1]`
+    /// to bytes; values outside `[0, 1]` are clamped and NaN becomes 0. Errors when the first axis
+    /// is not three channels.
+    pub fn from_chw_f32(chw: ArrayView3<'_, f32>) -> Result<Self> {
+        let (channels, height, width) = chw.dim();
+        let (width, height) = (width as u32, height as u32);
+        if channels != 3 {
             return Err(PlotsError::ImageBuffer {
                 width,
                 height,
-                expected: plane * 3,
+                expected: width as usize * height as usize * 3,
                 found: chw.len(),
             });
         }
-        let mut data = Vec::with_capacity(plane * 3);
-        for i in 0..plane {
-            for c in 0..3 {
-                let v = chw[c * plane + i];
+        // The HWC view's logical order is the interleaved byte order.
+        let data = chw
+            .permuted_axes([1, 2, 0])
+            .iter()
+            .map(|&v| {
                 let v = if v.is_nan() { 0.0 } else { v.clamp(0.0, 1.0) };
-                data.push((v * 255.0).round() as u8);
-            }
-        }
+                (v * 255.0).round() as u8
+            })
+            .collect();
         Ok(Self {
             width,
             height,
             data,
         })
+    }
+
+    /// The pixels as an `[H, W, 3]` array view (HWC, no copy). Panics when `data` was given
+    /// another length than [`check`](Self::check) accepts.
+    pub fn view(&self) -> ArrayView3<'_, u8> {
+        let shape = (self.height as usize, self.width as usize, 3);
+        ArrayView3::from_shape(shape, &self.data).expect("data is height × width × 3 bytes")
     }
 
     /// The pixel at column `x`, row `y`, or `None` outside the image.
@@ -240,7 +252,18 @@ mod tests {
     #[test]
     fn chw_floats_are_clamped_and_interleaved() {
         let chw = [0.0, 1.0, 0.5, 2.0, -1.0, f32::NAN];
-        let img = RgbImage::from_chw_f32(2, 1, &chw).unwrap();
+        let chw = ArrayView3::from_shape((3, 1, 2), &chw).unwrap();
+        let img = RgbImage::from_chw_f32(chw).unwrap();
         assert_eq!(img.data, vec![0, 128, 0, 255, 255, 0]);
+        assert_eq!(img.view()[[0, 0, 1]], 128);
+        let two = ArrayView3::from_shape((2, 1, 3), &[0.0; 6]).unwrap();
+        assert!(matches!(
+            RgbImage::from_chw_f32(two),
+            Err(PlotsError::ImageBuffer {
+                expected: 9,
+                found: 6,
+                ..
+            })
+        ));
     }
 }

@@ -7,6 +7,8 @@
 //! - [`Table`]: Markdown, CSV and Parquet (polars) tables with "not available" cells, and the
 //!   CSV reader used for `metrics.csv`.
 //!
+//! Images arrive as `ndarray` arrays (CHW, as tensors are laid out; see docs/architecture.md).
+//!
 //! Figures are PNG files rendered with plotters' bitmap backend and the bundled DejaVu Sans
 //! font, so they look the same on a machine without system fonts. Every file is written to a
 //! temporary file beside its destination and renamed.
@@ -28,4 +30,6 @@ pub use curves::{CurveChart, Panel, Series};
 pub use error::{PlotsError, Result};
 pub use image::RgbImage;
 pub use image_grid::{GridLayout, ImageGrid};
+/// The ndarray of the image boundary (the version tch converts to and from).
+pub use ndarray;
 pub use table::{Column, ColumnData, Table};
