@@ -80,7 +80,7 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         "==> chaos: the uninterrupted sequence into {}",
         straight.display()
     );
-    let names = crate::chaos_plan::stage_names();
+    let names = crate::chaos_plan::stage_names(root)?;
     let mut spans = vec![Duration::ZERO; names.len()];
     match attempt(root, opts, &bin, &straight, None, "straight")? {
         Outcome::Finished(ran) => ran.into_iter().for_each(|(i, d)| spans[i] += d),
@@ -202,7 +202,7 @@ fn attempt(
         .stdout(Stdio::piped())
         .process_group(0);
     let mut child = cmd.spawn().context("starting xtask reproduce")?;
-    let watch = follow(&mut child, label);
+    let watch = follow(&mut child, label, crate::chaos_plan::stage_names(root)?);
     let started = Instant::now();
     let finished = |w: &Arc<Mutex<Watch>>| {
         let spans = w
@@ -257,8 +257,8 @@ fn own_data(runs: &Path) -> [(&'static str, String); 2] {
 }
 
 /// Echoes the child's output with `label` in front, into a [`Watch`] of its stage lines.
-fn follow(child: &mut Child, label: &str) -> Arc<Mutex<Watch>> {
-    let watch = Arc::new(Mutex::new(Watch::new(crate::chaos_plan::stage_names())));
+fn follow(child: &mut Child, label: &str, names: Vec<String>) -> Arc<Mutex<Watch>> {
+    let watch = Arc::new(Mutex::new(Watch::new(names)));
     let Some(out) = child.stdout.take() else {
         return watch;
     };

@@ -6,14 +6,15 @@
 
 use std::time::{Duration, Instant};
 
-/// The stage names `reproduce --profile smoke` prints as `==> <name>`, in order.
-pub fn stage_names() -> Vec<String> {
+/// The stage names `reproduce --profile smoke` prints as `==> <name>`, in order (`root`: the
+/// workspace, whose `experiments/smoke/` describes the pipeline).
+pub fn stage_names(root: &std::path::Path) -> anyhow::Result<Vec<String>> {
     let runs = crate::relocate::default_runs("smoke");
-    crate::reproduce::stages("smoke", &runs)
+    Ok(crate::reproduce::stages(root, "smoke", &runs)?
         .into_iter()
         .map(|s| s.name)
         .chain(["report".to_string()])
-        .collect()
+        .collect())
 }
 
 /// One kill: in stage `stage` (an index into the names), `offset` after it started.

@@ -6,6 +6,7 @@
 //! says what to install (`cargo xtask test` does not run this).
 
 use anyhow::{Context, Result, bail};
+use sliders_config::layout::{Checkpoint, RunLayout};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -47,10 +48,13 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     }
     let models = if opts.models.is_empty() {
         let runs = root.join("data/runs").join(&opts.profile);
-        let found: Vec<PathBuf> = crate::reproduce::ATTRIBUTES
+        let pipeline = crate::reproduce::pipeline_of(root, &opts.profile)?;
+        let layout = RunLayout::new(&runs);
+        let found: Vec<PathBuf> = pipeline
+            .attributes
             .iter()
-            .map(|a| runs.join(format!("fader-{}", a.to_lowercase())))
-            .filter(|d| d.join("last_ae.safetensors").is_file())
+            .map(|a| layout.fader(a))
+            .filter(|d| Checkpoint::LAST_AE.in_run(d).is_file())
             .collect();
         if found.is_empty() {
             bail!(

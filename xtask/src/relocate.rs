@@ -93,6 +93,8 @@ fn moved(value: &Value, from: &Path, to: &Path) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sliders_config::load::{Layer, load};
+    use sliders_config::train::Experiment;
 
     #[test]
     fn strings_and_arrays_under_the_old_root_move_and_others_stay() {
@@ -119,7 +121,7 @@ mod tests {
         let to = Path::new("/tmp/chaos-root");
         for profile in crate::reproduce::PROFILES {
             let from = default_runs(profile);
-            for stage in crate::reproduce::stages(profile, to) {
+            for stage in crate::reproduce::stages(root, profile, to).unwrap() {
                 let mut merged = BTreeMap::new();
                 for file in &stage.files {
                     let text = std::fs::read_to_string(root.join(file)).unwrap();
@@ -151,19 +153,29 @@ mod tests {
                 );
             }
         }
-        let eval = crate::reproduce::stages("smoke", to)
+        // The evaluation's judged runs follow its run folder (the run layout beside it).
+        let eval = crate::reproduce::stages(root, "smoke", to)
+            .unwrap()
             .into_iter()
             .find(|s| s.name == "eval")
             .unwrap();
         let moved = overrides(root, &eval.files, &default_runs("smoke"), to).unwrap();
-        let fader_runs = &moved
+        let mut layers: Vec<Layer> = eval
+            .files
             .iter()
-            .find(|(k, _)| k == "SLIDERS__EVAL__FADER_RUNS")
-            .unwrap()
-            .1;
+            .map(|f| Layer::from_file(&root.join(f)).unwrap())
+            .collect();
+        layers.push(Layer::from_env_vars(moved.into_iter().chain(eval.env)).unwrap());
+        let mut exp: Experiment = load(&layers).unwrap().0;
+        exp.fill_eval_defaults();
         assert!(
-            fader_runs.contains("\"/tmp/chaos-root/fader-male\""),
-            "{fader_runs}"
+            exp.eval.fader_runs.contains(&to.join("fader-male")),
+            "{:?}",
+            exp.eval.fader_runs
+        );
+        assert_eq!(
+            exp.eval.classifier,
+            to.join("classifier/best_classifier.safetensors")
         );
     }
 }

@@ -2,37 +2,22 @@
 //! `sliders` calls with the experiment files of a profile, skipping stages whose outputs are
 //! complete, records each stage's wall time, then has `sliders report` write `reports/<profile>/`.
 //!
-//! Stages: `classifier`, `fader-<Attribute>` (one per attribute), `cgan`, `encoders-sng`,
-//! `encoders-ind`, `encoders-ind-cond`, `eval`, `digits-mnist`, `digits-fashion_mnist`, `report`.
+//! The stages, their run folders, done markers and what each is built from are the profile's
+//! pipeline description (sliders-config's `pipeline`, docs/architecture.md#the-pipeline-description):
+//! `classifier`, `fader-<Attribute>` (one per entry of data.toml's `attributes`), `cgan`,
+//! `encoders-<layout>`, `eval`, `digits-<source>` (pipeline.toml), then `report`; this module
+//! adds the `sliders` call of each.
 //! `--only`/`--force` also take a group name: `digits` selects every `digits-*` stage. A digits
 //! stage fetches its dataset (`cargo xtask data digits`) when `data/digits/` lacks it.
 
 use anyhow::{Context, Result, bail};
+use sliders_config::data::DataSource;
+use sliders_config::layout::{RunLayout, folder};
+use sliders_config::pipeline::{self, Pipeline, StageKind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-/// The attributes of the mission, in the order of the Fader paper's table and then the mission's.
-pub const ATTRIBUTES: &[&str] = &[
-    "Mouth_Slightly_Open",
-    "Smiling",
-    "Eyeglasses",
-    "Male",
-    "Young",
-];
-
-/// The encoder layouts of IcGAN's comparison.
-pub const ENCODERS: &[&str] = &["sng", "ind", "ind-cond"];
-
-/// The digit datasets (`data.source` values) each profile runs IcGAN on.
-pub fn digit_datasets(profile: &str) -> &'static [&'static str] {
-    match profile {
-        // The smoke profile keeps CI within its budget: MNIST only.
-        "smoke" => &["mnist"],
-        _ => &["mnist", "fashion_mnist"],
-    }
-}
 
 /// The profiles with experiment folders.
 pub const PROFILES: &[&str] = &["smoke", "quick", "paper"];
@@ -59,8 +44,11 @@ pub struct Options {
     pub runs_root: Option<PathBuf>,
 }
 
-/// One stage: a `sliders` subcommand with experiment files and overrides.
+/// One stage: a node of the profile's stage graph (sliders-config's pipeline description) and
+/// the `sliders` call that makes it.
 pub struct Stage {
+    /// Name, run folder, done marker and what it is built from.
+    pub graph: pipeline::Stage,
     /// Name (`fader-Smiling`).
     pub name: String,
     command: &'static str,
@@ -70,118 +58,68 @@ pub struct Stage {
     pub(crate) env: Vec<(String, String)>,
     /// Its run folder, relative to the workspace.
     pub run_dir: PathBuf,
-    done_marker: &'static str,
-    /// Stages whose outputs this one is built from (the encoders invert the cGAN; the evaluation
-    /// judges every model): when one finished after this stage did, this stage reruns.
-    built_from: Vec<String>,
-    /// Stages this one only used to pick a checkpoint (a Fader's `best_accu` is judged by the
-    /// classifier): a newer one gets a warning naming the `--force` that redoes the choice, not a
-    /// rerun of hours of training.
-    judged_by: Vec<String>,
 }
 
 fn quoted(s: &str) -> String {
     format!("\"{s}\"")
 }
 
-/// The override that puts a stage's run in `dir`.
-fn run_dir_env(dir: &Path) -> Vec<(String, String)> {
-    vec![(
-        "SLIDERS__RUN_DIR".into(),
-        toml::Value::String(dir.display().to_string()).to_string(),
-    )]
+/// The profile's pipeline description (`experiments/<profile>/data.toml` and `pipeline.toml`).
+pub fn pipeline_of(root: &Path, profile: &str) -> Result<Pipeline> {
+    Ok(Pipeline::load(&root.join("experiments").join(profile))?)
 }
 
 /// The stages of a profile, in order, with their run folders under `runs` (the profile's
-/// `data/runs/<profile>` or a `--runs-root`).
-pub fn stages(profile: &str, runs: &Path) -> Vec<Stage> {
+/// `data/runs/<profile>` or a `--runs-root`); `root` is the workspace.
+pub fn stages(root: &Path, profile: &str, runs: &Path) -> Result<Vec<Stage>> {
+    let pipeline = pipeline_of(root, profile)?;
     let exp = PathBuf::from("experiments").join(profile);
     let data = exp.join("data.toml");
     let with = |f: &str| vec![data.clone(), exp.join(f)];
-    let mut out = vec![Stage::new(
-        "classifier",
-        with("classifier.toml"),
-        runs.join("classifier"),
-        vec![],
-        "last_classifier.safetensors",
-    )];
-    for attr in ATTRIBUTES {
-        let mut fader = Stage::new(
-            &format!("fader-{attr}"),
-            with("fader.toml"),
-            runs.join(format!("fader-{}", attr.to_lowercase())),
-            vec![("SLIDERS__DATA__ATTRIBUTES".into(), format!("[\"{attr}\"]"))],
-            "last_ae.safetensors",
-        );
-        fader.judged_by = vec!["classifier".into()];
-        out.push(fader);
-    }
-    out.push(Stage::new(
-        "cgan",
-        with("cgan.toml"),
-        runs.join("cgan"),
-        vec![],
-        "G.safetensors",
-    ));
-    for kind in ENCODERS {
-        let mut enc = Stage::new(
-            &format!("encoders-{kind}"),
-            with("encoders.toml"),
-            runs.join(format!("encoders-{kind}")),
-            vec![("SLIDERS__ENCODER_TRAIN__ENCODER_KIND".into(), quoted(kind))],
-            if *kind == "sng" {
-                "sng.safetensors"
-            } else {
-                "ey.safetensors"
-            },
-        );
-        enc.built_from = vec!["cgan".into()];
-        out.push(enc);
-    }
-    let mut eval = Stage::new(
-        "eval",
-        with("eval.toml"),
-        runs.join("eval"),
-        vec![],
-        "metrics.json",
-    );
-    eval.command = "eval";
-    eval.built_from = out.iter().map(|s| s.name.clone()).collect();
-    out.push(eval);
-    for source in digit_datasets(profile) {
-        out.push(Stage::new(
-            &format!("digits-{source}"),
-            vec![exp.join("digits.toml")],
-            runs.join(format!("digits-{source}")),
-            vec![("SLIDERS__DATA__SOURCE".into(), quoted(source))],
-            "eval/metrics.json",
-        ));
-    }
-    out
-}
-
-impl Stage {
-    /// A `sliders train` stage named `name` from `files` into `run_dir` with the overrides
-    /// `env` (its run folder's is added), complete once `done_marker` exists in it.
-    fn new(
-        name: &str,
-        files: Vec<PathBuf>,
-        run_dir: PathBuf,
-        mut env: Vec<(String, String)>,
-        done_marker: &'static str,
-    ) -> Self {
-        env.extend(run_dir_env(&run_dir));
-        Self {
-            name: name.to_string(),
-            command: "train",
-            files,
-            env,
-            run_dir,
-            done_marker,
-            built_from: vec![],
-            judged_by: vec![],
-        }
-    }
+    let stages = pipeline.stages(&RunLayout::new(runs));
+    Ok(stages
+        .into_iter()
+        .map(|graph| {
+            let (command, files, mut env) = match &graph.kind {
+                StageKind::Classifier => ("train", with("classifier.toml"), vec![]),
+                StageKind::Fader(attr) => (
+                    "train",
+                    with("fader.toml"),
+                    vec![(
+                        "SLIDERS__DATA__ATTRIBUTES".into(),
+                        format!("[{}]", quoted(attr)),
+                    )],
+                ),
+                StageKind::Cgan => ("train", with("cgan.toml"), vec![]),
+                StageKind::Encoders(kind) => (
+                    "train",
+                    with("encoders.toml"),
+                    vec![(
+                        "SLIDERS__ENCODER_TRAIN__ENCODER_KIND".into(),
+                        quoted(folder::encoder_slug(*kind)),
+                    )],
+                ),
+                StageKind::Eval => ("eval", with("eval.toml"), vec![]),
+                StageKind::Digits(source) => (
+                    "train",
+                    vec![exp.join("digits.toml")],
+                    vec![("SLIDERS__DATA__SOURCE".into(), quoted(source.as_str()))],
+                ),
+            };
+            env.push((
+                "SLIDERS__RUN_DIR".into(),
+                toml::Value::String(graph.run_dir.display().to_string()).to_string(),
+            ));
+            Stage {
+                name: graph.name.to_string(),
+                run_dir: graph.run_dir.clone(),
+                graph,
+                command,
+                files,
+                env,
+            }
+        })
+        .collect())
 }
 
 /// Whether `--only`/`--force` entry `pattern` names stage `name`: the name itself, or its group
@@ -226,8 +164,8 @@ struct Ctx<'a> {
     timings: BTreeMap<String, f64>,
 }
 
-/// Checks the profile, the stage names and the step scale before anything runs.
-fn check_options(opts: &Options, all: &[Stage]) -> Result<()> {
+/// Checks the profile before its pipeline description is read.
+fn check_profile(opts: &Options) -> Result<()> {
     if !PROFILES.contains(&opts.profile.as_str()) {
         bail!(
             "unknown profile `{}`: use one of {}",
@@ -235,6 +173,11 @@ fn check_options(opts: &Options, all: &[Stage]) -> Result<()> {
             PROFILES.join(", ")
         );
     }
+    Ok(())
+}
+
+/// Checks the stage names and the step scale before anything runs.
+fn check_options(opts: &Options, all: &[Stage]) -> Result<()> {
     let known: Vec<&str> = all
         .iter()
         .map(|s| s.name.as_str())
@@ -280,7 +223,8 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
         Some(dir) => absolute(dir)?,
         None => crate::relocate::default_runs(&opts.profile),
     };
-    let all = stages(&opts.profile, &runs_rel);
+    check_profile(opts)?;
+    let all = stages(root, &opts.profile, &runs_rel)?;
     check_options(opts, &all)?;
     crate::setup::run(root)?;
     let sliders = build_sliders(root, opts.profile != "smoke" && !opts.dev_build)?;
@@ -320,7 +264,7 @@ fn run_stage(ctx: &mut Ctx, all: &[Stage], stage: &Stage) -> Result<bool> {
     let force = ctx.opts.force.iter().any(|o| matches(o, &stage.name));
     // A stage is redone when something it is built from finished after it did (the
     // evaluation after any retrained model, the encoders after a new cGAN).
-    let rebuilt = finished_after(root, all, stage, &stage.built_from);
+    let rebuilt = finished_after(root, all, stage, &stage.graph.built_from);
     if !rebuilt.is_empty() && !force {
         println!(
             "==> {}: {} finished after it did; rerunning it on the new outputs",
@@ -328,7 +272,7 @@ fn run_stage(ctx: &mut Ctx, all: &[Stage], stage: &Stage) -> Result<bool> {
             rebuilt.join(", ")
         );
     }
-    let rejudged = finished_after(root, all, stage, &stage.judged_by);
+    let rejudged = finished_after(root, all, stage, &stage.graph.judged_by);
     if !rejudged.is_empty() && !force {
         println!(
             "==> {}: warning: {} finished after it did, so its best checkpoint was picked \
@@ -348,11 +292,10 @@ fn run_stage(ctx: &mut Ctx, all: &[Stage], stage: &Stage) -> Result<bool> {
         return Ok(false);
     }
     println!("==> {}", stage.name);
-    if let Some(source) = stage.name.strip_prefix("digits-") {
-        let which = if source == "mnist" {
-            crate::data::Which::Mnist
-        } else {
-            crate::data::Which::Fashion
+    if let StageKind::Digits(source) = stage.graph.kind {
+        let which = match source {
+            DataSource::FashionMnist => crate::data::Which::Fashion,
+            _ => crate::data::Which::Mnist,
         };
         crate::data::fetch(&crate::data::digits_dir(root), &[which])?;
     }
@@ -363,7 +306,7 @@ fn run_stage(ctx: &mut Ctx, all: &[Stage], stage: &Stage) -> Result<bool> {
     if resumable && start_over {
         remove_run(root, stage)?;
     } else if !resumable {
-        let _ = std::fs::remove_file(root.join(&stage.run_dir).join(stage.done_marker));
+        let _ = std::fs::remove_file(root.join(stage.graph.done_path()));
     }
     // A resumed stage's time adds to what the earlier invocations spent on the same outputs;
     // a new folder (or the evaluation) starts the sum.
@@ -445,17 +388,22 @@ fn absolute(dir: &Path) -> Result<PathBuf> {
 
 /// When `stage` last completed (its done marker's modification time), `None` while incomplete.
 fn finished_at(root: &Path, stage: &Stage) -> Option<std::time::SystemTime> {
-    let marker = root.join(&stage.run_dir).join(stage.done_marker);
+    let marker = root.join(stage.graph.done_path());
     std::fs::metadata(marker).and_then(|m| m.modified()).ok()
 }
 
 /// The stages among `names` that completed after `stage` did (none while `stage` is incomplete).
-fn finished_after(root: &Path, all: &[Stage], stage: &Stage, names: &[String]) -> Vec<String> {
+fn finished_after(
+    root: &Path,
+    all: &[Stage],
+    stage: &Stage,
+    names: &[pipeline::StageName],
+) -> Vec<String> {
     let Some(at) = finished_at(root, stage) else {
         return vec![];
     };
     all.iter()
-        .filter(|u| names.contains(&u.name))
+        .filter(|u| names.contains(&u.graph.name))
         .filter(|u| finished_at(root, u).is_some_and(|t| t > at))
         .map(|u| u.name.clone())
         .collect()
@@ -488,7 +436,9 @@ mod tests {
         assert!(matches("digits-mnist", "digits-mnist"));
         assert!(!matches("digits", "digitsx"));
         assert!(!matches("eval", "encoders-ind"));
-        let names: Vec<String> = stages("smoke", &crate::relocate::default_runs("smoke"))
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let names: Vec<String> = stages(root, "smoke", &crate::relocate::default_runs("smoke"))
+            .unwrap()
             .into_iter()
             .map(|s| s.name)
             .collect();
@@ -497,12 +447,13 @@ mod tests {
 
     #[test]
     fn a_stage_is_stale_when_what_it_is_built_from_finished_later() {
+        let ws = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let root = std::env::temp_dir().join(format!("sliders-stale-{}", std::process::id()));
-        let all = stages("quick", &crate::relocate::default_runs("quick"));
+        let all = stages(ws, "quick", &crate::relocate::default_runs("quick")).unwrap();
         let by = |n: &str| all.iter().find(|s| s.name == n).unwrap();
         let touch = |name: &str, secs: u64| {
             let s = by(name);
-            let path = root.join(&s.run_dir).join(s.done_marker);
+            let path = root.join(s.graph.done_path());
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             let f = std::fs::File::create(&path).unwrap();
             let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
@@ -510,27 +461,30 @@ mod tests {
         };
         let enc = by("encoders-ind");
         assert!(
-            finished_after(&root, &all, enc, &enc.built_from).is_empty(),
+            finished_after(&root, &all, enc, &enc.graph.built_from).is_empty(),
             "incomplete"
         );
         touch("cgan", 1_000);
         touch("encoders-ind", 2_000);
-        assert!(finished_after(&root, &all, enc, &enc.built_from).is_empty());
+        assert!(finished_after(&root, &all, enc, &enc.graph.built_from).is_empty());
         touch("cgan", 3_000);
-        assert_eq!(finished_after(&root, &all, enc, &enc.built_from), ["cgan"]);
+        assert_eq!(
+            finished_after(&root, &all, enc, &enc.graph.built_from),
+            ["cgan"]
+        );
         // A retrained classifier only re-judges a Fader's checkpoint choice; the eval reruns.
         touch("fader-Male", 2_000);
         touch("eval", 2_500);
         touch("classifier", 4_000);
         let fader = by("fader-Male");
-        assert!(finished_after(&root, &all, fader, &fader.built_from).is_empty());
+        assert!(finished_after(&root, &all, fader, &fader.graph.built_from).is_empty());
         assert_eq!(
-            finished_after(&root, &all, fader, &fader.judged_by),
+            finished_after(&root, &all, fader, &fader.graph.judged_by),
             ["classifier"]
         );
         let eval = by("eval");
         assert_eq!(
-            finished_after(&root, &all, eval, &eval.built_from),
+            finished_after(&root, &all, eval, &eval.graph.built_from),
             ["classifier", "cgan"]
         );
         std::fs::remove_dir_all(&root).unwrap();
@@ -540,7 +494,7 @@ mod tests {
     fn every_profile_has_the_experiment_files_of_its_stages() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         for profile in PROFILES {
-            for stage in stages(profile, &crate::relocate::default_runs(profile)) {
+            for stage in stages(root, profile, &crate::relocate::default_runs(profile)).unwrap() {
                 for f in &stage.files {
                     assert!(
                         root.join(f).is_file(),

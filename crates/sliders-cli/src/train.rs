@@ -50,6 +50,7 @@ pub fn load_layers(files: &[PathBuf]) -> Result<Loaded> {
 
 /// Applies the step scale and validates the experiment; an error names the files and the key.
 pub fn checked(mut exp: Experiment, files: &[PathBuf]) -> Result<Experiment> {
+    exp.fill_eval_defaults();
     let batch = match exp.kind {
         ExperimentKind::Encoders => exp.encoder_train.batch_size,
         _ => exp.data.sampler.batch_size,

@@ -27,20 +27,25 @@ pub enum FaderCheckpoint {
 #[serde(deny_unknown_fields, default)]
 pub struct EvalConfig {
     /// The evaluation classifier (the "Accuracy" judge): a `kind = "classifier"` checkpoint.
+    /// Unset: the run layout's `classifier/best_classifier.safetensors` beside the evaluation's
+    /// run folder (`Experiment::fill_eval_defaults`, docs/architecture.md#run-folders).
     pub classifier: PathBuf,
     /// Fader run folders (one per attribute, as the paper trains them; a model's attributes come
-    /// from its checkpoint's metadata).
+    /// from its checkpoint's metadata). Unset: the layout's `fader-<attribute>` of each column.
     pub fader_runs: Vec<PathBuf>,
     /// Which checkpoint of each Fader run (default `best_accu`).
     pub fader_checkpoint: FaderCheckpoint,
-    /// The IcGAN cGAN run folder (`G.safetensors`); unset = no IcGAN rows.
+    /// The IcGAN cGAN run folder (`G.safetensors`). Unset: the layout's `cgan/` when it exists,
+    /// else no IcGAN rows.
     pub cgan_run: Option<PathBuf>,
-    /// IcGAN encoder run folders (any of SNG, IND, IND-COND) for the encoder comparison.
+    /// IcGAN encoder run folders (any of SNG, IND, IND-COND) for the encoder comparison. Unset:
+    /// the layout's `encoders-<layout>/` folders that exist.
     pub encoder_runs: Vec<PathBuf>,
     /// The encoder layout whose Ez/Ey make the table's IcGAN rows (default `ind`, the paper's).
     pub table_encoder: EncoderKind,
-    /// The table's columns (default the paper's Mouth, Smile, Glasses and the mission's Male,
-    /// Young). Each needs a Fader model and the judge; IcGAN cells need it among G's attributes.
+    /// The table's columns. Unset: `data.attributes` in the order of the paper's Mouth, Smile,
+    /// Glasses and the mission's Male, Young ([`TABLE_ATTRIBUTES`]), others after them. Each
+    /// needs a Fader model and the judge; IcGAN cells need it among G's attributes.
     pub attributes: Vec<String>,
     /// Test images per attribute value in the balanced protocol (default 250, so 500 per
     /// attribute; fewer when the test half has fewer, and the tables say how many).
@@ -90,7 +95,7 @@ impl Default for EvalConfig {
             cgan_run: None,
             encoder_runs: Vec::new(),
             table_encoder: EncoderKind::Ind,
-            attributes: TABLE_ATTRIBUTES.iter().map(|s| s.to_string()).collect(),
+            attributes: Vec::new(),
             images_per_value: 250,
             fid: true,
             fid_images: 0,
@@ -124,7 +129,9 @@ impl EvalConfig {
             );
         }
         if self.attributes.is_empty() {
-            return Err("eval.attributes is empty: list the table's attributes".into());
+            return Err(
+                "eval.attributes is empty: list the table's attributes (or data.attributes)".into(),
+            );
         }
         if self.images_per_value == 0 || self.batch_size == 0 {
             return Err("eval.images_per_value and eval.batch_size must be at least 1".into());
@@ -160,10 +167,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn defaults_need_only_the_classifier() {
+    fn defaults_need_only_the_classifier_and_the_columns() {
         let mut c = EvalConfig::default();
         assert!(c.validate().unwrap_err().contains("eval.classifier"));
         c.classifier = "clf.safetensors".into();
+        assert!(c.validate().unwrap_err().contains("eval.attributes"));
+        c.attributes = vec!["Male".into()];
         assert!(c.validate().is_ok());
         c.alphas = vec![f64::NAN];
         assert!(c.validate().unwrap_err().contains("finite"));
@@ -176,6 +185,7 @@ mod tests {
     fn an_attribute_with_its_own_range_slides_over_it_and_others_over_the_default() {
         let mut c = EvalConfig {
             classifier: "clf.safetensors".into(),
+            attributes: vec!["Male".into()],
             ..EvalConfig::default()
         };
         c.grid_alphas_by_attribute

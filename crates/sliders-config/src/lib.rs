@@ -2,13 +2,16 @@
 //! evaluation), each documented with the paper's symbol and default; layered loading (defaults,
 //! experiment file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into
 //! checked types; what a run folder records about itself (provenance, `metrics.csv`), read back
-//! without tch.
+//! without tch; the run layout and the pipeline description of a profile (run folders, model
+//! files, stages; docs/architecture.md#run-folders).
 
 pub mod data;
 pub mod eval;
+pub mod layout;
 pub mod load;
 pub mod nets;
 pub mod paper;
+pub mod pipeline;
 pub mod restart;
 pub mod run_record;
 pub mod train;

@@ -12,7 +12,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if layers.is_empty() {
         return Err("usage: evaluate <experiment.toml>... (a kind = \"eval\" experiment)".into());
     }
-    let (exp, _) = load::<Experiment>(&layers)?;
+    let (mut exp, _) = load::<Experiment>(&layers)?;
+    exp.fill_eval_defaults();
     let data = sliders_celeba::prepare(&exp.data, &mut |_| {})?;
     let device = sliders_train::device::resolve(exp.device)?;
     let results = sliders_eval::evaluate(&exp, &data, device)?;
