@@ -5,7 +5,6 @@
 use crate::error::{EditError, Result};
 use image::codecs::gif::{GifEncoder, Repeat};
 use image::{Delay, Frame, RgbImage, RgbaImage};
-use std::io::Write;
 use std::path::Path;
 
 /// Writes `img` as a PNG at `path` (folder created if needed).
@@ -38,26 +37,7 @@ pub fn write_gif(path: &Path, frames: &[RgbImage], delay_ms: u32) -> Result<()> 
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => Path::new(".").to_path_buf(),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| write_err(&dir, e.to_string()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "image".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    result.map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        write_err(path, e.to_string())
-    })
+    sliders_fs::write_atomic(path, bytes).map_err(|e| write_err(path, e.to_string()))
 }
 
 fn write_err(path: &Path, what: String) -> EditError {

@@ -219,37 +219,11 @@ fn sorted_metadata(bytes: Vec<u8>) -> Vec<u8> {
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), NetsError> {
-    use std::io::Write;
-    let io_err = |source, fix| NetsError::CheckpointIo {
+    sliders_fs::write_atomic(path, bytes).map_err(|source| NetsError::CheckpointIo {
         path: path.to_path_buf(),
         source,
-        fix,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| io_err(e, "check that the folder can be created and is writable"))?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "checkpoint".into());
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err(
-            e,
-            "check that the folder is writable and the disk is not full",
-        ));
-    }
-    Ok(())
+        fix: "check that the folder can be created, is writable and the disk is not full",
+    })
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, NetsError> {

@@ -1,5 +1,5 @@
-//! Atomic file writes: every file this crate produces is written to a temporary file in the
-//! destination's folder and renamed over the destination, so a crash never leaves a half-written
+//! Atomic file writes: every file this crate produces goes through [`sliders_fs`] (a temporary
+//! sibling, flushed and renamed over the destination), so a crash never leaves a half-written
 //! figure or table behind.
 
 use std::io::{BufWriter, Write};
@@ -8,16 +8,12 @@ use std::path::Path;
 use crate::error::{PlotsError, Result};
 
 /// Writes `path` atomically: `fill` writes the content into a temporary file in the same folder,
-/// which is flushed, synced and renamed to `path` only when `fill` succeeded. The folder must
-/// exist. On error the temporary file is removed and `path` is left as it was.
+/// which is flushed, synced and renamed to `path` only when `fill` succeeded. On error the
+/// temporary file is removed and `path` is left as it was.
 pub fn write_atomic<F>(path: &Path, fill: F) -> Result<()>
 where
     F: FnOnce(&mut dyn Write) -> Result<()>,
 {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
     if path.file_name().is_none() {
         return Err(PlotsError::io(
             path,
@@ -25,31 +21,21 @@ where
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "the path names no file"),
         ));
     }
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".sliders-plots-").suffix(".tmp");
-    // Reports are read by others: rw-r--r-- like a file written with `std::fs::write` (the
-    // temporary file would otherwise keep tempfile's private rw-------).
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
+    // `fill`'s own error, kept whole (the temporary file only sees that it failed).
+    let mut failed = None;
+    let written = sliders_fs::write_atomic_with(path, |f| {
+        let mut writer = BufWriter::new(f);
+        if let Err(e) = fill(&mut writer) {
+            failed = Some(e);
+            return Err(std::io::Error::other("the content could not be written"));
+        }
+        writer.flush()
+    });
+    match (failed, written) {
+        (Some(e), _) => Err(e),
+        (None, Err(e)) => Err(PlotsError::io(path, "write", e)),
+        (None, Ok(())) => Ok(()),
     }
-    let tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| PlotsError::io(path, "create a temporary file beside", e))?;
-    {
-        let mut writer = BufWriter::new(tmp.as_file());
-        fill(&mut writer)?;
-        writer
-            .flush()
-            .map_err(|e| PlotsError::io(path, "write", e))?;
-    }
-    tmp.as_file()
-        .sync_all()
-        .map_err(|e| PlotsError::io(path, "sync", e))?;
-    tmp.persist(path)
-        .map_err(|e| PlotsError::io(path, "rename the temporary file to", e.error))?;
-    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically (see [`write_atomic`]).
@@ -88,10 +74,14 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_folder_is_an_error_naming_the_file() {
+    fn a_missing_folder_is_made_and_an_unwritable_one_is_an_error_naming_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing").join("t.txt");
-        let err = write_bytes_atomic(&path, b"x").unwrap_err();
+        write_bytes_atomic(&path, b"x").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        // A "folder" that is a file cannot hold one.
+        let blocked = path.join("t.txt");
+        let err = write_bytes_atomic(&blocked, b"x").unwrap_err();
         assert!(err.to_string().contains("t.txt"), "{err}");
     }
 }

@@ -16,7 +16,6 @@ use sliders_config::data::Framing;
 use sliders_edit::faces::FaceFinder;
 use sliders_edit::paste::Placement;
 use sliders_edit::{Crop, EditError, Photo};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -166,12 +165,7 @@ pub fn save(dir: &Path, session: &str, bytes: &[u8]) -> Result<PathBuf> {
         _ => "jpg",
     };
     let path = dir.join(format!("{session}.{ext}"));
-    let tmp = dir.join(format!(".{session}.{ext}.tmp"));
-    let mut f = std::fs::File::create(&tmp).map_err(io(format!("creating {}", tmp.display())))?;
-    f.write_all(bytes)
-        .and_then(|_| f.sync_all())
-        .map_err(io(format!("writing {}", tmp.display())))?;
-    std::fs::rename(&tmp, &path).map_err(io(format!("renaming to {}", path.display())))?;
+    sliders_fs::write_atomic(&path, bytes).map_err(io(format!("writing {}", path.display())))?;
     Ok(path)
 }
 

@@ -12,20 +12,11 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Writes `bytes` to `path` atomically (a sibling temporary file, then a rename).
-pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
-    let tmp = tmp_path(path);
-    std::fs::write(&tmp, bytes).map_err(|e| TrainError::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
-}
+pub use sliders_fs::tmp_path;
 
-/// `dir/.name.tmp` for `dir/name`.
-pub fn tmp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
+/// Writes `bytes` to `path` atomically and durably ([`sliders_fs::write_atomic`]).
+pub fn atomic_write(path: &Path, bytes: &[u8]) -> Result<(), TrainError> {
+    sliders_fs::write_atomic(path, bytes).map_err(|e| TrainError::io(path, e))
 }
 
 /// The folder of one training run, owned by this process while the value (or a clone) lives.
