@@ -8,6 +8,7 @@ use crate::ReportError;
 use crate::deviations::Deviation;
 use crate::resolved::ResolvedRun;
 use crate::results::ResultRow;
+use sliders_config::layout::RunLayout;
 use sliders_config::run_record::{DataOrigin, MetricsTable};
 use sliders_config::train::ExperimentKind;
 use std::collections::BTreeMap;
@@ -150,7 +151,8 @@ pub fn cgan_last_train(table: &MetricsTable) -> Vec<(String, f64)> {
 /// Reads the runs of `runs` (the profile's run folder); `figures`/`faces` stay empty (the
 /// report's folders are listed after it has copied into them).
 pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
-    let eval_dir = runs.join("eval");
+    let layout = RunLayout::new(runs);
+    let eval_dir = layout.eval();
     let mut training = Vec::new();
     for (name, dir) in sub_folders(runs, "metrics.csv")? {
         training.push(TrainingRun {
@@ -188,7 +190,7 @@ pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
         metrics: json_or_empty(&eval_dir.join("metrics.json"))?,
     };
     Ok(ReportInputsParts {
-        timings: json_or_empty(&runs.join("timings.json"))?,
+        timings: json_or_empty(&layout.timings())?,
         runs: training,
         digits,
         eval,

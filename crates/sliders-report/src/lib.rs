@@ -20,6 +20,7 @@ pub use error::ReportError;
 pub use inputs::ReportInputs;
 pub use render::render;
 
+use sliders_config::layout::{DigitsLayout, RunLayout};
 use sliders_config::run_record::DataOrigin;
 use sliders_config::train::ExperimentKind;
 use std::path::{Path, PathBuf};
@@ -61,14 +62,14 @@ pub fn write(opts: &ReportOptions) -> Result<PathBuf, ReportError> {
         figures::training_curves(&run.metrics, &run.name, &figures)?;
     }
     for d in &inputs.digits {
-        let dir = opts.runs.join(&d.name).join("eval");
+        let dir = DigitsLayout::new(&opts.runs.join(&d.name)).eval();
         figures::copy_files(&dir.join("figures"), &figures, None)?;
         figures::copy_files(&dir.join("tables"), &tables, None)?;
     }
     // CelebA may not be redistributed: on CelebA the figures that show faces go to faces/,
     // which git ignores and the README names.
     let faces = (inputs.data_origin() == DataOrigin::Celeba).then(|| opts.out.join("faces"));
-    let eval = opts.runs.join("eval");
+    let eval = RunLayout::new(&opts.runs).eval();
     figures::copy_files(&eval.join("figures"), &figures, faces.as_deref())?;
     figures::copy_files(&eval.join("tables"), &tables, None)?;
     inputs.figures = inputs::pngs(&figures, "");

@@ -4,6 +4,7 @@
 //! digits section and the deviations from the papers.
 
 use crate::inputs::{ReportInputs, TrainingRun, cgan_last_train};
+use sliders_config::pipeline::StageName;
 use sliders_config::run_record::DataOrigin;
 use sliders_config::train::ExperimentKind;
 use std::fmt::Write as _;
@@ -79,13 +80,10 @@ fn header(md: &mut String, inputs: &ReportInputs) {
         let _ = writeln!(md, "| {stage} | {s:.0} |");
     }
     // Runs that exist but were not timed by `reproduce` (trained by hand, or before it kept
-    // times). A stage is named after the attribute (`fader-Smiling`), its folder in lower case.
+    // times): a run's stage comes from its settings (sliders-config's pipeline), not its folder.
     for run in &inputs.runs {
-        if !inputs
-            .timings
-            .keys()
-            .any(|k| k.eq_ignore_ascii_case(&run.name))
-        {
+        let stage = StageName::of_experiment(&run.resolved.experiment);
+        if !stage.is_some_and(|s| inputs.timings.contains_key(s.as_str())) {
             let _ = writeln!(
                 md,
                 "| {} | not recorded (not run by this reproduce) |",

@@ -5,6 +5,7 @@ use crate::deviations::Deviation;
 use crate::inputs::{DigitsRun, EvalRun, ReportInputs, TrainingRun};
 use crate::render::{digits_page, render};
 use crate::resolved::ResolvedRun;
+use sliders_config::data::AttributeSpec;
 use sliders_config::run_record::{MetricsTable, Provenance};
 use sliders_config::train::{Experiment, ExperimentKind};
 use std::collections::BTreeMap;
@@ -98,6 +99,7 @@ fn the_training_length_table_states_each_run_and_a_reduced_scale_in_bold() {
     fader.resolved.experiment.fader_train.total_steps = 1200;
     fader.resolved.experiment.fader_train.lambda_lat_dis = 0.01;
     fader.resolved.experiment.fader_train.lambda_schedule = 600;
+    fader.resolved.experiment.data.attributes = AttributeSpec::Names(vec!["Male".into()]);
     let mut cgan = run("cgan", ExperimentKind::Cgan, "a", "1");
     cgan.resolved.experiment.cgan_train.total_steps = 80;
     cgan.resolved.experiment.step_scale = 0.1;
@@ -114,7 +116,7 @@ fn the_training_length_table_states_each_run_and_a_reduced_scale_in_bold() {
     );
     assert!(md.contains("- **Reduced training**: these runs"), "{md}");
     assert!(md.contains(": cgan ×0.1. Their numbers"), "{md}");
-    // Timed under the attribute's spelling: not listed as untimed.
+    // Timed under its stage's name (`fader-Male`, from its attribute): not listed as untimed.
     assert!(!md.contains("| fader-male | not recorded"), "{md}");
     assert!(md.contains("| **total** | **140** |"), "{md}");
 }
