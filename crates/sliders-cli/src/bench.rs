@@ -144,7 +144,6 @@ pub fn run(opts: &Options) -> Result<Vec<CaseFigures>> {
     let cuda = device.is_cuda();
     let step_opts = StepOptions {
         channels_last: opts.channels_last,
-        ..StepOptions::default()
     };
     println!(
         "sliders bench: device {}, {} threads, {} rounds × {} steps ({} warm-up)",

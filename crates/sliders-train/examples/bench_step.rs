@@ -6,9 +6,10 @@
 //!
 //! Prints one line `ours: case=… steps_per_s=… ms_per_step=…` and, with
 //! `--breakdown`, the mean milliseconds of each sub-step (synchronised after each; slower).
-//! `--plain-adam` uses `Adam::step_plain` (the out-of-place update) to measure the in-place one;
-//! `--plain-backward` makes `backward_step_clip` zero `.grad`, `backward()` and read `.grad`
-//! (the path before the gradient-returning backward), to measure that one.
+//! `--plain-backward` (Fader cases) updates each network by `zero_grad`, `backward()`, clipping
+//! the `.grad`s and `Adam::step` (the path before the gradient-returning backward), to measure
+//! that one; with `--plain-adam` too, the step is `Adam::step_plain` (the out-of-place update).
+//! These variants are built here ([`plain_update`]), not in the production optimiser.
 //!
 //! `--channels-last` lays the Fader cases' images and convolution weights out channels-last
 //! (`fader_train.channels_last`).
@@ -34,8 +35,10 @@
 
 use sliders_celeba::{BatchSampler, BatchSource};
 use sliders_config::data::SamplerConfig;
-use sliders_train::bench::{self, FaderModels, Parts, StepOptions, fader_batch, sync};
-use sliders_train::fader::autoencoder_loss;
+use sliders_train::bench::{self, FaderModels, Iteration, Parts, StepOptions, fader_batch, sync};
+use sliders_train::fader::{autoencoder_loss, lat_dis_loss};
+use sliders_train::layout::channels_last;
+use sliders_train::optim::Adam;
 use sliders_train::tensors::to_device;
 use std::sync::Arc;
 use std::time::Instant;
@@ -139,10 +142,7 @@ fn median(t: &mut [f64]) -> f64 {
 /// hits both alike. Returns the median ms of each.
 fn cl64(dev: Device, steps: usize) -> (f64, f64) {
     let build = |channels_last| {
-        let opts = StepOptions {
-            channels_last,
-            ..StepOptions::default()
-        };
+        let opts = StepOptions { channels_last };
         bench::iteration("fader64", dev, opts).expect("a known case")
     };
     let (mut plain, mut cl) = (build(false), build(true));
@@ -240,13 +240,9 @@ fn ab64(dev: Device, steps: usize) -> [f64; 3] {
     for i in 0..steps + 1 {
         for k in 0..3 {
             let v = (i + k) % 3;
-            let (plain_backward, plain_adam) = variants[v];
-            for o in [&mut m.ae_opt, &mut m.lat_opt] {
-                o.use_plain_backward(plain_backward);
-                o.use_plain_step(plain_adam);
-            }
+            let (backward, adam) = variants[v];
             let t0 = Instant::now();
-            m.update((&x1, &y1), (&x2, &y2));
+            plain_update(&mut m, (&x1, &y1), (&x2, &y2), Plain { backward, adam });
             sync(dev);
             if i > 0 {
                 times[v].push(t0.elapsed().as_secs_f64() * 1e3);
@@ -257,6 +253,69 @@ fn ab64(dev: Device, steps: usize) -> [f64; 3] {
         t.sort_by(f64::total_cmp);
         t[t.len() / 2]
     })
+}
+
+/// The optimiser variants the production update (gradient-returning backward, in-place Adam)
+/// is measured against.
+#[derive(Debug, Clone, Copy)]
+struct Plain {
+    /// `zero_grad`, `backward()` (into every leaf's `.grad`), clip the `.grad`s, step.
+    backward: bool,
+    /// `Adam::step_plain` (out of place) for the step; only with `backward`.
+    adam: bool,
+}
+
+/// Clipping and latent-discriminator weight of [`FaderModels::update`].
+const CLIP: f64 = 5.0;
+const LAMBDA_LAT: f64 = 1e-4;
+
+/// One update of `opt` from `loss`, as `v` says.
+fn apply(opt: &mut Adam, loss: &Tensor, v: Plain) {
+    if !v.backward {
+        return opt.backward_step_clip(loss, CLIP);
+    }
+    opt.zero_grad();
+    loss.backward();
+    opt.clip_grad_norm(CLIP);
+    if v.adam {
+        opt.step_plain();
+    } else {
+        opt.step();
+    }
+}
+
+/// [`FaderModels::update`] with the optimiser variant `v` (the same losses, in the same order).
+fn plain_update(
+    m: &mut FaderModels,
+    (x1, y1): (&Tensor, &Tensor),
+    (x2, y2): (&Tensor, &Tensor),
+    v: Plain,
+) {
+    let loss = lat_dis_loss(&m.ae, &m.lat, x1, y1);
+    apply(&mut m.lat_opt, &loss, v);
+    let (_, _, loss) = autoencoder_loss(&m.ae, Some((&m.lat, LAMBDA_LAT)), x2, y2, 1.0);
+    apply(&mut m.ae_opt, &loss, v);
+}
+
+/// The Fader iteration of `case` (`fader64`, `fader256`) with the optimiser variant `v`.
+fn plain_iteration(case: &str, dev: Device, opts: StepOptions, v: Plain) -> Iteration {
+    let img_sz = match case {
+        "fader64" => 64,
+        "fader256" => 256,
+        c => panic!("--plain-backward / --plain-adam time the Fader cases, not {c}"),
+    };
+    assert!(
+        v.backward,
+        "--plain-adam goes with --plain-backward (or use --case adam64)"
+    );
+    let mut m = FaderModels::new(img_sz, dev, opts);
+    let ((x1, y1), (x2, y2)) = (fader_batch(32, img_sz, dev), fader_batch(32, img_sz, dev));
+    let (x1, x2) = if opts.channels_last {
+        (channels_last(&x1), channels_last(&x2))
+    } else {
+        (x1, x2)
+    };
+    Box::new(move |_: &mut Parts, _: bool| plain_update(&mut m, (&x1, &y1), (&x2, &y2), v))
 }
 
 fn main() {
@@ -309,10 +368,16 @@ fn main() {
     tch::manual_seed(0);
     let opts = StepOptions {
         channels_last: a.channels_last,
-        plain_adam: a.plain_adam,
-        plain_backward: a.plain_backward,
     };
-    let mut step = bench::iteration(&a.case, a.device, opts).unwrap_or_else(|e| panic!("{e}"));
+    let plain = Plain {
+        backward: a.plain_backward,
+        adam: a.plain_adam,
+    };
+    let mut step = if a.plain_backward || a.plain_adam {
+        plain_iteration(&a.case, a.device, opts, plain)
+    } else {
+        bench::iteration(&a.case, a.device, opts).unwrap_or_else(|e| panic!("{e}"))
+    };
     let rate = bench::steps_per_sec(&mut step, a.device, a.warmup, a.steps);
     println!(
         "ours: case={} device={} threads={} steps={} steps_per_s={rate:.4} ms_per_step={:.2}{}",
@@ -322,10 +387,9 @@ fn main() {
         a.steps,
         1e3 / rate,
         match (a.plain_adam, a.plain_backward) {
-            (false, false) => "",
-            (true, false) => " adam=plain",
+            (true, _) => " adam=plain backward=plain",
             (false, true) => " backward=plain",
-            (true, true) => " adam=plain backward=plain",
+            (false, false) => "",
         }
     );
     if a.breakdown {

@@ -12,7 +12,10 @@
 //!   64 px, batch 64.
 //!
 //! The batches are made once (data loading is not timed); timed blocks end with a CUDA
-//! synchronisation.
+//! synchronisation. The optimiser variants measured against these iterations (plain backward,
+//! plain Adam) are built in the `bench_step` example, not here; the criterion benchmark
+//! `benches/train_step.rs` times [`FaderModels::update`] at the smoke size
+//! (docs/architecture.md#benchmarks).
 
 use crate::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
 use crate::layout::{channels_last, vars_to_channels_last};
@@ -47,11 +50,6 @@ pub const CASES: [(&str, &str); 3] = [
 pub struct StepOptions {
     /// Fader cases: images and convolution weights channels-last (`fader_train.channels_last`).
     pub channels_last: bool,
-    /// Use `Adam::step_plain` (the out-of-place update), to measure the in-place one.
-    pub plain_adam: bool,
-    /// Make `backward_step_clip` zero `.grad`, `backward()` and read `.grad`, to measure the
-    /// gradient-returning backward.
-    pub plain_backward: bool,
 }
 
 /// Waits for the device's queued work (CUDA); nothing on the CPU.
@@ -97,7 +95,7 @@ pub fn iteration(case: &str, device: Device, opts: StepOptions) -> Result<Iterat
     match case {
         "fader64" => Ok(Box::new(fader(64, device, opts))),
         "fader256" => Ok(Box::new(fader(256, device, opts))),
-        "cgan64" => Ok(Box::new(cgan(device, opts))),
+        "cgan64" => Ok(Box::new(cgan(device))),
         c => Err(format!(
             "unknown case {c:?}: use one of {}",
             CASES.map(|(k, _)| k).join(", ")
@@ -120,11 +118,8 @@ pub fn steps_per_sec(step: &mut Iteration, device: Device, warmup: usize, steps:
     steps as f64 / t0.elapsed().as_secs_f64()
 }
 
-fn adam(vs: &VarStore, opts: StepOptions) -> Adam {
-    let mut opt = Adam::new(vs, AdamConfig::fader());
-    opt.use_plain_step(opts.plain_adam);
-    opt.use_plain_backward(opts.plain_backward);
-    opt
+fn adam(vs: &VarStore) -> Adam {
+    Adam::new(vs, AdamConfig::fader())
 }
 
 /// The networks and optimisers of a Fader iteration: the autoencoder and the latent
@@ -146,7 +141,7 @@ pub struct FaderModels {
 }
 
 impl FaderModels {
-    /// Fresh models at `img_sz` on `dev` (channels-last and the plain paths as `opts` says).
+    /// Fresh models at `img_sz` on `dev` (channels-last as `opts` says).
     pub fn new(img_sz: i64, dev: Device, opts: StepOptions) -> Self {
         let cfg = if img_sz == 64 {
             FaderConfig::small(64)
@@ -156,16 +151,21 @@ impl FaderModels {
                 ..FaderConfig::default()
             }
         };
+        Self::with_config(&cfg, dev, opts)
+    }
+
+    /// Fresh models of configuration `cfg` on `dev` (channels-last as `opts` says).
+    pub fn with_config(cfg: &FaderConfig, dev: Device, opts: StepOptions) -> Self {
         let ae_vs = VarStore::new(dev);
-        let ae = FaderAutoEncoder::new(&ae_vs.root(), &cfg).expect("valid config");
+        let ae = FaderAutoEncoder::new(&ae_vs.root(), cfg).expect("valid config");
         let lat_vs = VarStore::new(dev);
-        let lat = LatentDiscriminator::new(&lat_vs.root(), &cfg).expect("valid config");
+        let lat = LatentDiscriminator::new(&lat_vs.root(), cfg).expect("valid config");
         if opts.channels_last {
             vars_to_channels_last(&ae_vs);
             vars_to_channels_last(&lat_vs);
         }
-        let ae_opt = adam(&ae_vs, opts);
-        let lat_opt = adam(&lat_vs, opts);
+        let ae_opt = adam(&ae_vs);
+        let lat_opt = adam(&lat_vs);
         Self {
             ae_vs,
             ae,
@@ -231,15 +231,15 @@ fn bce(p: &Tensor, target: f64) -> Tensor {
     p.binary_cross_entropy::<Tensor>(&p.full_like(target), None, Reduction::Mean)
 }
 
-fn cgan(dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
+fn cgan(dev: Device) -> impl FnMut(&mut Parts, bool) {
     let cfg = IcganConfig::default();
     let bs = 64;
     let g_vs = VarStore::new(dev);
     let g = IcganGenerator::new(&g_vs.root(), &cfg).expect("valid config");
     let d_vs = VarStore::new(dev);
     let d = IcganDiscriminator::new(&d_vs.root(), &cfg).expect("valid config");
-    let mut g_opt = adam(&g_vs, opts);
-    let mut d_opt = adam(&d_vs, opts);
+    let mut g_opt = adam(&g_vs);
+    let mut d_opt = adam(&d_vs);
     let labels = || Tensor::randint(2, [bs, cfg.ny], (Kind::Float, dev)) * 2.0 - 1.0;
     let x = Tensor::rand([bs, cfg.nc, cfg.img_sz, cfg.img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
     let (y, y_wrong, y_fake) = (labels(), labels(), labels());

@@ -9,7 +9,7 @@
 //! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
 
 mod update;
-pub use update::{autoencoder_loss, autoencoder_update, lat_dis_update};
+pub use update::{autoencoder_loss, autoencoder_update, lat_dis_loss, lat_dis_update};
 
 use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;

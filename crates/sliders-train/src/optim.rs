@@ -51,10 +51,6 @@ pub struct Adam {
     /// Per parameter, two views (of its shape) into two flat scratch buffers shared by all
     /// parameters: `g²` then the denominator, and `−step_size·m`.
     scratch: Vec<(Tensor, Tensor)>,
-    /// Route [`step`](Adam::step) to [`step_plain`](Adam::step_plain) (benchmark baseline).
-    plain_step: bool,
-    /// `backward_step_clip` through `.grad` (benchmark baseline).
-    plain_backward: bool,
     step: i64,
 }
 
@@ -90,8 +86,6 @@ impl Adam {
             exp_avg,
             exp_avg_sq,
             scratch,
-            plain_step: false,
-            plain_backward: false,
             step: 0,
         }
     }
@@ -120,24 +114,8 @@ impl Adam {
         clip_grads(&grads, max_norm);
     }
 
-    /// Makes [`step`](Self::step) use the plain formulation [`step_plain`](Self::step_plain)
-    /// (same result; for measuring what the in-place step saves).
-    pub fn use_plain_step(&mut self, plain: bool) {
-        self.plain_step = plain;
-    }
-
-    /// Makes [`backward_step_clip`](Self::backward_step_clip) use `zero_grad`, `backward` (which
-    /// accumulates into every leaf's `.grad`, other networks' included), `clip_grad_norm` and
-    /// `step` (same result; for measuring what the gradient-returning backward saves).
-    pub fn use_plain_backward(&mut self, plain: bool) {
-        self.plain_backward = plain;
-    }
-
     /// One Adam update from the current gradients (variables without a gradient are skipped).
     pub fn step(&mut self) {
-        if self.plain_step {
-            return self.step_plain();
-        }
         let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
         self.step_with(&grads);
     }
@@ -177,14 +155,10 @@ impl Adam {
     }
 
     /// The same update as [`step`](Self::step), written plainly out of place (five temporaries
-    /// per parameter): the reference the in-place step is tested against, and the baseline of
-    /// `bench_step --plain-adam`.
+    /// per parameter): the reference the in-place step is tested against, and the baseline the
+    /// `bench_step` example times it against (`--case adam64`, `--plain-adam`).
     pub fn step_plain(&mut self) {
         let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
-        self.step_plain_with(&grads);
-    }
-
-    fn step_plain_with(&mut self, grads: &[Tensor]) {
         self.step += 1;
         let c = self.config;
         let bias1 = 1.0 - c.beta1.powi(self.step as i32);
@@ -196,7 +170,7 @@ impl Adam {
                 .iter_mut()
                 .zip(&mut self.exp_avg)
                 .zip(&mut self.exp_avg_sq)
-                .zip(grads)
+                .zip(&grads)
             {
                 if !g.defined() {
                     continue;
@@ -218,20 +192,9 @@ impl Adam {
     /// step, D's during the generator step), which the plain path computes only to discard them.
     /// `.grad` of the variables is left as it was.
     pub fn backward_step_clip(&mut self, loss: &Tensor, max_norm: f64) {
-        if self.plain_backward {
-            self.zero_grad();
-            loss.backward();
-            self.clip_grad_norm(max_norm);
-            self.step();
-            return;
-        }
         let grads = Tensor::run_backward(&[loss], &self.params, false, false);
         clip_grads(&grads, max_norm);
-        if self.plain_step {
-            self.step_plain_with(&grads);
-        } else {
-            self.step_with(&grads);
-        }
+        self.step_with(&grads);
     }
 
     /// The state as named tensors: `step`, `exp_avg.<var>`, `exp_avg_sq.<var>`.
@@ -248,7 +211,7 @@ impl Adam {
 
     /// Writes the state to a safetensors file, atomically (temporary file, then rename).
     pub fn save(&self, path: &Path) -> Result<(), TrainError> {
-        let tmp = path.with_extension("safetensors.tmp");
+        let tmp = crate::run_dir::tmp_path(path);
         let tensors = self.state_tensors();
         Tensor::write_safetensors(&tensors, &tmp).map_err(|e| TrainError::io_torch(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| TrainError::io(path, e))
@@ -441,11 +404,18 @@ mod tests {
             let other = VarStore::new(Device::Cpu);
             let o = nn::linear(other.root() / "o", 3, 2, Default::default());
             let mut opt = Adam::new(&vs, AdamConfig::fader());
-            opt.use_plain_backward(plain);
             for step in 0..25 {
                 // A small max norm clips on every step; then no clipping at all.
                 let clip = if step < 15 { 0.05 } else { 0.0 };
-                opt.backward_step_clip(&loss(&o, &m.forward(&x)), clip);
+                let l = loss(&o, &m.forward(&x));
+                if plain {
+                    opt.zero_grad();
+                    l.backward();
+                    opt.clip_grad_norm(clip);
+                    opt.step();
+                } else {
+                    opt.backward_step_clip(&l, clip);
+                }
             }
             runs.push((vs, other, opt));
         }
@@ -459,14 +429,16 @@ mod tests {
         {
             assert!(a.1.equal(&b.1), "{} differs", a.0);
         }
-        // And the in-place step with the returned gradients is the plain one.
+        // And the in-place step with the returned gradients is the plain path throughout.
         tch::manual_seed(9);
         let vs = VarStore::new(Device::Cpu);
         let m = model(&vs);
         let mut opt = Adam::new(&vs, AdamConfig::fader());
-        opt.use_plain_step(true);
         for _ in 0..25 {
-            opt.backward_step_clip(&loss(&m, &x), 0.05);
+            opt.zero_grad();
+            loss(&m, &x).backward();
+            opt.clip_grad_norm(0.05);
+            opt.step_plain();
         }
         tch::manual_seed(9);
         let vs2 = VarStore::new(Device::Cpu);

@@ -5,10 +5,23 @@
 
 use super::*;
 
-/// One latent-discriminator update (docs/fader-networks.md#latent-discriminator-step): `ae` encodes
-/// `x` in eval mode without gradient, `lat` (train mode) learns to predict `y` (`[B, n_attr]`
-/// one-hot) by `Σ_attr CE`; `opt` (the discriminator's) takes the loss's gradients, clips them at
-/// `clip` and steps ([`Adam::backward_step_clip`]).
+/// The latent discriminator's loss (docs/fader-networks.md#latent-discriminator-step): `ae`
+/// encodes `x` in eval mode without gradient, `lat` (train mode) predicts `y` (`[B, n_attr]`
+/// one-hot), scored by `Σ_attr CE` (with its graph through `lat` only).
+pub fn lat_dis_loss(
+    ae: &FaderAutoEncoder,
+    lat: &LatentDiscriminator,
+    x: &Tensor,
+    y: &Tensor,
+) -> Tensor {
+    let idx = lat.input_index();
+    let z = tch::no_grad(|| ae.encode(x, false)[idx].shallow_clone());
+    let logits = lat.forward_t(&z, true);
+    attr_cross_entropy(&logits, y, false)
+}
+
+/// One latent-discriminator update: [`lat_dis_loss`], then `opt` (the discriminator's) takes the
+/// loss's gradients, clips them at `clip` and steps ([`Adam::backward_step_clip`]).
 /// Returns the loss (detached, on the device). [`FaderTrainer::lat_dis_step`] is this.
 pub fn lat_dis_update(
     ae: &FaderAutoEncoder,
@@ -18,10 +31,7 @@ pub fn lat_dis_update(
     y: &Tensor,
     clip: f64,
 ) -> Tensor {
-    let idx = lat.input_index();
-    let z = tch::no_grad(|| ae.encode(x, false)[idx].shallow_clone());
-    let logits = lat.forward_t(&z, true);
-    let loss = attr_cross_entropy(&logits, y, false);
+    let loss = lat_dis_loss(ae, lat, x, y);
     opt.backward_step_clip(&loss, clip);
     loss.detach()
 }
