@@ -318,8 +318,9 @@ fn plain_iteration(case: &str, dev: Device, opts: StepOptions, v: Plain) -> Iter
     Box::new(move |_: &mut Parts, _: bool| plain_update(&mut m, (&x1, &y1), (&x2, &y2), v))
 }
 
-fn main() {
-    let a = parse();
+/// The cases that compare variants in one process (`ab64`, `cl64`, `fed64`, `adam64`): runs
+/// `a.case` and prints its line when it is one of them, and says whether it was.
+fn paired_case(a: &Args) -> bool {
     if a.case == "ab64" {
         tch::set_num_threads(a.threads);
         let [new, pb, old] = ab64(a.device, a.steps);
@@ -328,7 +329,7 @@ fn main() {
             tch::get_num_threads(),
             a.steps
         );
-        return;
+        return true;
     }
     if a.case == "cl64" {
         tch::set_num_threads(a.threads);
@@ -340,7 +341,7 @@ fn main() {
             plain / cl,
             a.steps
         );
-        return;
+        return true;
     }
     if a.case == "fed64" {
         tch::set_num_threads(a.threads);
@@ -352,7 +353,7 @@ fn main() {
             fed / resident,
             a.steps
         );
-        return;
+        return true;
     }
     if a.case == "adam64" {
         tch::set_num_threads(a.threads);
@@ -362,6 +363,14 @@ fn main() {
             tch::get_num_threads(),
             a.steps
         );
+        return true;
+    }
+    false
+}
+
+fn main() {
+    let a = parse();
+    if paired_case(&a) {
         return;
     }
     tch::set_num_threads(a.threads);
