@@ -286,7 +286,9 @@ mod tests {
             let data = dir.join("data.toml");
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let file = entry.unwrap().path();
-                if file.extension().is_none_or(|e| e != "toml") || file == data {
+                // pipeline.toml describes the stages (sliders-config's pipeline), not a run.
+                let pipeline = file.ends_with(sliders_config::pipeline::PIPELINE_FILE);
+                if file.extension().is_none_or(|e| e != "toml") || file == data || pipeline {
                     continue;
                 }
                 let exp = load_experiment(&[data.clone(), file.clone()])

@@ -180,35 +180,40 @@ impl Checkpoint {
     /// The autoencoder at the end of training, which marks a Fader run complete.
     pub const LAST_AE: Checkpoint = Checkpoint::Fader(FaderCheckpoint::Last, FaderNet::Ae);
 
-    /// The file's name without `.safetensors`.
-    pub fn stem(self) -> String {
-        let enc = |n: EncoderNet| match n {
-            EncoderNet::Ez => "ez",
-            EncoderNet::Ey => "ey",
-            EncoderNet::Sng => "sng",
-        };
+    /// The file's name (`best_accu_ae.safetensors`).
+    pub const fn file_name(self) -> &'static str {
+        use EncoderNet::{Ey, Ez, Sng};
+        use FaderCheckpoint::{BestAccu, BestRec, Last};
+        use FaderNet::{Ae, LatDis};
         match self {
-            Checkpoint::Fader(pick, net) => {
-                let net = match net {
-                    FaderNet::Ae => "ae",
-                    FaderNet::LatDis => "lat_dis",
-                };
-                format!("{}_{net}", fader_prefix(pick))
-            }
-            Checkpoint::BestClassifier => "best_classifier".into(),
-            Checkpoint::LastClassifier => "last_classifier".into(),
-            Checkpoint::Generator => "G".into(),
-            Checkpoint::Discriminator => "D".into(),
-            Checkpoint::Encoder(n) => enc(n).into(),
-            Checkpoint::BestEncoder(n) => format!("best_{}", enc(n)),
-            Checkpoint::EncoderDataset => "encoder_dataset".into(),
-            Checkpoint::DigitClassifier => "classifier".into(),
+            Checkpoint::Fader(BestAccu, Ae) => "best_accu_ae.safetensors",
+            Checkpoint::Fader(BestAccu, LatDis) => "best_accu_lat_dis.safetensors",
+            Checkpoint::Fader(BestRec, Ae) => "best_rec_ae.safetensors",
+            Checkpoint::Fader(BestRec, LatDis) => "best_rec_lat_dis.safetensors",
+            Checkpoint::Fader(Last, Ae) => "last_ae.safetensors",
+            Checkpoint::Fader(Last, LatDis) => "last_lat_dis.safetensors",
+            Checkpoint::BestClassifier => "best_classifier.safetensors",
+            Checkpoint::LastClassifier => "last_classifier.safetensors",
+            Checkpoint::Generator => "G.safetensors",
+            Checkpoint::Discriminator => "D.safetensors",
+            Checkpoint::Encoder(Ez) => "ez.safetensors",
+            Checkpoint::Encoder(Ey) => "ey.safetensors",
+            Checkpoint::Encoder(Sng) => "sng.safetensors",
+            Checkpoint::BestEncoder(Ez) => "best_ez.safetensors",
+            Checkpoint::BestEncoder(Ey) => "best_ey.safetensors",
+            Checkpoint::BestEncoder(Sng) => "best_sng.safetensors",
+            Checkpoint::EncoderDataset => "encoder_dataset.safetensors",
+            Checkpoint::DigitClassifier => "classifier.safetensors",
         }
     }
 
-    /// The file's name (`best_accu_ae.safetensors`).
-    pub fn file_name(self) -> String {
-        format!("{}.safetensors", self.stem())
+    /// An encoder file, the best-validation one when `best` (`best_ez`) else the final one.
+    pub const fn encoder(net: EncoderNet, best: bool) -> Checkpoint {
+        if best {
+            Checkpoint::BestEncoder(net)
+        } else {
+            Checkpoint::Encoder(net)
+        }
     }
 
     /// The file in run folder `run`.
@@ -275,7 +280,7 @@ mod tests {
             Checkpoint::DigitClassifier,
         ]
         .into_iter()
-        .map(Checkpoint::file_name)
+        .map(|c| c.file_name().to_string())
         .collect();
         assert_eq!(
             names,

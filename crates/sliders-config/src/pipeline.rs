@@ -121,7 +121,7 @@ impl Pipeline {
 
     /// The stages, in the order `reproduce` runs them, with their run folders in `layout`.
     pub fn stages(&self, layout: &RunLayout) -> Vec<Stage> {
-        let stage = |kind: StageKind, run_dir: PathBuf, done: String| Stage {
+        let stage = |kind: StageKind, run_dir: PathBuf, done: &str| Stage {
             name: kind.name(),
             kind,
             run_dir,
@@ -158,7 +158,7 @@ impl Pipeline {
             enc.built_from = vec![StageName::cgan()];
             out.push(enc);
         }
-        let mut eval = stage(StageKind::Eval, layout.eval(), EVAL_DONE.into());
+        let mut eval = stage(StageKind::Eval, layout.eval(), EVAL_DONE);
         eval.built_from = out.iter().map(|s| s.name.clone()).collect();
         out.push(eval);
         for &source in &self.digits {
@@ -166,7 +166,7 @@ impl Pipeline {
             out.push(stage(
                 StageKind::Digits(source),
                 layout.digits(source),
-                done.display().to_string(),
+                &done.display().to_string(),
             ));
         }
         out

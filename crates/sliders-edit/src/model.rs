@@ -10,6 +10,8 @@
 
 use crate::error::{EditError, Result};
 use sliders_config::data::Framing;
+use sliders_config::eval::FaderCheckpoint;
+use sliders_config::layout::{Checkpoint, EncoderNet, FaderNet};
 use sliders_config::nets::{FaderConfig, IcganConfig, IcganEncoderConfig};
 use sliders_nets::checkpoint::{self, CheckpointInfo};
 use sliders_nets::{EncoderRole, FaderAutoEncoder, IcganEncoder, IcganGenerator, SngEncoder};
@@ -18,7 +20,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tch::{Device, Kind, Tensor, nn::VarStore};
 
 mod files;
-use files::{check_encoder, check_size, described, encoder_prefix, generator_path, parent};
+use files::{check_encoder, check_size, described, encoders_best, generator_path, parent};
 
 /// Metadata key: attribute names in `y` order (JSON list), written by `sliders train`.
 pub const META_ATTRIBUTES: &str = "sliders.attributes";
@@ -30,9 +32,9 @@ pub const META_IMAGE_SIZE: &str = "sliders.image_size";
 /// Fader autoencoders of a run folder, in the order a folder is searched: the best swap accuracy
 /// (the edits the classifier agrees with), then the best reconstruction, then the last step.
 pub const FADER_CHOICES: [&str; 3] = [
-    "best_accu_ae.safetensors",
-    "best_rec_ae.safetensors",
-    "last_ae.safetensors",
+    Checkpoint::Fader(FaderCheckpoint::BestAccu, FaderNet::Ae).file_name(),
+    Checkpoint::Fader(FaderCheckpoint::BestRec, FaderNet::Ae).file_name(),
+    Checkpoint::LAST_AE.file_name(),
 ];
 
 /// Which paper's model.
@@ -235,10 +237,10 @@ impl Editor {
             {
                 return Self::open_fader(&f, device);
             }
-            if let Some(prefix) = encoder_prefix(path) {
-                return Self::open_icgan(path, prefix, device);
+            if let Some(best) = encoders_best(path) {
+                return Self::open_icgan(path, best, device);
             }
-            if path.join("G.safetensors").is_file() {
+            if Checkpoint::Generator.in_run(path).is_file() {
                 return Err(EditError::ModelFolder {
                     path: path.to_path_buf(),
                     what: "this is an IcGAN cGAN run; editing a photo also needs the encoders \
@@ -266,12 +268,7 @@ impl Editor {
             Some(k) if EncoderRole::from_kind(k).is_some() || k == SngEncoder::KIND => {
                 let dir = parent(path);
                 let name = path.file_name().unwrap_or_default().to_string_lossy();
-                let prefix = if name.starts_with("best_") {
-                    "best_"
-                } else {
-                    ""
-                };
-                Self::open_icgan(&dir, prefix, device)
+                Self::open_icgan(&dir, name.starts_with("best_"), device)
             }
             Some(IcganGenerator::KIND) => Err(EditError::ModelFolder {
                 path: path.to_path_buf(),
@@ -338,7 +335,7 @@ impl Editor {
         })
     }
 
-    fn open_icgan(dir: &Path, prefix: &str, device: Device) -> Result<Self> {
+    fn open_icgan(dir: &Path, best: bool, device: Device) -> Result<Self> {
         let g_path = generator_path(dir)?;
         let (g_vs, g, g_cfg) = checkpoint::restore(&g_path, device, IcganGenerator::new)?;
         let g_cfg: IcganConfig = g_cfg;
@@ -347,7 +344,8 @@ impl Editor {
         check_size(&g_path, image_size, g_cfg.img_sz)?;
         let mut stores = vec![g_vs];
         let mut files = vec![g_path.clone()];
-        let sng = dir.join(format!("{prefix}sng.safetensors"));
+        let file = |net| Checkpoint::encoder(net, best).in_run(dir);
+        let sng = file(EncoderNet::Sng);
         let enc = if sng.is_file() {
             let (vs, net, cfg) = checkpoint::restore(&sng, device, SngEncoder::new)?;
             check_encoder(&sng, &cfg, &g_cfg, &attributes)?;
@@ -355,8 +353,8 @@ impl Editor {
             files.push(sng);
             IcganEnc::Sng(net)
         } else {
-            let ez_path = dir.join(format!("{prefix}ez.safetensors"));
-            let ey_path = dir.join(format!("{prefix}ey.safetensors"));
+            let ez_path = file(EncoderNet::Ez);
+            let ey_path = file(EncoderNet::Ey);
             let ez_info = checkpoint::read_info(&ez_path)?;
             let role = match ez_info.kind.as_deref().and_then(EncoderRole::from_kind) {
                 Some(r @ (EncoderRole::Z | EncoderRole::ZCond)) => r,

@@ -4,6 +4,7 @@
 
 use crate::EvalError;
 use sliders_config::eval::FaderCheckpoint;
+use sliders_config::layout::{Checkpoint, EncoderNet, FaderNet};
 use sliders_config::nets::EncoderKind;
 use sliders_nets::checkpoint::{self, read_info};
 use sliders_nets::{EncoderRole, FaderAutoEncoder, IcganEncoder, IcganGenerator, SngEncoder};
@@ -49,10 +50,12 @@ pub struct FaderModel {
 impl FaderModel {
     /// Loads the chosen checkpoint of a Fader run folder onto `device`.
     pub fn load(run: &Path, which: FaderCheckpoint, device: Device) -> Result<Self, EvalError> {
+        let ae = |pick| Checkpoint::Fader(pick, FaderNet::Ae).file_name();
         let order: &[&str] = match which {
-            FaderCheckpoint::BestAccu => &["best_accu_ae.safetensors", "best_rec_ae.safetensors"],
-            FaderCheckpoint::BestRec => &["best_rec_ae.safetensors"],
-            FaderCheckpoint::Last => &["last_ae.safetensors"],
+            FaderCheckpoint::BestAccu => {
+                &[ae(FaderCheckpoint::BestAccu), ae(FaderCheckpoint::BestRec)]
+            }
+            pick => &[ae(pick)],
         };
         let path = existing(
             run,
@@ -124,17 +127,17 @@ impl IcganEncoders {
     /// checkpoint kind) from an encoder run folder.
     pub fn load(run: &Path, device: Device) -> Result<Self, EvalError> {
         let fix = "train the encoders first (sliders train with a kind = \"encoders\" experiment)";
-        if run.join("sng.safetensors").is_file() {
-            let (vs, sng, _) =
-                checkpoint::restore(run.join("sng.safetensors"), device, SngEncoder::new)?;
+        let sng_path = Checkpoint::Encoder(EncoderNet::Sng).in_run(run);
+        if sng_path.is_file() {
+            let (vs, sng, _) = checkpoint::restore(sng_path, device, SngEncoder::new)?;
             return Ok(Self {
                 kind: EncoderKind::Sng,
                 run: run.to_path_buf(),
                 nets: Encoders::Single { sng, _vs: vs },
             });
         }
-        let ez_path = existing(run, &["ez.safetensors"], fix)?;
-        let ey_path = existing(run, &["ey.safetensors"], fix)?;
+        let ez_path = existing(run, &[Checkpoint::Encoder(EncoderNet::Ez).file_name()], fix)?;
+        let ey_path = existing(run, &[Checkpoint::Encoder(EncoderNet::Ey).file_name()], fix)?;
         let role = |p: &Path| -> Result<EncoderRole, EvalError> {
             read_info(p)?
                 .kind
@@ -228,7 +231,7 @@ impl Generator {
     pub fn load(cgan_run: &Path, device: Device) -> Result<Self, EvalError> {
         let path = existing(
             cgan_run,
-            &["G.safetensors"],
+            &[Checkpoint::Generator.file_name()],
             "train the cGAN first (sliders train with a kind = \"cgan\" experiment)",
         )?;
         let attributes = attributes_of(&path)?;

@@ -10,12 +10,12 @@ pub(super) fn parent(path: &Path) -> PathBuf {
     }
 }
 
-/// `best_` when the folder holds best encoders, `` for the final ones, `None` without encoders.
-pub(super) fn encoder_prefix(dir: &Path) -> Option<&'static str> {
-    ["best_", ""].into_iter().find(|p| {
-        dir.join(format!("{p}sng.safetensors")).is_file()
-            || (dir.join(format!("{p}ez.safetensors")).is_file()
-                && dir.join(format!("{p}ey.safetensors")).is_file())
+/// `true` when the folder holds best encoders (`best_ez`, …), `false` for the final ones,
+/// `None` without encoders.
+pub(super) fn encoders_best(dir: &Path) -> Option<bool> {
+    [true, false].into_iter().find(|&best| {
+        let has = |net| Checkpoint::encoder(net, best).in_run(dir).is_file();
+        has(EncoderNet::Sng) || (has(EncoderNet::Ez) && has(EncoderNet::Ey))
     })
 }
 
@@ -23,7 +23,7 @@ pub(super) fn encoder_prefix(dir: &Path) -> Option<&'static str> {
 /// named by `resolved.toml` (`encoder_train.cgan_run`), tried as written (relative to the
 /// working directory) and relative to each folder above the run (a project moved elsewhere).
 pub(super) fn generator_path(dir: &Path) -> Result<PathBuf> {
-    let here = dir.join("G.safetensors");
+    let here = Checkpoint::Generator.in_run(dir);
     if here.is_file() {
         return Ok(here);
     }
@@ -47,10 +47,11 @@ pub(super) fn generator_path(dir: &Path) -> Result<PathBuf> {
             fix: "copy the cGAN's G.safetensors into the encoders run folder".into(),
         })?;
     let cgan = PathBuf::from(cgan);
-    let mut tried = vec![cgan.join("G.safetensors")];
+    let g = Checkpoint::Generator.file_name();
+    let mut tried = vec![cgan.join(g)];
     if cgan.is_relative() {
         let abs = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        tried.extend(abs.ancestors().map(|a| a.join(&cgan).join("G.safetensors")));
+        tried.extend(abs.ancestors().map(|a| a.join(&cgan).join(g)));
     }
     tried
         .iter()

@@ -22,6 +22,7 @@ use crate::state::{self, Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prepared};
 use sliders_config::data::SamplerConfig;
+use sliders_config::layout::Checkpoint;
 use sliders_config::nets::IcganConfig;
 use sliders_config::train::{CganTrainConfig, Experiment};
 use sliders_nets::{IcganDiscriminator, IcganGenerator, checkpoint};
@@ -364,7 +365,8 @@ impl CganTrainer {
         if self.counters.step < total {
             self.train_loop(total, &mut progress)?;
         }
-        if !self.run.path("G.safetensors").is_file() || !self.run.path("D.safetensors").is_file() {
+        let file = |c: Checkpoint| self.run.path(c.file_name());
+        if !file(Checkpoint::Generator).is_file() || !file(Checkpoint::Discriminator).is_file() {
             self.refresh_batch_norm();
             self.write_samples("final", false)?;
             self.save_models()?;
@@ -477,13 +479,13 @@ impl CganTrainer {
         checkpoint::save_with_metadata(
             &self.d.vs,
             &self.d.net,
-            self.run.path("D.safetensors"),
+            self.run.path(Checkpoint::Discriminator.file_name()),
             &meta,
         )?;
         checkpoint::save_with_metadata(
             &self.g.vs,
             &self.g.net,
-            self.run.path("G.safetensors"),
+            self.run.path(Checkpoint::Generator.file_name()),
             &as_pairs(&g_meta),
         )?;
         Ok(())

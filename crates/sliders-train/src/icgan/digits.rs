@@ -19,6 +19,7 @@ use crate::tensors::to_device;
 use sliders_celeba::digits::{self, DigitsData};
 use sliders_celeba::{BatchSource, Part, SequentialBatches};
 use sliders_config::data::{FlipMode, SampleOrder, SamplerConfig};
+use sliders_config::layout::Checkpoint;
 use sliders_config::nets::{ClassifierConfig, EncoderKind, IcganConfig};
 use sliders_config::train::Experiment;
 use sliders_nets::{FaderClassifier, checkpoint};
@@ -26,45 +27,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
 
-/// File name of the digit classifier in `classifier/`.
-pub const CLASSIFIER_FILE: &str = "classifier.safetensors";
+/// File name of the digit classifier in `classifier/` (the run layout's, docs/architecture.md#run-folders).
+pub const CLASSIFIER_FILE: &str = Checkpoint::DigitClassifier.file_name();
 
-/// The sub-folders of a digits run.
-#[derive(Debug, Clone)]
-pub struct DigitsRun {
-    /// The experiment's run folder.
-    pub root: PathBuf,
-}
-
-impl DigitsRun {
-    /// The folders under `root`.
-    pub fn new(root: &Path) -> Self {
-        Self {
-            root: root.to_path_buf(),
-        }
-    }
-    /// The cGAN run (`G.safetensors`).
-    pub fn cgan(&self) -> PathBuf {
-        self.root.join("cgan")
-    }
-    /// The run of one encoder layout.
-    pub fn encoders(&self, kind: EncoderKind) -> PathBuf {
-        self.root.join(format!("encoders-{}", kind_slug(kind)))
-    }
-    /// The digit classifier's run.
-    pub fn classifier(&self) -> PathBuf {
-        self.root.join("classifier")
-    }
-}
-
+/// The sub-folders of a digits run: the run layout's (sliders-config).
+pub use sliders_config::layout::DigitsLayout as DigitsRun;
 /// `ind`, `sng`, `ind-cond`.
-pub fn kind_slug(kind: EncoderKind) -> &'static str {
-    match kind {
-        EncoderKind::Ind => "ind",
-        EncoderKind::Sng => "sng",
-        EncoderKind::IndCond => "ind-cond",
-    }
-}
+pub use sliders_config::layout::folder::encoder_slug as kind_slug;
 
 /// The cGAN shape for digits: `[icgan]` with 32 px, one channel and 10 classes.
 // Deviation: 28 px digits are zero-padded to 32 px (the size) instead of the reference's
@@ -123,7 +92,7 @@ pub fn train_cgan(
     on_event: &mut dyn FnMut(Event),
 ) -> Result<(), TrainError> {
     let run = DigitsRun::new(&exp.run_dir);
-    if run.cgan().join("G.safetensors").is_file() {
+    if Checkpoint::Generator.in_run(&run.cgan()).is_file() {
         tracing::info!("{}: cGAN complete, skipped", run.cgan().display());
         return Ok(());
     }
@@ -151,12 +120,7 @@ pub fn train_encoders(
 ) -> Result<(), TrainError> {
     let run = DigitsRun::new(&exp.run_dir);
     let dir = run.encoders(kind);
-    let done = if kind == EncoderKind::Sng {
-        "sng.safetensors"
-    } else {
-        "ey.safetensors"
-    };
-    if dir.join(done).is_file() {
+    if Checkpoint::encoders_done(kind).in_run(&dir).is_file() {
         tracing::info!("{}: encoders complete, skipped", dir.display());
         return Ok(());
     }

@@ -26,6 +26,7 @@ use crate::state::{self, Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
 use sliders_config::data::{FlipMode, SampleOrder, SamplerConfig};
+use sliders_config::layout::Checkpoint;
 use sliders_config::nets::{EncoderKind, IcganConfig, IcganEncoderConfig};
 use sliders_config::train::{EncoderTrainConfig, Experiment};
 use sliders_nets::{EncoderRole, IcganEncoder, IcganGenerator, SngEncoder, checkpoint};
@@ -34,7 +35,7 @@ use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
 
 const PERM_SALT: u64 = 0x0E9C_0DE5;
 /// File name of the generated dataset in the run folder.
-pub const DATASET_FILE: &str = "encoder_dataset.safetensors";
+pub const DATASET_FILE: &str = Checkpoint::EncoderDataset.file_name();
 
 /// An IcGAN encoder training run (one layout), resumable from its run folder.
 pub struct EncoderTrainer {
@@ -100,7 +101,7 @@ impl EncoderTrainer {
                 "the real train or valid part holds no image".to_string(),
             ));
         }
-        let g_path = cfg.cgan_run.join("G.safetensors");
+        let g_path = Checkpoint::Generator.in_run(&cfg.cgan_run);
         if !g_path.is_file() {
             return Err(TrainError::Config(format!(
                 "{}: no trained generator; run the cGAN experiment first or set \
