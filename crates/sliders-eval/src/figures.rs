@@ -129,8 +129,8 @@ fn encoder_bars(results: &Results, path: &Path) -> Result<(), EvalError> {
     ];
     let groups: Vec<String> = metrics.iter().map(|(_, _, g)| g.to_string()).collect();
     let mut chart = BarChart::new(
-        "IcGAN encoder layouts (Figure 4a): error relative to ignoring the input (lower is more faithful; 95% intervals)",
-        "relative error",
+        "IcGAN encoder layouts (Figure 4a), 95% intervals; lower is more faithful",
+        "error relative to ignoring the input",
         groups,
     );
     for row in layouts {
