@@ -324,7 +324,8 @@ fn run_stage(ctx: &mut Ctx, all: &[Stage], stage: &Stage) -> Result<bool> {
         spent_before + started.elapsed().as_secs_f64(),
     );
     let json = serde_json::to_string_pretty(&ctx.timings)?;
-    write_atomic(&ctx.timings_path, json.as_bytes())?;
+    sliders_fs::write_atomic(&ctx.timings_path, json.as_bytes())
+        .with_context(|| format!("writing {}", ctx.timings_path.display()))?;
     if !status.success() {
         bail!(
             "stage {} failed ({status}); rerun `cargo xtask reproduce --profile {}` to continue where it stopped",
@@ -417,13 +418,6 @@ fn remove_run(root: &Path, stage: &Stage) -> Result<()> {
             .with_context(|| format!("removing {} to rerun it", dir.display()))?;
     }
     Ok(())
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same folder.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("renaming to {}", path.display()))
 }
 
 #[cfg(test)]

@@ -77,7 +77,11 @@ const CELEBA_SAMPLE_TESTS: [(&str, &str); 5] = [
 /// Runs the ignored CelebA-sample tests when the sample is there; otherwise says they were not
 /// run (they are `#[ignore]`d, so `cargo test` lists them as ignored, never as passed).
 fn celeba_sample_tests(root: &Path, cargo: &str, libtorch: &Path) -> Result<()> {
-    if !root.join(CELEBA_SAMPLE).join("list_attr_celeba.txt").is_file() {
+    if !root
+        .join(CELEBA_SAMPLE)
+        .join("list_attr_celeba.txt")
+        .is_file()
+    {
         println!(
             "==> CelebA-sample tests: not run, no sample in {CELEBA_SAMPLE} (they stay ignored; \
              put the sample there and rerun `cargo xtask test` to run them)"
