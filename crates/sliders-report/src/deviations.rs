@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn the_list_is_read_line_by_line_and_a_bad_line_is_named() {
-        let list = "# header\n# more\ncrates/a.rs\tone: two\nexperiments/b.toml\tthree\n";
+        let list = "# header\n# more\ncrates/a.rs\tone: two\ncrates/c.toml\tthree\n";
         assert_eq!(
             parse("d.list", list).unwrap(),
             vec![
@@ -67,7 +67,7 @@ mod tests {
                     text: "one: two".into()
                 },
                 Deviation {
-                    at: "experiments/b.toml".into(),
+                    at: "crates/c.toml".into(),
                     text: "three".into()
                 },
             ]
