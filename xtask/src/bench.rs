@@ -10,6 +10,22 @@ use std::path::Path;
 use std::process::Command;
 
 mod train;
+
+/// What both PyTorch-comparison benchmarks start from: the torch install, its venv's python (for
+/// the `baseline` side) and our side's example `example` of `package`, built in release.
+fn harness(
+    root: &Path,
+    package: &str,
+    example: &str,
+    baseline: &str,
+) -> Result<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf)> {
+    let torch = crate::setup::run(root)?;
+    let python = sliders_torch_link::torch_python(&torch).with_context(|| {
+        format!("the cached torch venv has no python (needed for the {baseline} baseline)")
+    })?;
+    let ours = crate::build::binary(root, package, example, crate::build::Kind::Example, true)?;
+    Ok((torch, python, ours))
+}
 pub use train::{TrainBench, train};
 
 /// Options of the data benchmark.
@@ -52,16 +68,7 @@ pub fn data(root: &Path, opts: &DataBench) -> Result<()> {
             opts.celeba_dir.display()
         );
     }
-    let torch = crate::setup::run(root)?;
-    let python = sliders_torch_link::torch_python(&torch)
-        .context("the cached torch venv has no python (needed for the Pillow baseline)")?;
-    let ours_bin = crate::build::binary(
-        root,
-        "sliders-celeba",
-        "bench_preprocess",
-        crate::build::Kind::Example,
-        true,
-    )?;
+    let (_, python, ours_bin) = harness(root, "sliders-celeba", "bench_preprocess", "Pillow")?;
     let script = root.join("benches/python/preprocess_reference.py");
     let (size, threads) = (opts.size.to_string(), opts.threads.to_string());
     let dir = opts.celeba_dir.to_string_lossy().into_owned();

@@ -163,16 +163,7 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
         }
     }
     let cuda = opts.device == "cuda";
-    let torch = crate::setup::run(root)?;
-    let python = sliders_torch_link::torch_python(&torch)
-        .context("the cached torch venv has no python (needed for the PyTorch baseline)")?;
-    let ours_bin = crate::build::binary(
-        root,
-        "sliders-train",
-        "bench_step",
-        crate::build::Kind::Example,
-        true,
-    )?;
+    let (torch, python, ours_bin) = super::harness(root, "sliders-train", "bench_step", "PyTorch")?;
     let script = root.join("benches/python/train_step_reference.py");
     let threads = opts.threads.to_string();
     let load_before = load_average();
