@@ -266,17 +266,15 @@ fn training(md: &mut String, inputs: &ReportInputs) {
         md.push_str(
             "| model | rec. MSE | latent-dis accuracy | swap accuracy |\n|---|---|---|---|\n",
         );
-        for run in faders {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                run.name,
-                last(run, "val_rec_mse", 4),
-                last(run, "val_lat_dis_accu", 3),
-                last(run, "val_swap_accu", 3)
-            );
-        }
-        md.push('\n');
+        last_values_rows(
+            md,
+            &faders,
+            &[
+                ("val_rec_mse", 4),
+                ("val_lat_dis_accu", 3),
+                ("val_swap_accu", 3),
+            ],
+        );
     }
     for run in inputs.runs_of(ExperimentKind::Cgan) {
         let s: Vec<String> = cgan_last_train(&run.metrics)
@@ -296,18 +294,29 @@ fn training(md: &mut String, inputs: &ReportInputs) {
         md.push_str(
             "Encoders (generated test split): \n\n| run | z MSE | y MSE (generated) | y MSE (real) |\n|---|---|---|---|\n",
         );
-        for run in encoders {
-            let _ = writeln!(
-                md,
-                "| {} | {} | {} | {} |",
-                run.name,
-                last(run, "test_mse_z", 4),
-                last(run, "test_mse_y_gen", 4),
-                last(run, "test_mse_y_real", 4)
-            );
+        last_values_rows(
+            md,
+            &encoders,
+            &[
+                ("test_mse_z", 4),
+                ("test_mse_y_gen", 4),
+                ("test_mse_y_real", 4),
+            ],
+        );
+    }
+}
+
+/// One table row per run: its name, then the last logged value of each `(column, digits)`; a
+/// blank line after the table.
+fn last_values_rows(md: &mut String, runs: &[&TrainingRun], columns: &[(&str, usize)]) {
+    for run in runs {
+        let _ = write!(md, "| {} |", run.name);
+        for &(column, digits) in columns {
+            let _ = write!(md, " {} |", last(run, column, digits));
         }
         md.push('\n');
     }
+    md.push('\n');
 }
 
 /// The digits section (IcGAN on MNIST / Fashion-MNIST): per run, its training length, table and
