@@ -196,6 +196,7 @@ fn cached_venv() -> Result<(PathBuf, String)> {
             "pip",
             "install",
             "--disable-pip-version-check",
+            "--no-cache-dir",
             "--progress-bar",
             "off",
         ])
@@ -217,6 +218,7 @@ fn cached_venv() -> Result<(PathBuf, String)> {
             "pip",
             "install",
             "--disable-pip-version-check",
+            "--no-cache-dir",
             "--progress-bar",
             "off",
             "--no-deps",

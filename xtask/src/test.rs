@@ -10,7 +10,11 @@ use std::process::Command;
 
 /// Runs the gate from the workspace root.
 pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
-    let libtorch = crate::setup::run(root)?;
+    // The child cargo calls inherit LIBTORCH from this process (the user's, or the cargo config's
+    // `.libtorch` link that setup points at the install): the same value a later plain `cargo
+    // build` or `cargo xtask reproduce` sees, so libtorch's bindings and everything above them are
+    // built once, not once per value (a second build filled a CI machine's disk).
+    crate::setup::run(root)?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
     let steps: [(&str, Vec<&str>); 3] = [
         ("cargo fmt --check", vec!["fmt", "--all", "--", "--check"]),
@@ -43,14 +47,13 @@ pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
         let status = Command::new(&cargo)
             .args(&args)
             .current_dir(root)
-            .env("LIBTORCH", &libtorch)
             .status()?;
         if !status.success() {
             eprintln!("==> {name} failed ({status})");
             failed.push(name);
         }
     }
-    if let Err(e) = celeba_sample_tests(root, &cargo, &libtorch) {
+    if let Err(e) = celeba_sample_tests(root, &cargo) {
         eprintln!("==> CelebA-sample tests failed: {e}");
         failed.push("CelebA-sample tests");
     }
@@ -76,7 +79,7 @@ const CELEBA_SAMPLE_TESTS: [(&str, &str); 5] = [
 
 /// Runs the ignored CelebA-sample tests when the sample is there; otherwise says they were not
 /// run (they are `#[ignore]`d, so `cargo test` lists them as ignored, never as passed).
-fn celeba_sample_tests(root: &Path, cargo: &str, libtorch: &Path) -> Result<()> {
+fn celeba_sample_tests(root: &Path, cargo: &str) -> Result<()> {
     if !root
         .join(CELEBA_SAMPLE)
         .join("list_attr_celeba.txt")
@@ -96,11 +99,7 @@ fn celeba_sample_tests(root: &Path, cargo: &str, libtorch: &Path) -> Result<()> 
     }
     args.extend(["--", "--ignored"]);
     println!("==> CelebA-sample tests: cargo {}", args.join(" "));
-    let status = Command::new(cargo)
-        .args(&args)
-        .current_dir(root)
-        .env("LIBTORCH", libtorch)
-        .status()?;
+    let status = Command::new(cargo).args(&args).current_dir(root).status()?;
     if !status.success() {
         bail!("{status}");
     }
