@@ -169,12 +169,12 @@ mod tests {
         let mut exp: Experiment = load(&layers).unwrap().0;
         exp.fill_eval_defaults();
         assert!(
-            exp.eval.fader_runs.contains(&to.join("fader-male")),
+            exp.eval().fader_runs.contains(&to.join("fader-male")),
             "{:?}",
-            exp.eval.fader_runs
+            exp.eval().fader_runs
         );
         assert_eq!(
-            exp.eval.classifier,
+            exp.eval().classifier,
             to.join("classifier/best_classifier.safetensors")
         );
     }

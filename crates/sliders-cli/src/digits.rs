@@ -33,7 +33,7 @@ pub fn run(
     crate::logging::init(Some(&run.path("train.log")))?;
     let mut data = DigitsData::load(exp.data.source, &exp.data.digits_dir)
         .with_context(|| format!("loading the digits of {}", exp.run_dir.display()))?;
-    data.limit(Part::Train, exp.digits.max_train_images);
+    data.limit(Part::Train, exp.digits().max_train_images);
     let counts = Part::ALL.map(|p| data.indices(p).len());
     tracing::info!(
         "data: {} from {}; split {}/{}/{} (train/valid/test)",

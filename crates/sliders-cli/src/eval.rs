@@ -11,14 +11,14 @@ use std::path::PathBuf;
 pub fn run(files: &[PathBuf]) -> Result<()> {
     let loaded = crate::train::load_layers(files)?;
     let exp = loaded.exp;
-    if exp.kind != ExperimentKind::Eval {
+    if exp.kind() != ExperimentKind::Eval {
         bail!(
             "{}: kind = {:?}; `sliders eval` runs kind = \"eval\" experiments (use `sliders train` for this one)",
             files
                 .last()
                 .map(|f| f.display().to_string())
                 .unwrap_or_default(),
-            exp.kind
+            exp.kind()
         );
     }
     let exp = crate::train::checked(exp, files)?;

@@ -51,8 +51,8 @@ pub fn load_layers(files: &[PathBuf]) -> Result<Loaded> {
 /// Applies the step scale and validates the experiment; an error names the files and the key.
 pub fn checked(mut exp: Experiment, files: &[PathBuf]) -> Result<Experiment> {
     exp.fill_eval_defaults();
-    let batch = match exp.kind {
-        ExperimentKind::Encoders => exp.encoder_train.batch_size,
+    let batch = match exp.kind() {
+        ExperimentKind::Encoders => exp.encoder_train().batch_size,
         _ => exp.data.sampler.batch_size,
     };
     let names = || {
@@ -71,7 +71,7 @@ pub fn checked(mut exp: Experiment, files: &[PathBuf]) -> Result<Experiment> {
 /// Runs `sliders train`; `force_restart` deletes what the run folder holds and starts over.
 pub fn run(files: &[PathBuf], force_restart: bool) -> Result<()> {
     let loaded = load_layers(files)?;
-    if loaded.exp.kind == ExperimentKind::Eval {
+    if loaded.exp.kind() == ExperimentKind::Eval {
         anyhow::bail!("kind = \"eval\" experiments are run by `sliders eval --config …`");
     }
     let exp = checked(loaded.exp.clone(), files)?;
@@ -86,9 +86,9 @@ pub fn run(files: &[PathBuf], force_restart: bool) -> Result<()> {
             .expect("valid template")
             .progress_chars("=> "),
     );
-    bar.set_prefix(format!("{:?}", exp.kind).to_lowercase());
+    bar.set_prefix(format!("{:?}", exp.kind()).to_lowercase());
     let mut on_event = |e: Event| report(&bar, e);
-    if exp.kind == ExperimentKind::Digits {
+    if exp.kind() == ExperimentKind::Digits {
         let r = crate::digits::run(&exp, files, restart, &mut on_event);
         bar.finish_and_clear();
         return r;
@@ -121,7 +121,7 @@ enum Trainer {
 
 impl Trainer {
     fn new(exp: &Experiment, data: &sliders_celeba::Prepared) -> Result<Self, TrainError> {
-        Ok(match exp.kind {
+        Ok(match exp.kind() {
             ExperimentKind::Fader => Self::Fader(Box::new(FaderTrainer::new(exp, data)?)),
             ExperimentKind::Classifier => {
                 Self::Classifier(Box::new(ClassifierTrainer::new(exp, data)?))
@@ -295,8 +295,8 @@ mod tests {
                     .unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
                 let exp = super::checked(exp, &[data.clone(), file.clone()])
                     .unwrap_or_else(|e| panic!("{}: {e:#}", file.display()));
-                if exp.kind == ExperimentKind::Eval {
-                    exp.eval
+                if exp.kind() == ExperimentKind::Eval {
+                    exp.eval()
                         .validate()
                         .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
                 }
@@ -312,13 +312,13 @@ mod tests {
         for profile in ["quick", "paper"] {
             let dir = root.join("experiments").join(profile);
             let exp = load_experiment(&[dir.join("data.toml"), dir.join("eval.toml")]).unwrap();
-            let young = exp.eval.grid_alphas_for("Young");
+            let young = exp.eval().grid_alphas_for("Young");
             assert_eq!(
                 (young[0], young[young.len() - 1]),
                 (-9.0, 10.0),
                 "{profile}"
             );
-            assert_eq!(exp.eval.grid_alphas_for("Male"), exp.eval.grid_alphas);
+            assert_eq!(exp.eval().grid_alphas_for("Male"), exp.eval().grid_alphas);
         }
     }
 }

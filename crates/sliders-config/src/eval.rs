@@ -4,6 +4,8 @@
 //! slider response).
 
 use crate::nets::EncoderKind;
+use crate::train::TrainConfigError;
+use crate::validate::{at_least_one, check, finite_values, nonempty};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -119,46 +121,36 @@ impl EvalConfig {
             .unwrap_or(&self.grid_alphas)
     }
 
-    /// Checks the settings can work; the message names the field and the fix.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.classifier.as_os_str().is_empty() {
-            return Err(
-                "eval.classifier is not set: point it at the evaluation classifier's \
-                        best_classifier.safetensors"
-                    .into(),
-            );
+    /// Checks the settings can work; the error names the field and the fix.
+    pub fn validate(&self) -> Result<(), TrainConfigError> {
+        let path = self.classifier.display();
+        check(
+            !self.classifier.as_os_str().is_empty(),
+            "eval.classifier",
+            format!("\"{path}\""),
+            "point it at the evaluation classifier's best_classifier.safetensors",
+        )?;
+        let columns = "list the table's attributes (or data.attributes)";
+        nonempty("eval.attributes", &self.attributes, columns)?;
+        at_least_one("eval.images_per_value", self.images_per_value)?;
+        at_least_one("eval.batch_size", self.batch_size)?;
+        let values = "use a non-empty list of finite numbers";
+        finite_values("eval.alphas", &self.alphas, values)?;
+        finite_values("eval.grid_alphas", &self.grid_alphas, values)?;
+        for (attr, list) in &self.grid_alphas_by_attribute {
+            let key = format!("eval.grid_alphas_by_attribute.{attr}");
+            let fix =
+                "use a non-empty list of finite numbers (or remove it to use eval.grid_alphas)";
+            finite_values(&key, list, fix)?;
         }
-        if self.attributes.is_empty() {
-            return Err(
-                "eval.attributes is empty: list the table's attributes (or data.attributes)".into(),
-            );
-        }
-        if self.images_per_value == 0 || self.batch_size == 0 {
-            return Err("eval.images_per_value and eval.batch_size must be at least 1".into());
-        }
-        if self.alphas.is_empty() || self.grid_alphas.is_empty() {
-            return Err("eval.alphas and eval.grid_alphas need at least one value".into());
-        }
-        if self
-            .alphas
-            .iter()
-            .chain(&self.grid_alphas)
-            .any(|a| !a.is_finite())
-        {
-            return Err("eval.alphas and eval.grid_alphas must be finite numbers".into());
-        }
-        for (attr, values) in &self.grid_alphas_by_attribute {
-            if values.is_empty() || values.iter().any(|a| !a.is_finite()) {
-                return Err(format!(
-                    "eval.grid_alphas_by_attribute.{attr} must be a non-empty list of finite \
-                     numbers (or remove it to use eval.grid_alphas)"
-                ));
-            }
-        }
-        if self.kid_subsets == 0 || self.kid_subset_size < 2 {
-            return Err("eval.kid_subsets must be ≥ 1 and eval.kid_subset_size ≥ 2".into());
-        }
-        Ok(())
+        at_least_one("eval.kid_subsets", self.kid_subsets)?;
+        let subset = "use subsets of at least 2 images";
+        check(
+            self.kid_subset_size >= 2,
+            "eval.kid_subset_size",
+            self.kid_subset_size,
+            subset,
+        )
     }
 }
 
@@ -169,16 +161,23 @@ mod tests {
     #[test]
     fn defaults_need_only_the_classifier_and_the_columns() {
         let mut c = EvalConfig::default();
-        assert!(c.validate().unwrap_err().contains("eval.classifier"));
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.field, "eval.classifier");
+        assert!(
+            err.to_string().contains("best_classifier.safetensors"),
+            "{err}"
+        );
         c.classifier = "clf.safetensors".into();
-        assert!(c.validate().unwrap_err().contains("eval.attributes"));
+        assert_eq!(c.validate().unwrap_err().field, "eval.attributes");
         c.attributes = vec!["Male".into()];
         assert!(c.validate().is_ok());
         c.alphas = vec![f64::NAN];
-        assert!(c.validate().unwrap_err().contains("finite"));
+        let err = c.validate().unwrap_err();
+        assert_eq!(err.field, "eval.alphas");
+        assert!(err.fix.contains("finite"), "{err}");
         c.alphas = vec![0.0];
         c.kid_subset_size = 1;
-        assert!(c.validate().is_err());
+        assert_eq!(c.validate().unwrap_err().field, "eval.kid_subset_size");
     }
 
     #[test]
@@ -195,7 +194,7 @@ mod tests {
         assert!(c.validate().is_ok());
         c.grid_alphas_by_attribute
             .insert("Male".into(), vec![0.0, f64::INFINITY]);
-        let err = c.validate().unwrap_err();
+        let err = c.validate().unwrap_err().to_string();
         assert!(err.contains("grid_alphas_by_attribute.Male"), "{err}");
     }
 

@@ -1,7 +1,8 @@
 //! sliders-config: serde types for every knob of the pipeline (data, networks, training,
-//! evaluation), each documented with the paper's symbol and default; layered loading (defaults,
-//! experiment file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into
-//! checked types; what a run folder records about itself (provenance, `metrics.csv`), read back
+//! evaluation), each documented with the paper's symbol and default; the experiment as a header
+//! plus its kind's sections; layered loading through the `config` crate (defaults, experiment
+//! file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into checked
+//! types; what a run folder records about itself (provenance, `metrics.csv`), read back
 //! without tch; the run layout and the pipeline description of a profile (run folders, model
 //! files, stages; docs/architecture.md#run-folders).
 

@@ -1,14 +1,24 @@
-//! Layered configuration loading: TOML layers merged in order (defaults, experiment file, profile,
-//! …), then `SLIDERS__SECTION__KEY=value` environment overrides, then deserialised into a typed
-//! config whose structs deny unknown fields. Errors name the file (and line) that set the bad key,
-//! or the variable, and the key path.
+//! Layered configuration loading: TOML layers (built-in defaults, the experiment files in order),
+//! then `SLIDERS__SECTION__KEY=value` environment overrides, merged by the `config` crate and
+//! deserialised into a typed config whose structs deny unknown fields. A type may refuse
+//! top-level sections ([`Layered::foreign_sections`]: an experiment takes only its kind's): a file
+//! that carries one is an error, a variable for one is dropped, so one set of variables serves
+//! every stage of a reproduce. Errors name the file (and line) that set the bad key, or the
+//! variable, the key path and the fix.
+//! Each [`Layer`] keeps its own parsed table beside `config`'s merge because `config` knows
+//! neither the line of a value nor where a key it was never asked for came from (serde reports an
+//! unknown key as a path), and the errors above need both ([`origin_of`]).
 
+use config::{Config, File, FileFormat};
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
 
 /// The prefix of override variables: `SLIDERS__TRAIN__STEPS=100` sets `train.steps`.
 pub const ENV_PREFIX: &str = "SLIDERS__";
+
+/// The origin of the layer of `SLIDERS__…` variables.
+const ENVIRONMENT: &str = "environment";
 
 /// Why a configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -50,16 +60,33 @@ pub enum LoadError {
         /// The TOML parser's message (first line).
         message: String,
     },
-    /// The merged configuration does not fit the typed config (unknown key, wrong type, …).
+    /// The merged configuration does not fit the typed config (unknown key, wrong type, a
+    /// section the experiment's kind does not use, …).
     #[error("{origin}: `{key}`: {message}")]
     Invalid {
         /// Where the key was set: a file (with line) or an environment variable, or "defaults".
         origin: String,
         /// The dotted key path.
         key: String,
-        /// What is wrong, from the deserializer.
+        /// What is wrong, from the deserializer, with the fix where one is known.
         message: String,
     },
+    /// `config` could not merge the layers (not expected: every layer parsed on its own).
+    #[error("merging the configuration layers: {message}")]
+    Merge {
+        /// `config`'s message.
+        message: String,
+    },
+}
+
+/// A type the loader builds from the merged layers: serde, plus the top-level sections it
+/// refuses, which depend on the merged values (an experiment's `kind`).
+pub trait Layered: DeserializeOwned {
+    /// The top-level keys of `merged` this type does not take, each with the message that says
+    /// how to fix it. Default: none.
+    fn foreign_sections(_merged: &Table) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }
 
 /// One source of settings, lowest priority first.
@@ -129,38 +156,56 @@ impl Layer {
             text.push_str(&format!("{name}={raw}\n"));
         }
         Ok(Self {
-            origin: "environment".to_string(),
+            origin: ENVIRONMENT.to_string(),
             path: None,
             text,
             table,
         })
     }
 
-    /// Where `key` (dotted) is set in this layer: the file and line, or the variable.
+    /// Whether this is the layer of `SLIDERS__…` variables.
+    fn is_environment(&self) -> bool {
+        self.path.is_none() && self.origin == ENVIRONMENT
+    }
+
+    /// This layer as `config` reads it: its TOML text (the variables' values rendered as TOML).
+    fn source(&self) -> Result<File<config::FileSourceString, FileFormat>, LoadError> {
+        let text = if self.is_environment() {
+            toml::to_string(&self.table).map_err(|e| LoadError::Merge {
+                message: format!("the {ENV_PREFIX} variables as TOML: {e}"),
+            })?
+        } else {
+            self.text.clone()
+        };
+        Ok(File::from_str(&text, FileFormat::Toml))
+    }
+
+    /// Where `key` (dotted) is set in this layer: the file and line, or the variable (for a
+    /// table, the first variable under it).
     fn locate(&self, key: &[String]) -> Option<String> {
-        let mut t = &self.table;
-        for (i, part) in key.iter().enumerate() {
-            match t.get(part) {
-                Some(Value::Table(inner)) if i + 1 < key.len() => t = inner,
-                Some(_) if i + 1 == key.len() => {
-                    return Some(match &self.path {
-                        Some(path) => match line_of(&self.text, key) {
-                            Some(line) => format!("{}:{line}", path.display()),
-                            None => path.display().to_string(),
-                        },
-                        None if self.origin == "environment" => {
-                            format!(
-                                "environment variable {ENV_PREFIX}{}",
-                                key.join("__").to_ascii_uppercase()
-                            )
-                        }
-                        None => self.origin.clone(),
-                    });
-                }
-                _ => return None,
-            }
+        let (first, rest) = key.split_first()?;
+        let mut value = self.table.get(first)?;
+        for part in rest {
+            value = value.as_table()?.get(part)?;
         }
-        None
+        if self.is_environment() {
+            let mut full = key.to_vec();
+            while let Some((k, inner)) = value.as_table().and_then(|t| t.iter().next()) {
+                full.push(k.clone());
+                value = inner;
+            }
+            return Some(format!(
+                "environment variable {ENV_PREFIX}{}",
+                full.join("__").to_ascii_uppercase()
+            ));
+        }
+        Some(match &self.path {
+            Some(path) => match line_of(&self.text, key) {
+                Some(line) => format!("{}:{line}", path.display()),
+                None => path.display().to_string(),
+            },
+            None => self.origin.clone(),
+        })
     }
 }
 
@@ -187,15 +232,25 @@ pub fn origin_of(layers: &[Layer], key: &[&str]) -> Option<String> {
     layers.iter().rev().find_map(|l| l.locate(&key))
 }
 
-/// The 1-based line that sets `key` in TOML `text` (its last segment under the right `[section]`).
+/// The 1-based line of TOML `text` that sets `key`: its `section.key = …` line, or for a table
+/// the first header or dotted key inside it (`[cgan_train]`, `[cgan_train.g_optimizer]`).
 fn line_of(text: &str, key: &[String]) -> Option<usize> {
-    let (last, sections) = key.split_last()?;
-    let want_section = sections.join(".");
+    let want = key.join(".");
+    let inside = |name: &str| {
+        name == want
+            || name
+                .strip_prefix(want.as_str())
+                .is_some_and(|r| r.starts_with('.'))
+    };
     let mut section = String::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
-        if let Some(name) = l.strip_prefix('[').and_then(|s| s.strip_suffix(']')) {
-            section = name.trim().to_string();
+        if l.starts_with('[') {
+            let end = l.rfind(']').unwrap_or(l.len());
+            section = l[..end].trim_matches(['[', ']', ' ']).to_string();
+            if inside(&section) {
+                return Some(i + 1);
+            }
             continue;
         }
         let Some((k, _)) = l.split_once('=') else {
@@ -207,9 +262,7 @@ fn line_of(text: &str, key: &[String]) -> Option<usize> {
         } else {
             format!("{section}.{k}")
         };
-        if full == format!("{want_section}.{last}").trim_start_matches('.')
-            || (section == want_section && k == last)
-        {
+        if inside(&full) {
             return Some(i + 1);
         }
     }
@@ -231,72 +284,90 @@ fn insert_path(table: &mut Table, path: &[String], value: Value) {
     insert_path(entry.as_table_mut().expect("a table"), rest, value);
 }
 
-/// Deep merge: tables merge key by key, anything else is replaced by the higher layer.
-fn merge(base: &mut Table, over: &Table) {
-    for (k, v) in over {
-        match (base.get_mut(k), v) {
-            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
-            _ => {
-                base.insert(k.clone(), v.clone());
-            }
+/// `layers` merged by `config`, lowest priority first: tables merge key by key, anything else
+/// (arrays included) is replaced by the higher layer.
+fn merge(layers: &[Layer]) -> Result<Table, LoadError> {
+    let mut builder = Config::builder();
+    for layer in layers {
+        builder = builder.add_source(layer.source()?);
+    }
+    builder
+        .build()
+        .and_then(Config::try_deserialize::<Table>)
+        .map_err(|e| LoadError::Merge {
+            message: e.to_string(),
+        })
+}
+
+/// Merges `layers` (lowest priority first) and deserialises the result into `T`. A section `T`
+/// refuses is an error naming the file that carries it; set only by variables, it is dropped.
+pub fn load<T: Layered>(layers: &[Layer]) -> Result<(T, Table), LoadError> {
+    let mut merged = merge(layers)?;
+    for (section, fix) in T::foreign_sections(&merged) {
+        let key = [section.clone()];
+        let in_file = layers
+            .iter()
+            .rev()
+            .filter(|l| !l.is_environment())
+            .find_map(|l| l.locate(&key));
+        if let Some(origin) = in_file {
+            return Err(LoadError::Invalid {
+                origin,
+                key: section,
+                message: fix,
+            });
         }
+        merged.remove(&section);
+    }
+    match serde_path_to_error::deserialize(Value::Table(merged.clone())) {
+        Ok(t) => Ok((t, merged)),
+        Err(err) => Err(invalid(layers, err)),
     }
 }
 
-/// Merges `layers` (lowest priority first) and deserialises the result into `T`.
-pub fn load<T: DeserializeOwned>(layers: &[Layer]) -> Result<(T, Table), LoadError> {
-    let mut merged = Table::new();
-    for layer in layers {
-        merge(&mut merged, &layer.table);
+/// The error of a merged configuration that does not deserialise: the key path, the layer that
+/// set it and the deserializer's message with a fix where one is known.
+fn invalid(layers: &[Layer], err: serde_path_to_error::Error<toml::de::Error>) -> LoadError {
+    let mut key: Vec<String> = err
+        .path()
+        .to_string()
+        .split('.')
+        .filter(|s| !s.is_empty() && *s != "?")
+        .map(str::to_string)
+        .collect();
+    let inner = err.into_inner().to_string();
+    let mut message = inner.lines().next().unwrap_or("").trim().to_string();
+    // For an unknown or missing field the path stops at its table: name the field too.
+    if let Some(field) = ["unknown field `", "missing field `"]
+        .iter()
+        .find_map(|p| message.strip_prefix(p))
+        .and_then(|s| s.split('`').next())
+        && key.last().map(String::as_str) != Some(field)
+    {
+        key.push(field.to_string());
     }
-    let value = Value::Table(merged.clone());
-    let result: Result<T, _> = serde_path_to_error::deserialize(value);
-    match result {
-        Ok(t) => Ok((t, merged)),
-        Err(err) => {
-            let key: Vec<String> = err
-                .path()
-                .to_string()
-                .split('.')
-                .filter(|s| !s.is_empty() && *s != "?")
-                .map(str::to_string)
-                .collect();
-            let inner = err.into_inner().to_string();
-            let mut message = inner.lines().next().unwrap_or("").trim().to_string();
-            // For an unknown field the path stops at its table: name the field too.
-            let mut full_key = key.clone();
-            if let Some(field) = message
-                .strip_prefix("unknown field `")
-                .and_then(|s| s.split('`').next())
-                && full_key.last().map(String::as_str) != Some(field)
-            {
-                full_key.push(field.to_string());
-            }
-            let origin = layers
-                .iter()
-                .rev()
-                .find_map(|l| l.locate(&full_key))
-                .unwrap_or_else(|| "merged configuration".to_string());
-            if message.contains("untagged enum AttributeSpec") {
-                message =
-                    "expected a list of CelebA attribute names such as [\"Male\", \"Smiling\"] \
-                           or a preset name (\"icgan18\", \"all\")"
-                        .to_string();
-            }
-            if message.starts_with("missing field") {
-                message.push_str(" (add it to the experiment file)");
-            }
-            Err(LoadError::Invalid {
-                origin,
-                key: full_key.join("."),
-                message,
-            })
-        }
+    let origin = layers
+        .iter()
+        .rev()
+        .find_map(|l| l.locate(&key))
+        .unwrap_or_else(|| "merged configuration".to_string());
+    if message.contains("untagged enum AttributeSpec") {
+        message = "expected a list of CelebA attribute names such as [\"Male\", \"Smiling\"] \
+                   or a preset name (\"icgan18\", \"all\")"
+            .to_string();
+    }
+    if message.starts_with("missing field") {
+        message.push_str(" (add it to the experiment file)");
+    }
+    LoadError::Invalid {
+        origin,
+        key: key.join("."),
+        message,
     }
 }
 
 /// Loads `files` in order, then the process's `SLIDERS__…` variables, into `T`.
-pub fn load_files<T: DeserializeOwned>(
+pub fn load_files<T: Layered>(
     defaults: Option<Layer>,
     files: &[&Path],
 ) -> Result<(T, Table), LoadError> {
@@ -309,120 +380,4 @@ pub fn load_files<T: DeserializeOwned>(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use serde::Deserialize;
-
-    #[derive(Debug, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    struct Train {
-        steps: u64,
-        lr: f64,
-        device: String,
-    }
-
-    #[derive(Debug, Deserialize, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    struct Exp {
-        seed: u64,
-        train: Train,
-    }
-
-    const DEFAULTS: &str = "seed = 0\n[train]\nsteps = 10\nlr = 2e-4\ndevice = \"auto\"\n";
-
-    #[test]
-    fn later_layers_and_variables_win() {
-        let defaults = Layer::from_str("built-in defaults", DEFAULTS).unwrap();
-        let exp = Layer::from_str("exp.toml", "[train]\nsteps = 500\n").unwrap();
-        let env = Layer::from_env_vars([
-            ("SLIDERS__TRAIN__DEVICE".to_string(), "cpu".to_string()),
-            ("SLIDERS__SEED".to_string(), "7".to_string()),
-            ("HOME".to_string(), "/root".to_string()),
-        ])
-        .unwrap();
-        let (exp, _): (Exp, _) = load(&[defaults, exp, env]).unwrap();
-        assert_eq!(
-            exp,
-            Exp {
-                seed: 7,
-                train: Train {
-                    steps: 500,
-                    lr: 2e-4,
-                    device: "cpu".to_string()
-                }
-            }
-        );
-    }
-
-    #[test]
-    fn an_unknown_key_names_the_file_and_line() {
-        let dir = std::env::temp_dir().join(format!("sliders-cfg-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("exp.toml");
-        std::fs::write(&file, "seed = 1\n\n[train]\nsteps = 5\nstepz = 6\n").unwrap();
-        let defaults = Layer::from_str("built-in defaults", DEFAULTS).unwrap();
-        let err = load::<Exp>(&[defaults, Layer::from_file(&file).unwrap()])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains(&format!("{}:5", file.display())), "{err}");
-        assert!(err.contains("train.stepz"), "{err}");
-        assert!(err.contains("unknown field"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-
-    #[test]
-    fn a_wrong_type_from_a_variable_names_the_variable() {
-        let defaults = Layer::from_str("built-in defaults", DEFAULTS).unwrap();
-        let env = Layer::from_env_vars([("SLIDERS__TRAIN__STEPS".to_string(), "many".to_string())])
-            .unwrap();
-        let err = load::<Exp>(&[defaults, env]).unwrap_err().to_string();
-        assert!(
-            err.contains("environment variable SLIDERS__TRAIN__STEPS"),
-            "{err}"
-        );
-        assert!(err.contains("train.steps"), "{err}");
-    }
-
-    #[test]
-    fn malformed_toml_and_variables_are_reported() {
-        let err = Layer::from_str("x.toml", "[train\nsteps=1")
-            .unwrap_err()
-            .to_string();
-        assert!(err.starts_with("x.toml: not valid TOML"), "{err}");
-        let err = Layer::from_env_vars([("SLIDERS__TRAIN____STEPS".to_string(), "1".to_string())])
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("SLIDERS__TRAIN____STEPS"), "{err}");
-    }
-
-    /// Issue #22: an unclosed TOML value in a variable named the untagged enum, not the variable.
-    #[test]
-    fn an_unclosed_toml_value_in_a_variable_names_the_variable() {
-        for raw in ["[\"Smiling", "[\"Smiling\"", "\"cpu", "{a = 1"] {
-            let err = Layer::from_env_vars([("SLIDERS__DATA__ATTRIBUTES".to_string(), raw.into())])
-                .unwrap_err()
-                .to_string();
-            assert!(
-                err.starts_with("environment variable SLIDERS__DATA__ATTRIBUTES")
-                    && err.contains("malformed TOML")
-                    && err.contains(raw)
-                    && !err.contains("untagged"),
-                "{err}"
-            );
-        }
-        // Plain words and paths are still strings.
-        let layer = Layer::from_env_vars([
-            ("SLIDERS__DEVICE".to_string(), "cpu".to_string()),
-            (
-                "SLIDERS__DATA__CELEBA_DIR".to_string(),
-                "/no/such dir".to_string(),
-            ),
-        ])
-        .unwrap();
-        assert_eq!(layer.table["device"].as_str(), Some("cpu"));
-        assert_eq!(
-            origin_of(&[layer], &["data", "celeba_dir"]).as_deref(),
-            Some("environment variable SLIDERS__DATA__CELEBA_DIR")
-        );
-    }
-}
+mod tests;

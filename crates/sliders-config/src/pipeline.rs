@@ -10,7 +10,7 @@ use crate::data::{AttributeSpec, DataSource};
 use crate::eval::TABLE_ATTRIBUTES;
 use crate::layout::{Checkpoint, EVAL_DONE, RunLayout, folder};
 use crate::nets::EncoderKind;
-use crate::train::{Experiment, ExperimentKind};
+use crate::train::{EvalSpec, Experiment, ExperimentKind, Spec};
 use serde::Deserialize;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -211,14 +211,14 @@ impl StageName {
     /// The stage that trains (or evaluates) what `exp` describes, from its kind and settings,
     /// never from a folder name; `None` for a Fader of several attributes (no stage trains one).
     pub fn of_experiment(exp: &Experiment) -> Option<Self> {
-        Some(match exp.kind {
+        Some(match exp.kind() {
             ExperimentKind::Classifier => Self::classifier(),
             ExperimentKind::Fader => match &exp.data.attributes {
                 AttributeSpec::Names(names) if names.len() == 1 => Self::fader(&names[0]),
                 _ => return None,
             },
             ExperimentKind::Cgan => Self::cgan(),
-            ExperimentKind::Encoders => Self::encoders(exp.encoder_train.encoder_kind),
+            ExperimentKind::Encoders => Self::encoders(exp.encoder_train().encoder_kind),
             ExperimentKind::Eval => Self::eval(),
             ExperimentKind::Digits => Self::digits(exp.data.source),
         })
@@ -292,11 +292,10 @@ impl Experiment {
     /// the classifier (`classifier/best_classifier.safetensors`), one Fader run per column, the
     /// cGAN run and the encoder runs that exist. Settings given in a file stay as written.
     pub fn fill_eval_defaults(&mut self) {
-        if self.kind != ExperimentKind::Eval {
+        let Spec::Eval(EvalSpec { eval: e }) = &mut self.spec else {
             return;
-        }
+        };
         let layout = RunLayout::of_eval_run(&self.run_dir);
-        let e = &mut self.eval;
         if let (true, AttributeSpec::Names(names)) =
             (e.attributes.is_empty(), &self.data.attributes)
         {

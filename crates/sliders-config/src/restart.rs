@@ -7,10 +7,10 @@
 //! `data.cache_dir`, `data.sampler.prefetch`): these change no weight a resumed run computes
 //! differently from an uninterrupted one of the new length. Every other key of the sections the
 //! run's kind reads ([`sections_of`]) counts, the seeds and learning rates among them. Sections
-//! the kind does not read (e.g. `[eval]` for a Fader run) are not compared, so an edit or a new
-//! default there does not block a resume.
+//! the kind does not read (e.g. `[eval]` in a Fader run folder written before experiments held
+//! only their kind's sections) are dropped unread, so they never block a resume.
 
-use crate::train::{Experiment, ExperimentKind};
+use crate::train::{Experiment, ExperimentKind, drop_foreign_sections};
 use std::collections::BTreeMap;
 use toml::Value;
 
@@ -38,27 +38,16 @@ pub const PLACE_KEYS: &[&str] = &[
 
 /// The top-level sections (and keys) a run of `kind` reads; `None` for the evaluation, which
 /// starts over at every run and is never compared.
-pub fn sections_of(kind: ExperimentKind) -> Option<&'static [&'static str]> {
-    use ExperimentKind::*;
-    Some(match kind {
-        Fader => &["kind", "seed", "data", "fader", "fader_train"],
-        Classifier => &["kind", "seed", "data", "classifier", "classifier_train"],
-        Cgan => &["kind", "seed", "data", "icgan", "cgan_train"],
-        Encoders => &["kind", "seed", "data", "icgan_encoder", "encoder_train"],
-        Digits => &[
-            "kind",
-            "seed",
-            "data",
-            "icgan",
-            "cgan_train",
-            "icgan_encoder",
-            "encoder_train",
-            "classifier",
-            "classifier_train",
-            "digits",
-        ],
-        Eval => return None,
-    })
+pub fn sections_of(kind: ExperimentKind) -> Option<Vec<&'static str>> {
+    if kind == ExperimentKind::Eval {
+        return None;
+    }
+    Some(
+        ["kind", "seed", "data"]
+            .into_iter()
+            .chain(kind.sections().iter().copied())
+            .collect(),
+    )
 }
 
 /// Whether dotted `key` may differ between two runs of one folder.
@@ -94,18 +83,18 @@ impl std::fmt::Display for Change {
 /// defaults count as written. A changed `kind` is reported alone.
 pub fn restart_changes(saved: &Experiment, new: &Experiment) -> Vec<Change> {
     let show = |v: &Value| v.to_string();
-    if saved.kind != new.kind {
-        let kind = |e: &Experiment| show(&Value::try_from(e.kind).expect("kind serialises"));
+    if saved.kind() != new.kind() {
+        let kind = |e: &Experiment| show(&Value::try_from(e.kind()).expect("kind serialises"));
         return vec![Change {
             key: "kind".into(),
             old: kind(saved),
             new: kind(new),
         }];
     }
-    let Some(sections) = sections_of(new.kind) else {
+    let Some(sections) = sections_of(new.kind()) else {
         return vec![];
     };
-    let (a, b) = (flatten(saved, sections), flatten(new, sections));
+    let (a, b) = (flatten(saved, &sections), flatten(new, &sections));
     let absent = || "(absent)".to_string();
     let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
     keys.into_iter()
@@ -147,13 +136,15 @@ fn leaves(prefix: &str, v: Value, out: &mut BTreeMap<String, Value>) {
 }
 
 /// Parses a `resolved.toml` back into the experiment it recorded, dropping its `[run]`
-/// provenance table (returned apart).
+/// provenance table (returned apart) and, in a file written before the per-kind layout, the
+/// sections of other kinds ([`drop_foreign_sections`]), which no run reads.
 pub fn parse_resolved(text: &str) -> Result<(Experiment, Option<toml::Table>), String> {
     let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
     let run = table.remove("run").and_then(|v| match v {
         Value::Table(t) => Some(t),
         _ => None,
     });
+    drop_foreign_sections(&mut table);
     let exp: Experiment = Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| e.to_string())?;
@@ -173,22 +164,20 @@ mod tests {
         let old = fader();
         let mut new = fader();
         new.seed = 7;
-        new.fader_train.ae_optimizer.lr = 1e-3;
-        new.fader.n_layers = 5;
+        new.fader_train_mut().ae_optimizer.lr = 1e-3;
+        new.fader_mut().n_layers = 5;
         new.data.sampler.seed = 3;
         // Free: lengths, intervals, the step scale, the device and the folder's spelling.
-        new.fader_train.total_steps = 10;
-        new.fader_train.epoch_size = 64;
-        new.fader_train.lambda_schedule = 5;
-        new.fader_train.checkpoint_every = 2;
+        let t = new.fader_train_mut();
+        t.total_steps = 10;
+        t.epoch_size = 64;
+        t.lambda_schedule = 5;
+        t.checkpoint_every = 2;
         new.step_scale = 0.1;
         new.step_scale_applied = true;
         new.device = crate::train::DeviceChoice::Cpu;
         new.run_dir = "/abs/data/runs/x".into();
         new.data.threads = 2;
-        // Not read by a Fader run.
-        new.cgan_train.g_optimizer.lr = 1.0;
-        new.eval.grid_alphas = vec![0.0];
         let keys: Vec<String> = restart_changes(&old, &new)
             .iter()
             .map(|c| c.to_string())
@@ -219,5 +208,46 @@ mod tests {
         assert_eq!(exp, fader());
         assert_eq!(run.unwrap()["device"].as_str(), Some("cpu"));
         assert!(parse_resolved("kind = \"fader\"\n").is_err());
+    }
+
+    /// Issue #21: run folders written before experiments held only their kind's sections record
+    /// every section. Such a `resolved.toml` still loads, equals today's load of the same files,
+    /// so the run resumes, and is rewritten with its kind's sections only.
+    #[test]
+    fn an_old_resolved_file_with_every_section_loads_and_resumes() {
+        use crate::load::{Layer, load};
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let smoke = root.join("experiments/smoke");
+        for (kind, text) in [
+            ("fader", include_str!("../fixtures/old-resolved-fader.toml")),
+            (
+                "digits",
+                include_str!("../fixtures/old-resolved-digits.toml"),
+            ),
+        ] {
+            let mut table: toml::Table = text.parse().unwrap();
+            table.remove("run");
+            let err = Value::Table(table).try_into::<Experiment>().unwrap_err();
+            assert!(err.to_string().contains("remove ["), "{kind}: {err}");
+            let (saved, run) = parse_resolved(text).unwrap();
+            assert_eq!(run.unwrap()["device"].as_str(), Some("cpu"));
+            let layers = [
+                Layer::from_file(&smoke.join("data.toml")).unwrap(),
+                Layer::from_file(&smoke.join(format!("{kind}.toml"))).unwrap(),
+            ];
+            let (now, _) = load::<Experiment>(&layers).unwrap();
+            assert_eq!(restart_changes(&saved, &now), [], "{kind}");
+            assert_eq!(saved, now, "{kind}");
+            let written: toml::Table = toml::to_string(&saved).unwrap().parse().unwrap();
+            let mut sections: Vec<&str> = written
+                .keys()
+                .map(String::as_str)
+                .filter(|k| crate::train::SECTIONS.contains(k))
+                .collect();
+            sections.sort();
+            let mut own = saved.kind().sections().to_vec();
+            own.sort();
+            assert_eq!(sections, own, "{kind}");
+        }
     }
 }

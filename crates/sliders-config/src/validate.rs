@@ -1,27 +1,102 @@
-//! Whole-experiment validation: every check that needs no data or trained model ([`Experiment::validate`]),
-//! run before a command creates a run folder, so an invalid config leaves nothing on disk.
+//! Validation: the small checks every section's `validate` is a list of ([`check`],
+//! [`positive`], [`at_least_one`], [`in_range`], …, each error naming the dotted key, its value and
+//! the fix), and whole-experiment validation ([`Experiment::validate`]): every check that needs no
+//! data or trained model, run before a command creates a run folder, so an invalid config leaves
+//! nothing on disk.
 
 use crate::data::{AttributePreset, AttributeSpec, DataConfig};
 use crate::nets::{ClassifierConfig, FaderConfig, IcganConfig};
-use crate::train::{Experiment, ExperimentKind, TrainConfigError, check};
+use crate::train::{Experiment, Spec, TrainConfigError};
+use std::fmt::Display;
+use std::ops::RangeBounds;
+
+/// `Ok` when `ok`, else the error naming `field`, its `value` and the `fix`.
+pub(crate) fn check(
+    ok: bool,
+    field: &str,
+    value: impl ToString,
+    fix: &str,
+) -> Result<(), TrainConfigError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(TrainConfigError {
+            field: field.to_string(),
+            value: value.to_string(),
+            fix: fix.to_string(),
+        })
+    }
+}
+
+/// `value` > 0 (a NaN fails).
+pub(crate) fn positive<T: PartialOrd + Default + Display>(
+    field: &str,
+    value: T,
+    fix: &str,
+) -> Result<(), TrainConfigError> {
+    check(value > T::default(), field, value, fix)
+}
+
+/// A count of at least one: "use N ≥ 1".
+pub(crate) fn at_least_one<T: PartialOrd + Default + Display>(
+    field: &str,
+    value: T,
+) -> Result<(), TrainConfigError> {
+    positive(field, value, "use N ≥ 1")
+}
+
+/// `value` ≥ 0 (a NaN fails).
+pub(crate) fn non_negative(field: &str, value: f64, fix: &str) -> Result<(), TrainConfigError> {
+    check(value >= 0.0, field, value, fix)
+}
+
+/// A loss weight: finite and ≥ 0.
+pub(crate) fn weight(field: &str, value: f64) -> Result<(), TrainConfigError> {
+    let ok = value >= 0.0 && value.is_finite();
+    check(ok, field, value, "use a finite weight ≥ 0")
+}
+
+/// `value` within `range` (a NaN fails).
+pub(crate) fn in_range(
+    field: &str,
+    value: f64,
+    range: impl RangeBounds<f64>,
+    fix: &str,
+) -> Result<(), TrainConfigError> {
+    check(range.contains(&value), field, value, fix)
+}
+
+/// A list with at least one entry.
+pub(crate) fn nonempty<T>(field: &str, list: &[T], fix: &str) -> Result<(), TrainConfigError> {
+    check(!list.is_empty(), field, "[]", fix)
+}
+
+/// A non-empty list of finite numbers.
+pub(crate) fn finite_values(field: &str, list: &[f64], fix: &str) -> Result<(), TrainConfigError> {
+    let ok = !list.is_empty() && list.iter().all(|v| v.is_finite());
+    check(ok, field, format!("{list:?}"), fix)
+}
+
+/// An "epoch" (images between evaluations) of at least one batch of `batch_size`.
+pub(crate) fn epoch_holds_batch(
+    field: &str,
+    epoch_size: u64,
+    batch_size: usize,
+) -> Result<(), TrainConfigError> {
+    let fix =
+        format!("an epoch must hold at least one batch of data.sampler.batch_size = {batch_size}");
+    check(epoch_size >= batch_size as u64, field, epoch_size, &fix)
+}
 
 impl DataConfig {
     /// Checks the `[data]` counts that every pipeline needs: a positive batch size, image size
     /// and synthetic-face count, split fractions in [0, 1] that sum to 1, and at least one
     /// attribute.
     pub fn validate(&self) -> Result<(), TrainConfigError> {
-        check(
-            self.sampler.batch_size > 0,
-            "data.sampler.batch_size",
-            self.sampler.batch_size,
-            "use a batch of at least 1 image (32 in the Fader reference)",
-        )?;
-        check(
-            self.image_size > 0,
-            "data.image_size",
-            self.image_size,
-            "use a power of 2 such as 32, 64 or 256",
-        )?;
+        let batch = "use a batch of at least 1 image (32 in the Fader reference)";
+        positive("data.sampler.batch_size", self.sampler.batch_size, batch)?;
+        let size = "use a power of 2 such as 32, 64 or 256";
+        positive("data.image_size", self.image_size, size)?;
         let f = self.split.fractions;
         check(
             f.iter().all(|x| (0.0..=1.0).contains(x)) && (f.iter().sum::<f64>() - 1.0).abs() < 1e-6,
@@ -29,12 +104,13 @@ impl DataConfig {
             format!("{f:?}"),
             "use three fractions in [0, 1] that sum to 1, e.g. [0.8, 0.1, 0.1]",
         )?;
+        let synthetic = &self.synthetic;
         check(
-            self.synthetic.n_images > 0 && self.synthetic.width > 0,
+            synthetic.n_images > 0 && synthetic.width > 0,
             "data.synthetic",
             format!(
                 "n_images = {}, width = {}",
-                self.synthetic.n_images, self.synthetic.width
+                synthetic.n_images, synthetic.width
             ),
             "use at least one synthetic image of positive width",
         )?;
@@ -74,50 +150,45 @@ impl Experiment {
         let batch = self.data.sampler.batch_size;
         let size = self.data.image_size;
         let n = self.data.attribute_count() as i64;
-        let digits = self.data.source.is_digits();
-        match self.kind {
-            ExperimentKind::Fader => {
-                self.fader_train.validate(batch)?;
+        match &self.spec {
+            Spec::Fader(s) => {
+                s.fader_train.validate(batch)?;
                 let cfg = FaderConfig {
                     img_sz: size as i64,
                     n_attr: 2 * n,
-                    ..self.fader.clone()
+                    ..s.fader.clone()
                 };
                 cfg.validate().map_err(|e| net("fader", size, e))
             }
-            ExperimentKind::Classifier => {
-                self.classifier_train.validate(batch)?;
+            Spec::Classifier(s) => {
+                s.classifier_train.validate(batch)?;
                 let cfg = ClassifierConfig {
                     img_sz: size as i64,
                     n_attr: 2 * n,
-                    ..self.classifier.clone()
+                    ..s.classifier.clone()
                 };
                 cfg.validate().map_err(|e| net("classifier", size, e))
             }
-            ExperimentKind::Cgan => {
-                self.cgan_train.validate(batch)?;
-                if digits {
+            Spec::Cgan(s) => {
+                s.cgan_train.validate(batch)?;
+                if self.data.source.is_digits() {
                     return Ok(());
                 }
                 let cfg = IcganConfig {
                     img_sz: size as i64,
                     ny: n,
-                    ..self.icgan.clone()
+                    ..s.icgan.clone()
                 };
                 cfg.validate().map_err(|e| net("icgan", size, e))
             }
-            ExperimentKind::Encoders => self.encoder_train.validate(),
-            ExperimentKind::Digits => {
-                self.cgan_train.validate(batch)?;
-                self.encoder_train.validate()?;
-                self.classifier_train.validate(batch)?;
-                self.digits.validate()
+            Spec::Encoders(s) => s.encoder_train.validate(),
+            Spec::Digits(s) => {
+                s.cgan_train.validate(batch)?;
+                s.encoder_train.validate()?;
+                s.classifier_train.validate(batch)?;
+                s.digits.validate()
             }
-            ExperimentKind::Eval => self.eval.validate().map_err(|e| TrainConfigError {
-                field: "eval".to_string(),
-                value: String::new(),
-                fix: e.to_string(),
-            }),
+            Spec::Eval(s) => s.eval.validate(),
         }
     }
 }
@@ -126,12 +197,13 @@ impl Experiment {
 mod tests {
     use super::*;
     use crate::nets::FaderConfig;
+    use crate::train::ExperimentKind;
 
     fn fader() -> Experiment {
         let mut e = Experiment::new(ExperimentKind::Fader, "x".into());
         e.data.image_size = 32;
-        e.fader = FaderConfig::small(32);
-        e.fader_train.epoch_size = 320;
+        *e.fader_mut() = FaderConfig::small(32);
+        e.fader_train_mut().epoch_size = 320;
         e
     }
 
@@ -155,12 +227,12 @@ mod tests {
         e.data.attributes = AttributeSpec::Names(vec![]);
         assert_eq!(e.validate().unwrap_err().field, "data.attributes");
         let mut e = fader();
-        e.fader.n_layers = 9;
+        e.fader_mut().n_layers = 9;
         let err = e.validate().unwrap_err();
         assert_eq!(err.field, "fader");
         assert!(err.to_string().contains("n_layers = 9"), "{err}");
         let mut e = fader();
-        e.fader_train.ae_optimizer.lr = 0.0;
+        e.fader_train_mut().ae_optimizer.lr = 0.0;
         assert_eq!(
             e.validate().unwrap_err().field,
             "fader_train.ae_optimizer.lr"

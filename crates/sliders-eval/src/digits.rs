@@ -50,7 +50,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
     let table = table_name(data);
     let mut out = Results::default();
     let mut test = data.clone();
-    test.limit(Part::Test, exp.digits.max_test_images);
+    test.limit(Part::Test, exp.digits().max_test_images);
     let source = test.batch_source(Part::Test);
     let (mut xs, mut ys) = (Vec::new(), Vec::new());
     for b in SequentialBatches::new(source.clone(), BATCH) {
@@ -83,7 +83,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         proportion(h, m),
     ));
     let g = Generator::load(&run.cgan(), device)?;
-    let rows = exp.digits.figure_rows.min(n as usize) as i64;
+    let rows = exp.digits().figure_rows.min(n as usize) as i64;
     let t = Test {
         table: &table,
         x: &x,
@@ -93,7 +93,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         device,
     };
     let mut round_trips = Vec::new();
-    for &kind in &exp.digits.encoders {
+    for &kind in &exp.digits().encoders {
         let enc = IcganEncoders::load(&run.encoders(kind), device)?;
         let name = kind_name(kind);
         let (z, y_hat, rec) = reconstruct(&t, &g, &enc, name, &mut out);

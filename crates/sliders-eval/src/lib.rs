@@ -50,8 +50,9 @@ pub fn batched(
 
 /// Evaluates what `exp.eval` names on the test part of `data`, on `device`.
 pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Results, EvalError> {
-    let cfg = &exp.eval;
-    cfg.validate().map_err(EvalError::Config)?;
+    let cfg = exp.eval();
+    cfg.validate()
+        .map_err(|e| EvalError::Config(e.to_string()))?;
     let mut out = Results::default();
     let test = TestSet::load(data)?;
     let (first, second) = test.halves(exp.seed);

@@ -10,7 +10,7 @@ use sliders_config::eval::EvalConfig;
 use sliders_config::nets::{
     ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig,
 };
-use sliders_config::train::{DeviceChoice, Experiment, ExperimentKind};
+use sliders_config::train::{DeviceChoice, EvalSpec, Experiment, ExperimentKind, Spec};
 use sliders_eval::table::{AttributeEdits, ROWS, TABLE};
 use sliders_eval::testset::TestSet;
 use sliders_eval::{Results, evaluate, synthetic};
@@ -155,7 +155,7 @@ fn experiment(eval: EvalConfig) -> Experiment {
         seed: 2,
         device: DeviceChoice::Cpu,
         data: data_config(),
-        eval,
+        spec: Spec::Eval(EvalSpec { eval }),
         ..Experiment::new(ExperimentKind::Eval, root().join("eval"))
     }
 }

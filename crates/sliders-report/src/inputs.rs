@@ -111,7 +111,7 @@ impl ReportInputs {
     pub fn runs_of(&self, kind: ExperimentKind) -> impl Iterator<Item = &TrainingRun> {
         self.runs
             .iter()
-            .filter(move |r| r.resolved.experiment.kind == kind)
+            .filter(move |r| r.resolved.experiment.kind() == kind)
     }
 
     /// `metrics.json` of the report: the evaluation's, the last validation row of every training
@@ -122,7 +122,7 @@ impl ReportInputs {
             for (k, v) in run.metrics.last_eval() {
                 metrics.insert(format!("train/{}/last/{k}", run.name), v);
             }
-            if run.resolved.experiment.kind == ExperimentKind::Cgan {
+            if run.resolved.experiment.kind() == ExperimentKind::Cgan {
                 for (c, v) in cgan_last_train(&run.metrics) {
                     metrics.insert(format!("train/{}/last/{c}", run.name), v);
                 }
@@ -164,7 +164,7 @@ pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
     let mut digits = Vec::new();
     for (name, dir) in sub_folders(runs, "eval/metrics.json")? {
         let resolved = ResolvedRun::read(&dir.join("resolved.toml"))?;
-        if resolved.experiment.kind != ExperimentKind::Digits {
+        if resolved.experiment.kind() != ExperimentKind::Digits {
             continue;
         }
         digits.push(DigitsRun {

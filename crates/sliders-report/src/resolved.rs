@@ -6,7 +6,7 @@
 
 use crate::ReportError;
 use sliders_config::run_record::Provenance;
-use sliders_config::train::{Experiment, ExperimentKind};
+use sliders_config::train::{Experiment, ExperimentKind, drop_foreign_sections};
 use std::path::Path;
 
 /// A run's resolved configuration and provenance.
@@ -73,6 +73,9 @@ impl ResolvedRun {
             .ok_or_else(|| key_error("run", "no [run] provenance table".into()))?;
         let provenance: Provenance = serde_path_to_error::deserialize(run)
             .map_err(|e| key_error(&format!("run.{}", e.path()), e.inner().to_string()))?;
+        // A run folder written before experiments held only their kind's sections records every
+        // section; the report reads the kind's own.
+        drop_foreign_sections(&mut table);
         let experiment: Experiment =
             serde_path_to_error::deserialize(toml::Value::Table(table.clone())).map_err(|e| {
                 let mut key = e.path().to_string();
@@ -92,7 +95,7 @@ impl ResolvedRun {
                 }
                 key_error(&key, message)
             })?;
-        for key in used_keys(experiment.kind) {
+        for key in used_keys(experiment.kind()) {
             let mut value = Some(&table);
             let mut found = None;
             for part in key.split('.') {
@@ -105,7 +108,7 @@ impl ResolvedRun {
                     format!(
                         "missing; the report reads it for a `{}` run (a resolved.toml written by \
                          sliders has every key: was it edited, or written by another version?)",
-                        kind_name(experiment.kind)
+                        kind_name(experiment.kind())
                     ),
                 ));
             }
@@ -120,25 +123,25 @@ impl ResolvedRun {
     /// and its step scale (`reproduce --step-scale`; 1 for a full-length run).
     pub fn length(&self) -> (String, f64) {
         let e = &self.experiment;
-        let length = match e.kind {
+        let length = match e.kind() {
             // The adversarial weight and its ramp decide whether a short run learns to use y.
             ExperimentKind::Fader => format!(
                 "{} steps (λ_lat_dis {}, reached after {} steps)",
-                e.fader_train.total_steps,
-                e.fader_train.lambda_lat_dis,
-                e.fader_train.lambda_schedule
+                e.fader_train().total_steps,
+                e.fader_train().lambda_lat_dis,
+                e.fader_train().lambda_schedule
             ),
-            ExperimentKind::Classifier => format!("{} steps", e.classifier_train.total_steps),
-            ExperimentKind::Cgan => format!("{} steps", e.cgan_train.total_steps),
-            ExperimentKind::Encoders => format!("{} epochs", e.encoder_train.epochs),
+            ExperimentKind::Classifier => format!("{} steps", e.classifier_train().total_steps),
+            ExperimentKind::Cgan => format!("{} steps", e.cgan_train().total_steps),
+            ExperimentKind::Encoders => format!("{} epochs", e.encoder_train().epochs),
             ExperimentKind::Digits => format!(
                 "cGAN {} steps (ngf {}), encoders {} epochs over {} generated triples, \
                  classifier {} steps",
-                e.cgan_train.total_steps,
-                e.icgan.ngf,
-                e.encoder_train.epochs,
-                e.encoder_train.dataset_size,
-                e.classifier_train.total_steps
+                e.cgan_train().total_steps,
+                e.icgan().ngf,
+                e.encoder_train().epochs,
+                e.encoder_train().dataset_size,
+                e.classifier_train().total_steps
             ),
             ExperimentKind::Eval => "unknown".to_string(),
         };
@@ -165,6 +168,7 @@ pub fn kind_name(kind: ExperimentKind) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use sliders_config::train::Spec;
 
     /// A complete resolved.toml of `kind`, as sliders writes it.
     pub(crate) fn resolved_text(kind: ExperimentKind) -> String {
@@ -188,7 +192,7 @@ pub(crate) mod tests {
             ExperimentKind::Digits,
         ] {
             let run = ResolvedRun::parse("resolved.toml", &resolved_text(kind)).unwrap();
-            assert_eq!(run.experiment.kind, kind);
+            assert_eq!(run.experiment.kind(), kind);
             assert_eq!(run.provenance.device, "cpu");
         }
     }
@@ -230,12 +234,31 @@ pub(crate) mod tests {
         assert!(err.contains("key `run`"), "{err}");
     }
 
+    /// Issue #21: a resolved.toml written before experiments held only their kind's sections
+    /// (every section, the foreign ones at their defaults) still reads, to the same experiment.
+    #[test]
+    fn an_old_resolved_file_with_every_section_still_reads() {
+        let fixtures =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../sliders-config/fixtures");
+        for (kind, steps) in [(ExperimentKind::Fader, 1200), (ExperimentKind::Digits, 300)] {
+            let path = fixtures.join(format!("old-resolved-{}.toml", kind_name(kind)));
+            let run = ResolvedRun::read(&path).unwrap();
+            assert_eq!(run.experiment.kind(), kind);
+            let total = match kind {
+                ExperimentKind::Fader => run.experiment.fader_train().total_steps,
+                _ => run.experiment.cgan_train().total_steps,
+            };
+            assert_eq!(total, steps);
+            assert_eq!(run.provenance.git_commit, "10e8bcd");
+        }
+    }
+
     #[test]
     fn each_kind_states_its_own_length() {
         let mut run = ResolvedRun::parse("r", &resolved_text(ExperimentKind::Fader)).unwrap();
-        run.experiment.fader_train.total_steps = 1200;
-        run.experiment.fader_train.lambda_lat_dis = 0.01;
-        run.experiment.fader_train.lambda_schedule = 600;
+        run.experiment.fader_train_mut().total_steps = 1200;
+        run.experiment.fader_train_mut().lambda_lat_dis = 0.01;
+        run.experiment.fader_train_mut().lambda_schedule = 600;
         assert_eq!(
             run.length(),
             (
@@ -243,8 +266,8 @@ pub(crate) mod tests {
                 1.0
             )
         );
-        run.experiment.kind = ExperimentKind::Encoders;
-        run.experiment.encoder_train.epochs = 2;
+        run.experiment.spec = Spec::new(ExperimentKind::Encoders);
+        run.experiment.encoder_train_mut().epochs = 2;
         run.experiment.step_scale = 0.3;
         assert_eq!(run.length(), ("2 epochs".to_string(), 0.3));
         assert_eq!(run.split_mode(), "auto");

@@ -96,12 +96,12 @@ fn what_a_run_is_comes_from_its_kind_not_its_folder_name() {
 fn the_training_length_table_states_each_run_and_a_reduced_scale_in_bold() {
     let mut inputs = empty();
     let mut fader = run("fader-male", ExperimentKind::Fader, "a", "1");
-    fader.resolved.experiment.fader_train.total_steps = 1200;
-    fader.resolved.experiment.fader_train.lambda_lat_dis = 0.01;
-    fader.resolved.experiment.fader_train.lambda_schedule = 600;
+    fader.resolved.experiment.fader_train_mut().total_steps = 1200;
+    fader.resolved.experiment.fader_train_mut().lambda_lat_dis = 0.01;
+    fader.resolved.experiment.fader_train_mut().lambda_schedule = 600;
     fader.resolved.experiment.data.attributes = AttributeSpec::Names(vec!["Male".into()]);
     let mut cgan = run("cgan", ExperimentKind::Cgan, "a", "1");
-    cgan.resolved.experiment.cgan_train.total_steps = 80;
+    cgan.resolved.experiment.cgan_train_mut().total_steps = 80;
     cgan.resolved.experiment.step_scale = 0.1;
     inputs.runs = vec![cgan, fader];
     inputs.timings.insert("fader-Male".into(), 40.4);
@@ -154,9 +154,14 @@ fn the_digits_section_states_each_runs_length_and_links_its_figures() {
     let mut inputs = empty();
     let mut resolved = resolved(ExperimentKind::Digits, "mnist data/digits");
     let e = &mut resolved.experiment;
-    (e.step_scale, e.icgan.ngf, e.cgan_train.total_steps) = (0.3, 64, 1500);
-    (e.encoder_train.epochs, e.encoder_train.dataset_size) = (2, 18048);
-    e.classifier_train.total_steps = 900;
+    (
+        e.step_scale,
+        e.icgan_mut().ngf,
+        e.cgan_train_mut().total_steps,
+    ) = (0.3, 64, 1500);
+    let enc = e.encoder_train_mut();
+    (enc.epochs, enc.dataset_size) = (2, 18048);
+    e.classifier_train_mut().total_steps = 900;
     inputs.digits = vec![DigitsRun {
         name: "digits-fashion_mnist".into(),
         resolved,

@@ -43,7 +43,7 @@ impl ClassifierTrainer {
     /// Builds the classifier (seeded) for the data's image size and attributes, and restores a
     /// saved state from the run folder if there is one.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
-        let cfg = exp.classifier_train.clone();
+        let cfg = exp.classifier_train().clone();
         cfg.validate(exp.data.sampler.batch_size)
             .map_err(|e| TrainError::Config(e.to_string()))?;
         if data.encoding != AttributeEncoding::OneHot {
@@ -55,7 +55,7 @@ impl ClassifierTrainer {
         let model = ClassifierConfig {
             img_sz: data.cache.size() as i64,
             n_attr: data.attr_width() as i64,
-            ..exp.classifier.clone()
+            ..exp.classifier().clone()
         };
         model
             .validate()

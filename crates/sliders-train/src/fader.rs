@@ -64,7 +64,7 @@ pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<FaderConfig, Tr
     let cfg = FaderConfig {
         img_sz: data.cache.size() as i64,
         n_attr: data.attr_width() as i64,
-        ..exp.fader.clone()
+        ..exp.fader().clone()
     };
     cfg.validate()
         .map_err(|e| TrainError::Config(format!("[fader]: {e}")))?;
@@ -95,7 +95,7 @@ impl FaderTrainer {
     /// Builds the networks (seeded), opens the run folder and, if it holds a saved state,
     /// restores weights, optimizer moments and counters from it.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
-        let cfg = exp.fader_train.clone();
+        let cfg = exp.fader_train().clone();
         cfg.validate(data_batch(exp))
             .map_err(|e| TrainError::Config(e.to_string()))?;
         let model = model_config(exp, data)?;

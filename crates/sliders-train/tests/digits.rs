@@ -7,7 +7,7 @@ use sliders_celeba::digits::{FASHION_DIR, one_hot_pm};
 use sliders_celeba::{DigitsData, Part};
 use sliders_config::data::DataSource;
 use sliders_config::nets::{EncoderKind, IcganConfig};
-use sliders_config::train::{Experiment, ExperimentKind};
+use sliders_config::train::{Experiment, ExperimentKind, Spec};
 use sliders_nets::checkpoint;
 use sliders_train::icgan::cgan::{class_grid_labels, wrong_classes};
 use sliders_train::icgan::digits::{
@@ -67,27 +67,30 @@ fn experiment(run_dir: PathBuf) -> Experiment {
     e.device = sliders_config::train::DeviceChoice::Cpu;
     e.data.source = DataSource::FashionMnist;
     e.data.sampler.batch_size = 32;
-    e.icgan = IcganConfig {
+    let Spec::Digits(d) = &mut e.spec else {
+        unreachable!("a digits experiment")
+    };
+    d.icgan = IcganConfig {
         ngf: 8,
         ndf: 8,
         ..IcganConfig::default()
     };
-    e.cgan_train.total_steps = 4;
-    e.cgan_train.epoch_size = 4 * 32;
-    e.cgan_train.bn_refresh_steps = 2;
-    e.cgan_train.bn_refresh_batch = 32;
-    e.cgan_train.sample_rows = 2;
-    e.cgan_train.log_every = 2;
-    e.icgan_encoder.nf = 8;
-    e.encoder_train.dataset_size = 256;
-    e.encoder_train.epochs = 1;
-    e.encoder_train.batch_size = 32;
-    e.encoder_train.log_every = 2;
-    e.classifier.init_fm = 8;
-    e.classifier.max_fm = 32;
-    e.classifier.hid_dim = 32;
-    e.classifier_train.total_steps = 80;
-    e.classifier_train.log_every = 20;
+    d.cgan_train.total_steps = 4;
+    d.cgan_train.epoch_size = 4 * 32;
+    d.cgan_train.bn_refresh_steps = 2;
+    d.cgan_train.bn_refresh_batch = 32;
+    d.cgan_train.sample_rows = 2;
+    d.cgan_train.log_every = 2;
+    d.icgan_encoder.nf = 8;
+    d.encoder_train.dataset_size = 256;
+    d.encoder_train.epochs = 1;
+    d.encoder_train.batch_size = 32;
+    d.encoder_train.log_every = 2;
+    d.classifier.init_fm = 8;
+    d.classifier.max_fm = 32;
+    d.classifier.hid_dim = 32;
+    d.classifier_train.total_steps = 80;
+    d.classifier_train.log_every = 20;
     e
 }
 
@@ -160,8 +163,8 @@ fn the_digits_training_saves_one_channel_class_conditioned_models() {
     let root = temp_dir("all");
     let data = data(&root);
     let mut exp = experiment(root.join("run"));
-    exp.digits.encoders = vec![EncoderKind::Ind, EncoderKind::Sng];
-    exp.classifier_train.total_steps = 4;
+    exp.digits_mut().encoders = vec![EncoderKind::Ind, EncoderKind::Sng];
+    exp.classifier_train_mut().total_steps = 4;
     let mut stages = Vec::new();
     train_all(
         &exp,

@@ -12,8 +12,9 @@ use sliders_config::nets::{
     ClassifierConfig, EncoderKind, FaderConfig, IcganConfig, IcganEncoderConfig,
 };
 use sliders_config::train::{
-    CganTrainConfig, ClassifierTrainConfig, DeviceChoice, EncoderTrainConfig, Experiment,
-    ExperimentKind, FaderTrainConfig,
+    CganSpec, CganTrainConfig, ClassifierSpec, ClassifierTrainConfig, DeviceChoice,
+    EncoderTrainConfig, EncodersSpec, Experiment, ExperimentKind, FaderSpec, FaderTrainConfig,
+    Spec,
 };
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -93,21 +94,19 @@ pub fn fader_experiment(
     train: FaderTrainConfig,
 ) -> Experiment {
     Experiment {
-        kind: ExperimentKind::Fader,
         seed: 3,
         device: DeviceChoice::Cpu,
-        run_dir,
         data: data_config(attributes),
-        fader: FaderConfig {
-            init_fm: 16,
-            max_fm: 128,
-            hid_dim: 128,
-            ..FaderConfig::small(32)
-        },
-        fader_train: train,
-        classifier: ClassifierConfig::default(),
-        classifier_train: ClassifierTrainConfig::default(),
-        ..Experiment::new(ExperimentKind::Fader, PathBuf::new())
+        spec: Spec::Fader(FaderSpec {
+            fader: FaderConfig {
+                init_fm: 16,
+                max_fm: 128,
+                hid_dim: 128,
+                ..FaderConfig::small(32)
+            },
+            fader_train: train,
+        }),
+        ..Experiment::new(ExperimentKind::Fader, run_dir)
     }
 }
 
@@ -118,21 +117,19 @@ pub fn classifier_experiment(
     train: ClassifierTrainConfig,
 ) -> Experiment {
     Experiment {
-        kind: ExperimentKind::Classifier,
         seed: 5,
         device: DeviceChoice::Cpu,
-        run_dir,
         data: data_config(attributes),
-        fader: FaderConfig::default(),
-        fader_train: FaderTrainConfig::default(),
-        classifier: ClassifierConfig {
-            init_fm: 16,
-            max_fm: 128,
-            hid_dim: 128,
-            ..ClassifierConfig::default()
-        },
-        classifier_train: train,
-        ..Experiment::new(ExperimentKind::Classifier, PathBuf::new())
+        spec: Spec::Classifier(ClassifierSpec {
+            classifier: ClassifierConfig {
+                init_fm: 16,
+                max_fm: 128,
+                hid_dim: 128,
+                ..ClassifierConfig::default()
+            },
+            classifier_train: train,
+        }),
+        ..Experiment::new(ExperimentKind::Classifier, run_dir)
     }
 }
 
@@ -146,12 +143,14 @@ pub fn cgan_experiment(
         seed: 7,
         device: DeviceChoice::Cpu,
         data: icgan_data_config(attributes),
-        icgan: IcganConfig {
-            ngf: 32,
-            ndf: 32,
-            ..IcganConfig::default()
-        },
-        cgan_train: train,
+        spec: Spec::Cgan(CganSpec {
+            icgan: IcganConfig {
+                ngf: 32,
+                ndf: 32,
+                ..IcganConfig::default()
+            },
+            cgan_train: train,
+        }),
         ..Experiment::new(ExperimentKind::Cgan, run_dir)
     }
 }
@@ -167,14 +166,16 @@ pub fn encoder_experiment(
         seed: 11,
         device: DeviceChoice::Cpu,
         data: icgan_data_config(attributes),
-        icgan_encoder: IcganEncoderConfig {
-            nf: 16,
-            ..IcganEncoderConfig::default()
-        },
-        encoder_train: EncoderTrainConfig {
-            encoder_kind: kind,
-            ..train
-        },
+        spec: Spec::Encoders(EncodersSpec {
+            icgan_encoder: IcganEncoderConfig {
+                nf: 16,
+                ..IcganEncoderConfig::default()
+            },
+            encoder_train: EncoderTrainConfig {
+                encoder_kind: kind,
+                ..train
+            },
+        }),
         ..Experiment::new(ExperimentKind::Encoders, run_dir)
     }
 }

@@ -113,16 +113,16 @@ fn adding_an_attribute_is_one_entry_of_one_list() {
     .unwrap()
     .0;
     exp.fill_eval_defaults();
-    assert_eq!(exp.eval.attributes, after.attributes);
+    assert_eq!(exp.eval().attributes, after.attributes);
     assert!(
-        exp.eval
+        exp.eval()
             .fader_runs
             .contains(&PathBuf::from("runs/fader-bald")),
         "{:?}",
-        exp.eval.fader_runs
+        exp.eval().fader_runs
     );
     assert_eq!(
-        exp.eval.classifier,
+        exp.eval().classifier,
         Path::new("runs/classifier/best_classifier.safetensors")
     );
     assert!(exp.validate().is_ok());
@@ -139,23 +139,23 @@ fn the_evaluation_finds_the_runs_beside_it_and_keeps_what_a_file_sets() {
     exp.data.attributes = AttributeSpec::Names(vec!["Male".into(), "Smiling".into()]);
     exp.fill_eval_defaults();
     assert_eq!(
-        exp.eval.attributes,
+        exp.eval().attributes,
         ["Smiling", "Male"],
         "the table's order"
     );
     assert_eq!(
-        exp.eval.fader_runs,
+        exp.eval().fader_runs,
         [layout.fader("Smiling"), layout.fader("Male")]
     );
-    assert_eq!(exp.eval.cgan_run, Some(layout.cgan()));
-    assert_eq!(exp.eval.encoder_runs, [layout.encoders(EncoderKind::Ind)]);
+    assert_eq!(exp.eval().cgan_run, Some(layout.cgan()));
+    assert_eq!(exp.eval().encoder_runs, [layout.encoders(EncoderKind::Ind)]);
 
     let mut set = Experiment::new(ExperimentKind::Eval, layout.eval());
-    set.eval.fader_runs = vec!["elsewhere/fader".into()];
-    set.eval.attributes = vec!["Male".into()];
+    set.eval_mut().fader_runs = vec!["elsewhere/fader".into()];
+    set.eval_mut().attributes = vec!["Male".into()];
     set.fill_eval_defaults();
-    assert_eq!(set.eval.fader_runs, [PathBuf::from("elsewhere/fader")]);
-    assert_eq!(set.eval.attributes, ["Male"]);
+    assert_eq!(set.eval().fader_runs, [PathBuf::from("elsewhere/fader")]);
+    assert_eq!(set.eval().attributes, ["Male"]);
     std::fs::remove_dir_all(&root).unwrap();
 }
 
@@ -170,7 +170,7 @@ fn a_run_names_its_stage_from_its_settings() {
     fader.data.attributes = AttributeSpec::Names(vec!["Male".into(), "Smiling".into()]);
     assert_eq!(StageName::of_experiment(&fader), None);
     let mut enc = Experiment::new(ExperimentKind::Encoders, "x".into());
-    enc.encoder_train.encoder_kind = EncoderKind::IndCond;
+    enc.encoder_train_mut().encoder_kind = EncoderKind::IndCond;
     assert_eq!(
         StageName::of_experiment(&enc).unwrap().as_str(),
         "encoders-ind-cond"

@@ -2,9 +2,11 @@
 //! docs/icgan.md#loss-and-iteration to #bn-refresh) and `[encoder_train]` (its SNG / IND / IND-COND
 //! encoders, docs/icgan.md#encoders).
 
-use super::{AdamSettings, TrainConfigError, check};
+use super::{AdamSettings, CLIP, TrainConfigError};
 use crate::nets::EncoderKind;
+use crate::validate::{at_least_one, epoch_holds_batch, in_range, non_negative, positive, weight};
 use serde::{Deserialize, Serialize};
+use std::ops::Bound::Excluded;
 use std::path::PathBuf;
 
 /// IcGAN's conditional-GAN loop (docs/icgan.md#hyper-parameters, `cfg/mainConfig.lua` option 0).
@@ -59,59 +61,17 @@ impl Default for CganTrainConfig {
 impl CganTrainConfig {
     /// Checks that every count and weight can work.
     pub fn validate(&self, batch_size: usize) -> Result<(), TrainConfigError> {
-        let f = "cgan_train";
-        check(
-            self.total_steps > 0,
-            &format!("{f}.total_steps"),
-            self.total_steps,
-            "train for at least one step",
-        )?;
-        check(
-            self.epoch_size >= batch_size as u64,
-            &format!("{f}.epoch_size"),
-            self.epoch_size,
-            &format!(
-                "an epoch must hold at least one batch of data.sampler.batch_size = {batch_size}"
-            ),
-        )?;
-        check(
-            self.clip_grad_norm >= 0.0,
-            &format!("{f}.clip_grad_norm"),
-            self.clip_grad_norm,
-            "use 0 (off) or a positive norm",
-        )?;
-        check(
-            self.wrong_y_weight >= 0.0 && self.wrong_y_weight.is_finite(),
-            &format!("{f}.wrong_y_weight"),
-            self.wrong_y_weight,
-            "use a finite weight ≥ 0",
-        )?;
-        check(
-            self.bn_refresh_batch > 0,
-            &format!("{f}.bn_refresh_batch"),
-            self.bn_refresh_batch,
-            "use N ≥ 1",
-        )?;
-        check(
-            self.sample_rows > 0,
-            &format!("{f}.sample_rows"),
-            self.sample_rows,
-            "use N ≥ 1",
-        )?;
-        check(
-            self.log_every > 0,
-            &format!("{f}.log_every"),
-            self.log_every,
-            "use N ≥ 1",
-        )?;
-        check(
-            self.checkpoint_every > 0,
-            &format!("{f}.checkpoint_every"),
-            self.checkpoint_every,
-            "use N ≥ 1",
-        )?;
-        self.g_optimizer.validate(&format!("{f}.g_optimizer"))?;
-        self.d_optimizer.validate(&format!("{f}.d_optimizer"))
+        let t = "train for at least one step";
+        positive("cgan_train.total_steps", self.total_steps, t)?;
+        epoch_holds_batch("cgan_train.epoch_size", self.epoch_size, batch_size)?;
+        non_negative("cgan_train.clip_grad_norm", self.clip_grad_norm, CLIP)?;
+        weight("cgan_train.wrong_y_weight", self.wrong_y_weight)?;
+        at_least_one("cgan_train.bn_refresh_batch", self.bn_refresh_batch)?;
+        at_least_one("cgan_train.sample_rows", self.sample_rows)?;
+        at_least_one("cgan_train.log_every", self.log_every)?;
+        at_least_one("cgan_train.checkpoint_every", self.checkpoint_every)?;
+        self.g_optimizer.validate("cgan_train.g_optimizer")?;
+        self.d_optimizer.validate("cgan_train.d_optimizer")
     }
 
     /// Iterations per "epoch": `epoch_size / batch_size` rounded up (2,854 by default at 64).
@@ -176,43 +136,20 @@ impl Default for EncoderTrainConfig {
 impl EncoderTrainConfig {
     /// Checks that every count and fraction can work.
     pub fn validate(&self) -> Result<(), TrainConfigError> {
-        let f = "encoder_train";
-        check(
-            self.generate_batch > 0,
-            &format!("{f}.generate_batch"),
-            self.generate_batch,
-            "use N ≥ 1",
-        )?;
-        check(
-            self.train_fraction > 0.0 && self.train_fraction < 1.0,
-            &format!("{f}.train_fraction"),
+        at_least_one("encoder_train.generate_batch", self.generate_batch)?;
+        let both = "use a fraction in (0, 1) so both splits hold images";
+        let open = (Excluded(0.0), Excluded(1.0));
+        in_range(
+            "encoder_train.train_fraction",
             self.train_fraction,
-            "use a fraction in (0, 1) so both splits hold images",
+            open,
+            both,
         )?;
-        check(
-            self.batch_size > 0,
-            &format!("{f}.batch_size"),
-            self.batch_size,
-            "use N ≥ 1",
-        )?;
-        check(
-            self.epochs > 0,
-            &format!("{f}.epochs"),
-            self.epochs,
-            "train for at least one epoch",
-        )?;
-        check(
-            self.log_every > 0,
-            &format!("{f}.log_every"),
-            self.log_every,
-            "use N ≥ 1",
-        )?;
-        check(
-            self.checkpoint_every > 0,
-            &format!("{f}.checkpoint_every"),
-            self.checkpoint_every,
-            "use N ≥ 1",
-        )?;
-        self.optimizer.validate(&format!("{f}.optimizer"))
+        at_least_one("encoder_train.batch_size", self.batch_size)?;
+        let e = "train for at least one epoch";
+        positive("encoder_train.epochs", self.epochs, e)?;
+        at_least_one("encoder_train.log_every", self.log_every)?;
+        at_least_one("encoder_train.checkpoint_every", self.checkpoint_every)?;
+        self.optimizer.validate("encoder_train.optimizer")
     }
 }

@@ -145,7 +145,7 @@ impl CganTrainer {
         meta: Vec<(String, String)>,
         conditioning: Conditioning,
     ) -> Result<Self, TrainError> {
-        let cfg = exp.cgan_train.clone();
+        let cfg = exp.cgan_train().clone();
         cfg.validate(exp.data.sampler.batch_size)
             .map_err(|e| TrainError::Config(e.to_string()))?;
         if train.is_empty() {

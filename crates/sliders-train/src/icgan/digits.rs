@@ -44,7 +44,7 @@ pub fn model_config(exp: &Experiment) -> Result<IcganConfig, TrainError> {
         img_sz: digits::SIZE as i64,
         nc: 1,
         ny: digits::N_CLASSES as i64,
-        ..exp.icgan.clone()
+        ..exp.icgan().clone()
     };
     cfg.validate()
         .map_err(|e| TrainError::Config(format!("[icgan]: {e}")))?;
@@ -57,7 +57,7 @@ pub fn classifier_config(exp: &Experiment) -> ClassifierConfig {
         img_sz: digits::SIZE as i64,
         img_fm: 1,
         n_attr: digits::N_CLASSES as i64,
-        ..exp.classifier.clone()
+        ..exp.classifier().clone()
     }
 }
 
@@ -129,8 +129,8 @@ pub fn train_encoders(
     // CelebA path, each training row once, wrapping) rather than the reference's fixed cyclic
     // pattern `(i−1) mod 10` per batch; both give every class about equally often. Ey trains on
     // the train part and is scored on the valid part, not on a 0.66 split of all 60,000 images.
-    sub.encoder_train.cgan_run = run.cgan();
-    sub.encoder_train.encoder_kind = kind;
+    sub.encoder_train_mut().cgan_run = run.cgan();
+    sub.encoder_train_mut().encoder_kind = kind;
     let mut t = EncoderTrainer::from_sources(
         &sub,
         &model_config(exp)?,
@@ -188,7 +188,7 @@ pub fn train_classifier(
         tracing::info!("{}: classifier complete, skipped", dir.display());
         return Ok(());
     }
-    let cfg = &exp.classifier_train;
+    let cfg = exp.classifier_train();
     let model = classifier_config(exp);
     model
         .validate()
@@ -286,12 +286,12 @@ pub fn train_all(
     on_stage: &mut dyn FnMut(&str),
     on_event: &mut dyn FnMut(Event),
 ) -> Result<(), TrainError> {
-    exp.digits
+    exp.digits()
         .validate()
         .map_err(|e| TrainError::Config(e.to_string()))?;
     on_stage("cgan");
     train_cgan(exp, data, on_event)?;
-    for &kind in &exp.digits.encoders {
+    for &kind in &exp.digits().encoders {
         on_stage(&format!("encoders-{}", kind_slug(kind)));
         train_encoders(exp, data, kind, on_event)?;
     }

@@ -92,7 +92,7 @@ impl EncoderTrainer {
         valid_real: Arc<BatchSource>,
         meta: Vec<(String, String)>,
     ) -> Result<Self, TrainError> {
-        let cfg = exp.encoder_train.clone();
+        let cfg = exp.encoder_train().clone();
         cfg.validate()
             .map_err(|e| TrainError::Config(e.to_string()))?;
         let device = device::resolve(exp.device)?;
@@ -142,7 +142,7 @@ impl EncoderTrainer {
             nc: g_cfg.nc,
             nz: g_cfg.nz,
             ny: g_cfg.ny,
-            ..exp.icgan_encoder.clone()
+            ..exp.icgan_encoder().clone()
         };
         enc_cfg
             .validate()

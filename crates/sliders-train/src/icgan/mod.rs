@@ -32,7 +32,7 @@ pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<IcganConfig, Tr
         img_sz: data.cache.size() as i64,
         ny: data.attr_width() as i64,
         nc: 3,
-        ..exp.icgan.clone()
+        ..exp.icgan().clone()
     };
     cfg.validate()
         .map_err(|e| TrainError::Config(format!("[icgan]: {e}")))?;
