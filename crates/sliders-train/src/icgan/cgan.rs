@@ -120,7 +120,7 @@ pub enum Conditioning {
 impl CganTrainer {
     /// Builds G and D (seeded), opens the run folder and restores a saved state if it holds one.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
-        let model = model_config(exp, data)?;
+        let model = model_config(exp.icgan(), data)?;
         if data.split.indices(Part::Train).is_empty() {
             return Err(TrainError::Config(format!(
                 "the split {} has an empty train part; use more images or other data.split fractions",

@@ -64,7 +64,9 @@ impl EncoderTrainer {
     /// Loads the cGAN's `G.safetensors`, generates the encoder dataset into the run folder
     /// unless it is there, builds the encoders (seeded) and restores a saved state if any.
     pub fn new(exp: &Experiment, data: &Prepared) -> Result<Self, TrainError> {
-        let data_model = model_config(exp, data)?;
+        // An encoders experiment has no [icgan] (the shape is the saved G's): only the
+        // data-derived img_sz, ny and nc of this are compared with G's.
+        let data_model = model_config(&IcganConfig::default(), data)?;
         let train_real = data.batch_source(Part::Train);
         let valid_real = data.batch_source(Part::Valid);
         if train_real.is_empty() || valid_real.is_empty() {

@@ -16,12 +16,12 @@ use crate::error::TrainError;
 use sliders_celeba::{BatchSource, Prepared};
 use sliders_config::data::AttributeEncoding;
 use sliders_config::nets::IcganConfig;
-use sliders_config::train::Experiment;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
-/// The cGAN shape a run uses: `[icgan]` with `img_sz`, `ny` and `nc` (3) taken from the data.
-pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<IcganConfig, TrainError> {
+/// The cGAN shape a run uses: `base` (a cGAN experiment's `[icgan]`) with `img_sz`, `ny` and `nc`
+/// (3) taken from the data.
+pub fn model_config(base: &IcganConfig, data: &Prepared) -> Result<IcganConfig, TrainError> {
     if data.encoding != AttributeEncoding::PlusMinus {
         return Err(TrainError::Config(
             "an IcGAN model needs data.encoding = \"plus_minus\" (y ∈ {−1, +1}, icgan.md §2.2)"
@@ -32,7 +32,7 @@ pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<IcganConfig, Tr
         img_sz: data.cache.size() as i64,
         ny: data.attr_width() as i64,
         nc: 3,
-        ..exp.icgan().clone()
+        ..base.clone()
     };
     cfg.validate()
         .map_err(|e| TrainError::Config(format!("[icgan]: {e}")))?;
