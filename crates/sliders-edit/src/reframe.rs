@@ -53,7 +53,7 @@ pub fn random_placement(rng: &mut impl Rng) -> (Similarity, u32, u32) {
     (Similarity { tx, ty, ..t }, w as u32, h as u32)
 }
 
-/// `face` (178×218) placed by `t` on a `w`×`h` canvas of smooth colour noise (other content:
+/// `face` (any size) placed by `t` on a `w`×`h` canvas of smooth colour noise (other content:
 /// blobs of colour at a few scales, seeded by `rng`).
 pub fn place(face: &RgbImage, t: &Similarity, w: u32, h: u32, rng: &mut impl Rng) -> RgbImage {
     let waves: Vec<[f64; 5]> = (0..6)
@@ -85,6 +85,19 @@ pub fn place(face: &RgbImage, t: &Similarity, w: u32, h: u32, rng: &mut impl Rng
     })
 }
 
+/// `photo` (an aligned CelebA image at any resolution) re-framed by a [`random_placement`], whose
+/// scale is relative to full-size CelebA (178×218): the photo's pixels are sampled once, straight
+/// into the canvas. (Resizing the half-resolution sample to 178×218 first and then placing it
+/// resampled every face twice before the aligner's own warp; the extra blur read as a weaker
+/// attribute to the judge, which counted it as a successful swap.) Returns the canvas and the
+/// similarity from the photo's pixels to the canvas's.
+pub fn reframe(photo: &RgbImage, rng: &mut impl Rng) -> (RgbImage, Similarity) {
+    let (t, w, h) = random_placement(rng);
+    let to_full = 178.0 / f64::from(photo.width().max(1));
+    let t = t.after(&Similarity::new(to_full, 0.0, 0.0, 0.0));
+    (place(photo, &t, w, h, rng), t)
+}
+
 /// The swap outcomes of one image: in its original framing and re-framed (`rng` draws the
 /// transform), for every attribute of `editor`'s model. `judge` gives the classifier's logits
 /// `[N, 2k]` for edited faces `[N, 3, S, S]` in [−1, 1]; `offsets[a]` is the column of
@@ -101,9 +114,7 @@ pub fn trial(
     let (size, framing) = (info.image_size, info.framing);
     let photo = crate::photo::decode(&image.path)?;
     let original = Photo::from_image(&image.path, photo.clone(), size, framing, Crop::Celeba)?;
-    let full = image::imageops::resize(&photo, 178, 218, image::imageops::FilterType::Triangle);
-    let (t, w, h) = random_placement(rng);
-    let canvas = place(&full, &t, w, h, rng);
+    let (canvas, _) = reframe(&photo, rng);
     let reframed = match finder.frame_at_most(&image.path, canvas, size, framing, Crop::Auto, 1) {
         Ok(mut faces) => Some(faces.swap_remove(0)),
         Err(EditError::NoFace { .. } | EditError::TooSmall { .. }) => None,
@@ -151,9 +162,7 @@ pub fn reframed_paste_back(
 ) -> Result<Option<(RgbImage, RgbImage)>> {
     let info = editor.info();
     let photo = crate::photo::decode(&image.path)?;
-    let full = image::imageops::resize(&photo, 178, 218, image::imageops::FilterType::Triangle);
-    let (t, w, h) = random_placement(rng);
-    let canvas = place(&full, &t, w, h, rng);
+    let (canvas, _) = reframe(&photo, rng);
     let framed = match finder.frame_at_most(
         &image.path,
         canvas.clone(),
@@ -252,6 +261,26 @@ mod tests {
             assert!(hi[0] <= f64::from(w) + 1e-9 && hi[1] <= f64::from(h) + 1e-9);
             assert!((0.5..=2.0).contains(&t.scale()));
             assert!(t.angle().abs() <= 30f64.to_radians());
+        }
+    }
+
+    #[test]
+    fn a_reframed_photo_is_sampled_once_at_its_own_resolution() {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        // A half-resolution CelebA-sized photo: a horizontal ramp, with one marked pixel.
+        let mut photo = RgbImage::from_fn(89, 109, |x, _| Rgb([(x * 2) as u8, 100, 50]));
+        photo.put_pixel(40, 60, Rgb([255, 255, 255]));
+        for _ in 0..20 {
+            let (canvas, t) = reframe(&photo, &mut rng);
+            // Scale is relative to full-size CelebA: 0.5–2 × 178 / 89.
+            assert!((1.0..=4.0).contains(&t.scale()), "{}", t.scale());
+            let (lo, hi) = t.bounds(89.0, 109.0);
+            assert!(hi[0] <= f64::from(canvas.width()) + 1e-9 && lo[0] >= -1e-9);
+            // The marked pixel's centre lands where the similarity puts it (bilinear: at least
+            // the ramp's value there, brightened by the mark).
+            let [x, y] = t.apply([40.5, 60.5]);
+            let p = canvas.get_pixel(x as u32, y as u32);
+            assert!(p[1] > 120, "the mark is not at {x:.1},{y:.1}: {p:?}");
         }
     }
 
