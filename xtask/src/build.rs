@@ -50,10 +50,14 @@ pub fn binary(
     let mut cmd = Command::new(&cargo);
     // Not `--quiet`: a first build takes minutes, and cargo's own progress (the crate it is
     // compiling, n of m) is what tells the user it is moving.
-    cmd.args(["build", "-p", package]).current_dir(root);
-    if kind == Kind::Example {
-        cmd.args(["--example", name]);
-    }
+    // `--workspace` with the one target: features resolved over the whole workspace, as in
+    // `cargo xtask test`, so this build reuses the test build's dependencies instead of building
+    // a second copy of many of them (`-p` resolves them for one package).
+    cmd.args(["build", "--workspace"]).current_dir(root);
+    match kind {
+        Kind::Bin => cmd.args(["--bin", name]),
+        Kind::Example => cmd.args(["--example", name]),
+    };
     if release {
         cmd.arg("--release");
     }
@@ -61,7 +65,7 @@ pub fn binary(
         .status()
         .with_context(|| format!("running {cargo} build"))?;
     if !status.success() {
-        bail!("building {name} failed");
+        bail!("building {name} (package {package}) failed");
     }
     Ok(built)
 }
