@@ -11,7 +11,7 @@ use crate::photo::{Crop, Photo, to_tensor};
 use crate::{Edit, Editor};
 use image::{Rgb, RgbImage};
 use rand::Rng;
-use sliders_align::{Similarity, warp};
+use sliders_align::Similarity;
 use sliders_metrics::stats::{Proportion, paired_difference, proportion};
 use tch::Tensor;
 
@@ -73,7 +73,7 @@ pub fn place(face: &RgbImage, t: &Similarity, w: u32, h: u32, rng: &mut impl Rng
         let (xf, yf) = (f64::from(x) + 0.5, f64::from(y) + 0.5);
         let [u, v] = back.apply([xf, yf]);
         if (0.0..fw).contains(&u) && (0.0..fh).contains(&v) {
-            return Rgb(warp::sample(face, u, v).map(|c| c.round() as u8));
+            return Rgb(sample_cubic(face, u, v).map(|c| c.round().clamp(0.0, 255.0) as u8));
         }
         let mut c = [120.0f64; 3];
         for (k, wv) in waves.iter().enumerate() {
@@ -83,6 +83,43 @@ pub fn place(face: &RgbImage, t: &Similarity, w: u32, h: u32, rng: &mut impl Rng
         }
         Rgb(c.map(|v| v.clamp(0.0, 255.0) as u8))
     })
+}
+
+/// The colour at continuous position `(x, y)` of `image` by Catmull-Rom bicubic interpolation
+/// between pixel centres (border pixels repeated). The re-framed photo is drawn with it: an
+/// enlarged face drawn bilinearly is visibly softer than a photo taken at that size, and the
+/// Fader read the softer face's attribute less (Smiling: +6.0 points more "successful" swaps
+/// re-framed than in the original framing with bilinear placement, docs/face-alignment.md).
+fn sample_cubic(image: &RgbImage, x: f64, y: f64) -> [f64; 3] {
+    let (w, h) = (i64::from(image.width()), i64::from(image.height()));
+    let (px, py) = (x - 0.5, y - 0.5);
+    let (x0, y0) = (px.floor(), py.floor());
+    let weights = |t: f64| {
+        let k = |d: f64| {
+            let d = d.abs();
+            if d < 1.0 {
+                1.5 * d * d * d - 2.5 * d * d + 1.0
+            } else if d < 2.0 {
+                -0.5 * d * d * d + 2.5 * d * d - 4.0 * d + 2.0
+            } else {
+                0.0
+            }
+        };
+        [k(t + 1.0), k(t), k(1.0 - t), k(2.0 - t)]
+    };
+    let (wx, wy) = (weights(px - x0), weights(py - y0));
+    let mut acc = [0.0; 3];
+    for (j, wyj) in wy.iter().enumerate() {
+        let yy = (y0 as i64 - 1 + j as i64).clamp(0, h - 1) as u32;
+        for (i, wxi) in wx.iter().enumerate() {
+            let xx = (x0 as i64 - 1 + i as i64).clamp(0, w - 1) as u32;
+            let p = image.get_pixel(xx, yy).0;
+            for (a, c) in acc.iter_mut().zip(p) {
+                *a += wxi * wyj * f64::from(c);
+            }
+        }
+    }
+    acc
 }
 
 /// `photo` (an aligned CelebA image at any resolution) re-framed by a [`random_placement`], whose
@@ -282,6 +319,17 @@ mod tests {
             let p = canvas.get_pixel(x as u32, y as u32);
             assert!(p[1] > 120, "the mark is not at {x:.1},{y:.1}: {p:?}");
         }
+    }
+
+    #[test]
+    fn bicubic_sampling_hits_pixel_centres_and_is_exact_on_ramps() {
+        let ramp = RgbImage::from_fn(20, 10, |x, y| Rgb([(x * 10) as u8, (y * 20) as u8, 7]));
+        let c = sample_cubic(&ramp, 10.5, 5.5);
+        assert!((c[0] - 100.0).abs() < 1e-9 && (c[1] - 100.0).abs() < 1e-9);
+        let c = sample_cubic(&ramp, 10.75, 4.25);
+        assert!((c[0] - 102.5).abs() < 1e-9, "{c:?}");
+        assert!((c[1] - 75.0).abs() < 1e-9, "{c:?}");
+        assert!((c[2] - 7.0).abs() < 1e-9);
     }
 
     #[test]
