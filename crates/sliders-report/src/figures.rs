@@ -1,21 +1,19 @@
 //! The report's figures: the training curves of each Fader run (drawn here with sliders-plots),
-//! the evaluation's and digits runs' figures copied in, and which of them show faces: on CelebA
-//! those go to `faces/` (git-ignored: CelebA may not be redistributed) instead of `figures/`.
+//! the evaluation's and digits runs' figures copied in, and which of them stay out of git: on
+//! CelebA every figure but the digits ones goes to `local/` (git-ignored) instead of `figures/`.
 
 use crate::ReportError;
 use sliders_config::run_record::MetricsTable;
 use sliders_plots::{CurveChart, Panel, Series};
 use std::path::Path;
 
-/// Whether a figure of the evaluation shows faces (edited, reconstructed or generated). Only
-/// the figures known to show none (charts and digits) count as face-free, so a new kind of
-/// figure stays out of git on CelebA until it is listed here.
-pub fn shows_faces(name: &str) -> bool {
-    let face_free = name == "accuracy.png"
-        || ["response_", "training_", "digits_", "fig4a_"]
-            .iter()
-            .any(|p| name.starts_with(p));
-    !face_free
+/// Whether a figure of a CelebA report stays out of git (in `local/`): all but the digits
+/// figures. CelebA's images may not be redistributed, so the figures that show faces (edited,
+/// reconstructed, generated) must not be committed; the project keeps the charts drawn from
+/// CelebA runs (accuracy, Figure 4a, slider response, training curves) local as well, and
+/// commits their numbers (tables/, metrics.json) instead. A new kind of figure is local too.
+pub fn kept_local(name: &str) -> bool {
+    !name.starts_with("digits_")
 }
 
 /// `training_<run>.png`: over the steps of a Fader run, one panel per kind of quantity: the
@@ -54,9 +52,9 @@ pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Resul
     Ok(())
 }
 
-/// Copies every file of `from` (if it exists) into `to`; with `faces`, the figures that
-/// [`shows_faces`] go there instead (and an older copy in `to` is removed).
-pub fn copy_files(from: &Path, to: &Path, faces: Option<&Path>) -> Result<(), ReportError> {
+/// Copies every file of `from` (if it exists) into `to`; with `local`, the figures
+/// [`kept_local`] go there instead (and an older copy in `to` is removed).
+pub fn copy_files(from: &Path, to: &Path, local: Option<&Path>) -> Result<(), ReportError> {
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(());
     };
@@ -67,14 +65,11 @@ pub fn copy_files(from: &Path, to: &Path, faces: Option<&Path>) -> Result<(), Re
             continue;
         }
         let name = e.file_name();
-        let dest = match faces {
-            Some(faces) if shows_faces(&name.to_string_lossy()) => {
-                std::fs::create_dir_all(faces).map_err(|e| ReportError::io(faces, e))?;
-                let stale = to.join(&name);
-                if stale.is_file() {
-                    std::fs::remove_file(&stale).map_err(|e| ReportError::io(&stale, e))?;
-                }
-                faces.join(&name)
+        let dest = match local {
+            Some(local) if kept_local(&name.to_string_lossy()) => {
+                std::fs::create_dir_all(local).map_err(|e| ReportError::io(local, e))?;
+                remove_stale(&to.join(&name))?;
+                local.join(&name)
             }
             _ => to.join(&name),
         };
@@ -84,50 +79,83 @@ pub fn copy_files(from: &Path, to: &Path, faces: Option<&Path>) -> Result<(), Re
     Ok(())
 }
 
+/// Removes `path` if it is a file: an older report's copy of a figure now kept elsewhere.
+pub fn remove_stale(path: &Path) -> Result<(), ReportError> {
+    if path.is_file() {
+        std::fs::remove_file(path).map_err(|e| ReportError::io(path, e))?;
+    }
+    Ok(())
+}
+
+/// `md` with every embedded figure `![alt](figures/N)` whose `N` is in `local` turned into a
+/// link into `local/` marked as not in git: the committed README names no missing image.
+pub fn localize_links(md: &str, local: &[String]) -> String {
+    let mut out = md.to_string();
+    for n in local {
+        let target = format!("](figures/{n})");
+        while let Some(end) = out.find(&target) {
+            let Some(start) = out[..end].rfind("![") else {
+                break;
+            };
+            let alt = out[start + 2..end].to_string();
+            let link = format!("[{alt}](local/{n}) (chart kept out of git, see Figures)");
+            out.replace_range(start..end + target.len(), &link);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn only_charts_and_digits_count_as_free_of_faces() {
-        for face in [
+    fn only_digits_figures_leave_celeba_reports_for_git() {
+        for local in [
             "slide_Male.png",
             "swap_Smiling.png",
             "encoders.png",
             "cgan_samples.png",
             "something_new.png",
-        ] {
-            assert!(shows_faces(face), "{face}");
-        }
-        for chart in [
             "accuracy.png",
             "response_Male.png",
-            "response_truth_Young.png",
             "training_fader-male.png",
-            "digits_mnist_ind.png",
             "fig4a_encoders.png",
         ] {
-            assert!(!shows_faces(chart), "{chart}");
+            assert!(kept_local(local), "{local}");
         }
+        assert!(!kept_local("digits_mnist_ind.png"));
     }
 
     #[test]
-    fn face_figures_are_copied_apart_on_request() {
+    fn embedded_local_figures_become_marked_links() {
+        let md =
+            "a\n![encoder comparison](figures/fig4a_encoders.png)\n![d](figures/digits_x.png)\n";
+        let out = localize_links(md, &["fig4a_encoders.png".to_string()]);
+        assert_eq!(
+            out,
+            "a\n[encoder comparison](local/fig4a_encoders.png) (chart kept out of git, see \
+             Figures)\n![d](figures/digits_x.png)\n"
+        );
+    }
+
+    #[test]
+    fn local_figures_are_copied_apart_on_request() {
         let dir = std::env::temp_dir().join(format!("sliders-report-copy-{}", std::process::id()));
-        let (from, to, faces) = (dir.join("from"), dir.join("figures"), dir.join("faces"));
+        let (from, to, local) = (dir.join("from"), dir.join("figures"), dir.join("local"));
         std::fs::create_dir_all(&from).unwrap();
         std::fs::create_dir_all(&to).unwrap();
-        for n in ["slide_Male.png", "accuracy.png"] {
+        for n in ["slide_Male.png", "digits_mnist_ind.png"] {
             std::fs::write(from.join(n), n).unwrap();
         }
         std::fs::write(to.join("slide_Male.png"), "an older report's").unwrap();
-        copy_files(&from, &to, Some(&faces)).unwrap();
-        assert!(faces.join("slide_Male.png").is_file());
+        copy_files(&from, &to, Some(&local)).unwrap();
+        assert!(local.join("slide_Male.png").is_file());
         assert!(
             !to.join("slide_Male.png").exists(),
             "the older copy is removed"
         );
-        assert!(to.join("accuracy.png").is_file());
+        assert!(to.join("digits_mnist_ind.png").is_file());
         copy_files(&from, &dir.join("all"), None).unwrap();
         assert!(dir.join("all/slide_Male.png").is_file());
         std::fs::remove_dir_all(&dir).ok();

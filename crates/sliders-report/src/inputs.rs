@@ -35,8 +35,9 @@ pub struct ReportInputs {
     pub deviations: Vec<Deviation>,
     /// PNG files in the report's `figures/` (embedded), sorted.
     pub figures: Vec<String>,
-    /// PNG files in the report's `faces/` (CelebA faces: linked, not in git), sorted.
-    pub faces: Vec<String>,
+    /// PNG files in the report's `local/` (figures of a CelebA report: linked, not in git),
+    /// sorted.
+    pub local: Vec<String>,
 }
 
 /// One training run folder.
@@ -148,7 +149,7 @@ pub fn cgan_last_train(table: &MetricsTable) -> Vec<(String, f64)> {
         .collect()
 }
 
-/// Reads the runs of `runs` (the profile's run folder); `figures`/`faces` stay empty (the
+/// Reads the runs of `runs` (the profile's run folder); `figures`/`local` stay empty (the
 /// report's folders are listed after it has copied into them).
 pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
     let layout = RunLayout::new(runs);

@@ -5,7 +5,7 @@
 //! draws the training curves and copies the evaluation's figures; [`summary`] sets our accuracy
 //! beside the Fader paper's Table 1 at the top; [`write`] does all of it: `README.md`,
 //! `digits.md`, `figures/`, `tables/` and `metrics.json` (what `cargo xtask check-metrics` gates),
-//! and on CelebA `faces/`, the figures that show faces, kept out of git. `sliders report` only parses its arguments and calls [`write`].
+//! and on CelebA `local/`, every figure but the digits ones, kept out of git. `sliders report` only parses its arguments and calls [`write`].
 
 pub mod deviations;
 mod error;
@@ -53,28 +53,33 @@ pub fn write(opts: &ReportOptions) -> Result<PathBuf, ReportError> {
         eval: parts.eval,
         deviations: deviations::read(&opts.repo)?,
         figures: Vec::new(),
-        faces: Vec::new(),
+        local: Vec::new(),
     };
     let figures = opts.out.join("figures");
     let tables = opts.out.join("tables");
     std::fs::create_dir_all(&figures).map_err(|e| ReportError::io(&figures, e))?;
+    // CelebA may not be redistributed: on CelebA every figure but the digits ones goes to
+    // local/, which git ignores and the README names (figures::kept_local).
+    let local = (inputs.data_origin() == DataOrigin::Celeba).then(|| opts.out.join("local"));
+    let curves = local.clone().unwrap_or_else(|| figures.clone());
+    std::fs::create_dir_all(&curves).map_err(|e| ReportError::io(&curves, e))?;
     for run in inputs.runs_of(ExperimentKind::Fader) {
-        figures::training_curves(&run.metrics, &run.name, &figures)?;
+        figures::training_curves(&run.metrics, &run.name, &curves)?;
+        if local.is_some() {
+            figures::remove_stale(&figures.join(format!("training_{}.png", run.name)))?;
+        }
     }
     for d in &inputs.digits {
         let dir = DigitsLayout::new(&opts.runs.join(&d.name)).eval();
         figures::copy_files(&dir.join("figures"), &figures, None)?;
         figures::copy_files(&dir.join("tables"), &tables, None)?;
     }
-    // CelebA may not be redistributed: on CelebA the figures that show faces go to faces/,
-    // which git ignores and the README names.
-    let faces = (inputs.data_origin() == DataOrigin::Celeba).then(|| opts.out.join("faces"));
     let eval = RunLayout::new(&opts.runs).eval();
-    figures::copy_files(&eval.join("figures"), &figures, faces.as_deref())?;
+    figures::copy_files(&eval.join("figures"), &figures, local.as_deref())?;
     figures::copy_files(&eval.join("tables"), &tables, None)?;
     inputs.figures = inputs::pngs(&figures, "");
-    if let Some(faces) = &faces {
-        inputs.faces = inputs::pngs(faces, "");
+    if let Some(local) = &local {
+        inputs.local = inputs::pngs(local, "");
     }
     let json = serde_json::to_string_pretty(&inputs.metrics())
         .map_err(|e| ReportError::format(Path::new("metrics.json"), e.to_string()))?;

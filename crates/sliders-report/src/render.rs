@@ -30,7 +30,7 @@ pub fn render(inputs: &ReportInputs) -> String {
     for d in &inputs.deviations {
         let _ = writeln!(md, "- `{}`: {}", d.at, d.text);
     }
-    md
+    crate::figures::localize_links(&md, &inputs.local)
 }
 
 /// `digits.md`: the digits section on its own page.
@@ -137,7 +137,14 @@ pub fn training_lengths(md: &mut String, inputs: &ReportInputs) {
 /// The evaluation's tables, as it wrote them.
 fn results(md: &mut String, inputs: &ReportInputs) {
     md.push_str("## Results\n\n");
-    md.push_str("![accuracy per attribute and row](figures/accuracy.png)\n\n");
+    if inputs
+        .figures
+        .iter()
+        .chain(&inputs.local)
+        .any(|n| n == "accuracy.png")
+    {
+        md.push_str("![accuracy per attribute and row](figures/accuracy.png)\n\n");
+    }
     match &inputs.eval.tables_md {
         Some(t) => md.push_str(t),
         None => md.push_str("The evaluation has not run: no tables.\n"),
@@ -148,7 +155,7 @@ fn results(md: &mut String, inputs: &ReportInputs) {
 }
 
 /// The groups of figures, in the README's order: (heading, short name, file-name prefix).
-const GROUPS: [(&str, &str, &str); 6] = [
+const GROUPS: [(&str, &str, &str); 8] = [
     (
         "Sliding an attribute (FadNet): rows are test faces; columns the original, the reconstruction, then the slider value α named above each column (the quick and paper profiles slide Young over −9 … 10, the range the Fader README prescribes for it, since its change is small)",
         "sliding an attribute (FadNet)",
@@ -172,19 +179,27 @@ const GROUPS: [(&str, &str, &str); 6] = [
     ),
     ("Slider response", "slider response", "response_"),
     ("Training curves (FadNet)", "training curves", "training_"),
+    // Embedded with their tables (Results); listed here only when kept local.
+    ("Accuracy per attribute", "accuracy chart", "accuracy"),
+    (
+        "Encoder comparison",
+        "encoder comparison (Figure 4a)",
+        "fig4a_",
+    ),
 ];
 
-/// The figures: those in `faces/` linked in one list, those in `figures/` embedded by group.
+/// The figures: those in `local/` linked in one list, those in `figures/` embedded by group
+/// (the accuracy and Figure 4a charts are embedded with their tables).
 fn figures(md: &mut String, inputs: &ReportInputs) {
     md.push_str("## Figures\n\n");
-    if !inputs.faces.is_empty() {
-        faces(md, inputs);
+    if !inputs.local.is_empty() {
+        local(md, inputs);
     }
-    for (heading, _, prefix) in GROUPS {
+    for (heading, _, prefix) in &GROUPS[..6] {
         let these: Vec<&String> = inputs
             .figures
             .iter()
-            .filter(|n| n.starts_with(prefix) && *n != "accuracy.png")
+            .filter(|n| n.starts_with(prefix))
             .collect();
         if these.is_empty() {
             continue;
@@ -196,13 +211,14 @@ fn figures(md: &mut String, inputs: &ReportInputs) {
     }
 }
 
-/// The figures that show CelebA faces: links into `faces/`, not in git, and how to remake them.
-fn faces(md: &mut String, inputs: &ReportInputs) {
+/// The figures of a CelebA report: links into `local/`, not in git, and how to remake them.
+fn local(md: &mut String, inputs: &ReportInputs) {
     let _ = writeln!(
         md,
-        "### Figures that show faces (in `faces/`, not in git)\n\n\
+        "### Figures made from CelebA (in `local/`, not in git)\n\n\
          CelebA's images may not be redistributed, so the figures that show faces (edited, \
-         reconstructed or generated) are written to `faces/`, which git ignores; \
+         reconstructed or generated) are written to `local/`, which git ignores, and so are \
+         the charts drawn from these runs (their numbers are in `tables/` and `metrics.json`); \
          `cargo xtask reproduce --profile {} --data ../shared/celeba --only eval --only report` \
          regenerates them from the trained runs.\n",
         inputs.profile
@@ -210,21 +226,21 @@ fn faces(md: &mut String, inputs: &ReportInputs) {
     let mut listed: Vec<&String> = Vec::new();
     for (_, short, prefix) in GROUPS {
         let these: Vec<&String> = inputs
-            .faces
+            .local
             .iter()
             .filter(|n| n.starts_with(prefix))
             .collect();
         if !these.is_empty() {
-            let links: Vec<String> = these.iter().map(|n| format!("[{n}](faces/{n})")).collect();
+            let links: Vec<String> = these.iter().map(|n| format!("[{n}](local/{n})")).collect();
             let _ = writeln!(md, "- {short}: {}", links.join(", "));
             listed.extend(these);
         }
     }
     let other: Vec<String> = inputs
-        .faces
+        .local
         .iter()
         .filter(|n| !listed.contains(n))
-        .map(|n| format!("[{n}](faces/{n})"))
+        .map(|n| format!("[{n}](local/{n})"))
         .collect();
     if !other.is_empty() {
         let _ = writeln!(md, "- other: {}", other.join(", "));

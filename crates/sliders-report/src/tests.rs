@@ -48,7 +48,7 @@ pub(crate) fn empty() -> ReportInputs {
         eval: EvalRun::default(),
         deviations: Vec::new(),
         figures: Vec::new(),
-        faces: Vec::new(),
+        local: Vec::new(),
     }
 }
 
@@ -201,7 +201,7 @@ fn the_metrics_hold_the_evaluation_and_each_runs_last_row() {
 }
 
 #[test]
-fn on_celeba_no_face_figure_goes_under_figures() {
+fn on_celeba_only_digits_figures_go_under_figures() {
     let dir = std::env::temp_dir().join(format!("sliders-report-celeba-{}", std::process::id()));
     let (runs, out, repo) = (dir.join("runs"), dir.join("out"), dir.join("repo"));
     let eval = runs.join("eval");
@@ -230,19 +230,21 @@ fn on_celeba_no_face_figure_goes_under_figures() {
     })
     .unwrap();
     let md = std::fs::read_to_string(readme).unwrap();
-    let in_figures = crate::inputs::pngs(&out.join("figures"), "");
-    assert_eq!(
-        in_figures,
-        ["accuracy.png", "fig4a_encoders.png", "response_Male.png"]
+    // Nothing made from CelebA under figures/: faces and charts alike are local.
+    assert!(crate::inputs::pngs(&out.join("figures"), "").is_empty());
+    assert_eq!(crate::inputs::pngs(&out.join("local"), "").len(), 7);
+    assert!(
+        !md.contains("](figures/"),
+        "no link to a missing figure: {md}"
     );
-    assert_eq!(crate::inputs::pngs(&out.join("faces"), "").len(), 4);
-    for face in ["slide_", "swap_", "cgan_", "encoders.png"] {
-        assert!(!md.contains(&format!("(figures/{face}")), "{face}: {md}");
-    }
-    assert!(md.contains("- sliding an attribute (FadNet): [slide_Male.png](faces/slide_Male.png)"));
+    assert!(md.contains("- sliding an attribute (FadNet): [slide_Male.png](local/slide_Male.png)"));
+    assert!(md.contains("- slider response: [response_Male.png](local/response_Male.png)"));
+    assert!(md.contains(
+        "- encoder comparison (Figure 4a): [fig4a_encoders.png](local/fig4a_encoders.png)"
+    ));
     assert!(md.contains("--profile quick --data ../shared/celeba --only eval --only report"));
     assert!(
-        md.contains("![response_Male.png](figures/response_Male.png)"),
+        md.contains("[accuracy per attribute and row](local/accuracy.png) (chart kept out of git"),
         "{md}"
     );
     std::fs::remove_dir_all(&dir).ok();
