@@ -21,7 +21,8 @@ pub struct AlignedFace {
 }
 
 /// The similarity that carries a face's landmarks onto the template in a `width`×`height`
-/// model input cut from `frame` (least squares over the five points).
+/// model input cut from `frame`: least squares over the eyes, the nose and the midpoint of the
+/// mouth corners ([`fit_points`]).
 pub fn fit_to_frame(
     face: &Face,
     template: &Template,
@@ -30,7 +31,18 @@ pub fn fit_to_frame(
     height: u32,
 ) -> Similarity {
     let dst = template.in_frame(frame, width, height);
-    Similarity::fit(&face.landmarks, &dst).expect("five distinct template points")
+    Similarity::fit(&fit_points(&face.landmarks), &fit_points(&dst))
+        .expect("four distinct template points")
+}
+
+/// The four points alignment fits: both eyes, the nose, and the midpoint of the two mouth
+/// corners in place of the corners themselves. A smile moves the corners apart (and squints the
+/// eyes): fitted as two points, they shrink a smiling face by 4% more than a neutral one, so a
+/// re-framed smiling face would reach the model smaller than in its CelebA crop; their midpoint
+/// barely moves (docs/face-alignment.md#the-fit, measured by `examples/frame_residual.rs`).
+pub fn fit_points(landmarks: &[[f64; 2]; 5]) -> [[f64; 2]; 4] {
+    let [le, re, nose, lm, rm] = *landmarks;
+    [le, re, nose, [(lm[0] + rm[0]) / 2.0, (lm[1] + rm[1]) / 2.0]]
 }
 
 /// Size of the working view of [`refine`]: the whole aligned frame at CelebA's resolution
@@ -190,8 +202,10 @@ pub fn is_celeba_aligned(face: &Face, template: &Template, width: u32, height: u
     if ((w / h) / (ALIGNED_WIDTH / ALIGNED_HEIGHT) - 1.0).abs() > 0.02 {
         return false;
     }
-    let whole = Frame::ALIGNED;
-    let fit = fit_to_frame(face, template, whole, width, height);
+    // The five landmarks as they are (the tolerances were measured with this fit), not
+    // alignment's four points: this asks whether CelebA's own alignment framed the photo.
+    let dst = template.in_frame(Frame::ALIGNED, width, height);
+    let fit = Similarity::fit(&face.landmarks, &dst).expect("five distinct template points");
     // Where the photo's centre goes, relative to where it should stay.
     let [cx, cy] = fit.apply([w / 2.0, h / 2.0]);
     (fit.scale() - 1.0).abs() <= ALIGNED_SCALE_TOL
@@ -242,5 +256,24 @@ mod tests {
         let should = photo_from_frame.inverse();
         assert!((fit.a - should.a).abs() < 1e-9 && (fit.b - should.b).abs() < 1e-9);
         assert!((fit.tx - should.tx).abs() < 1e-6 && (fit.ty - should.ty).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_wider_mouth_leaves_the_fit_where_the_template_puts_it() {
+        // A smile moves the mouth corners apart; the fit reads only their midpoint, so the face
+        // is neither shrunk nor moved (with the corners as two points it would be).
+        let t = Template::celeba();
+        let mut smiling = t.in_frame(Frame::ALIGNED, 178, 218);
+        smiling[3][0] -= 6.0;
+        smiling[4][0] += 6.0;
+        let fit = fit_to_frame(&face_at(smiling), &t, Frame::ALIGNED, 178, 218);
+        assert!((fit.scale() - 1.0).abs() < 1e-9, "scale {}", fit.scale());
+        assert!(fit.tx.abs() < 1e-9 && fit.ty.abs() < 1e-9);
+        let five = Similarity::fit(&smiling, &t.in_frame(Frame::ALIGNED, 178, 218)).unwrap();
+        assert!(
+            five.scale() < 0.97,
+            "five points shrink it: {}",
+            five.scale()
+        );
     }
 }

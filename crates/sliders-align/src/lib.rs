@@ -31,7 +31,7 @@ pub mod template;
 pub mod warp;
 
 pub use align::{
-    AlignedFace, align_detected, align_faces, fit_to_frame, is_celeba_aligned, refine,
+    AlignedFace, align_detected, align_faces, fit_points, fit_to_frame, is_celeba_aligned, refine,
 };
 pub use detect::{Detector, DetectorConfig, Face};
 pub use error::AlignError;

@@ -98,23 +98,32 @@ impl Similarity {
     /// rotations: with centred points, `a = Σ(x·x' + y·y') / Σ|p|²`, `b = Σ(x·y' − y·x') / Σ|p|²`).
     /// `None` when there are fewer than two points or the source points all coincide.
     pub fn fit(src: &[[f64; 2]], dst: &[[f64; 2]]) -> Option<Self> {
+        Self::fit_weighted(src, dst, &vec![1.0; src.len()])
+    }
+
+    /// [`Similarity::fit`] minimising `Σ w_i |T(src_i) − dst_i|²` (weighted means and sums);
+    /// `None` as there, or when fewer than two points have a positive weight.
+    pub fn fit_weighted(src: &[[f64; 2]], dst: &[[f64; 2]], w: &[f64]) -> Option<Self> {
         assert_eq!(src.len(), dst.len(), "point lists of different lengths");
-        let n = src.len() as f64;
-        if src.len() < 2 {
+        assert_eq!(src.len(), w.len(), "one weight per point");
+        let n: f64 = w.iter().sum();
+        if w.iter().filter(|&&wi| wi > 0.0).count() < 2 {
             return None;
         }
         let mean = |p: &[[f64; 2]]| {
-            let s = p.iter().fold([0.0, 0.0], |s, q| [s[0] + q[0], s[1] + q[1]]);
+            let s = p.iter().zip(w).fold([0.0, 0.0], |s, (q, wi)| {
+                [s[0] + wi * q[0], s[1] + wi * q[1]]
+            });
             [s[0] / n, s[1] / n]
         };
         let (ms, md) = (mean(src), mean(dst));
         let (mut num_a, mut num_b, mut den) = (0.0, 0.0, 0.0);
-        for (p, q) in src.iter().zip(dst) {
+        for ((p, q), wi) in src.iter().zip(dst).zip(w) {
             let (x, y) = (p[0] - ms[0], p[1] - ms[1]);
             let (u, v) = (q[0] - md[0], q[1] - md[1]);
-            num_a += x * u + y * v;
-            num_b += x * v - y * u;
-            den += x * x + y * y;
+            num_a += wi * (x * u + y * v);
+            num_b += wi * (x * v - y * u);
+            den += wi * (x * x + y * y);
         }
         if den <= f64::EPSILON * (1.0 + ms[0].abs() + ms[1].abs()) {
             return None;
@@ -211,6 +220,26 @@ mod tests {
         assert!(close(t.inverse().apply(t.apply(p)), p, 1e-9));
         assert!(close(t.after(&u).apply(p), t.apply(u.apply(p)), 1e-9));
         assert!(close(t.after(&t.inverse()).apply(p), p, 1e-9));
+    }
+
+    #[test]
+    fn weighted_fit_ignores_zero_weights_and_matches_repeated_points() {
+        let truth = Similarity::new(1.3, 0.4, 5.0, -2.0);
+        let src = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0], [7.0, 3.0]];
+        let mut dst: Vec<[f64; 2]> = src.iter().map(|&p| truth.apply(p)).collect();
+        // An outlier with weight 0 leaves the exact fit of the other three.
+        dst[3] = [100.0, 100.0];
+        let t = Similarity::fit_weighted(&src, &dst, &[1.0, 1.0, 1.0, 0.0]).unwrap();
+        assert!(close([t.a, t.b], [truth.a, truth.b], 1e-9));
+        assert!(close([t.tx, t.ty], [truth.tx, truth.ty], 1e-9));
+        // Weight 2 on a point equals listing it twice.
+        let w = Similarity::fit_weighted(&src, &dst, &[1.0, 2.0, 1.0, 1.0]).unwrap();
+        let twice = [src[0], src[1], src[1], src[2], src[3]];
+        let dst2 = [dst[0], dst[1], dst[1], dst[2], dst[3]];
+        let r = Similarity::fit(&twice, &dst2).unwrap();
+        assert!(close([w.a, w.b], [r.a, r.b], 1e-12));
+        assert!(close([w.tx, w.ty], [r.tx, r.ty], 1e-9));
+        assert!(Similarity::fit_weighted(&src, &dst, &[1.0, 0.0, 0.0, 0.0]).is_none());
     }
 
     #[test]

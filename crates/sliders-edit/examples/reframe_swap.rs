@@ -19,7 +19,9 @@ use sliders_celeba::{CelebaIndex, Part};
 use sliders_config::data::DataConfig;
 use sliders_edit::Editor;
 use sliders_edit::faces::FaceFinder;
-use sliders_edit::reframe::{HEADER, Labelled, reframed_paste_back, row, summarize, trial};
+use sliders_edit::reframe::{
+    HEADER, Labelled, breakdown, reframed_paste_back, row, summarize, trial,
+};
 use sliders_train::judge::Judge;
 use std::path::{Path, PathBuf};
 
@@ -163,6 +165,11 @@ fn main() -> Result<(), Error> {
     println!("{HEADER}");
     for (i, name) in attributes.iter().enumerate() {
         println!("{}", row(name, &summarize(&outcomes, i)));
+    }
+    for (i, name) in attributes.iter().enumerate() {
+        for line in breakdown(&outcomes, i) {
+            println!("{name}, {line}");
+        }
     }
     Ok(())
 }

@@ -35,6 +35,12 @@ pub struct Outcome {
     pub reframed: bool,
     /// No face large enough was found in the re-framed photo.
     pub missed: bool,
+    /// The attribute's true value (the swap sets the other one).
+    pub label: bool,
+    /// The judge reads the true value on the unedited original frame.
+    pub read_original: bool,
+    /// The judge reads the true value on the unedited re-framed frame (false when missed).
+    pub read_reframed: bool,
 }
 
 /// The random similarity of a trial: rotation `U(−30°, 30°)`, scale `2^U(−1, 1)` (0.5–2), and
@@ -162,8 +168,12 @@ pub fn trial(
         faces.push(&r.face);
     }
     let x = to_tensor(&faces, size);
+    let unedited = tch::no_grad(|| judge(&x));
     let mut out = Vec::new();
     for (a, &label) in image.labels.iter().enumerate() {
+        let reads = |i: i64| {
+            unedited.double_value(&[i, offsets[a] + 1]) > unedited.double_value(&[i, offsets[a]])
+        };
         // The attribute flipped, the others at their true values (the papers' swap).
         let values: Vec<(usize, f64)> = image
             .labels
@@ -182,6 +192,9 @@ pub fn trial(
             original: seen(0) != label,
             reframed: reframed.is_some() && seen(1) != label,
             missed: reframed.is_none(),
+            label,
+            read_original: reads(0) == label,
+            read_reframed: reframed.is_some() && reads(1) == label,
         });
     }
     Ok(out)
@@ -254,6 +267,44 @@ pub fn summarize(outcomes: &[Outcome], a: usize) -> Summary {
         difference: paired_difference(&as_f(|o| o.reframed), &as_f(|o| o.original)),
         missed: count(|o| o.missed) as usize,
     }
+}
+
+/// Where a difference comes from: for attribute `a`, the swap accuracies in each direction
+/// (adding the attribute to images without it, removing it from images with it) and the judge's
+/// accuracy on the unedited frames, each original → re-framed with the paired difference.
+pub fn breakdown(outcomes: &[Outcome], a: usize) -> Vec<String> {
+    let mine: Vec<&Outcome> = outcomes.iter().filter(|o| o.attribute == a).collect();
+    let line = |what: &str, pick: &dyn Fn(&Outcome) -> bool, get: fn(&Outcome) -> (bool, bool)| {
+        let these: Vec<(bool, bool)> = mine.iter().filter(|o| pick(o)).map(|o| get(o)).collect();
+        let n = these.len() as u64;
+        let f = |v: &[(bool, bool)], i: usize| -> Vec<f64> {
+            v.iter()
+                .map(|p| f64::from(u8::from(if i == 0 { p.0 } else { p.1 })))
+                .collect()
+        };
+        let (o, r) = (f(&these, 0), f(&these, 1));
+        let count = |v: &[f64]| v.iter().sum::<f64>() as u64;
+        let (po, pr, d) = (
+            proportion(count(&o), n),
+            proportion(count(&r), n),
+            paired_difference(&r, &o),
+        );
+        format!(
+            "{what} (n = {n}): {:.1}% → {:.1}%, {:+.1} [{:+.1}, {:+.1}]",
+            100.0 * po.value,
+            100.0 * pr.value,
+            100.0 * d.value,
+            100.0 * d.low,
+            100.0 * d.high
+        )
+    };
+    let swap = |o: &Outcome| (o.original, o.reframed);
+    let read = |o: &Outcome| (o.read_original, o.read_reframed);
+    vec![
+        line("swap, adding it", &|o| !o.label, swap),
+        line("swap, removing it", &|o| o.label, swap),
+        line("judge on the unedited frame", &|_| true, read),
+    ]
 }
 
 /// A table row: the attribute, both accuracies with their intervals and n, the difference.
@@ -339,6 +390,9 @@ mod tests {
             original,
             reframed,
             missed: false,
+            label: original,
+            read_original: true,
+            read_reframed: reframed,
         };
         let s = summarize(
             &[
@@ -354,5 +408,40 @@ mod tests {
         assert!((s.reframed.value - 0.5).abs() < 1e-12);
         assert!((s.difference.value + 0.25).abs() < 1e-12);
         assert!(row("Smiling", &s).starts_with("| Smiling | 4 | 75.0%"));
+    }
+
+    #[test]
+    fn the_breakdown_splits_the_directions_and_reads_the_unedited_frames() {
+        let o = |label, original, reframed, read_reframed| Outcome {
+            attribute: 0,
+            original,
+            reframed,
+            missed: false,
+            label,
+            read_original: true,
+            read_reframed,
+        };
+        let lines = breakdown(
+            &[
+                o(false, false, false, true),
+                o(false, true, true, true),
+                o(true, false, true, false),
+                o(true, false, true, true),
+            ],
+            0,
+        );
+        assert_eq!(lines.len(), 3);
+        assert!(
+            lines[0].starts_with("swap, adding it (n = 2): 50.0% → 50.0%, +0.0"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].starts_with("swap, removing it (n = 2): 0.0% → 100.0%, +100.0"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[2].starts_with("judge on the unedited frame (n = 4): 100.0% → 75.0%, -25.0"),
+            "{lines:?}"
+        );
     }
 }
