@@ -7,17 +7,18 @@
 //! reconstructions. The figure: rows of test digits; columns original, reconstruction, then
 //! classes 0-9 with z kept.
 
-use crate::models::{Generator, IcganEncoders, kind_name};
+use crate::models::{Generator, IcganEncoders};
 use crate::results::{Cell, Grid, Results};
 use crate::{EvalError, batched};
 use sliders_celeba::digits::{DigitsData, N_CLASSES};
-use sliders_celeba::{Part, SequentialBatches};
+use sliders_celeba::{BatchSource, Part, SequentialBatches};
 use sliders_config::train::Experiment;
 use sliders_metrics::image::mse_per_image;
 use sliders_metrics::stats::{mean_interval, paired_difference, proportion};
 use sliders_nets::FaderClassifier;
 use sliders_train::icgan::digits::{DigitsRun, classifier_accuracy, load_classifier};
 use std::fmt::Write as _;
+use std::sync::Arc;
 use tch::{Device, Kind, Tensor};
 
 /// Batch of the evaluation passes.
@@ -26,6 +27,16 @@ const BATCH: usize = 256;
 /// The table name of a dataset's cells (`digits_mnist`, `digits_fashion_mnist`).
 pub fn table_name(data: &DigitsData) -> String {
     format!("digits_{}", data.source.as_str())
+}
+
+/// The baseline row of the encoder comparison on digits: every test digit reconstructed as the
+/// mean of the test digits (what an inversion that ignores its input scores).
+pub const MEAN_ROW: &str = "mean digit";
+
+/// The file of a digits table's encoder comparison chart (IcGAN Figure 4a), under `figures/`;
+/// its `digits_` prefix keeps it among the figures a CelebA profile's report commits.
+pub fn figure_4a(table: &str) -> String {
+    format!("{table}_fig4a.png")
 }
 
 /// One-hot ±1 rows `[n, 10]` of the classes `c`.
@@ -44,35 +55,14 @@ fn hits(a: &Tensor, b: &Tensor) -> u64 {
 }
 
 /// Evaluates a digits run (`exp.run_dir` holding `cgan/`, `encoders-<kind>/`, `classifier/`)
-/// on the test part of `data` (at most `digits.max_test_images`), on `device`.
+/// on the test part of `data` (at most `digits.max_test_images`), on `device`: the judge on the
+/// real digits, the mean-digit baseline, then per layout [`layout`], and each layout's
+/// reconstruction and round-trip errors minus IND's on the same digits.
 pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<Results, EvalError> {
     let run = DigitsRun::new(&exp.run_dir);
     let table = table_name(data);
     let mut out = Results::default();
-    let mut test = data.clone();
-    test.limit(Part::Test, exp.digits().max_test_images);
-    let source = test.batch_source(Part::Test);
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for b in SequentialBatches::new(source.clone(), BATCH) {
-        let (x, y) = sliders_train::tensors::to_device(&b, Device::Cpu);
-        xs.push(x);
-        ys.push(y.argmax(1, false));
-    }
-    let x = Tensor::cat(&xs, 0);
-    let label = Tensor::cat(&ys, 0);
-    let n = label.size()[0] as u64;
-    let classes = data.class_names();
-    out.notes.push(format!(
-        "data: {} ({} test images, 32 px one channel, 28 px padded), read from {}",
-        data.source.as_str(),
-        n,
-        data.files
-            .iter()
-            .map(|f| f.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    ));
-
+    let (x, label, source) = test_digits(exp, data, &mut out);
     let (_cvs, clf) = load_classifier(&run.root, device)?;
     let (h, m) = classifier_accuracy(&clf, &source, 0, device);
     out.cells.push(Cell::proportion(
@@ -82,8 +72,18 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         "real_accuracy",
         proportion(h, m),
     ));
+    let mean = x
+        .mean_dim(Some(&[0i64][..]), true, Kind::Float)
+        .expand_as(&x);
+    out.cells.push(Cell::proportion(
+        &table,
+        MEAN_ROW,
+        "all",
+        "rec_mse",
+        mean_interval(&mse_per_image(&mean, &x)),
+    ));
     let g = Generator::load(&run.cgan(), device)?;
-    let rows = exp.digits().figure_rows.min(n as usize) as i64;
+    let classes = data.class_names();
     let t = Test {
         table: &table,
         x: &x,
@@ -92,32 +92,16 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         clf: &clf,
         device,
     };
-    let mut round_trips = Vec::new();
+    let rows = exp.digits().figure_rows.min(label.size()[0] as usize) as i64;
+    let mut passes = Vec::new();
     for &kind in &exp.digits().encoders {
         let enc = IcganEncoders::load(&run.encoders(kind), device)?;
-        let name = kind_name(kind);
-        let (z, y_hat, rec) = reconstruct(&t, &g, &enc, name, &mut out);
-        let per_class = swaps(&t, &g, &z, name, rows, &mut out);
-        let rt = round_trip(&t, &g, &enc, (&z, &y_hat, &rec));
-        out.cells.push(Cell::proportion(
-            &table,
-            name,
-            "all",
-            "swap_round_trip_mse",
-            mean_interval(&rt),
-        ));
-        round_trips.push((name, rt));
-        out.grids.push(figure(
-            &t,
-            name,
-            data.source.as_str(),
-            &rec,
-            &per_class,
-            rows,
-        ));
+        passes.push(layout(&t, &g, &enc, rows, data.source.as_str(), &mut out)?);
     }
-    if let Some((_, ind)) = round_trips.iter().find(|(n, _)| *n == "IND") {
-        for (name, rt) in round_trips.iter().filter(|(n, _)| *n != "IND") {
+    let recs: Vec<(&str, &[f64])> = passes.iter().map(|p| (p.0, &p.1[..])).collect();
+    crate::encoders::paired_to_ind(&table, &recs, &mut out);
+    if let Some((_, _, ind)) = passes.iter().find(|p| p.0 == "IND") {
+        for (name, _, rt) in passes.iter().filter(|p| p.0 != "IND") {
             out.cells.push(Cell::proportion(
                 &table,
                 name,
@@ -128,6 +112,65 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         }
     }
     Ok(out)
+}
+
+/// The test digits (images, classes, and their batch source), with the data note.
+fn test_digits(
+    exp: &Experiment,
+    data: &DigitsData,
+    out: &mut Results,
+) -> (Tensor, Tensor, Arc<BatchSource>) {
+    let mut test = data.clone();
+    test.limit(Part::Test, exp.digits().max_test_images);
+    let source = test.batch_source(Part::Test);
+    let (mut xs, mut ys) = (Vec::new(), Vec::new());
+    for b in SequentialBatches::new(source.clone(), BATCH) {
+        let (x, y) = sliders_train::tensors::to_device(&b, Device::Cpu);
+        xs.push(x);
+        ys.push(y.argmax(1, false));
+    }
+    let (x, label) = (Tensor::cat(&xs, 0), Tensor::cat(&ys, 0));
+    out.notes.push(format!(
+        "data: {} ({} test images, 32 px one channel, 28 px padded), read from {}",
+        data.source.as_str(),
+        label.size()[0],
+        data.files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    (x, label, source)
+}
+
+/// One layout on the test digits: reconstruction, Ey and judge cells, the z error on held-out
+/// generated digits, the class swaps, the swap round trip and the figure. Returns the layout's
+/// name and its per-digit reconstruction and round-trip errors (for the paired differences).
+fn layout(
+    t: &Test,
+    g: &Generator,
+    enc: &IcganEncoders,
+    rows: i64,
+    source: &str,
+    out: &mut Results,
+) -> Result<(&'static str, Vec<f64>, Vec<f64>), EvalError> {
+    let name = enc.name();
+    let (z, y_hat, rec) = reconstruct(t, g, enc, name, out);
+    let rec_mse = mse_per_image(&rec, t.x);
+    out.cells
+        .push(crate::encoders::z_error(t.table, enc, BATCH, t.device)?);
+    let per_class = swaps(t, g, &z, name, rows, out);
+    let rt = round_trip(t, g, enc, (&z, &y_hat, &rec));
+    out.cells.push(Cell::proportion(
+        t.table,
+        name,
+        "all",
+        "swap_round_trip_mse",
+        mean_interval(&rt),
+    ));
+    out.grids
+        .push(figure(t, name, source, &rec, &per_class, rows));
+    Ok((name, rec_mse, rt))
 }
 
 /// The test digits and what scores them.
@@ -340,13 +383,15 @@ pub fn markdown(results: &Results) -> String {
             t.trim_start_matches("digits_")
         );
         s.push_str(
-            "MSE on the [−1, 1] scale ± the half width of its 95% interval over test images; \
-             accuracies in % with a 95% Wilson interval and the number of images behind each. \
-             Swap round trip: each digit swapped to another class, re-encoded and generated back in \
-             its own class, against its direct reconstruction (lower: the encoder keeps the style \
-             through a swap); `− IND`: minus IND's on the same digits (paired 95% interval).\n\n\
-             | encoders | rec. MSE | Ey class accuracy | classifier on reconstructions | swap round trip | − IND |\n\
-             |---|---|---|---|---|---|\n",
+            "MSE on the [−1, 1] scale ± the half width of its 95% interval over test images (z \
+             MSE: over held-out generated digits); accuracies in % with a 95% Wilson interval and \
+             the number of images behind each. `− IND`: the layout's error minus IND's on the \
+             same digits (paired 95% interval; above zero: IND is more faithful). Swap round \
+             trip: each digit swapped to another class, re-encoded and generated back in its own \
+             class, against its direct reconstruction (lower: the encoder keeps the style through \
+             a swap). The mean digit row reconstructs every digit as the mean test digit.\n\n\
+             | encoders | rec. MSE | − IND | z MSE | Ey class accuracy | classifier on reconstructions | swap round trip | − IND |\n\
+             |---|---|---|---|---|---|---|---|\n",
         );
         let mut rows: Vec<&str> = results
             .cells
@@ -359,14 +404,24 @@ pub fn markdown(results: &Results) -> String {
             let get = |m: &str| results.get(t, r, "all", m);
             let _ = writeln!(
                 s,
-                "| {r} | {} | {} | {} | {} | {} |",
+                "| {r} | {} | {} | {} | {} | {} | {} | {} |",
                 fmt_mse(get("rec_mse")),
+                fmt_mse(get("rec_mse_minus_ind")),
+                fmt_mse(get("z_mse")),
                 fmt_acc(get("ey_accuracy")),
                 fmt_acc(get("rec_class_accuracy")),
                 fmt_mse(get("swap_round_trip_mse")),
                 fmt_mse(get("swap_round_trip_minus_ind")),
             );
         }
+        let _ = writeln!(s, "\n{}", crate::encoders::verdict(results, t));
+        let _ = writeln!(
+            s,
+            "\n![encoder comparison on {}](figures/{})",
+            t.trim_start_matches("digits_"),
+            figure_4a(t)
+        );
+        rows.retain(|r| *r != MEAN_ROW);
         let swap: Vec<String> = rows
             .iter()
             .map(|r| format!("{r} {}", fmt_acc(results.get(t, r, "all", "swap_accuracy"))))
@@ -428,6 +483,40 @@ mod tests {
         assert!(
             mnist.contains("a separately trained digit classifier"),
             "{mnist}"
+        );
+    }
+
+    #[test]
+    fn the_table_has_the_baseline_the_z_error_the_verdict_and_the_chart() {
+        let t = "digits_mnist";
+        let mut r = results_for(t);
+        r.cells
+            .push(Cell::value(t, MEAN_ROW, "all", "rec_mse", 0.5, 1000));
+        r.cells
+            .push(Cell::value(t, "IND", "all", "z_mse", 0.25, 512));
+        r.cells.push(Cell::proportion(
+            t,
+            "SNG",
+            "all",
+            "rec_mse_minus_ind",
+            sliders_metrics::stats::Proportion {
+                value: 0.01,
+                n: 1000,
+                low: 0.005,
+                high: 0.015,
+            },
+        ));
+        let md = markdown(&r);
+        assert!(md.contains("| mean digit | 0.5000 (n = 1000) |"), "{md}");
+        assert!(
+            md.contains("| IND | 0.1250 (n = 1000) | n/a | 0.2500 (n = 512) |"),
+            "{md}"
+        );
+        assert!(md.contains("**IND is the most faithful layout"), "{md}");
+        assert!(md.contains("(figures/digits_mnist_fig4a.png)"), "{md}");
+        assert!(
+            !md.contains("mean digit n/a"),
+            "the baseline has no swap: {md}"
         );
     }
 }

@@ -86,10 +86,11 @@ pub fn run(
             mean_interval(&pass.rec_mse).value / mean_face_mse.value.max(1e-12),
             positions.len() as u64,
         ));
-        out.cells.push(z_error(enc, batch, device)?);
+        out.cells.push(z_error(TABLE, enc, batch, device)?);
         passes.push(pass);
     }
-    paired_to_ind(&passes, out);
+    let recs: Vec<(&str, &[f64])> = passes.iter().map(|p| (p.name, &p.rec_mse[..])).collect();
+    paired_to_ind(TABLE, &recs, out);
     let k = grid_faces.min(positions.len()) as i64;
     let mut grid_rows = vec![("original".to_string(), x.narrow(0, 0, k))];
     grid_rows.extend(
@@ -112,17 +113,18 @@ pub fn run(
 
 /// Each layout's reconstruction error minus IND's on the same images (paired 95% interval): the
 /// paper's finding (IND most faithful, docs/icgan.md#figure-4a) holds where these are above zero.
-fn paired_to_ind(passes: &[LayoutPass], out: &mut Results) {
-    let Some(ind) = passes.iter().find(|p| p.name == "IND") else {
+/// `passes`: (layout name, per-image reconstruction MSE in test-set order).
+pub(crate) fn paired_to_ind(table: &str, passes: &[(&str, &[f64])], out: &mut Results) {
+    let Some((_, ind)) = passes.iter().find(|(n, _)| *n == "IND") else {
         return;
     };
-    for p in passes.iter().filter(|p| p.name != "IND") {
+    for (name, rec) in passes.iter().filter(|(n, _)| *n != "IND") {
         out.cells.push(Cell::proportion(
-            TABLE,
-            p.name,
+            table,
+            name,
             "all",
             "rec_mse_minus_ind",
-            paired_difference(&p.rec_mse, &ind.rec_mse),
+            paired_difference(rec, ind),
         ));
     }
 }
@@ -216,11 +218,16 @@ fn score_layout(
 
 /// z MSE of `Ez` on the held-out rows of the layout's encoder dataset (IND-COND: with Ey's
 /// thresholded output, as at inference).
-fn z_error(enc: &IcganEncoders, batch: usize, device: Device) -> Result<Cell, EvalError> {
+pub(crate) fn z_error(
+    table: &str,
+    enc: &IcganEncoders,
+    batch: usize,
+    device: Device,
+) -> Result<Cell, EvalError> {
     let path = enc.run.join(DATASET_FILE);
     if !path.is_file() {
         return Ok(Cell::missing(
-            TABLE,
+            table,
             enc.name(),
             "all",
             "z_mse",
@@ -242,7 +249,7 @@ fn z_error(enc: &IcganEncoders, batch: usize, device: Device) -> Result<Cell, Ev
         per_row.extend(Vec::<f64>::try_from(d).expect("a 1-d tensor"));
     }
     Ok(Cell::proportion(
-        TABLE,
+        table,
         enc.name(),
         "all",
         "z_mse",
@@ -288,18 +295,18 @@ pub(crate) fn markdown(s: &mut String, results: &Results) {
             c.n
         );
     }
-    let _ = writeln!(s, "\n{}", verdict(results));
+    let _ = writeln!(s, "\n{}", verdict(results, TABLE));
     let _ = writeln!(s, "\n![encoder comparison](figures/{FIGURE})");
 }
 
 /// Whether IND reconstructs most faithfully, as the IcGAN paper's Figure 4a found, from the paired
 /// differences: IND is best where every other layout's difference is above zero, another layout
 /// is where its difference is below zero, and the data does not separate them otherwise.
-pub(crate) fn verdict(results: &Results) -> String {
+pub(crate) fn verdict(results: &Results, table: &str) -> String {
     let diffs: Vec<(&str, f64, f64, f64)> = ["SNG", "IND-COND"]
         .into_iter()
         .filter_map(|r| {
-            let c = results.get(TABLE, r, "all", "rec_mse_minus_ind")?;
+            let c = results.get(table, r, "all", "rec_mse_minus_ind")?;
             Some((r, c.value?, c.low?, c.high?))
         })
         .collect();
@@ -350,29 +357,29 @@ mod tests {
 
     #[test]
     fn the_verdict_follows_the_paired_intervals() {
-        let best = verdict(&with_differences(
-            (0.002, 0.001, 0.003),
-            (0.001, 0.0005, 0.0015),
-        ));
+        let best = verdict(
+            &with_differences((0.002, 0.001, 0.003), (0.001, 0.0005, 0.0015)),
+            TABLE,
+        );
         assert!(best.starts_with("**IND is the most faithful"), "{best}");
-        let beaten = verdict(&with_differences(
-            (0.002, 0.001, 0.003),
-            (-0.001, -0.0015, -0.0005),
-        ));
+        let beaten = verdict(
+            &with_differences((0.002, 0.001, 0.003), (-0.001, -0.0015, -0.0005)),
+            TABLE,
+        );
         assert!(
             beaten.contains("Not as in the paper: IND-COND reconstructs more faithfully"),
             "{beaten}"
         );
-        let tied = verdict(&with_differences(
-            (0.002, 0.001, 0.003),
-            (0.0001, -0.0004, 0.0006),
-        ));
+        let tied = verdict(
+            &with_differences((0.002, 0.001, 0.003), (0.0001, -0.0004, 0.0006)),
+            TABLE,
+        );
         assert!(tied.contains("not separated"), "{tied}");
         assert!(
             tied.contains("IND-COND − IND = +0.0001 [-0.0004, +0.0006]"),
             "{tied}"
         );
-        assert!(verdict(&Results::default()).contains("cannot be checked"));
+        assert!(verdict(&Results::default(), TABLE).contains("cannot be checked"));
     }
 
     #[test]

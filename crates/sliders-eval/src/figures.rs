@@ -50,7 +50,10 @@ pub fn write_eval_outputs(results: &Results, dir: &Path) -> Result<(), EvalError
             .write_png(&figures.join(format!("{}.png", c.name)))?;
     }
     accuracy_bars(results, &figures.join("accuracy.png"))?;
-    encoder_bars(results, &figures.join(encoders::FIGURE))?;
+    encoder_bars(results, encoders::TABLE, &figures.join(encoders::FIGURE))?;
+    for t in results.digits_tables() {
+        encoder_bars(results, t, &figures.join(crate::digits::figure_4a(t)))?;
+    }
     let mut names: Vec<&str> = results.cells.iter().map(|c| c.table.as_str()).collect();
     names.sort();
     names.dedup();
@@ -107,13 +110,19 @@ fn accuracy_bars(results: &Results, path: &Path) -> Result<(), EvalError> {
 /// ignores its input scores, so both share one axis where 1 is "no better than ignoring the
 /// image": the reconstruction MSE on real test images over the mean face's, and the z MSE on
 /// held-out generated images over z's variance (1: z ~ N(0, I), so predicting 0 scores 1).
-fn encoder_bars(results: &Results, path: &Path) -> Result<(), EvalError> {
+/// `table`: the CelebA comparison's or a digits dataset's (whose baseline row is the mean digit).
+fn encoder_bars(results: &Results, table: &str, path: &Path) -> Result<(), EvalError> {
     let layouts: Vec<&str> = ["SNG", "IND", "IND-COND"]
         .into_iter()
-        .filter(|l| results.get(encoders::TABLE, l, "all", "rec_mse").is_some())
+        .filter(|l| results.get(table, l, "all", "rec_mse").is_some())
         .collect();
+    let baseline = if table == encoders::TABLE {
+        "mean face"
+    } else {
+        crate::digits::MEAN_ROW
+    };
     let mean_face = results
-        .get(encoders::TABLE, "mean face", "all", "rec_mse")
+        .get(table, baseline, "all", "rec_mse")
         .and_then(|c| c.value)
         .filter(|v| *v > 0.0);
     let Some(mean_face) = mean_face.filter(|_| !layouts.is_empty()) else {
@@ -123,13 +132,21 @@ fn encoder_bars(results: &Results, path: &Path) -> Result<(), EvalError> {
         (
             "rec_mse",
             mean_face,
-            "reconstruction MSE / mean face's (real test images)",
+            format!("reconstruction MSE / {baseline}'s (real test images)"),
         ),
-        ("z_mse", 1.0, "z MSE / var(z) (held-out generated images)"),
+        (
+            "z_mse",
+            1.0,
+            "z MSE / var(z) (held-out generated images)".into(),
+        ),
     ];
     let groups: Vec<String> = metrics.iter().map(|(_, _, g)| g.to_string()).collect();
+    let on = match table.strip_prefix("digits_") {
+        Some(source) => format!(" on {source}"),
+        None => String::new(),
+    };
     let mut chart = BarChart::new(
-        "IcGAN encoder layouts (Figure 4a), 95% intervals; lower is more faithful",
+        format!("IcGAN encoder layouts{on} (Figure 4a), 95% intervals; lower is more faithful"),
         "error relative to ignoring the input",
         groups,
     );
@@ -137,7 +154,7 @@ fn encoder_bars(results: &Results, path: &Path) -> Result<(), EvalError> {
         let cells: Vec<_> = metrics
             .iter()
             .map(|(m, base, _)| {
-                results.get(encoders::TABLE, row, "all", m).map(|c| {
+                results.get(table, row, "all", m).map(|c| {
                     (
                         c.value.map(|v| v / base),
                         c.low.zip(c.high).map(|(l, h)| (l / base, h / base)),

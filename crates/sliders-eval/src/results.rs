@@ -134,6 +134,17 @@ pub struct Results {
 }
 
 impl Results {
+    /// The digits tables among the cells (`digits_<source>`), each once, in first-seen order.
+    pub fn digits_tables(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.cells {
+            if c.table.starts_with("digits_") && !out.contains(&c.table.as_str()) {
+                out.push(&c.table);
+            }
+        }
+        out
+    }
+
     /// The cell of a key, if present.
     pub fn get(&self, table: &str, row: &str, attribute: &str, metric: &str) -> Option<&Cell> {
         self.cells.iter().find(|c| {
