@@ -116,7 +116,7 @@ fn main() {
         let mut check = 0f32;
         while start.elapsed().as_secs_f64() < sampler_secs {
             let b = sampler.next_batch();
-            check += b.images[0];
+            check += b.images[[0, 0, 0, 0]];
             batches += 1;
         }
         let secs = start.elapsed().as_secs_f64();

@@ -53,13 +53,13 @@ fn main() {
         .prefetch(cfg.sampler.prefetch);
     for step in 0..3 {
         let b = train.next_batch();
-        let mean = b.images.iter().sum::<f32>() / b.images.len() as f32;
+        let mean = b.images.mean().unwrap_or(0.0);
         println!(
             "train batch {step}: images {:?} (mean {mean:.3}), attributes [{}, {}], first y = {:?}",
-            b.shape,
+            b.images.shape(),
             b.len(),
-            b.attr_width,
-            &b.attributes[..b.attr_width]
+            b.attr_width(),
+            b.attributes.row(0).to_vec()
         );
     }
     let (mut n, mut batches) = (0, 0);

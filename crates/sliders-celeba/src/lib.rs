@@ -35,6 +35,8 @@ pub use dataset::{CelebaIndex, ImageRecord};
 pub use decode::{DecodeError, DecodeLimits};
 pub use digits::DigitsData;
 pub use error::{CelebaError, Result};
+/// The ndarray version of [`Batch`]'s arrays (the one tch converts to and from).
+pub use ndarray;
 pub use sampler::{Batch, BatchSampler, BatchSource, Prefetcher, SequentialBatches};
 pub use split::{Part, Split};
 

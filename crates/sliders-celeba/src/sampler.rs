@@ -9,6 +9,7 @@ use crate::attributes::AttributeSelection;
 use crate::cache::ImageCache;
 use crate::dataset::ImageRecord;
 use crate::error::{CelebaError, Result};
+use ndarray::{Array2, Array4};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -18,18 +19,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender};
 use std::thread::JoinHandle;
 
-/// A batch: images `[N, C, S, S]` f32 in [-1, 1] (C = 3 for CelebA) (row-major, CHW per image) and attributes
-/// `[N, attr_width]` f32 (one-hot 0/1 or ±1, see [`AttributeSelection::encode_into`]).
+/// A batch: images `[N, C, S, S]` f32 in [-1, 1] (C = 3 for CelebA; standard row-major layout,
+/// CHW per image) and attributes `[N, W]` f32 (one-hot 0/1 or ±1, see
+/// [`AttributeSelection::encode_into`]), as ndarray arrays: the tch-free side of the boundary
+/// that `sliders_train::tensors` converts with tch's ndarray conversion.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Batch {
-    /// Image values, `N*C*S*S`, in [-1, 1].
-    pub images: Vec<f32>,
-    /// `[N, C, S, S]`.
-    pub shape: [usize; 4],
-    /// Attribute values, `N*attr_width`.
-    pub attributes: Vec<f32>,
-    /// Columns of `attributes`.
-    pub attr_width: usize,
+    /// Image values `[N, C, S, S]`, in [-1, 1].
+    pub images: Array4<f32>,
+    /// Attribute values `[N, W]`.
+    pub attributes: Array2<f32>,
     /// Cache indices of the images.
     pub indices: Vec<usize>,
 }
@@ -37,11 +36,15 @@ pub struct Batch {
 impl Batch {
     /// Number of images `N`.
     pub fn len(&self) -> usize {
-        self.shape[0]
+        self.images.shape()[0]
     }
     /// Whether the batch holds no image.
     pub fn is_empty(&self) -> bool {
-        self.shape[0] == 0
+        self.len() == 0
+    }
+    /// Columns of the attributes.
+    pub fn attr_width(&self) -> usize {
+        self.attributes.shape()[1]
     }
 }
 
@@ -178,12 +181,13 @@ impl BatchSource {
         let c = self.channels();
         let img = c * s * s;
         let n = positions.len();
-        let mut images = vec![0f32; n * img];
+        let mut images = Array4::<f32>::zeros((n, c, s, s));
+        let flat = images.as_slice_mut().expect("a new array is contiguous");
         let mut attributes = Vec::with_capacity(n * self.attr_width);
         let lut = lut();
         for (k, &pos) in positions.iter().enumerate() {
             let src = self.image(pos);
-            let dst = &mut images[k * img..(k + 1) * img];
+            let dst = &mut flat[k * img..(k + 1) * img];
             if flip[k] {
                 for (drow, srow) in dst.chunks_exact_mut(s).zip(src.chunks_exact(s)) {
                     for (d, &v) in drow.iter_mut().zip(srow.iter().rev()) {
@@ -199,9 +203,8 @@ impl BatchSource {
         }
         Batch {
             images,
-            shape: [n, c, s, s],
-            attributes,
-            attr_width: self.attr_width,
+            attributes: Array2::from_shape_vec((n, self.attr_width), attributes)
+                .expect("one label row per image"),
             indices: positions.iter().map(|&p| self.indices[p]).collect(),
         }
     }

@@ -162,12 +162,12 @@ fn mnist_split_is_per_class_and_batches_are_one_channel_32px() {
     let b = sliders_celeba::SequentialBatches::new(src.clone(), 4)
         .next()
         .unwrap();
-    assert_eq!(b.shape, [4, 1, 32, 32]);
+    assert_eq!(b.images.shape(), [4, 1, 32, 32]);
     // the 2-px border is background (-1); the inside has the class's value
-    assert_eq!(b.images[0], -1.0);
-    let v = b.images[16 * 32 + 16 + 32 * 32]; // image 1 (class 1), centre
+    assert_eq!(b.images[[0, 0, 0, 0]], -1.0);
+    let v = b.images[[1, 0, 16, 16]]; // image 1 (class 1), centre
     assert!((v - (15.0 / 255.0 * 2.0 - 1.0)).abs() < 1e-6, "{v}");
-    assert_eq!(&b.attributes[10..20], &digits::one_hot_pm(1));
+    assert_eq!(b.attributes.row(1).to_vec(), digits::one_hot_pm(1));
 
     let cfg = SamplerConfig {
         batch_size: 8,
@@ -176,10 +176,11 @@ fn mnist_split_is_per_class_and_batches_are_one_channel_32px() {
         ..Default::default()
     };
     let b = sliders_celeba::BatchSampler::new(d.batch_source(Part::Train), &cfg).next_batch();
-    assert_eq!(b.shape, [8, 1, 32, 32]);
+    assert_eq!(b.images.shape(), [8, 1, 32, 32]);
     assert!(
         b.attributes
-            .chunks(10)
+            .rows()
+            .into_iter()
             .all(|r| r.iter().filter(|&&v| v == 1.0).count() == 1)
     );
 

@@ -101,7 +101,7 @@ fn sample_cache_split_and_batches() {
     assert_eq!(again.split, data.split);
 
     let b = data.train_sampler(&cfg.sampler).prefetch(2).next_batch();
-    assert_eq!(b.shape, [32, 3, 32, 32]);
+    assert_eq!(b.images.shape(), [32, 3, 32, 32]);
     assert_eq!(b.attributes.len(), 32 * 4); // Male, Smiling one-hot
     let valid: usize = data.eval_batches(Part::Valid, 32).map(|b| b.len()).sum();
     assert_eq!(valid, counts[1]);

@@ -128,7 +128,7 @@ fn generated_layout_loads_and_samples() {
     }
     let mut sampler = data.train_sampler(&cfg.sampler);
     let b = sampler.next_batch();
-    assert_eq!(b.shape, [32, 3, 32, 32]);
+    assert_eq!(b.images.shape(), [32, 3, 32, 32]);
     assert_eq!(b.attributes.len(), 32 * 4);
     assert!(b.images.iter().all(|v| (-1.0..=1.0).contains(v)));
     // Flips mirror each row; attributes are unchanged.
@@ -136,8 +136,8 @@ fn generated_layout_loads_and_samples() {
     let (plain, flipped) = (src.batch(&[0], &[false]), src.batch(&[0], &[true]));
     assert_eq!(plain.attributes, flipped.attributes);
     for row in 0..3 * 32 {
-        let a = &plain.images[row * 32..(row + 1) * 32];
-        let b: Vec<f32> = flipped.images[row * 32..(row + 1) * 32]
+        let a = &plain.images.as_slice().unwrap()[row * 32..(row + 1) * 32];
+        let b: Vec<f32> = flipped.images.as_slice().unwrap()[row * 32..(row + 1) * 32]
             .iter()
             .rev()
             .copied()
@@ -147,7 +147,7 @@ fn generated_layout_loads_and_samples() {
     // The prefetch thread hands out batches and stops cleanly when dropped.
     let pre = data.train_sampler(&cfg.sampler).prefetch(3);
     let got: Vec<_> = (0..5).map(|_| pre.next_batch()).collect();
-    assert!(got.iter().all(|b| b.shape == [32, 3, 32, 32]));
+    assert!(got.iter().all(|b| b.images.shape() == [32, 3, 32, 32]));
     drop(pre);
     // Same seed, same batches.
     let a = data.train_sampler(&cfg.sampler).next_batch();

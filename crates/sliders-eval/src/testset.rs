@@ -27,8 +27,7 @@ impl TestSet {
         let mut chunks = Vec::new();
         let mut cache_index = Vec::new();
         for batch in data.eval_batches(Part::Test, 256) {
-            let [n, c, h, w] = batch.shape.map(|d| d as i64);
-            chunks.push(Tensor::from_slice(&batch.images).view([n, c, h, w]));
+            chunks.push(Tensor::try_from(&batch.images).expect("a batch's images are contiguous"));
             cache_index.extend_from_slice(&batch.indices);
         }
         if cache_index.is_empty() {

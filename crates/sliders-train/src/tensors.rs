@@ -1,13 +1,13 @@
-//! Moves data batches (`Vec<f32>` from the data crate) onto the training device as tensors.
+//! Moves data batches (ndarray arrays from the data crate) onto the training device as tensors,
+//! through tch's ndarray conversion: the one place a batch crosses from tch-free code.
 
 use sliders_celeba::Batch;
 use tch::{Device, Tensor};
 
 /// Images `[N, 3, S, S]` in [-1, 1] and attributes `[N, W]` on `device`.
 pub fn to_device(batch: &Batch, device: Device) -> (Tensor, Tensor) {
-    let [n, c, h, w] = batch.shape.map(|d| d as i64);
-    let x = Tensor::from_slice(&batch.images).view([n, c, h, w]);
-    let y = Tensor::from_slice(&batch.attributes).view([n, batch.attr_width as i64]);
+    let x = Tensor::try_from(&batch.images).expect("a batch's images are contiguous");
+    let y = Tensor::try_from(&batch.attributes).expect("a batch's attributes are contiguous");
     if device == Device::Cpu {
         (x, y)
     } else {
@@ -30,10 +30,12 @@ mod tests {
     fn batch() -> Batch {
         let images: Vec<f32> = (0..2 * 3 * 4 * 4).map(|i| i as f32 / 96.0 - 0.5).collect();
         Batch {
-            images,
-            shape: [2, 3, 4, 4],
-            attributes: vec![1.0, 0.0, 0.0, 1.0],
-            attr_width: 2,
+            images: sliders_celeba::ndarray::Array4::from_shape_vec((2, 3, 4, 4), images).unwrap(),
+            attributes: sliders_celeba::ndarray::Array2::from_shape_vec(
+                (2, 2),
+                vec![1.0, 0.0, 0.0, 1.0],
+            )
+            .unwrap(),
             indices: vec![0, 1],
         }
     }
@@ -44,10 +46,13 @@ mod tests {
         let (x, y) = to_device(&b, Device::Cpu);
         assert_eq!(x.size(), [2, 3, 4, 4]);
         assert_eq!(y.size(), [2, 2]);
-        assert_eq!(Vec::<f32>::try_from(x.flatten(0, -1)).unwrap(), b.images);
+        assert_eq!(
+            Vec::<f32>::try_from(x.flatten(0, -1)).unwrap(),
+            b.images.as_slice().unwrap()
+        );
         assert_eq!(
             Vec::<f32>::try_from(y.flatten(0, -1)).unwrap(),
-            b.attributes
+            b.attributes.as_slice().unwrap()
         );
     }
 
@@ -61,8 +66,8 @@ mod tests {
         assert_eq!(x.device(), Device::Cuda(0));
         assert_eq!(y.device(), Device::Cuda(0));
         let back = Vec::<f32>::try_from(x.to_device(Device::Cpu).flatten(0, -1)).unwrap();
-        assert_eq!(back, b.images);
+        assert_eq!(back, b.images.as_slice().unwrap());
         let back = Vec::<f32>::try_from(y.to_device(Device::Cpu).flatten(0, -1)).unwrap();
-        assert_eq!(back, b.attributes);
+        assert_eq!(back, b.attributes.as_slice().unwrap());
     }
 }
