@@ -369,59 +369,13 @@ fn fmt_mse(c: Option<&Cell>) -> String {
 /// The Markdown table of a digits evaluation (one per dataset in `results`).
 pub fn markdown(results: &Results) -> String {
     let mut s = String::new();
-    let mut tables: Vec<&str> = results
-        .cells
-        .iter()
-        .map(|c| c.table.as_str())
-        .filter(|t| t.starts_with("digits_"))
-        .collect();
-    tables.dedup();
-    for t in tables {
+    for t in results.digits_tables() {
         let _ = writeln!(
             s,
             "### IcGAN on {} (32 px, one channel)\n",
             t.trim_start_matches("digits_")
         );
-        s.push_str(
-            "MSE on the [−1, 1] scale ± the half width of its 95% interval over test images (z \
-             MSE: over held-out generated digits); accuracies in % with a 95% Wilson interval and \
-             the number of images behind each. `− IND`: the layout's error minus IND's on the \
-             same digits (paired 95% interval; above zero: IND is more faithful). Swap round \
-             trip: each digit swapped to another class, re-encoded and generated back in its own \
-             class, against its direct reconstruction (lower: the encoder keeps the style through \
-             a swap). The mean digit row reconstructs every digit as the mean test digit.\n\n\
-             | encoders | rec. MSE | − IND | z MSE | Ey class accuracy | classifier on reconstructions | swap round trip | − IND |\n\
-             |---|---|---|---|---|---|---|---|\n",
-        );
-        let mut rows: Vec<&str> = results
-            .cells
-            .iter()
-            .filter(|c| c.table == t && c.metric == "rec_mse")
-            .map(|c| c.row.as_str())
-            .collect();
-        rows.dedup();
-        for r in &rows {
-            let get = |m: &str| results.get(t, r, "all", m);
-            let _ = writeln!(
-                s,
-                "| {r} | {} | {} | {} | {} | {} | {} | {} |",
-                fmt_mse(get("rec_mse")),
-                fmt_mse(get("rec_mse_minus_ind")),
-                fmt_mse(get("z_mse")),
-                fmt_acc(get("ey_accuracy")),
-                fmt_acc(get("rec_class_accuracy")),
-                fmt_mse(get("swap_round_trip_mse")),
-                fmt_mse(get("swap_round_trip_minus_ind")),
-            );
-        }
-        let _ = writeln!(s, "\n{}", crate::encoders::verdict(results, t));
-        let _ = writeln!(
-            s,
-            "\n![encoder comparison on {}](figures/{})",
-            t.trim_start_matches("digits_"),
-            figure_4a(t)
-        );
-        rows.retain(|r| *r != MEAN_ROW);
+        let rows = layout_table(&mut s, results, t);
         let swap: Vec<String> = rows
             .iter()
             .map(|r| format!("{r} {}", fmt_acc(results.get(t, r, "all", "swap_accuracy"))))
@@ -448,6 +402,52 @@ pub fn markdown(results: &Results) -> String {
         let _ = writeln!(s, "- {n}");
     }
     s
+}
+
+/// The layouts' table of digits table `t` with the verdict and the chart link; returns the
+/// layouts' rows (the baseline left out).
+fn layout_table<'a>(s: &mut String, results: &'a Results, t: &str) -> Vec<&'a str> {
+    s.push_str(
+        "MSE on the [−1, 1] scale ± the half width of its 95% interval over test images (z \
+         MSE: over held-out generated digits); accuracies in % with a 95% Wilson interval and \
+         the number of images behind each. `− IND`: the layout's error minus IND's on the \
+         same digits (paired 95% interval; above zero: IND is more faithful). Swap round \
+         trip: each digit swapped to another class, re-encoded and generated back in its own \
+         class, against its direct reconstruction (lower: the encoder keeps the style through \
+         a swap). The mean digit row reconstructs every digit as the mean test digit.\n\n\
+         | encoders | rec. MSE | − IND | z MSE | Ey class accuracy | classifier on reconstructions | swap round trip | − IND |\n\
+         |---|---|---|---|---|---|---|---|\n",
+    );
+    let mut rows: Vec<&str> = results
+        .cells
+        .iter()
+        .filter(|c| c.table == t && c.metric == "rec_mse")
+        .map(|c| c.row.as_str())
+        .collect();
+    rows.dedup();
+    for r in &rows {
+        let get = |m: &str| results.get(t, r, "all", m);
+        let _ = writeln!(
+            s,
+            "| {r} | {} | {} | {} | {} | {} | {} | {} |",
+            fmt_mse(get("rec_mse")),
+            fmt_mse(get("rec_mse_minus_ind")),
+            fmt_mse(get("z_mse")),
+            fmt_acc(get("ey_accuracy")),
+            fmt_acc(get("rec_class_accuracy")),
+            fmt_mse(get("swap_round_trip_mse")),
+            fmt_mse(get("swap_round_trip_minus_ind")),
+        );
+    }
+    let _ = writeln!(s, "\n{}", crate::encoders::verdict(results, t));
+    let _ = writeln!(
+        s,
+        "\n![encoder comparison on {}](figures/{})",
+        t.trim_start_matches("digits_"),
+        figure_4a(t)
+    );
+    rows.retain(|r| *r != MEAN_ROW);
+    rows
 }
 
 #[cfg(test)]
