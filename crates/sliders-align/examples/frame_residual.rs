@@ -1,5 +1,5 @@
 //! How far alignment moves an image that is already in the aligned CelebA frame, per way of
-//! fitting the similarity, split by one attribute's label (docs/face-alignment.md#the-fit).
+//! fitting the similarity, split by one attribute's label (docs/face-alignment.md#similarity-fit).
 //! For each image (every `--every`th of the folder, up to `--limit`): detect and refine the five
 //! landmarks as `--crop auto` does, fit the similarity onto the template with each weighting,
 //! and record its scale, angle and shift, and the mean displacement of the model crop's corners

@@ -39,7 +39,7 @@ pub fn fit_to_frame(
 /// corners in place of the corners themselves. A smile moves the corners apart (and squints the
 /// eyes): fitted as two points, they shrink a smiling face by 4% more than a neutral one, so a
 /// re-framed smiling face would reach the model smaller than in its CelebA crop; their midpoint
-/// barely moves (docs/face-alignment.md#the-fit, measured by `examples/frame_residual.rs`).
+/// barely moves (docs/face-alignment.md#similarity-fit, measured by `examples/frame_residual.rs`).
 pub fn fit_points(landmarks: &[[f64; 2]; 5]) -> [[f64; 2]; 4] {
     let [le, re, nose, lm, rm] = *landmarks;
     [le, re, nose, [(lm[0] + rm[0]) / 2.0, (lm[1] + rm[1]) / 2.0]]
