@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::chart::{
-    AXIS_DESC_PX, Mark, TICK_PX, TITLE_PX, check_range, colour, draw_legend, font, legend_width,
-    padded_range, render, tick_label,
+    AXIS_DESC_PX, Area, Mark, TICK_PX, TITLE_PX, XyChart, check_range, colour, draw_legend, font,
+    legend_width, padded_range, render, tick_label,
 };
 use crate::error::{PlotsError, Result};
 use crate::image::RgbImage;
@@ -193,68 +193,8 @@ impl BarChart {
             };
             let (plot_area, legend_area) =
                 area.split_horizontally(area.dim_in_pixel().0.saturating_sub(legend_w));
-            let n = self.groups.len();
-            let mut chart = ChartBuilder::on(&plot_area)
-                .margin(12)
-                .margin_right(20)
-                .x_label_area_size(40)
-                .y_label_area_size(72)
-                .build_cartesian_2d(0.0..n as f64, y_range.0..y_range.1)
-                .map_err(|e| err(&e))?;
-            let y_step = (y_range.1 - y_range.0) / 10.0;
-            let y_fmt = |v: &f64| tick_label(*v, y_step);
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(0)
-                .y_labels(10)
-                .y_label_formatter(&y_fmt)
-                .label_style(font(TICK_PX, false).color(&BLACK))
-                .axis_desc_style(font(AXIS_DESC_PX, false).color(&BLACK))
-                .light_line_style(RGBColor(240, 240, 240))
-                .bold_line_style(RGBColor(215, 215, 215))
-                .y_desc(self.y_label.as_str())
-                .draw()
-                .map_err(|e| err(&e))?;
-
-            let k = self.series.len() as f64;
-            let slot = GROUP_FILL / k;
-            let base = y_range.0.max(0.0).min(y_range.1);
-            let na_style = font(TICK_PX - 2, false)
-                .color(&RGBColor(90, 90, 90))
-                .pos(Pos::new(HPos::Center, VPos::Bottom));
-            for (j, s) in self.series.iter().enumerate() {
-                let c = colour(j);
-                for g in 0..n {
-                    let x0 = g as f64 + (1.0 - GROUP_FILL) / 2.0 + j as f64 * slot;
-                    let (x1, mid) = (x0 + slot * 0.9, x0 + slot * 0.45);
-                    match s.values[g].filter(|v| v.is_finite()) {
-                        Some(v) => {
-                            chart
-                                .draw_series([Rectangle::new([(x0, base), (x1, v)], c.filled())])
-                                .map_err(|e| err(&e))?;
-                        }
-                        None => {
-                            let y = base + (y_range.1 - y_range.0) * 0.01;
-                            chart
-                                .draw_series([Text::new("n/a", (mid, y), na_style.clone())])
-                                .map_err(|e| err(&e))?;
-                        }
-                    }
-                    if let Some(Some((lo, hi))) = s.intervals.get(g) {
-                        let cap = slot * 0.18;
-                        let black = BLACK.stroke_width(2);
-                        let lines = [
-                            vec![(mid, *lo), (mid, *hi)],
-                            vec![(mid - cap, *lo), (mid + cap, *lo)],
-                            vec![(mid - cap, *hi), (mid + cap, *hi)],
-                        ];
-                        chart
-                            .draw_series(lines.into_iter().map(|l| PathElement::new(l, black)))
-                            .map_err(|e| err(&e))?;
-                    }
-                }
-            }
+            let mut chart = self.axes(&figure, &plot_area, y_range)?;
+            self.draw_bars(&figure, &mut chart, y_range)?;
             // Group names under the axis, centred on their groups (drawn on the whole canvas,
             // whose pixels are the backend's).
             let group_style = font(TICK_PX, false)
@@ -272,6 +212,85 @@ impl BarChart {
                 .collect();
             draw_legend(&figure, &legend_area, (4, 24), &entries, Mark::Box)
         })
+    }
+
+    /// The chart's coordinates (one unit per group) on `plot_area` and its y axis and mesh.
+    fn axes<'a, 'b>(
+        &self,
+        figure: &str,
+        plot_area: &'a Area<'b>,
+        y_range: (f64, f64),
+    ) -> Result<XyChart<'a, 'b>> {
+        let err = |e: &dyn std::fmt::Display| PlotsError::draw(figure, e);
+        let n = self.groups.len();
+        let mut chart = ChartBuilder::on(plot_area)
+            .margin(12)
+            .margin_right(20)
+            .x_label_area_size(40)
+            .y_label_area_size(72)
+            .build_cartesian_2d(0.0..n as f64, y_range.0..y_range.1)
+            .map_err(|e| err(&e))?;
+        let y_step = (y_range.1 - y_range.0) / 10.0;
+        let y_fmt = |v: &f64| tick_label(*v, y_step);
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(0)
+            .y_labels(10)
+            .y_label_formatter(&y_fmt)
+            .label_style(font(TICK_PX, false).color(&BLACK))
+            .axis_desc_style(font(AXIS_DESC_PX, false).color(&BLACK))
+            .light_line_style(RGBColor(240, 240, 240))
+            .bold_line_style(RGBColor(215, 215, 215))
+            .y_desc(self.y_label.as_str())
+            .draw()
+            .map_err(|e| err(&e))?;
+        Ok(chart)
+    }
+
+    /// The bars, series by series ("n/a" for a missing value), with their error bars.
+    fn draw_bars(&self, figure: &str, chart: &mut XyChart, y_range: (f64, f64)) -> Result<()> {
+        let err = |e: &dyn std::fmt::Display| PlotsError::draw(figure, e);
+        let n = self.groups.len();
+        let k = self.series.len() as f64;
+        let slot = GROUP_FILL / k;
+        let base = y_range.0.max(0.0).min(y_range.1);
+        let na_style = font(TICK_PX - 2, false)
+            .color(&RGBColor(90, 90, 90))
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        for (j, s) in self.series.iter().enumerate() {
+            let c = colour(j);
+            for g in 0..n {
+                let x0 = g as f64 + (1.0 - GROUP_FILL) / 2.0 + j as f64 * slot;
+                let (x1, mid) = (x0 + slot * 0.9, x0 + slot * 0.45);
+                match s.values[g].filter(|v| v.is_finite()) {
+                    Some(v) => {
+                        chart
+                            .draw_series([Rectangle::new([(x0, base), (x1, v)], c.filled())])
+                            .map_err(|e| err(&e))?;
+                    }
+                    None => {
+                        let y = base + (y_range.1 - y_range.0) * 0.01;
+                        chart
+                            .draw_series([Text::new("n/a", (mid, y), na_style.clone())])
+                            .map_err(|e| err(&e))?;
+                    }
+                }
+                if let Some(Some((lo, hi))) = s.intervals.get(g) {
+                    let cap = slot * 0.18;
+                    let black = BLACK.stroke_width(2);
+                    let lines = [
+                        vec![(mid, *lo), (mid, *hi)],
+                        vec![(mid - cap, *lo), (mid + cap, *lo)],
+                        vec![(mid - cap, *hi), (mid + cap, *hi)],
+                    ];
+                    chart
+                        .draw_series(lines.into_iter().map(|l| PathElement::new(l, black)))
+                        .map_err(|e| err(&e))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Renders the chart and writes it as a PNG file (atomically).

@@ -1,7 +1,7 @@
 //! What the charts share: the bitmap canvas and its conversion to [`RgbImage`], the palette, the
 //! fonts, size checks, value ranges and the legend drawn right of a plot.
 
-use plotters::coord::Shift;
+use plotters::coord::{Shift, types};
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -11,6 +11,10 @@ use crate::image::RgbImage;
 
 /// The drawing area every chart draws on.
 pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+
+/// A chart with f64 x and y axes on an [`Area`] (`'a`: the area's borrow, `'b`: its buffer's).
+pub(crate) type XyChart<'a, 'b> =
+    ChartContext<'a, BitMapBackend<'b>, Cartesian2d<types::RangedCoordf64, types::RangedCoordf64>>;
 
 /// Tableau 10: distinguishable, and readable in greyscale print when paired with markers.
 const PALETTE: [RGBColor; 10] = [

@@ -24,101 +24,140 @@ pub(crate) struct Record {
 /// Splits CSV text into records. Quoted fields may hold commas, doubled quotes and newlines;
 /// `\r\n` and `\n` both end a record; blank lines are skipped. `path` only names errors.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<Vec<Record>> {
-    let mut records = Vec::new();
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut in_quotes = false;
-    let mut line = 1;
-    let mut start_line = 1;
+    let mut reader = Reader {
+        path,
+        records: Vec::new(),
+        fields: Vec::new(),
+        field: String::new(),
+        quoted: false,
+        in_quotes: false,
+        line: 1,
+        start_line: 1,
+        at_field_start: true,
+    };
     let mut chars = text.chars().peekable();
-    let mut at_field_start = true;
     while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => in_quotes = false,
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
+        if reader.in_quotes {
+            reader.quoted_char(c, &mut chars);
+        } else {
+            reader.plain_char(c, &mut chars)?;
         }
+    }
+    reader.finish()
+}
+
+/// The characters still to read.
+type Chars<'a> = std::iter::Peekable<std::str::Chars<'a>>;
+
+/// [`parse`]'s state between characters.
+struct Reader<'a> {
+    path: &'a Path,
+    records: Vec<Record>,
+    fields: Vec<Field>,
+    field: String,
+    quoted: bool,
+    in_quotes: bool,
+    line: usize,
+    start_line: usize,
+    at_field_start: bool,
+}
+
+impl Reader<'_> {
+    /// A character inside a quoted cell: a doubled quote is one quote, a single one closes it.
+    fn quoted_char(&mut self, c: char, chars: &mut Chars) {
         match c {
-            '"' if at_field_start => {
-                in_quotes = true;
-                quoted = true;
-                at_field_start = false;
+            '"' if chars.peek() == Some(&'"') => {
+                chars.next();
+                self.field.push('"');
+            }
+            '"' => self.in_quotes = false,
+            '\n' => {
+                self.line += 1;
+                self.field.push(c);
+            }
+            _ => self.field.push(c),
+        }
+    }
+
+    /// A character outside quotes: an opening quote, a comma, a line end or cell text.
+    fn plain_char(&mut self, c: char, chars: &mut Chars) -> Result<()> {
+        match c {
+            '"' if self.at_field_start => {
+                self.in_quotes = true;
+                self.quoted = true;
+                self.at_field_start = false;
             }
             '"' => {
-                return Err(PlotsError::Csv {
-                    path: path.to_path_buf(),
-                    line,
-                    problem: "a quote inside an unquoted cell (quote the whole cell)".into(),
-                });
+                return Err(self.error(
+                    self.line,
+                    "a quote inside an unquoted cell (quote the whole cell)",
+                ));
             }
-            ',' => {
-                fields.push(Field {
-                    text: std::mem::take(&mut field),
-                    quoted,
-                });
-                quoted = false;
-                at_field_start = true;
-            }
+            ',' => self.end_field(),
             '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                fields.push(Field {
-                    text: std::mem::take(&mut field),
-                    quoted,
-                });
-                quoted = false;
-                at_field_start = true;
-                if !(fields.len() == 1 && fields[0].text.is_empty() && !fields[0].quoted) {
-                    records.push(Record {
-                        line: start_line,
-                        fields: std::mem::take(&mut fields),
-                    });
-                }
-                fields.clear();
-                line += 1;
-                start_line = line;
-            }
+            '\n' => self.end_record(),
             _ => {
-                if quoted {
-                    return Err(PlotsError::Csv {
-                        path: path.to_path_buf(),
-                        line,
-                        problem: "text after a closing quote".into(),
-                    });
+                if self.quoted {
+                    return Err(self.error(self.line, "text after a closing quote"));
                 }
-                field.push(c);
-                at_field_start = false;
+                self.field.push(c);
+                self.at_field_start = false;
             }
         }
+        Ok(())
     }
-    if in_quotes {
-        return Err(PlotsError::Csv {
-            path: path.to_path_buf(),
-            line: start_line,
-            problem: "a quoted cell is never closed".into(),
+
+    /// Ends the current cell.
+    fn end_field(&mut self) {
+        self.fields.push(Field {
+            text: std::mem::take(&mut self.field),
+            quoted: self.quoted,
         });
+        self.quoted = false;
+        self.at_field_start = true;
     }
-    if !fields.is_empty() || !field.is_empty() || quoted {
-        fields.push(Field {
-            text: field,
-            quoted,
-        });
-        records.push(Record {
-            line: start_line,
-            fields,
-        });
+
+    /// Ends the current cell and record at a line break; a blank line makes no record.
+    fn end_record(&mut self) {
+        self.end_field();
+        let fields = &self.fields;
+        if !(fields.len() == 1 && fields[0].text.is_empty() && !fields[0].quoted) {
+            self.records.push(Record {
+                line: self.start_line,
+                fields: std::mem::take(&mut self.fields),
+            });
+        }
+        self.fields.clear();
+        self.line += 1;
+        self.start_line = self.line;
     }
-    Ok(records)
+
+    /// The records at the end of the text (the last one may lack its line break).
+    fn finish(mut self) -> Result<Vec<Record>> {
+        if self.in_quotes {
+            return Err(self.error(self.start_line, "a quoted cell is never closed"));
+        }
+        if !self.fields.is_empty() || !self.field.is_empty() || self.quoted {
+            self.fields.push(Field {
+                text: self.field,
+                quoted: self.quoted,
+            });
+            self.records.push(Record {
+                line: self.start_line,
+                fields: self.fields,
+            });
+        }
+        Ok(self.records)
+    }
+
+    /// A CSV error at `line`.
+    fn error(&self, line: usize, problem: &str) -> PlotsError {
+        PlotsError::Csv {
+            path: self.path.to_path_buf(),
+            line,
+            problem: problem.into(),
+        }
+    }
 }
 
 /// Quotes a cell when it holds a comma, a quote, a line break, or is empty (so an empty string

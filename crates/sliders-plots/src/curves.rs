@@ -8,8 +8,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::chart::{
-    AXIS_DESC_PX, Area, Mark, TICK_PX, TITLE_PX, check_range, colour, data_range, draw_legend,
-    font, legend_width, padded_range, render, tick_label,
+    AXIS_DESC_PX, Area, Mark, TICK_PX, TITLE_PX, XyChart, check_range, colour, data_range,
+    draw_legend, font, legend_width, padded_range, render, tick_label,
 };
 use crate::error::{PlotsError, Result};
 use crate::image::RgbImage;
@@ -219,6 +219,8 @@ impl CurveChart {
         })
     }
 
+    /// Draws one panel on `area`: its axes, its curves (or "no data") and, with several curves,
+    /// its legend; only the `last` panel has the x axis description.
     fn draw_panel(
         &self,
         figure: &str,
@@ -241,7 +243,40 @@ impl CurveChart {
                 )
             })
             .unwrap_or((0.0, 1.0));
-        let mut chart = ChartBuilder::on(&plot_area)
+        let mut chart = self.panel_axes(figure, panel, &plot_area, (x_range, y_range), last)?;
+        let any = draw_curves(figure, panel, &mut chart)?;
+        if !any {
+            let style = font(AXIS_DESC_PX, false)
+                .color(&RGBColor(120, 120, 120))
+                .pos(Pos::new(HPos::Center, VPos::Center));
+            let (w, h) = plot_area.dim_in_pixel();
+            plot_area
+                .draw_text("no data", &style, (w as i32 / 2, h as i32 / 2))
+                .map_err(|e| err(&e))?;
+        }
+        if panel.series.len() > 1 {
+            let entries: Vec<(&str, RGBColor)> = panel
+                .series
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_str(), colour(i)))
+                .collect();
+            draw_legend(figure, &legend_area, (4, 24), &entries, Mark::Line)?;
+        }
+        Ok(())
+    }
+
+    /// A panel's coordinates on `plot_area` (`ranges`: x then y) and its axes and mesh.
+    fn panel_axes<'a, 'b>(
+        &self,
+        figure: &str,
+        panel: &Panel,
+        plot_area: &'a Area<'b>,
+        (x_range, y_range): ((f64, f64), (f64, f64)),
+        last: bool,
+    ) -> Result<XyChart<'a, 'b>> {
+        let err = |e: &dyn std::fmt::Display| PlotsError::draw(figure, e);
+        let mut chart = ChartBuilder::on(plot_area)
             .margin(12)
             .margin_right(20)
             .x_label_area_size(if last { 48 } else { 28 })
@@ -266,52 +301,39 @@ impl CurveChart {
             mesh.x_desc(self.x_label.as_str());
         }
         mesh.draw().map_err(|e| err(&e))?;
-
-        let mut any = false;
-        for (i, series) in panel.series.iter().enumerate() {
-            let c = colour(i);
-            let band = series.band_polygon();
-            if band.len() >= 4 {
-                chart
-                    .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
-                    .map_err(|e| err(&e))?;
-            }
-            let points: Vec<(f64, f64)> = series.finite_points().collect();
-            any |= !points.is_empty();
-            chart
-                .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
-                .map_err(|e| err(&e))?;
-            if points.len() <= MAX_MARKED_POINTS {
-                chart
-                    .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
-                    .map_err(|e| err(&e))?;
-            }
-        }
-        if !any {
-            let style = font(AXIS_DESC_PX, false)
-                .color(&RGBColor(120, 120, 120))
-                .pos(Pos::new(HPos::Center, VPos::Center));
-            let (w, h) = plot_area.dim_in_pixel();
-            plot_area
-                .draw_text("no data", &style, (w as i32 / 2, h as i32 / 2))
-                .map_err(|e| err(&e))?;
-        }
-        if panel.series.len() > 1 {
-            let entries: Vec<(&str, RGBColor)> = panel
-                .series
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.name.as_str(), colour(i)))
-                .collect();
-            draw_legend(figure, &legend_area, (4, 24), &entries, Mark::Line)?;
-        }
-        Ok(())
+        Ok(chart)
     }
 
     /// Renders the chart and writes it as a PNG file (atomically).
     pub fn write_png(&self, path: &Path) -> Result<()> {
         self.render().map_err(|e| e.in_file(path))?.write_png(path)
     }
+}
+
+/// Draws a panel's curves (band, line, and markers when few points); whether any had a point.
+fn draw_curves(figure: &str, panel: &Panel, chart: &mut XyChart) -> Result<bool> {
+    let err = |e: &dyn std::fmt::Display| PlotsError::draw(figure, e);
+    let mut any = false;
+    for (i, series) in panel.series.iter().enumerate() {
+        let c = colour(i);
+        let band = series.band_polygon();
+        if band.len() >= 4 {
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))
+                .map_err(|e| err(&e))?;
+        }
+        let points: Vec<(f64, f64)> = series.finite_points().collect();
+        any |= !points.is_empty();
+        chart
+            .draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2)))
+            .map_err(|e| err(&e))?;
+        if points.len() <= MAX_MARKED_POINTS {
+            chart
+                .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                .map_err(|e| err(&e))?;
+        }
+    }
+    Ok(any)
 }
 
 #[cfg(test)]
