@@ -292,60 +292,76 @@ fn main() -> anyhow::Result<()> {
                 gif,
             )?
         }
-        Command::Bench {
-            cases,
-            device,
-            threads,
-            warmup,
-            steps,
-            rounds,
-            channels_last,
-            pytorch_script,
-            no_pytorch,
-            python,
-        } => {
-            sliders_cli::bench::run(&sliders_cli::bench::Options {
-                cases,
-                device: device.choice(),
-                threads,
-                warmup,
-                steps,
-                rounds,
-                channels_last,
-                pytorch_script: sliders_cli::bench::baseline_script(pytorch_script, no_pytorch),
-                python: sliders_cli::bench::baseline_python(python),
-            })?;
-        }
-        Command::Serve {
-            model,
-            port,
-            host,
-            max_upload_mb,
-            faces,
-            device,
-            save_uploads,
-            max_sessions,
-            session_ttl_min,
-            limits,
-            memory_budget_mb,
-            workers,
-        } => {
-            sliders_cli::logging::init(None)?;
-            sliders_cli::serve::run(sliders_cli::serve::Options {
-                models: model,
-                port,
-                host,
-                max_upload_mb,
-                faces,
-                device: device.choice(),
-                save_uploads,
-                max_sessions,
-                session_ttl: std::time::Duration::from_secs(session_ttl_min.saturating_mul(60)),
-                limits: limits.limits(),
-                memory_budget_mb,
-                workers,
-            })?
-        }
+        cmd @ Command::Bench { .. } => run_bench(cmd)?,
+        cmd @ Command::Serve { .. } => run_serve(cmd)?,
     }
+    Ok(())
+}
+
+/// `sliders bench`: the training-step benchmark with its PyTorch baseline, if any.
+fn run_bench(command: Command) -> anyhow::Result<()> {
+    let Command::Bench {
+        cases,
+        device,
+        threads,
+        warmup,
+        steps,
+        rounds,
+        channels_last,
+        pytorch_script,
+        no_pytorch,
+        python,
+    } = command
+    else {
+        unreachable!("run_bench is only called with Command::Bench")
+    };
+    sliders_cli::bench::run(&sliders_cli::bench::Options {
+        cases,
+        device: device.choice(),
+        threads,
+        warmup,
+        steps,
+        rounds,
+        channels_last,
+        pytorch_script: sliders_cli::bench::baseline_script(pytorch_script, no_pytorch),
+        python: sliders_cli::bench::baseline_python(python),
+    })?;
+    Ok(())
+}
+
+/// `sliders serve`: logging, then the web editor's server until it is stopped.
+fn run_serve(command: Command) -> anyhow::Result<()> {
+    let Command::Serve {
+        model,
+        port,
+        host,
+        max_upload_mb,
+        faces,
+        device,
+        save_uploads,
+        max_sessions,
+        session_ttl_min,
+        limits,
+        memory_budget_mb,
+        workers,
+    } = command
+    else {
+        unreachable!("run_serve is only called with Command::Serve")
+    };
+    sliders_cli::logging::init(None)?;
+    sliders_cli::serve::run(sliders_cli::serve::Options {
+        models: model,
+        port,
+        host,
+        max_upload_mb,
+        faces,
+        device: device.choice(),
+        save_uploads,
+        max_sessions,
+        session_ttl: std::time::Duration::from_secs(session_ttl_min.saturating_mul(60)),
+        limits: limits.limits(),
+        memory_budget_mb,
+        workers,
+    })?;
     Ok(())
 }
