@@ -122,12 +122,27 @@ pub fn data(root: &Path, opts: &DataBench) -> Result<()> {
                 .map(str::to_owned),
         );
     }
-    let (o, orss, ocpu) = best_ours.expect("at least one round");
-    let (p, prss, pcpu) = best_py.expect("at least one round");
-    println!(
-        "\n== bench data (size {size}, {threads} threads, best of {} rounds) ==",
-        opts.rounds.max(1)
-    );
+    let best_ours = best_ours.expect("at least one round");
+    let best_py = best_py.expect("at least one round");
+    print_data_result(&size, &threads, opts.rounds.max(1), best_ours, best_py);
+    for l in sampler_lines {
+        println!("{l}");
+    }
+    Ok(())
+}
+
+/// Prints the data benchmark's result: the best round of each side (images/s, CPU ms per image,
+/// peak RSS MB) and their ratios.
+fn print_data_result(
+    size: &str,
+    threads: &str,
+    rounds: usize,
+    best_ours: (f64, f64, f64),
+    best_py: (f64, f64, f64),
+) {
+    let (o, orss, ocpu) = best_ours;
+    let (p, prss, pcpu) = best_py;
+    println!("\n== bench data (size {size}, {threads} threads, best of {rounds} rounds) ==");
     println!(
         "preprocess  ours   {o:>9.1} images/s  {ocpu:>6.3} CPU ms/image  peak RSS {orss:>7.1} MB"
     );
@@ -140,8 +155,4 @@ pub fn data(root: &Path, opts: &DataBench) -> Result<()> {
         pcpu / ocpu,
         prss / orss
     );
-    for l in sampler_lines {
-        println!("{l}");
-    }
-    Ok(())
 }

@@ -191,7 +191,15 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let result = match cli.command {
+    if let Err(err) = run(cli.command) {
+        eprintln!("error: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+/// Runs one subcommand.
+fn run(command: Command) -> anyhow::Result<()> {
+    match command {
         Command::Setup => setup::run(&repo_root()).map(|_| ()),
         Command::Test { cargo_test_args } => test::run(&repo_root(), &cargo_test_args),
         Command::Tidy { write } => tidy::run(&repo_root(), write),
@@ -256,44 +264,46 @@ fn main() {
         }
         Command::GateDemo { profile, bug } => gate_demo::run(&repo_root(), &profile, &bug),
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),
-        Command::Bench {
-            what,
-            celeba_dir,
-            size,
-            threads,
-            rounds,
-            device,
-            cases,
-            steps,
-            report,
-        } => {
-            let root = repo_root();
-            if what == "train" {
-                let opts = bench::TrainBench {
-                    threads: threads.unwrap_or_else(|| {
-                        std::thread::available_parallelism().map_or(1, |n| n.get())
-                    }),
-                    rounds: rounds.unwrap_or(3),
-                    device,
-                    cases: cases.split(',').map(|c| c.trim().to_string()).collect(),
-                    steps,
-                    report: report.unwrap_or_else(|| root.join("reports/benchmarks.md")),
-                };
-                bench::train(&root, &opts)
-            } else {
-                let opts = bench::DataBench {
-                    celeba_dir: celeba_dir.unwrap_or_else(|| root.join("../shared/celeba")),
-                    size,
-                    threads: threads.unwrap_or(2),
-                    rounds: rounds.unwrap_or(2),
-                };
-                bench::data(&root, &opts)
-            }
-        }
+        bench @ Command::Bench { .. } => run_bench(bench),
+    }
+}
+
+/// `cargo xtask bench`: the training benchmark when `what` is `train`, else the data one.
+fn run_bench(command: Command) -> anyhow::Result<()> {
+    let Command::Bench {
+        what,
+        celeba_dir,
+        size,
+        threads,
+        rounds,
+        device,
+        cases,
+        steps,
+        report,
+    } = command
+    else {
+        unreachable!("run_bench is only called with Command::Bench")
     };
-    if let Err(err) = result {
-        eprintln!("error: {err:#}");
-        std::process::exit(1);
+    let root = repo_root();
+    if what == "train" {
+        let opts = bench::TrainBench {
+            threads: threads
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+            rounds: rounds.unwrap_or(3),
+            device,
+            cases: cases.split(',').map(|c| c.trim().to_string()).collect(),
+            steps,
+            report: report.unwrap_or_else(|| root.join("reports/benchmarks.md")),
+        };
+        bench::train(&root, &opts)
+    } else {
+        let opts = bench::DataBench {
+            celeba_dir: celeba_dir.unwrap_or_else(|| root.join("../shared/celeba")),
+            size,
+            threads: threads.unwrap_or(2),
+            rounds: rounds.unwrap_or(2),
+        };
+        bench::data(&root, &opts)
     }
 }
 

@@ -169,28 +169,54 @@ fn cached_venv() -> Result<(PathBuf, String)> {
     );
     let system_python = find_system_python()?;
     if !python.is_file() {
-        std::fs::create_dir_all(venv.parent().expect("venv has a parent")).with_context(|| {
-            format!(
-                "cannot create the cache folder for {}: set SLIDERS_CACHE_DIR to a writable folder",
-                venv.display()
-            )
-        })?;
-        let out = Command::new(&system_python)
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .output()
-            .with_context(|| format!("cannot run {system_python}"))?;
-        if !out.status.success() {
-            let _ = std::fs::remove_dir_all(&venv);
-            let stderr = String::from_utf8_lossy(&out.stderr);
-            bail!(
-                "`{system_python} -m venv` failed: {}\nfix: install Python's venv module and pip \
-                 (Debian/Ubuntu: `sudo apt-get install python3-venv python3-pip`), then run `cargo xtask setup` again",
-                stderr.trim()
-            );
-        }
+        create_venv(&system_python, &venv)?;
     }
-    let status = Command::new(&python)
+    pip_install(&python, &venv)?;
+    let Some((version, dir)) = torch_of_python(&python) else {
+        bail!(
+            "torch was installed into {} but does not import; remove that folder and run `cargo xtask setup` again",
+            venv.display()
+        );
+    };
+    if !version.starts_with(TORCH_VERSION) {
+        bail!(
+            "the venv {} has torch {version}, expected {TORCH_VERSION}; remove it and run setup again",
+            venv.display()
+        );
+    }
+    std::fs::write(venv.join(VENV_MARKER), wanted)?;
+    Ok((dir, format!("the venv {} (installed now)", venv.display())))
+}
+
+/// Creates the venv `venv` with `system_python -m venv` (removing it again when that fails).
+fn create_venv(system_python: &str, venv: &Path) -> Result<()> {
+    std::fs::create_dir_all(venv.parent().expect("venv has a parent")).with_context(|| {
+        format!(
+            "cannot create the cache folder for {}: set SLIDERS_CACHE_DIR to a writable folder",
+            venv.display()
+        )
+    })?;
+    let out = Command::new(system_python)
+        .args(["-m", "venv"])
+        .arg(venv)
+        .output()
+        .with_context(|| format!("cannot run {system_python}"))?;
+    if !out.status.success() {
+        let _ = std::fs::remove_dir_all(venv);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        bail!(
+            "`{system_python} -m venv` failed: {}\nfix: install Python's venv module and pip \
+             (Debian/Ubuntu: `sudo apt-get install python3-venv python3-pip`), then run `cargo xtask setup` again",
+            stderr.trim()
+        );
+    }
+    Ok(())
+}
+
+/// Installs the pinned requirements, then the packages installed without their dependencies,
+/// with the venv's `python`.
+fn pip_install(python: &Path, venv: &Path) -> Result<()> {
+    let status = Command::new(python)
         .args([
             "-m",
             "pip",
@@ -212,7 +238,7 @@ fn cached_venv() -> Result<(PathBuf, String)> {
             venv.display()
         );
     }
-    let status = Command::new(&python)
+    let status = Command::new(python)
         .args([
             "-m",
             "pip",
@@ -234,20 +260,7 @@ fn cached_venv() -> Result<(PathBuf, String)> {
             venv.display()
         );
     }
-    let Some((version, dir)) = torch_of_python(&python) else {
-        bail!(
-            "torch was installed into {} but does not import; remove that folder and run `cargo xtask setup` again",
-            venv.display()
-        );
-    };
-    if !version.starts_with(TORCH_VERSION) {
-        bail!(
-            "the venv {} has torch {version}, expected {TORCH_VERSION}; remove it and run setup again",
-            venv.display()
-        );
-    }
-    std::fs::write(venv.join(VENV_MARKER), wanted)?;
-    Ok((dir, format!("the venv {} (installed now)", venv.display())))
+    Ok(())
 }
 
 /// Makes the MTCNN weights available as safetensors beside facenet-pytorch's `.pt` files in the

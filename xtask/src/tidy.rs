@@ -3,6 +3,11 @@
 //! `crates/` and `# Deviation:` comment under `experiments/` (docs/deviations.md), which the
 //! report's "What differs from the papers" section reads instead of scanning the sources at run
 //! time. `cargo xtask test` runs the check first.
+//!
+//! It also lists the non-test functions over [`fn_lines::MAX_FN_LINES`] lines (`fn_lines`), as a
+//! warning for now.
+
+mod fn_lines;
 
 use anyhow::{Context, Result, bail};
 use std::path::Path;
@@ -22,6 +27,7 @@ const HEADER: &str = "\
 /// Checks (or with `write`, rewrites) the generated files; fails naming each stale one and the
 /// command that fixes it.
 pub fn run(root: &Path, write: bool) -> Result<()> {
+    fn_lines::warn(root);
     let path = root.join(DEVIATIONS_LIST);
     let want = render(&deviations(root));
     if write {

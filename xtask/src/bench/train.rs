@@ -153,6 +153,17 @@ struct CaseResult {
     fed: bool,
 }
 
+/// The two programs a case compares and where they run.
+struct Sides<'a> {
+    /// The release-built `bench_step` example.
+    ours_bin: &'a Path,
+    /// The venv's python and the PyTorch reference script it runs.
+    python: &'a Path,
+    script: &'a Path,
+    /// Whether the device is CUDA (peak GPU memory is sampled).
+    cuda: bool,
+}
+
 /// Runs the training-step benchmark from the workspace root.
 pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
     for c in &opts.cases {
@@ -165,6 +176,12 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
     let cuda = opts.device == "cuda";
     let (torch, python, ours_bin) = super::harness(root, "sliders-train", "bench_step", "PyTorch")?;
     let script = root.join("benches/python/train_step_reference.py");
+    let sides = Sides {
+        ours_bin: &ours_bin,
+        python: &python,
+        script: &script,
+        cuda,
+    };
     let threads = opts.threads.to_string();
     let load_before = load_average();
     let mut torch_version = String::from("unknown");
@@ -186,7 +203,6 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
             "fader64cl-both" => ("fader64", true, true),
             c => (c, false, false),
         };
-        let flag = |on: bool| if on { vec!["--channels-last"] } else { vec![] };
         let args = [
             "--case",
             base,
@@ -209,72 +225,103 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
             fed: case == "fader64fed",
         };
         if r.fed {
-            // Ours against ours: the blocks alternate inside one process.
-            for round in 0..rounds {
-                println!(
-                    "bench train: {case}, round {}/{rounds} (load average {})",
-                    round + 1,
-                    load_average()
-                );
-                let (out, mem) =
-                    run_sampled(Command::new(&ours_bin).args(args), "bench_step", cuda)?;
+            run_fed_rounds(&sides, rounds, &args, &mut r)?;
+        } else {
+            let layouts = (ours_cl, py_cl);
+            run_paired_rounds(&sides, rounds, &args, layouts, &mut r, &mut torch_version)?;
+        }
+        results.push(r);
+        write_train_report(opts, &torch, &torch_version, &load_before, &results)?;
+    }
+    Ok(())
+}
+
+/// `--channels-last` when `on`.
+fn layout_flag(on: bool) -> Vec<&'static str> {
+    if on { vec!["--channels-last"] } else { vec![] }
+}
+
+/// The progress line of a round.
+fn announce_round(case: &str, round: usize, rounds: usize) {
+    println!(
+        "bench train: {case}, round {}/{rounds} (load average {})",
+        round + 1,
+        load_average()
+    );
+}
+
+/// The data-pipeline case, ours against ours: the fed and resident blocks alternate inside one
+/// `bench_step` process per round.
+fn run_fed_rounds(sides: &Sides, rounds: usize, args: &[&str], r: &mut CaseResult) -> Result<()> {
+    for round in 0..rounds {
+        announce_round(&r.case, round, rounds);
+        let (out, mem) = run_sampled(
+            Command::new(sides.ours_bin).args(args),
+            "bench_step",
+            sides.cuda,
+        )?;
+        let line = out
+            .lines()
+            .find(|l| l.starts_with("ours:"))
+            .context("no `ours:` line")?;
+        r.ours
+            .push(field(line, "fed_steps_per_s").context("no fed_steps_per_s")?);
+        r.py.push(field(line, "resident_steps_per_s").context("no resident_steps_per_s")?);
+        r.mem.0 = r.mem.0.max(mem);
+    }
+    Ok(())
+}
+
+/// A case against PyTorch: each round runs both sides once, alternating which goes first;
+/// `layouts` turns channels-last on for (ours, PyTorch). Records the torch version PyTorch
+/// reports.
+fn run_paired_rounds(
+    sides: &Sides,
+    rounds: usize,
+    args: &[&str],
+    (ours_cl, py_cl): (bool, bool),
+    r: &mut CaseResult,
+    torch_version: &mut String,
+) -> Result<()> {
+    for round in 0..rounds {
+        announce_round(&r.case, round, rounds);
+        // Alternate which side goes first.
+        for side in [round % 2, 1 - round % 2] {
+            if side == 0 {
+                let (out, mem) = run_sampled(
+                    Command::new(sides.ours_bin)
+                        .args(args)
+                        .args(layout_flag(ours_cl)),
+                    "bench_step",
+                    sides.cuda,
+                )?;
                 let line = out
                     .lines()
                     .find(|l| l.starts_with("ours:"))
                     .context("no `ours:` line")?;
                 r.ours
-                    .push(field(line, "fed_steps_per_s").context("no fed_steps_per_s")?);
-                r.py.push(field(line, "resident_steps_per_s").context("no resident_steps_per_s")?);
+                    .push(field(line, "steps_per_s").context("no steps_per_s")?);
                 r.mem.0 = r.mem.0.max(mem);
-            }
-            results.push(r);
-            write_train_report(opts, &torch, &torch_version, &load_before, &results)?;
-            continue;
-        }
-        for round in 0..rounds {
-            println!(
-                "bench train: {case}, round {}/{rounds} (load average {})",
-                round + 1,
-                load_average()
-            );
-            // Alternate which side goes first.
-            for side in [round % 2, 1 - round % 2] {
-                if side == 0 {
-                    let (out, mem) = run_sampled(
-                        Command::new(&ours_bin).args(args).args(flag(ours_cl)),
-                        "bench_step",
-                        cuda,
-                    )?;
-                    let line = out
-                        .lines()
-                        .find(|l| l.starts_with("ours:"))
-                        .context("no `ours:` line")?;
-                    r.ours
-                        .push(field(line, "steps_per_s").context("no steps_per_s")?);
-                    r.mem.0 = r.mem.0.max(mem);
-                } else {
-                    let (out, mem) = run_sampled(
-                        Command::new(&python)
-                            .arg(&script)
-                            .args(args)
-                            .args(flag(py_cl)),
-                        "train_step_reference.py",
-                        cuda,
-                    )?;
-                    let line = out
-                        .lines()
-                        .find(|l| l.starts_with("python:"))
-                        .context("no `python:` line")?;
-                    r.py.push(field(line, "steps_per_s").context("no steps_per_s")?);
-                    if let Some(v) = text_field(line, "torch") {
-                        torch_version = v.to_string();
-                    }
-                    r.mem.1 = r.mem.1.max(mem);
+            } else {
+                let (out, mem) = run_sampled(
+                    Command::new(sides.python)
+                        .arg(sides.script)
+                        .args(args)
+                        .args(layout_flag(py_cl)),
+                    "train_step_reference.py",
+                    sides.cuda,
+                )?;
+                let line = out
+                    .lines()
+                    .find(|l| l.starts_with("python:"))
+                    .context("no `python:` line")?;
+                r.py.push(field(line, "steps_per_s").context("no steps_per_s")?);
+                if let Some(v) = text_field(line, "torch") {
+                    *torch_version = v.to_string();
                 }
+                r.mem.1 = r.mem.1.max(mem);
             }
         }
-        results.push(r);
-        write_train_report(opts, &torch, &torch_version, &load_before, &results)?;
     }
     Ok(())
 }
@@ -288,10 +335,8 @@ fn write_train_report(
     load_before: &str,
     results: &[CaseResult],
 ) -> Result<()> {
-    let threads = opts.threads.to_string();
     let cuda = opts.device == "cuda";
     let load_after = load_average();
-
     let command = format!(
         "cargo xtask bench train --device {} --threads {} --rounds {} --cases {}{}",
         opts.device,
@@ -302,6 +347,33 @@ fn write_train_report(
             .map(|s| format!(" --steps {s}"))
             .unwrap_or_default()
     );
+    let table = comparison_table(opts, results);
+    let loads = (load_before, load_after.as_str());
+    let mut md = report_preamble(opts, torch, torch_version, &command, loads, results.len());
+    md.push_str(&table);
+    let fed: Vec<&CaseResult> = results.iter().filter(|r| r.fed).collect();
+    if !fed.is_empty() {
+        fed_section(&mut md, &fed);
+    }
+    if cuda {
+        md.push_str(
+            "\nPeak GPU memory: the largest `nvidia-smi` `used_memory` of each process (CUDA \
+             context and caching allocator included), sampled every 100 ms.\n",
+        );
+    }
+    if let Some(dir) = opts.report.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&opts.report, md)
+        .with_context(|| format!("writing {}", opts.report.display()))?;
+    println!("wrote {}", opts.report.display());
+    Ok(())
+}
+
+/// The table of the cases against PyTorch (one row per case; printed as a summary too).
+fn comparison_table(opts: &TrainBench, results: &[CaseResult]) -> String {
+    let threads = opts.threads.to_string();
+    let cuda = opts.device == "cuda";
     let mut table = String::new();
     let _ = writeln!(
         table,
@@ -319,56 +391,74 @@ fn write_train_report(
     );
     println!("\n== bench train ({}, {} threads) ==", opts.device, threads);
     for r in results.iter().filter(|r| !r.fed) {
-        let (o, p) = (median(&r.ours), median(&r.py));
-        let per_round: Vec<String> = r
-            .ours
-            .iter()
-            .zip(&r.py)
-            .map(|(a, b)| format!("{:.2}", a / b))
-            .collect();
-        let desc = TRAIN_CASES
-            .iter()
-            .find(|(k, _)| *k == r.case)
-            .map_or("", |(_, d)| d);
-        let mem = if cuda {
-            format!(" {:.0} / {:.0} |", r.mem.0, r.mem.1)
+        comparison_row(&mut table, r, cuda);
+    }
+    table
+}
+
+/// Prints one case's summary line and appends its row to the comparison table.
+fn comparison_row(table: &mut String, r: &CaseResult, cuda: bool) {
+    let (o, p) = (median(&r.ours), median(&r.py));
+    let per_round: Vec<String> = r
+        .ours
+        .iter()
+        .zip(&r.py)
+        .map(|(a, b)| format!("{:.2}", a / b))
+        .collect();
+    let desc = TRAIN_CASES
+        .iter()
+        .find(|(k, _)| *k == r.case)
+        .map_or("", |(_, d)| d);
+    let mem = if cuda {
+        format!(" {:.0} / {:.0} |", r.mem.0, r.mem.1)
+    } else {
+        String::new()
+    };
+    println!(
+        "{:<9} ours {o:>8.3} steps/s  PyTorch {p:>8.3} steps/s  ratio {:.2}x  (rounds: {}){}",
+        r.case,
+        o / p,
+        per_round.join(", "),
+        if cuda {
+            format!("  peak GPU MiB {:.0} / {:.0}", r.mem.0, r.mem.1)
         } else {
             String::new()
-        };
-        println!(
-            "{:<9} ours {o:>8.3} steps/s  PyTorch {p:>8.3} steps/s  ratio {:.2}x  (rounds: {}){}",
-            r.case,
-            o / p,
-            per_round.join(", "),
-            if cuda {
-                format!("  peak GPU MiB {:.0} / {:.0}", r.mem.0, r.mem.1)
-            } else {
-                String::new()
-            }
-        );
-        // Rounds that disagree by more than a quarter mean the machine's load, not the code,
-        // decided the ratio: say so instead of printing a figure to quote.
-        let ratios: Vec<f64> = r.ours.iter().zip(&r.py).map(|(a, b)| a / b).collect();
-        let spread = ratios.iter().cloned().fold(f64::MIN, f64::max)
-            / ratios.iter().cloned().fold(f64::MAX, f64::min);
-        let verdict = if ratios.len() > 1 && spread > 1.25 {
-            format!(
-                "{:.2}x (inconclusive: rounds differ {spread:.1}-fold)",
-                o / p
-            )
-        } else {
-            format!("**{:.2}x**", o / p)
-        };
-        let _ = writeln!(
-            table,
-            "| `{}`: {desc} | {o:.3} | {p:.3} | {verdict} | {} | {} × {} ({}) |{mem}",
-            r.case,
-            per_round.join(", "),
-            r.ours.len(),
-            r.steps,
-            r.warmup
-        );
-    }
+        }
+    );
+    // Rounds that disagree by more than a quarter mean the machine's load, not the code,
+    // decided the ratio: say so instead of printing a figure to quote.
+    let ratios: Vec<f64> = r.ours.iter().zip(&r.py).map(|(a, b)| a / b).collect();
+    let spread = ratios.iter().cloned().fold(f64::MIN, f64::max)
+        / ratios.iter().cloned().fold(f64::MAX, f64::min);
+    let verdict = if ratios.len() > 1 && spread > 1.25 {
+        format!(
+            "{:.2}x (inconclusive: rounds differ {spread:.1}-fold)",
+            o / p
+        )
+    } else {
+        format!("**{:.2}x**", o / p)
+    };
+    let _ = writeln!(
+        table,
+        "| `{}`: {desc} | {o:.3} | {p:.3} | {verdict} | {} | {} × {} ({}) |{mem}",
+        r.case,
+        per_round.join(", "),
+        r.ours.len(),
+        r.steps,
+        r.warmup
+    );
+}
+
+/// The report's title and its bullets: command and date, the two sides, machine, versions, load
+/// average (`loads`: before the first case, after the last) and method.
+fn report_preamble(
+    opts: &TrainBench,
+    torch: &Path,
+    torch_version: &str,
+    command: &str,
+    (load_before, load_after): (&str, &str),
+    done: usize,
+) -> String {
     let nproc = std::thread::available_parallelism().map_or(1, |n| n.get());
     let date = Command::new("date")
         .args(["-u", "+%Y-%m-%d %H:%M UTC"])
@@ -404,7 +494,7 @@ fn write_train_report(
         md,
         "- Load average (1, 5, 15 min): {load_before} before, {load_after} after the last case \
          below ({} of {} cases done).",
-        results.len(),
+        done,
         opts.cases.len()
     );
     let _ = writeln!(
@@ -413,58 +503,47 @@ fn write_train_report(
          steps; a figure is the median over rounds of steps/s (one step = one full iteration). \
          The ratio is ours / PyTorch; above 1 means we are faster.\n"
     );
-    md.push_str(&table);
-    let fed: Vec<&CaseResult> = results.iter().filter(|r| r.fed).collect();
-    if !fed.is_empty() {
+    md
+}
+
+/// The data-pipeline section: the fed step against the same step on resident batches (printed
+/// as a summary too).
+fn fed_section(md: &mut String, fed: &[&CaseResult]) {
+    let _ = writeln!(
+        md,
+        "\n## The data pipeline feeding the step\n\n\
+         Our 64 px Fader step fed by the sampler as `FaderTrainer` feeds it (a `BatchSampler` \
+         over 2,048 in-memory 64 px images with per-batch flips, its prefetch thread, \
+         `tensors::to_device`, two fresh batches an iteration) against the same step on \
+         resident batches, in one process: blocks of the given steps alternate, three of \
+         each; a round's figure is the median block. Target (issue #8): fed within 3% of \
+         resident (ratio ≥ 0.97).\n\n\
+         | case | fed steps/s | resident steps/s | fed / resident | per-round ratios | rounds × steps (warm-up) |\n\
+         | --- | ---: | ---: | ---: | --- | --- |"
+    );
+    for r in fed {
+        let (f, res) = (median(&r.ours), median(&r.py));
+        let per_round: Vec<String> = r
+            .ours
+            .iter()
+            .zip(&r.py)
+            .map(|(a, b)| format!("{:.3}", a / b))
+            .collect();
+        println!(
+            "{:<9} fed  {f:>8.3} steps/s  resident {res:>8.3} steps/s  ratio {:.3}  (rounds: {})",
+            r.case,
+            f / res,
+            per_round.join(", ")
+        );
         let _ = writeln!(
             md,
-            "\n## The data pipeline feeding the step\n\n\
-             Our 64 px Fader step fed by the sampler as `FaderTrainer` feeds it (a `BatchSampler` \
-             over 2,048 in-memory 64 px images with per-batch flips, its prefetch thread, \
-             `tensors::to_device`, two fresh batches an iteration) against the same step on \
-             resident batches, in one process: blocks of the given steps alternate, three of \
-             each; a round's figure is the median block. Target (issue #8): fed within 3% of \
-             resident (ratio ≥ 0.97).\n\n\
-             | case | fed steps/s | resident steps/s | fed / resident | per-round ratios | rounds × steps (warm-up) |\n\
-             | --- | ---: | ---: | ---: | --- | --- |"
-        );
-        for r in fed {
-            let (f, res) = (median(&r.ours), median(&r.py));
-            let per_round: Vec<String> = r
-                .ours
-                .iter()
-                .zip(&r.py)
-                .map(|(a, b)| format!("{:.3}", a / b))
-                .collect();
-            println!(
-                "{:<9} fed  {f:>8.3} steps/s  resident {res:>8.3} steps/s  ratio {:.3}  (rounds: {})",
-                r.case,
-                f / res,
-                per_round.join(", ")
-            );
-            let _ = writeln!(
-                md,
-                "| `{}` | {f:.3} | {res:.3} | **{:.3}** | {} | {} × 3 × {} ({}) |",
-                r.case,
-                f / res,
-                per_round.join(", "),
-                r.ours.len(),
-                r.steps,
-                r.warmup
-            );
-        }
-    }
-    if cuda {
-        md.push_str(
-            "\nPeak GPU memory: the largest `nvidia-smi` `used_memory` of each process (CUDA \
-             context and caching allocator included), sampled every 100 ms.\n",
+            "| `{}` | {f:.3} | {res:.3} | **{:.3}** | {} | {} × 3 × {} ({}) |",
+            r.case,
+            f / res,
+            per_round.join(", "),
+            r.ours.len(),
+            r.steps,
+            r.warmup
         );
     }
-    if let Some(dir) = opts.report.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    std::fs::write(&opts.report, md)
-        .with_context(|| format!("writing {}", opts.report.display()))?;
-    println!("wrote {}", opts.report.display());
-    Ok(())
 }
