@@ -41,6 +41,11 @@ pub struct Outcome {
     pub read_original: bool,
     /// The judge reads the true value on the unedited re-framed frame (false when missed).
     pub read_reframed: bool,
+    /// The swap succeeded on the re-framed photo brought back by the placement's exact inverse
+    /// (no detection): what resampling alone costs, alignment error left out.
+    pub exact: bool,
+    /// The judge reads the true value on that exactly inverted frame, unedited.
+    pub read_exact: bool,
 }
 
 /// The random similarity of a trial: rotation `U(−30°, 30°)`, scale `2^U(−1, 1)` (0.5–2), and
@@ -157,7 +162,8 @@ pub fn trial(
     let (size, framing) = (info.image_size, info.framing);
     let photo = crate::photo::decode(&image.path)?;
     let original = Photo::from_image(&image.path, photo.clone(), size, framing, Crop::Celeba)?;
-    let (canvas, _) = reframe(&photo, rng);
+    let (canvas, placed) = reframe(&photo, rng);
+    let exact = exact_frame(&canvas, &placed, photo.width(), framing, size);
     let reframed = match finder.frame_at_most(&image.path, canvas, size, framing, Crop::Auto, 1) {
         Ok(mut faces) => Some(faces.swap_remove(0)),
         Err(EditError::NoFace { .. } | EditError::TooSmall { .. }) => None,
@@ -167,6 +173,8 @@ pub fn trial(
     if let Some(r) = &reframed {
         faces.push(&r.face);
     }
+    faces.push(exact.as_raw());
+    let last = faces.len() as i64 - 1;
     let x = to_tensor(&faces, size);
     let unedited = tch::no_grad(|| judge(&x));
     let mut out = Vec::new();
@@ -195,9 +203,29 @@ pub fn trial(
             label,
             read_original: reads(0) == label,
             read_reframed: reframed.is_some() && reads(1) == label,
+            exact: seen(last) != label,
+            read_exact: reads(last) == label,
         });
     }
     Ok(out)
+}
+
+/// The re-framed `canvas` brought back into the model's `size`-pixel frame through the exact
+/// inverse of `placed` (photo pixels → canvas, the photo `photo_width` wide), resampled as the
+/// aligner resamples ([`sliders_align::warp`]): the re-framed face without alignment error.
+fn exact_frame(
+    canvas: &RgbImage,
+    placed: &Similarity,
+    photo_width: u32,
+    framing: sliders_config::data::Framing,
+    size: u32,
+) -> RgbImage {
+    let f = crate::faces::frame_of(framing);
+    let k = f64::from(size) / f.width;
+    let to_aligned = Similarity::new(178.0 / f64::from(photo_width.max(1)), 0.0, 0.0, 0.0);
+    let to_frame = Similarity::new(k, 0.0, -k * f.x0, -k * f.y0);
+    let t = to_frame.after(&to_aligned.after(&placed.inverse()));
+    sliders_align::warp(canvas, &t, size, size)
 }
 
 /// A re-framed copy of `image` (drawn by `rng`) with its attribute `a` flipped and the edit pasted
@@ -300,10 +328,14 @@ pub fn breakdown(outcomes: &[Outcome], a: usize) -> Vec<String> {
     };
     let swap = |o: &Outcome| (o.original, o.reframed);
     let read = |o: &Outcome| (o.read_original, o.read_reframed);
+    let exact = |o: &Outcome| (o.original, o.exact);
+    let read_exact = |o: &Outcome| (o.read_original, o.read_exact);
     vec![
         line("swap, adding it", &|o| !o.label, swap),
         line("swap, removing it", &|o| o.label, swap),
         line("judge on the unedited frame", &|_| true, read),
+        line("swap, exact inverse instead of alignment", &|_| true, exact),
+        line("judge on the unedited exact inverse", &|_| true, read_exact),
     ]
 }
 
@@ -393,6 +425,8 @@ mod tests {
             label: original,
             read_original: true,
             read_reframed: reframed,
+            exact: original,
+            read_exact: true,
         };
         let s = summarize(
             &[
@@ -420,6 +454,8 @@ mod tests {
             label,
             read_original: true,
             read_reframed,
+            exact: original,
+            read_exact: true,
         };
         let lines = breakdown(
             &[
@@ -430,7 +466,8 @@ mod tests {
             ],
             0,
         );
-        assert_eq!(lines.len(), 3);
+        assert_eq!(lines.len(), 5);
+        assert!(lines[3].contains("→"), "{lines:?}");
         assert!(
             lines[0].starts_with("swap, adding it (n = 2): 50.0% → 50.0%, +0.0"),
             "{lines:?}"
