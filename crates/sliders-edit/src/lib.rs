@@ -2,6 +2,8 @@
 //! request of the Fader reference's users, docs/fader-networks.md#own-photos). One responsibility,
 //! reused by the CLI (`sliders edit`, `interpolate`) and the web page (`sliders-serve`):
 //!
+//! - [`infer`]: the one inference layer, the only code that loads and runs a trained Fader
+//!   autoencoder or IcGAN generator and encoders; the editor and `sliders-eval` both use it;
 //! - [`model`]: open a run folder or checkpoint as a self-describing [`Editor`] (attributes,
 //!   image size and framing from the checkpoint metadata) and edit batches in eval mode, or
 //!   encode once ([`Latent`]) and decode per edit (a slider UI);
@@ -38,6 +40,7 @@
 pub mod error;
 pub mod faces;
 pub mod font;
+pub mod infer;
 pub mod job;
 pub mod model;
 pub mod output;

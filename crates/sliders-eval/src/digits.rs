@@ -7,12 +7,12 @@
 //! reconstructions. The figure: rows of test digits; columns original, reconstruction, then
 //! classes 0-9 with z kept.
 
-use crate::models::{Generator, IcganEncoders, kind_name};
 use crate::results::{Cell, Grid, Results};
 use crate::{EvalError, batched};
 use sliders_celeba::digits::{DigitsData, N_CLASSES};
 use sliders_celeba::{Part, SequentialBatches};
 use sliders_config::train::Experiment;
+use sliders_edit::infer::{Generator, IcganEncoders, kind_name};
 use sliders_metrics::image::mse_per_image;
 use sliders_metrics::stats::{mean_interval, paired_difference, proportion};
 use sliders_nets::FaderClassifier;
@@ -82,7 +82,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         "real_accuracy",
         proportion(h, m),
     ));
-    let g = Generator::load(&run.cgan(), device)?;
+    let g = Generator::load_run(&run.cgan(), device)?;
     let rows = exp.digits().figure_rows.min(n as usize) as i64;
     let t = Test {
         table: &table,
@@ -94,7 +94,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
     };
     let mut round_trips = Vec::new();
     for &kind in &exp.digits().encoders {
-        let enc = IcganEncoders::load(&run.encoders(kind), device)?;
+        let enc = IcganEncoders::load(&run.encoders(kind), false, device)?;
         let name = kind_name(kind);
         let (z, y_hat, rec) = reconstruct(&t, &g, &enc, name, &mut out);
         let per_class = swaps(&t, &g, &z, name, rows, &mut out);
