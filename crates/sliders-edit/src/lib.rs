@@ -18,7 +18,8 @@
 //! - [`reframe`]: swap accuracy on re-framed faces against their original framing (the
 //!   measurement of docs/face-alignment.md);
 //! - [`job`]: batch jobs over files and folders with a per-file summary;
-//! - [`strip`], [`font`]: labelled interpolation grids and GIF frames; [`output`]: atomic writes.
+//! - [`strip`]: labelled interpolation grids and GIF frames, drawn by sliders-plots' image grid;
+//!   [`output`]: atomic writes.
 //!
 //! ```no_run
 //! use sliders_edit::{Crop, EditJob, Editor, Setting, run_edit};
@@ -39,7 +40,6 @@
 
 pub mod error;
 pub mod faces;
-pub mod font;
 pub mod infer;
 pub mod job;
 pub mod model;
