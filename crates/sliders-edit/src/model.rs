@@ -1,8 +1,8 @@
 //! A trained model opened as a self-describing editor: which files of a run folder are used, the
 //! attribute names (in `y` order), image size and framing read from the checkpoints' metadata, and
-//! the forward passes that edit a batch (Fader: encode, decode with the new `y`, Fader Networks §3
-//! / docs/fader-networks.md#sliding; IcGAN: `z = Ez(x)`, `y = threshold(Ey(x))`, set the edited
-//! attributes, `G(z, y')`, docs/icgan.md#editing).
+//! the edits of a batch, run by the one inference layer [`crate::infer`] (Fader: encode, decode
+//! with the new `y`, Fader Networks §3 / docs/fader-networks.md#sliding; IcGAN: `z = Ez(x)`,
+//! `y = threshold(Ey(x))`, set the edited attributes, `G(z, y')`, docs/icgan.md#editing).
 //!
 //! Attribute values are given on one scale for both models, the Fader slider `α`: 0 = absent,
 //! 1 = present, any real value (below 0 or above 1 exaggerates). Fader's one-hot pair is

@@ -115,3 +115,24 @@ fn the_evaluation_falls_back_to_best_rec_and_names_the_missing_files() {
         "{err}"
     );
 }
+
+#[test]
+fn an_encoder_file_of_the_wrong_role_is_named_with_the_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, enc_run) = icgan_runs(tmp.path());
+    let ey = enc_run.join("ey.safetensors");
+    std::fs::copy(enc_run.join("ez.safetensors"), &ey).unwrap();
+    let err = IcganEncoders::load(&enc_run, false, Device::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains(&ey.display().to_string())
+            && err.contains("not the IcGAN Ey encoder")
+            && err.contains("train the encoders first"),
+        "{err}"
+    );
+    // The editor opening the folder reports the same.
+    let err = Editor::open(&enc_run, Device::Cpu).unwrap_err().to_string();
+    assert!(err.contains("not the IcGAN Ey encoder"), "{err}");
+}

@@ -102,8 +102,8 @@ impl IcganEncoders {
         }
         let ez_path = existing(run, &[name(EncoderNet::Ez)], fix)?;
         let ey_path = existing(run, &[name(EncoderNet::Ey)], fix)?;
-        let ez_role = role(&ez_path, &[EncoderRole::Z, EncoderRole::ZCond])?;
-        role(&ey_path, &[EncoderRole::Y])?;
+        let ez_role = role(&ez_path, &[EncoderRole::Z, EncoderRole::ZCond], "Ez", fix)?;
+        role(&ey_path, &[EncoderRole::Y], "Ey", fix)?;
         let (vz, ez, cz) =
             checkpoint::restore(&ez_path, device, |p, c| IcganEncoder::new(p, c, ez_role))?;
         let (vy, ey, cy) = checkpoint::restore(&ey_path, device, |p, c| {
@@ -146,14 +146,19 @@ impl IcganEncoders {
     }
 }
 
-/// The encoder role of checkpoint `path`, which must be one of `allowed`.
-fn role(path: &Path, allowed: &[EncoderRole]) -> Result<EncoderRole> {
+/// The encoder role of checkpoint `path` (the `net` of its layout), which must be one of
+/// `allowed`; otherwise an error naming the kind found and `fix`.
+fn role(path: &Path, allowed: &[EncoderRole], net: &str, fix: &str) -> Result<EncoderRole> {
     let info = checkpoint::read_info(path)?;
     match info.kind.as_deref().and_then(EncoderRole::from_kind) {
         Some(r) if allowed.contains(&r) => Ok(r),
-        _ => Err(EditError::WrongModel {
+        _ => Err(EditError::ModelFolder {
             path: path.to_path_buf(),
-            found: info.kind.unwrap_or_else(|| "(no sliders.kind)".into()),
+            what: format!(
+                "holds a `{}` checkpoint, not the IcGAN {net} encoder this file name is for",
+                info.kind.as_deref().unwrap_or("(no sliders.kind metadata)")
+            ),
+            fix: fix.into(),
         }),
     }
 }
