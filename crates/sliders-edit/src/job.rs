@@ -368,11 +368,15 @@ pub fn run_interpolate(editor: &Editor, job: &InterpolateJob) -> Result<Summary>
     }
     let name = editor.info().attributes[attr].clone();
     let rows: Vec<&[image::RgbImage]> = edited.chunks(job.alphas.len()).collect();
-    let grid = strip::grid(&name, &job.alphas, &rows);
+    let drawn = |path: &Path, e: sliders_plots::PlotsError| EditError::Write {
+        path: path.to_path_buf(),
+        what: format!("drawing it failed: {e}"),
+    };
+    let grid = strip::grid(&name, &job.alphas, &rows).map_err(|e| drawn(&job.out, e))?;
     write_png(&job.out, &grid)?;
     summary.outputs.push(job.out.clone());
     if let Some(gif) = &job.gif {
-        let frames = strip::gif_frames(&name, &job.alphas, &rows);
+        let frames = strip::gif_frames(&name, &job.alphas, &rows).map_err(|e| drawn(gif, e))?;
         write_gif(gif, &frames, 250)?;
         summary.outputs.push(gif.clone());
     }

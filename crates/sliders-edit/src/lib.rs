@@ -2,6 +2,8 @@
 //! request of the Fader reference's users, docs/fader-networks.md#own-photos). One responsibility,
 //! reused by the CLI (`sliders edit`, `interpolate`) and the web page (`sliders-serve`):
 //!
+//! - [`infer`]: the one inference layer, the only code that loads and runs a trained Fader
+//!   autoencoder or IcGAN generator and encoders; the editor and `sliders-eval` both use it;
 //! - [`model`]: open a run folder or checkpoint as a self-describing [`Editor`] (attributes,
 //!   image size and framing from the checkpoint metadata) and edit batches in eval mode, or
 //!   encode once ([`Latent`]) and decode per edit (a slider UI);
@@ -16,7 +18,8 @@
 //! - [`reframe`]: swap accuracy on re-framed faces against their original framing (the
 //!   measurement of docs/face-alignment.md);
 //! - [`job`]: batch jobs over files and folders with a per-file summary;
-//! - [`strip`], [`font`]: labelled interpolation grids and GIF frames; [`output`]: atomic writes.
+//! - [`strip`]: labelled interpolation grids and GIF frames, drawn by sliders-plots' image grid;
+//!   [`output`]: atomic writes.
 //!
 //! ```no_run
 //! use sliders_edit::{Crop, EditJob, Editor, Setting, run_edit};
@@ -37,7 +40,7 @@
 
 pub mod error;
 pub mod faces;
-pub mod font;
+pub mod infer;
 pub mod job;
 pub mod model;
 pub mod output;

@@ -1,29 +1,29 @@
 //! A trained model opened as a self-describing editor: which files of a run folder are used, the
 //! attribute names (in `y` order), image size and framing read from the checkpoints' metadata, and
-//! the forward passes that edit a batch (Fader: encode, decode with the new `y`, Fader Networks §3
-//! / docs/fader-networks.md#sliding; IcGAN: `z = Ez(x)`, `y = threshold(Ey(x))`, set the edited
-//! attributes, `G(z, y')`, docs/icgan.md#editing).
+//! the edits of a batch, run by the one inference layer [`crate::infer`] (Fader: encode, decode
+//! with the new `y`, Fader Networks §3 / docs/fader-networks.md#sliding; IcGAN: `z = Ez(x)`,
+//! `y = threshold(Ey(x))`, set the edited attributes, `G(z, y')`, docs/icgan.md#editing).
 //!
 //! Attribute values are given on one scale for both models, the Fader slider `α`: 0 = absent,
 //! 1 = present, any real value (below 0 or above 1 exaggerates). Fader's one-hot pair is
 //! `[1 − α, α]`; IcGAN's `y` is `2α − 1`, so α = 0 / 1 are IcGAN's −1 / +1.
 
 use crate::error::{EditError, Result};
+use crate::infer::{FaderModel, Generator, IcganEncoders, threshold};
 use sliders_config::data::Framing;
 use sliders_config::eval::FaderCheckpoint;
-use sliders_config::layout::{Checkpoint, EncoderNet, FaderNet};
-use sliders_config::nets::{FaderConfig, IcganConfig, IcganEncoderConfig};
+use sliders_config::layout::{Checkpoint, FaderNet};
+use sliders_config::nets::{IcganConfig, IcganEncoderConfig};
 use sliders_nets::checkpoint::{self, CheckpointInfo};
-use sliders_nets::{EncoderRole, FaderAutoEncoder, IcganEncoder, IcganGenerator, SngEncoder};
+use sliders_nets::{EncoderRole, FaderAutoEncoder, IcganGenerator, SngEncoder};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use tch::{Device, Kind, Tensor, nn::VarStore};
+use tch::{Device, Kind, Tensor};
 
 mod files;
-use files::{check_encoder, check_size, described, encoders_best, generator_path, parent};
+use files::{check_encoder, check_size, encoders_best, framed, generator_path, parent};
 
-/// Metadata key: attribute names in `y` order (JSON list), written by `sliders train`.
-pub const META_ATTRIBUTES: &str = "sliders.attributes";
+pub use crate::infer::META_ATTRIBUTES;
 /// Metadata key: the framing (`fader` or `icgan`).
 pub const META_FRAMING: &str = "sliders.framing";
 /// Metadata key: the square image side in pixels.
@@ -110,25 +110,16 @@ pub fn framing_name(f: Framing) -> &'static str {
 
 pub use crate::setting::{Edit, Setting, check_alpha};
 
-/// Value Fader gives attributes the user did not set (see `Editor::fader_y`).
+/// Value Fader gives attributes the user did not set (see `Editor::fader_alphas`).
 pub const FADER_UNSET_ALPHA: f64 = 0.5;
 
+/// The loaded networks ([`crate::infer`], the one inference layer).
 enum Net {
-    Fader {
-        _vs: VarStore,
-        ae: FaderAutoEncoder,
-        one_hot: bool,
-    },
+    Fader(Box<FaderModel>),
     Icgan {
-        _vs: Vec<VarStore>,
-        g: Box<IcganGenerator>,
-        enc: Box<IcganEnc>,
+        g: Box<Generator>,
+        enc: Box<IcganEncoders>,
     },
-}
-
-enum IcganEnc {
-    Ind { ez: IcganEncoder, ey: IcganEncoder },
-    Sng(SngEncoder),
 }
 
 /// A trained model ready to edit batches of framed faces, in eval mode on one device.
@@ -289,107 +280,46 @@ impl Editor {
     }
 
     fn open_fader(path: &Path, device: Device) -> Result<Self> {
-        let ck = checkpoint::read_info(path)?;
-        if ck.kind.as_deref() != Some(FaderAutoEncoder::KIND) {
-            return Err(EditError::WrongModel {
-                path: path.to_path_buf(),
-                found: ck
-                    .kind
-                    .unwrap_or_else(|| "(no sliders.kind metadata)".into()),
-            });
-        }
-        let (attributes, framing, image_size) = described(&ck)?;
-        let (vs, ae, cfg) = checkpoint::restore(path, device, FaderAutoEncoder::new)?;
-        let cfg: FaderConfig = cfg;
-        let k = attributes.len() as i64;
-        let one_hot = if cfg.n_attr == 2 * k {
-            true
-        } else if cfg.n_attr == k {
-            false
-        } else {
-            return Err(EditError::Metadata {
-                path: path.to_path_buf(),
-                key: META_ATTRIBUTES.into(),
-                what: format!(
-                    "lists {k} attributes but the decoder takes n_attr = {}",
-                    cfg.n_attr
-                ),
-            });
-        };
-        check_size(path, image_size, cfg.img_sz)?;
+        let net = FaderModel::load(path, device)?;
+        let (framing, image_size) = framed(&net.info)?;
+        check_size(path, image_size, net.config.img_sz)?;
         Ok(Self {
             id: next_id(),
             info: ModelInfo {
                 kind: ModelKind::Fader,
-                attributes,
+                attributes: net.attributes.clone(),
                 image_size,
                 framing,
                 files: vec![path.to_path_buf()],
             },
             device,
-            net: Net::Fader {
-                _vs: vs,
-                ae,
-                one_hot,
-            },
+            net: Net::Fader(Box::new(net)),
         })
     }
 
     fn open_icgan(dir: &Path, best: bool, device: Device) -> Result<Self> {
         let g_path = generator_path(dir)?;
-        let (g_vs, g, g_cfg) = checkpoint::restore(&g_path, device, IcganGenerator::new)?;
-        let g_cfg: IcganConfig = g_cfg;
-        let g_info = checkpoint::read_info(&g_path)?;
-        let (attributes, framing, image_size) = described(&g_info)?;
-        check_size(&g_path, image_size, g_cfg.img_sz)?;
-        let mut stores = vec![g_vs];
-        let mut files = vec![g_path.clone()];
-        let file = |net| Checkpoint::encoder(net, best).in_run(dir);
-        let sng = file(EncoderNet::Sng);
-        let enc = if sng.is_file() {
-            let (vs, net, cfg) = checkpoint::restore(&sng, device, SngEncoder::new)?;
-            check_encoder(&sng, &cfg, &g_cfg, &attributes)?;
-            stores.push(vs);
-            files.push(sng);
-            IcganEnc::Sng(net)
-        } else {
-            let ez_path = file(EncoderNet::Ez);
-            let ey_path = file(EncoderNet::Ey);
-            let ez_info = checkpoint::read_info(&ez_path)?;
-            let role = match ez_info.kind.as_deref().and_then(EncoderRole::from_kind) {
-                Some(r @ (EncoderRole::Z | EncoderRole::ZCond)) => r,
-                _ => {
-                    return Err(EditError::WrongModel {
-                        path: ez_path,
-                        found: ez_info.kind.unwrap_or_else(|| "(no sliders.kind)".into()),
-                    });
-                }
-            };
-            let (vs_z, ez, cz) =
-                checkpoint::restore(&ez_path, device, |p, c| IcganEncoder::new(p, c, role))?;
-            let (vs_y, ey, cy) = checkpoint::restore(&ey_path, device, |p, c| {
-                IcganEncoder::new(p, c, EncoderRole::Y)
-            })?;
-            check_encoder(&ez_path, &cz, &g_cfg, &attributes)?;
-            check_encoder(&ey_path, &cy, &g_cfg, &attributes)?;
-            stores.push(vs_z);
-            stores.push(vs_y);
-            files.push(ez_path);
-            files.push(ey_path);
-            IcganEnc::Ind { ez, ey }
-        };
+        let g = Generator::load(&g_path, device)?;
+        let (framing, image_size) = framed(&g.info)?;
+        check_size(&g_path, image_size, g.config.img_sz)?;
+        let enc = IcganEncoders::load(dir, best, device)?;
+        for (path, cfg) in &enc.files {
+            check_encoder(path, cfg, &g.config, &g.attributes)?;
+        }
+        let files = std::iter::once(g_path)
+            .chain(enc.files.iter().map(|(p, _)| p.clone()))
+            .collect();
         Ok(Self {
             id: next_id(),
             info: ModelInfo {
                 kind: ModelKind::Icgan,
-                attributes,
+                attributes: g.attributes.clone(),
                 image_size,
                 framing,
                 files,
             },
             device,
             net: Net::Icgan {
-                _vs: stores,
                 g: Box::new(g),
                 enc: Box::new(enc),
             },
@@ -442,25 +372,12 @@ impl Editor {
         let b = x.size()[0];
         let x = x.to_device(self.device).to_kind(Kind::Float);
         let inner = tch::no_grad(|| match &self.net {
-            Net::Fader { ae, .. } => LatentInner::Fader(ae.encode(&x, false)),
+            Net::Fader(m) => LatentInner::Fader(m.encode(&x)),
             Net::Icgan { enc, .. } => {
-                let (z, y) = match enc.as_ref() {
-                    IcganEnc::Ind { ez, ey } => {
-                        let y = threshold(&ey.forward_t(&x, None, false));
-                        let z = match ez.role() {
-                            EncoderRole::ZCond => ez.forward_t(&x, Some(&y), false),
-                            _ => ez.forward_t(&x, None, false),
-                        };
-                        (z, y)
-                    }
-                    IcganEnc::Sng(net) => {
-                        let (z, y) = net.forward_t(&x, false);
-                        (z, threshold(&y))
-                    }
-                };
+                let (z, y) = enc.encode(&x);
                 LatentInner::Icgan {
                     z,
-                    y: y.to_device(Device::Cpu),
+                    y: threshold(&y).to_device(Device::Cpu),
                 }
             }
         });
@@ -497,13 +414,11 @@ impl Editor {
         }
         let out = tch::no_grad(|| -> Result<Tensor> {
             Ok(match (&self.net, &latent.inner) {
-                (Net::Fader { ae, one_hot, .. }, LatentInner::Fader(enc)) => {
-                    let y = self.fader_y(edits, *one_hot).to_device(self.device);
-                    ae.decode(enc, &y, false)
+                (Net::Fader(m), LatentInner::Fader(enc)) => {
+                    m.decode(enc, &m.code(&self.fader_alphas(edits), self.device))
                 }
                 (Net::Icgan { g, .. }, LatentInner::Icgan { z, y }) => {
-                    let y = set_plus_minus(y, edits).to_device(self.device);
-                    g.forward_t(z, &y, false)
+                    g.generate(z, &set_plus_minus(y, edits).to_device(self.device))
                 }
                 _ => {
                     return Err(EditError::LatentMismatch {
@@ -535,36 +450,24 @@ impl Editor {
         }
     }
 
-    /// Fader's `y` for a batch: per attribute `[1 − α, α]` (one-hot models) or `2α − 1`.
+    /// Fader's slider values for a batch, one α per attribute (the code `y` is
+    /// [`FaderModel::code`] of them).
     // Deviation: the paper slides one attribute and keeps the others at the image's true labels;
     // a user's photo has no labels, so attributes the user does not set sit at α = 0.5, halfway
     // between absent and present (a warning says so).
-    fn fader_y(&self, edits: &[Edit], one_hot: bool) -> Tensor {
+    fn fader_alphas(&self, edits: &[Edit]) -> Vec<Vec<f64>> {
         let k = self.info.attributes.len();
-        let width = if one_hot { 2 * k } else { k };
-        let mut rows = vec![0f32; edits.len() * width];
-        for (r, edit) in edits.iter().enumerate() {
-            let mut alpha = vec![FADER_UNSET_ALPHA; k];
-            for &(i, a) in &edit.0 {
-                alpha[i] = a;
-            }
-            for (i, a) in alpha.into_iter().enumerate() {
-                let row = &mut rows[r * width..(r + 1) * width];
-                if one_hot {
-                    row[2 * i] = (1.0 - a) as f32;
-                    row[2 * i + 1] = a as f32;
-                } else {
-                    row[i] = (2.0 * a - 1.0) as f32;
+        edits
+            .iter()
+            .map(|edit| {
+                let mut alpha = vec![FADER_UNSET_ALPHA; k];
+                for &(i, a) in &edit.0 {
+                    alpha[i] = a;
                 }
-            }
-        }
-        Tensor::from_slice(&rows).view([edits.len() as i64, width as i64])
+                alpha
+            })
+            .collect()
     }
-}
-
-/// IcGAN's thresholding of `Ey(x)` at 0 to ±1 (docs/icgan.md#inference).
-fn threshold(y: &Tensor) -> Tensor {
-    y.ge(0.0).to_kind(Kind::Float) * 2.0 - 1.0
 }
 
 /// Replaces the edited columns of a ±1 `y` (`[B, k]`, CPU) by `2α − 1`.

@@ -4,10 +4,11 @@
 //! following (the judge's accuracy on samples generated with an attribute on and off); and the
 //! labelled sample grid (rows: one z each; columns: no attribute on, then each attribute on alone).
 
-use crate::models::{AttributeJudge, Generator};
+use crate::judge::AttributeJudge;
 use crate::results::{Cell, Grid, Results};
 use crate::testset::TestSet;
 use crate::{EvalError, batched};
+use sliders_edit::infer::Generator;
 use sliders_metrics::stats::proportion;
 use tch::{Device, Kind, Tensor};
 

@@ -7,12 +7,12 @@
 //! reconstructions. The figure: rows of test digits; columns original, reconstruction, then
 //! classes 0-9 with z kept.
 
-use crate::models::{Generator, IcganEncoders};
 use crate::results::{Cell, Grid, Results};
 use crate::{EvalError, batched};
 use sliders_celeba::digits::{DigitsData, N_CLASSES};
 use sliders_celeba::{BatchSource, Part, SequentialBatches};
 use sliders_config::train::Experiment;
+use sliders_edit::infer::{Generator, IcganEncoders};
 use sliders_metrics::image::mse_per_image;
 use sliders_metrics::stats::{mean_interval, paired_difference, proportion};
 use sliders_nets::FaderClassifier;
@@ -82,7 +82,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
         "rec_mse",
         mean_interval(&mse_per_image(&mean, &x)),
     ));
-    let g = Generator::load(&run.cgan(), device)?;
+    let g = Generator::load_run(&run.cgan(), device)?;
     let classes = data.class_names();
     let t = Test {
         table: &table,
@@ -95,7 +95,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
     let rows = exp.digits().figure_rows.min(label.size()[0] as usize) as i64;
     let mut passes = Vec::new();
     for &kind in &exp.digits().encoders {
-        let enc = IcganEncoders::load(&run.encoders(kind), device)?;
+        let enc = IcganEncoders::load(&run.encoders(kind), false, device)?;
         passes.push(layout(&t, &g, &enc, rows, data.source.as_str(), &mut out)?);
     }
     let recs: Vec<(&str, &[f64])> = passes.iter().map(|p| (p.0, &p.1[..])).collect();

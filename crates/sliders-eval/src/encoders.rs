@@ -5,12 +5,13 @@
 //! accuracy on real test images, and the judge's attribute accuracy on the reconstructions; and a
 //! figure of the same faces reconstructed by each layout.
 
-use crate::models::{AttributeJudge, Generator, IcganEncoders, threshold};
+use crate::judge::AttributeJudge;
 use crate::output::fmt_cell;
 use crate::results::{Cell, Grid, Results};
 use crate::testset::TestSet;
 use crate::{EvalError, batched};
 use sliders_config::train::EncoderTrainConfig;
+use sliders_edit::infer::{Generator, IcganEncoders, threshold};
 use sliders_metrics::image::mse_per_image;
 use sliders_metrics::stats::{mean_interval, paired_difference, proportion};
 use sliders_train::icgan::encoder_data::EncoderDataset;

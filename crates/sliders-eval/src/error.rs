@@ -29,6 +29,9 @@ pub enum EvalError {
     /// From the network crate (checkpoint loading).
     #[error(transparent)]
     Nets(#[from] sliders_nets::NetsError),
+    /// From the inference layer (loading a trained Fader or IcGAN, `sliders_edit::infer`).
+    #[error(transparent)]
+    Infer(#[from] sliders_edit::EditError),
     /// From the training crate (judge loading, encoder dataset).
     #[error(transparent)]
     Train(#[from] sliders_train::TrainError),

@@ -8,7 +8,7 @@
 //! (docs/evaluation.md#two-judges-for-male).
 
 use crate::EvalError;
-use crate::models::AttributeJudge;
+use crate::judge::AttributeJudge;
 use crate::output::{all_missing_for, fmt_cell};
 use crate::results::{Cell, Results};
 use crate::table::AttributeEdits;

@@ -12,7 +12,7 @@ pub mod encoders;
 mod error;
 pub mod figures;
 pub mod gender;
-pub mod models;
+pub mod judge;
 pub mod naturalness;
 pub mod output;
 pub mod results;
@@ -23,10 +23,11 @@ pub mod testset;
 pub use error::EvalError;
 pub use results::{Cell, Curves, Grid, Results};
 
-use models::{AttributeJudge, FaderModel, Generator, IcganEncoders, kind_name};
+use judge::AttributeJudge;
 use naturalness::Naturalness;
 use sliders_celeba::{DataSource, Prepared};
 use sliders_config::train::Experiment;
+use sliders_edit::infer::{FaderModel, Generator, IcganEncoders, kind_name};
 use tch::{Device, Tensor};
 use testset::TestSet;
 
@@ -77,7 +78,7 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
     let faders = cfg
         .fader_runs
         .iter()
-        .map(|r| FaderModel::load(r, cfg.fader_checkpoint, device))
+        .map(|r| FaderModel::load_run(r, cfg.fader_checkpoint, device))
         .collect::<Result<Vec<_>, _>>()?;
     for m in &faders {
         out.notes.push(format!(
@@ -89,7 +90,7 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
     let generator = match cfg
         .cgan_run
         .as_ref()
-        .map(|r| Generator::load(r, device))
+        .map(|r| Generator::load_run(r, device))
         .transpose()?
     {
         Some(g) if g.image_size != test.image_size() => {
@@ -106,7 +107,7 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
     let layouts = cfg
         .encoder_runs
         .iter()
-        .map(|r| IcganEncoders::load(r, device))
+        .map(|r| IcganEncoders::load(r, false, device))
         .collect::<Result<Vec<_>, _>>()?;
     let table_layout = layouts.iter().find(|l| l.kind == cfg.table_encoder);
     if generator.is_some() && table_layout.is_none() {

@@ -5,13 +5,14 @@
 //! MSE/PSNR for AE rows. Also the sliding-attribute and swap grids and the slider-response sweep.
 
 use crate::EvalError;
-use crate::models::{AttributeJudge, FaderModel, Generator, IcganEncoders, threshold};
+use crate::judge::AttributeJudge;
 use crate::naturalness::Naturalness;
 use crate::results::{Cell, Curves, Grid, Results};
 use crate::testset::TestSet;
 use sliders_celeba::CacheParams;
 use sliders_config::data::SyntheticConfig;
 use sliders_config::eval::EvalConfig;
+use sliders_edit::infer::{FaderModel, Generator, IcganEncoders, threshold};
 use sliders_metrics::image::{mse, psnr};
 use sliders_metrics::stats::{accuracy, mean_interval};
 use tch::{Device, Tensor};

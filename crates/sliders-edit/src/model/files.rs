@@ -2,6 +2,7 @@
 //! an encoders run), and the checks of what their metadata describes against the networks.
 
 use super::*;
+use sliders_config::layout::EncoderNet;
 
 pub(super) fn parent(path: &Path) -> PathBuf {
     match path.parent() {
@@ -69,8 +70,9 @@ pub(super) fn generator_path(dir: &Path) -> Result<PathBuf> {
         })
 }
 
-/// Attribute names, framing and image size from a checkpoint's metadata.
-pub(super) fn described(ck: &CheckpointInfo) -> Result<(Vec<String>, Framing, u32)> {
+/// Framing and image size from a checkpoint's metadata (its attribute names are read by
+/// [`crate::infer::attributes`] when the network is loaded).
+pub(super) fn framed(ck: &CheckpointInfo) -> Result<(Framing, u32)> {
     let get = |key: &str| {
         ck.metadata.get(key).ok_or_else(|| EditError::Metadata {
             path: ck.path.clone(),
@@ -83,15 +85,6 @@ pub(super) fn described(ck: &CheckpointInfo) -> Result<(Vec<String>, Framing, u3
         key: key.into(),
         what,
     };
-    let attributes: Vec<String> = serde_json::from_str(get(META_ATTRIBUTES)?).map_err(|e| {
-        bad(
-            META_ATTRIBUTES,
-            format!("is not a JSON list of names ({e})"),
-        )
-    })?;
-    if attributes.is_empty() {
-        return Err(bad(META_ATTRIBUTES, "is an empty list".into()));
-    }
     let framing = match get(META_FRAMING)?.as_str() {
         "fader" => Framing::Fader,
         "icgan" => Framing::Icgan,
@@ -105,7 +98,7 @@ pub(super) fn described(ck: &CheckpointInfo) -> Result<(Vec<String>, Framing, u3
     let size: u32 = get(META_IMAGE_SIZE)?
         .parse()
         .map_err(|_| bad(META_IMAGE_SIZE, "is not a number".into()))?;
-    Ok((attributes, framing, size))
+    Ok((framing, size))
 }
 
 pub(super) fn check_size(path: &Path, meta: u32, net: i64) -> Result<()> {
