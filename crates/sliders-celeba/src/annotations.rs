@@ -64,12 +64,7 @@ pub fn read_attributes(path: &Path) -> Result<AttributeFile> {
 
 /// Parses the text of an attribute file; `path` is only used in errors.
 pub fn parse_attributes(text: &str, path: &Path) -> Result<AttributeFile> {
-    let err = |line: usize, what: String, fix: &str| CelebaError::Annotation {
-        file: path.to_path_buf(),
-        line,
-        what,
-        fix: fix.to_owned(),
-    };
+    let err = |line: usize, what: String, fix: &str| annotation_error(path, line, what, fix);
     let mut lines = numbered_lines(text).peekable();
     // Optional count line: a single integer, the number of rows that follow.
     let mut stated = None;
@@ -82,7 +77,49 @@ pub fn parse_attributes(text: &str, path: &Path) -> Result<AttributeFile> {
             lines.next();
         }
     }
-    let (names_line, names_text) = lines.next().ok_or_else(|| {
+    let names = parse_attribute_names(lines.next(), path)?;
+    let mut images = Vec::new();
+    let mut bits = Vec::new();
+    for (line, row) in lines {
+        let (image, b) = parse_attribute_row(line, row, &names, path)?;
+        images.push(image.to_owned());
+        bits.push(b);
+    }
+    if let Some((line, n)) = stated
+        && n != images.len() as u64
+    {
+        return Err(err(
+            line,
+            format!(
+                "the count line says {n} image rows, the file has {}",
+                images.len()
+            ),
+            "the file is truncated or was edited: restore the official file, or set its first \
+             line to the number of image rows",
+        ));
+    }
+    Ok(AttributeFile {
+        path: path.to_path_buf(),
+        names,
+        images,
+        bits,
+    })
+}
+
+/// An error at `line` of the annotation file `path`.
+fn annotation_error(path: &Path, line: usize, what: String, fix: &str) -> CelebaError {
+    CelebaError::Annotation {
+        file: path.to_path_buf(),
+        line,
+        what,
+        fix: fix.to_owned(),
+    }
+}
+
+/// The attribute names line (1 to 64 names, none a number), `None` when the file ended before it.
+fn parse_attribute_names(names_line: Option<(usize, &str)>, path: &Path) -> Result<Vec<String>> {
+    let err = |line: usize, what: String, fix: &str| annotation_error(path, line, what, fix);
+    let (names_line, names_text) = names_line.ok_or_else(|| {
         err(
             1,
             "the file has no attribute names line (empty or truncated)".into(),
@@ -107,62 +144,50 @@ pub fn parse_attributes(text: &str, path: &Path) -> Result<AttributeFile> {
             "the names line must follow the count line",
         ));
     }
+    Ok(names)
+}
+
+/// One image row at `line`: the image name and its attributes as bits (bit `i` set when
+/// attribute `i` is 1); every value must be 1 or -1, one per name.
+fn parse_attribute_row<'a>(
+    line: usize,
+    row: &'a str,
+    names: &[String],
+    path: &Path,
+) -> Result<(&'a str, u64)> {
+    let err = |line: usize, what: String, fix: &str| annotation_error(path, line, what, fix);
     let k = names.len();
-    let mut images = Vec::new();
-    let mut bits = Vec::new();
-    for (line, row) in lines {
-        let mut toks = row.split_ascii_whitespace();
-        let image = toks.next().unwrap_or_default();
-        let mut b = 0u64;
-        let mut n = 0usize;
-        for tok in toks {
-            if n < k {
-                match tok {
-                    "1" => b |= 1 << n,
-                    "-1" => {}
-                    _ => {
-                        return Err(err(
-                            line,
-                            format!(
-                                "value {tok:?} for attribute {} of image {image} is not 1 or -1",
-                                names[n]
-                            ),
-                            "attribute values must be 1 (present) or -1 (absent)",
-                        ));
-                    }
+    let mut toks = row.split_ascii_whitespace();
+    let image = toks.next().unwrap_or_default();
+    let mut b = 0u64;
+    let mut n = 0usize;
+    for tok in toks {
+        if n < k {
+            match tok {
+                "1" => b |= 1 << n,
+                "-1" => {}
+                _ => {
+                    return Err(err(
+                        line,
+                        format!(
+                            "value {tok:?} for attribute {} of image {image} is not 1 or -1",
+                            names[n]
+                        ),
+                        "attribute values must be 1 (present) or -1 (absent)",
+                    ));
                 }
             }
-            n += 1;
         }
-        if n != k {
-            return Err(err(
-                line,
-                format!("row for {image} has {n} values, expected {k} (one per attribute name)"),
-                "the file is truncated or damaged; restore the official list_attr_celeba.txt",
-            ));
-        }
-        images.push(image.to_owned());
-        bits.push(b);
+        n += 1;
     }
-    if let Some((line, n)) = stated
-        && n != images.len() as u64
-    {
+    if n != k {
         return Err(err(
             line,
-            format!(
-                "the count line says {n} image rows, the file has {}",
-                images.len()
-            ),
-            "the file is truncated or was edited: restore the official file, or set its first \
-             line to the number of image rows",
+            format!("row for {image} has {n} values, expected {k} (one per attribute name)"),
+            "the file is truncated or damaged; restore the official list_attr_celeba.txt",
         ));
     }
-    Ok(AttributeFile {
-        path: path.to_path_buf(),
-        names,
-        images,
-        bits,
-    })
+    Ok((image, b))
 }
 
 /// Reads a two-column file `name value` (partition or identity), skipping an optional leading

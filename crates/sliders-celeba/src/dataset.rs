@@ -87,62 +87,10 @@ impl CelebaIndex {
     /// optional (a warning is logged; the split then treats every image as its own identity).
     pub fn open(dir: &Path) -> Result<Self> {
         let image_dir = dir.join(IMAGE_DIR);
-        let entries = std::fs::read_dir(&image_dir).map_err(|e| CelebaError::NoImages {
-            path: image_dir.clone(),
-            what: format!("cannot list it ({e})"),
-            fix: "put the aligned CelebA images (img_align_celeba/NNNNNN.jpg) there, or set data.celeba_dir",
-        })?;
-        // name -> (size, mtime ns)
-        let mut present: HashMap<String, (u64, u64)> = HashMap::new();
-        for entry in entries {
-            let entry = entry.map_err(|e| {
-                CelebaError::io("listing", &image_dir, e, "check the folder's permissions")
-            })?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            let meta = entry.metadata().map_err(|e| {
-                CelebaError::io(
-                    "reading metadata of",
-                    entry.path(),
-                    e,
-                    "check the file's permissions",
-                )
-            })?;
-            if !meta.is_file() {
-                continue;
-            }
-            let mtime = meta
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-                .map_or(0, |d| d.as_nanos() as u64);
-            present.insert(name, (meta.len(), mtime));
-        }
+        let present = list_images(&image_dir)?;
         let attr_path = dir.join(ATTR_FILE);
         let attrs = read_attributes(&attr_path)?;
-        let partition = match read_partition(&dir.join(PARTITION_FILE)) {
-            Ok(p) => p,
-            Err(CelebaError::Io { path, .. }) => {
-                tracing::warn!(
-                    "no partition file at {}; using a random split",
-                    path.display()
-                );
-                HashMap::new()
-            }
-            Err(e) => return Err(e),
-        };
-        let identities = match read_identities(&dir.join(IDENTITY_FILE)) {
-            Ok(p) => p,
-            Err(CelebaError::Io { path, .. }) => {
-                tracing::warn!(
-                    "no identity file at {}; every image is treated as its own identity",
-                    path.display()
-                );
-                HashMap::new()
-            }
-            Err(e) => return Err(e),
-        };
+        let (partition, identities) = read_optional_files(dir)?;
         let mut fp = Fnv::default();
         let mut records = Vec::new();
         for (name, &bits) in attrs.images.iter().zip(&attrs.bits) {
@@ -192,4 +140,67 @@ impl CelebaIndex {
     pub fn image_path(&self, name: &str) -> PathBuf {
         self.dir.join(IMAGE_DIR).join(name)
     }
+}
+
+/// The files of `image_dir` (sub-folders and non-UTF-8 names skipped): name -> (size, mtime ns).
+fn list_images(image_dir: &Path) -> Result<HashMap<String, (u64, u64)>> {
+    let entries = std::fs::read_dir(image_dir).map_err(|e| CelebaError::NoImages {
+        path: image_dir.to_path_buf(),
+        what: format!("cannot list it ({e})"),
+        fix: "put the aligned CelebA images (img_align_celeba/NNNNNN.jpg) there, or set data.celeba_dir",
+    })?;
+    let mut present: HashMap<String, (u64, u64)> = HashMap::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| {
+            CelebaError::io("listing", image_dir, e, "check the folder's permissions")
+        })?;
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let meta = entry.metadata().map_err(|e| {
+            CelebaError::io(
+                "reading metadata of",
+                entry.path(),
+                e,
+                "check the file's permissions",
+            )
+        })?;
+        if !meta.is_file() {
+            continue;
+        }
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        present.insert(name, (meta.len(), mtime));
+    }
+    Ok(present)
+}
+
+/// The optional partition and identity files of `dir`; a missing one is empty (with a warning).
+fn read_optional_files(dir: &Path) -> Result<(HashMap<String, Part>, HashMap<String, u32>)> {
+    let partition = match read_partition(&dir.join(PARTITION_FILE)) {
+        Ok(p) => p,
+        Err(CelebaError::Io { path, .. }) => {
+            tracing::warn!(
+                "no partition file at {}; using a random split",
+                path.display()
+            );
+            HashMap::new()
+        }
+        Err(e) => return Err(e),
+    };
+    let identities = match read_identities(&dir.join(IDENTITY_FILE)) {
+        Ok(p) => p,
+        Err(CelebaError::Io { path, .. }) => {
+            tracing::warn!(
+                "no identity file at {}; every image is treated as its own identity",
+                path.display()
+            );
+            HashMap::new()
+        }
+        Err(e) => return Err(e),
+    };
+    Ok((partition, identities))
 }

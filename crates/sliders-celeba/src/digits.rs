@@ -311,96 +311,112 @@ impl DigitsData {
     /// Loads `source` from `dir` (see the module docs for the files and the split).
     pub fn load(source: DataSource, dir: &Path) -> Result<Self> {
         match source {
-            DataSource::Mnist => {
-                let path = dir.join(MNIST_CSV);
-                let bytes = read(&path)?;
-                let text = String::from_utf8(bytes).map_err(|e| {
-                    bad(
-                        &path,
-                        format!("offset {}", e.utf8_error().valid_up_to()),
-                        "not UTF-8 text".into(),
-                    )
-                })?;
-                let all = parse_mnist_csv(&text, &path)?;
-                let mut parts: [Vec<usize>; 3] = Default::default();
-                let mut seen = [0usize; N_CLASSES];
-                for (i, &l) in all.labels.iter().enumerate() {
-                    let k = seen[l as usize];
-                    seen[l as usize] += 1;
-                    // Per class in file order: 350 train, 50 valid, the rest (100) test.
-                    let part = match k {
-                        0..350 => 0,
-                        350..400 => 1,
-                        _ => 2,
-                    };
-                    parts[part].push(i);
-                }
-                Ok(Self::assemble(source, vec![path], &all, parts))
-            }
-            DataSource::FashionMnist => {
-                let d = dir.join(FASHION_DIR);
-                let mut sets = Vec::new();
-                let mut files = Vec::new();
-                for stem in ["train", "t10k"] {
-                    let ip = d.join(format!("{stem}-images-idx3-ubyte"));
-                    let lp = d.join(format!("{stem}-labels-idx1-ubyte"));
-                    let (pixels, n, rows, cols) = parse_idx_images(&read(&ip)?, &ip)?;
-                    let labels = parse_idx_labels(&read(&lp)?, &lp)?;
-                    if labels.len() != n {
-                        return Err(bad(
-                            &lp,
-                            "offset 4".into(),
-                            format!(
-                                "{} labels for the {n} images of {}",
-                                labels.len(),
-                                ip.display()
-                            ),
-                        ));
-                    }
-                    if rows > SIZE || cols > SIZE {
-                        return Err(bad(
-                            &ip,
-                            "offset 8".into(),
-                            format!("{rows}x{cols} images are larger than {SIZE} px"),
-                        ));
-                    }
-                    sets.push(LabelledImages {
-                        pixels,
-                        labels,
-                        rows,
-                        cols,
-                    });
-                    files.extend([ip, lp]);
-                }
-                let (train, test) = (&sets[0], &sets[1]);
-                if (train.rows, train.cols) != (test.rows, test.cols) {
-                    return Err(bad(
-                        &files[2],
-                        "offset 8".into(),
-                        "the test images differ in size from the train images".into(),
-                    ));
-                }
-                let n_train = train.len();
-                let n_valid = 5_000.min(n_train / 10);
-                let all = LabelledImages {
-                    pixels: [train.pixels.as_slice(), test.pixels.as_slice()].concat(),
-                    labels: [train.labels.as_slice(), test.labels.as_slice()].concat(),
-                    rows: train.rows,
-                    cols: train.cols,
-                };
-                let parts = [
-                    (0..n_train - n_valid).collect(),
-                    (n_train - n_valid..n_train).collect(),
-                    (n_train..all.len()).collect(),
-                ];
-                Ok(Self::assemble(source, files, &all, parts))
-            }
+            DataSource::Mnist => Self::load_mnist(source, dir),
+            DataSource::FashionMnist => Self::load_fashion(source, dir),
             DataSource::Celeba => Err(CelebaError::Config {
                 field: "source",
                 what: "celeba is not a digit dataset".into(),
                 fix: "use source = \"mnist\" or \"fashion_mnist\"".into(),
             }),
         }
+    }
+
+    /// MNIST from its CSV, split per class in file order: 350 train, 50 valid, the rest test.
+    fn load_mnist(source: DataSource, dir: &Path) -> Result<Self> {
+        let path = dir.join(MNIST_CSV);
+        let bytes = read(&path)?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            bad(
+                &path,
+                format!("offset {}", e.utf8_error().valid_up_to()),
+                "not UTF-8 text".into(),
+            )
+        })?;
+        let all = parse_mnist_csv(&text, &path)?;
+        let mut parts: [Vec<usize>; 3] = Default::default();
+        let mut seen = [0usize; N_CLASSES];
+        for (i, &l) in all.labels.iter().enumerate() {
+            let k = seen[l as usize];
+            seen[l as usize] += 1;
+            // Per class in file order: 350 train, 50 valid, the rest (100) test.
+            let part = match k {
+                0..350 => 0,
+                350..400 => 1,
+                _ => 2,
+            };
+            parts[part].push(i);
+        }
+        Ok(Self::assemble(source, vec![path], &all, parts))
+    }
+
+    /// Fashion-MNIST from its IDX files: the train file's last tenth (at most 5000) is the
+    /// validation part, the t10k file the test part.
+    fn load_fashion(source: DataSource, dir: &Path) -> Result<Self> {
+        let d = dir.join(FASHION_DIR);
+        let mut sets = Vec::new();
+        let mut files = Vec::new();
+        for stem in ["train", "t10k"] {
+            let (set, paths) = Self::read_idx_pair(&d, stem)?;
+            sets.push(set);
+            files.extend(paths);
+        }
+        let (train, test) = (&sets[0], &sets[1]);
+        if (train.rows, train.cols) != (test.rows, test.cols) {
+            return Err(bad(
+                &files[2],
+                "offset 8".into(),
+                "the test images differ in size from the train images".into(),
+            ));
+        }
+        let n_train = train.len();
+        let n_valid = 5_000.min(n_train / 10);
+        let all = LabelledImages {
+            pixels: [train.pixels.as_slice(), test.pixels.as_slice()].concat(),
+            labels: [train.labels.as_slice(), test.labels.as_slice()].concat(),
+            rows: train.rows,
+            cols: train.cols,
+        };
+        let parts = [
+            (0..n_train - n_valid).collect(),
+            (n_train - n_valid..n_train).collect(),
+            (n_train..all.len()).collect(),
+        ];
+        Ok(Self::assemble(source, files, &all, parts))
+    }
+
+    /// The images and labels of one IDX pair (`<stem>-images-idx3-ubyte` and
+    /// `<stem>-labels-idx1-ubyte` in `d`) and the two paths; the counts must agree and the
+    /// images be at most `SIZE` px.
+    fn read_idx_pair(d: &Path, stem: &str) -> Result<(LabelledImages, [PathBuf; 2])> {
+        let ip = d.join(format!("{stem}-images-idx3-ubyte"));
+        let lp = d.join(format!("{stem}-labels-idx1-ubyte"));
+        let (pixels, n, rows, cols) = parse_idx_images(&read(&ip)?, &ip)?;
+        let labels = parse_idx_labels(&read(&lp)?, &lp)?;
+        if labels.len() != n {
+            return Err(bad(
+                &lp,
+                "offset 4".into(),
+                format!(
+                    "{} labels for the {n} images of {}",
+                    labels.len(),
+                    ip.display()
+                ),
+            ));
+        }
+        if rows > SIZE || cols > SIZE {
+            return Err(bad(
+                &ip,
+                "offset 8".into(),
+                format!("{rows}x{cols} images are larger than {SIZE} px"),
+            ));
+        }
+        let set = LabelledImages {
+            pixels,
+            labels,
+            rows,
+            cols,
+        };
+        Ok((set, [ip, lp]))
     }
 
     fn assemble(

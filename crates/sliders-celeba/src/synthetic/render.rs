@@ -238,7 +238,42 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
     let g = geo(p);
     let ps = pose(p, &g, w);
     let mut cv = Canvas::new(w, h);
-    // Background: vertical gradient.
+    draw_background(&mut cv, p, w, h);
+    let hair = hair_color(p);
+    draw_body(&mut cv, &ps, p, &g, hair);
+    // Age marks (Young = false): forehead lines, eye bags, crow's feet, nasolabial folds.
+    if !p.young {
+        draw_age_marks(&mut cv, &ps, p, &g);
+    }
+    // Stubble (Male).
+    if p.male {
+        let c = mix(mul(hair, 0.7), [0.2, 0.19, 0.2], 0.4);
+        cv.fill_soft(
+            &ps,
+            &stubble(p, &g),
+            c,
+            0.6 * p.identity.beard,
+            STUBBLE_SOFT,
+        );
+    }
+    draw_eyes(&mut cv, &ps, p, &g);
+    draw_eyebrows(&mut cv, &ps, p, &g, hair);
+    draw_nose(&mut cv, &ps, &g, p.identity.skin);
+    draw_mouth(&mut cv, &ps, p, &g);
+    // Hair on top (and side locks when female).
+    cv.fill(&ps, &hair_cap(p, &g, p.male), hair, 1.0, None);
+    if !p.male {
+        let locks = side_locks(p, &g);
+        cv.fill(&ps, &locks, mul(hair, 0.95), 1.0, None);
+    }
+    if p.glasses {
+        draw_glasses(&mut cv, &ps, p, &g);
+    }
+    light_and_noise(&cv, p, width, height)
+}
+
+/// Background: a vertical gradient between the two background colours.
+fn draw_background(cv: &mut Canvas, p: &FaceParams, w: usize, h: usize) {
     for y in 0..h {
         let t = y as f32 / h.max(1) as f32;
         let c = mix(p.background[0], p.background[1], t);
@@ -246,14 +281,15 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
             cv.px[(y * w + x) * 3..(y * w + x) * 3 + 3].copy_from_slice(&c);
         }
     }
-    let id = &p.identity;
-    let skin = id.skin;
-    let hair = hair_color(p);
-    let (cx, cy, rx, ry) = (g.cx, g.cy, g.rx, g.ry);
+}
 
+/// Shoulders and clothes, long hair behind the head (female), neck, ears and the shaded face.
+fn draw_body(cv: &mut Canvas, ps: &Pose, p: &FaceParams, g: &Geo, hair: [f32; 3]) {
+    let skin = p.identity.skin;
+    let (cx, cy, rx, ry) = (g.cx, g.cy, g.rx, g.ry);
     // Shoulders and clothes.
     cv.fill(
-        &ps,
+        ps,
         &Shape::ellipse(cx, cy + ry + 62.0, 82.0, 48.0),
         p.clothes,
         1.0,
@@ -261,11 +297,11 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
     );
     // Long hair behind the head (female).
     if !p.male {
-        cv.fill(&ps, &back_hair(p, &g), mul(hair, 0.85), 1.0, None);
+        cv.fill(ps, &back_hair(p, g), mul(hair, 0.85), 1.0, None);
     }
     // Neck.
     cv.fill(
-        &ps,
+        ps,
         &Shape::ellipse(cx, cy + ry + 6.0, rx * 0.45, 24.0),
         mul(skin, 0.82),
         1.0,
@@ -274,7 +310,7 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
     // Ears.
     for sgn in [-1.0f32, 1.0] {
         cv.fill(
-            &ps,
+            ps,
             &Shape::ellipse(cx + sgn * (rx - 1.0), g.eye_y + 7.0, 5.5, 10.0),
             mul(skin, 0.9),
             1.0,
@@ -286,62 +322,63 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
         let r = ((x - cx) / rx).powi(2) + ((y - cy) / ry).powi(2);
         1.0 - 0.16 * r.min(1.3)
     };
-    cv.fill(&ps, &face_shape(p, &g), skin, 1.0, Some(&shade));
+    cv.fill(ps, &face_shape(p, g), skin, 1.0, Some(&shade));
+}
 
-    // Age marks (Young = false): forehead lines, eye bags, crow's feet, nasolabial folds.
-    if !p.young {
-        let line = mul(skin, 0.68);
-        for k in 0..3 {
-            let yk = g.eye_y - 17.0 - 5.0 * k as f32;
-            let pts = curve(cx - 16.0, cx + 16.0, 12, |x| {
-                yk - 1.5 * (1.0 - ((x - cx) / 16.0).powi(2))
-            });
-            cv.fill(&ps, &Shape::stroke(pts, 0.65), line, 0.8, None);
-        }
-        for sgn in [-1.0f32, 1.0] {
-            let ex = cx + sgn * g.eye_sep;
-            let pts = curve(ex - 5.0, ex + 5.0, 8, |x| {
-                g.eye_y + id.eye_ry + 2.8 + 1.2 * (1.0 - ((x - ex) / 5.0).powi(2))
-            });
-            cv.fill(&ps, &Shape::stroke(pts, 0.6), line, 0.75, None);
-            let ox = ex + sgn * 9.5;
-            for dy in [-2.5f32, 0.5, 3.0] {
-                let pts = vec![[ox, g.eye_y + dy * 0.3], [ox + sgn * 5.0, g.eye_y + dy]];
-                cv.fill(&ps, &Shape::stroke(pts, 0.5), line, 0.75, None);
-            }
-            let (ax, ay) = (cx + sgn * 9.0, g.nose_y - 1.0);
-            let (bx, by) = (cx + sgn * (id.mouth_w + 3.0), g.mouth_y + 3.0);
-            let pts: Vec<[f32; 2]> = (0..=10)
-                .map(|i| {
-                    let t = i as f32 / 10.0;
-                    [
-                        ax + (bx - ax) * t + sgn * 2.5 * (std::f32::consts::PI * t).sin(),
-                        ay + (by - ay) * t,
-                    ]
-                })
-                .collect();
-            cv.fill(&ps, &Shape::stroke(pts, 0.7), line, 0.75, None);
-        }
+/// Age marks: forehead lines, then per side eye bags, crow's feet and a nasolabial fold.
+fn draw_age_marks(cv: &mut Canvas, ps: &Pose, p: &FaceParams, g: &Geo) {
+    let id = &p.identity;
+    let cx = g.cx;
+    let line = mul(id.skin, 0.68);
+    for k in 0..3 {
+        let yk = g.eye_y - 17.0 - 5.0 * k as f32;
+        let pts = curve(cx - 16.0, cx + 16.0, 12, |x| {
+            yk - 1.5 * (1.0 - ((x - cx) / 16.0).powi(2))
+        });
+        cv.fill(ps, &Shape::stroke(pts, 0.65), line, 0.8, None);
     }
-    // Stubble (Male).
-    if p.male {
-        let c = mix(mul(hair, 0.7), [0.2, 0.19, 0.2], 0.4);
-        cv.fill_soft(&ps, &stubble(p, &g), c, 0.6 * id.beard, STUBBLE_SOFT);
-    }
-    // Eyes.
     for sgn in [-1.0f32, 1.0] {
         let ex = cx + sgn * g.eye_sep;
+        let pts = curve(ex - 5.0, ex + 5.0, 8, |x| {
+            g.eye_y + id.eye_ry + 2.8 + 1.2 * (1.0 - ((x - ex) / 5.0).powi(2))
+        });
+        cv.fill(ps, &Shape::stroke(pts, 0.6), line, 0.75, None);
+        let ox = ex + sgn * 9.5;
+        for dy in [-2.5f32, 0.5, 3.0] {
+            let pts = vec![[ox, g.eye_y + dy * 0.3], [ox + sgn * 5.0, g.eye_y + dy]];
+            cv.fill(ps, &Shape::stroke(pts, 0.5), line, 0.75, None);
+        }
+        let (ax, ay) = (cx + sgn * 9.0, g.nose_y - 1.0);
+        let (bx, by) = (cx + sgn * (id.mouth_w + 3.0), g.mouth_y + 3.0);
+        let pts: Vec<[f32; 2]> = (0..=10)
+            .map(|i| {
+                let t = i as f32 / 10.0;
+                [
+                    ax + (bx - ax) * t + sgn * 2.5 * (std::f32::consts::PI * t).sin(),
+                    ay + (by - ay) * t,
+                ]
+            })
+            .collect();
+        cv.fill(ps, &Shape::stroke(pts, 0.7), line, 0.75, None);
+    }
+}
+
+/// Eyes: sclera, iris, pupil and the upper lid line, per side.
+fn draw_eyes(cv: &mut Canvas, ps: &Pose, p: &FaceParams, g: &Geo) {
+    let id = &p.identity;
+    for sgn in [-1.0f32, 1.0] {
+        let ex = g.cx + sgn * g.eye_sep;
         let sclera = || Shape::ellipse(ex, g.eye_y, 7.5, id.eye_ry);
-        cv.fill(&ps, &sclera(), [0.93, 0.92, 0.9], 1.0, None);
+        cv.fill(ps, &sclera(), [0.93, 0.92, 0.9], 1.0, None);
         cv.fill(
-            &ps,
+            ps,
             &Shape::ellipse(ex, g.eye_y, 3.4, 3.4).intersect(sclera()),
             id.iris,
             1.0,
             None,
         );
         cv.fill(
-            &ps,
+            ps,
             &Shape::ellipse(ex, g.eye_y, 1.6, 1.6).intersect(sclera()),
             [0.05, 0.04, 0.04],
             1.0,
@@ -350,11 +387,14 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
         let lid = curve(ex - 7.8, ex + 7.8, 12, |x| {
             g.eye_y - id.eye_ry * (1.0 - ((x - ex) / 7.8).powi(2)).max(0.0).sqrt()
         });
-        cv.fill(&ps, &Shape::stroke(lid, 0.8), [0.15, 0.1, 0.1], 1.0, None);
+        cv.fill(ps, &Shape::stroke(lid, 0.8), [0.15, 0.1, 0.1], 1.0, None);
     }
-    // Eyebrows (thicker and straighter when male; grey when old).
+}
+
+/// Eyebrows (thicker and straighter when male; grey when old).
+fn draw_eyebrows(cv: &mut Canvas, ps: &Pose, p: &FaceParams, g: &Geo, hair: [f32; 3]) {
     for sgn in [-1.0f32, 1.0] {
-        let ex = cx + sgn * g.eye_sep;
+        let ex = g.cx + sgn * g.eye_sep;
         let (base, arch, hw) = if p.male {
             (8.5, 1.5, 1.9)
         } else {
@@ -364,18 +404,22 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
             let t = (x - ex) / 9.0;
             g.eye_y - base - arch * (1.0 - t * t) + 0.8 * t * sgn
         });
-        cv.fill(&ps, &Shape::stroke(pts, hw), mul(hair, 0.8), 1.0, None);
+        cv.fill(ps, &Shape::stroke(pts, hw), mul(hair, 0.8), 1.0, None);
     }
-    // Nose.
+}
+
+/// Nose: a highlight, the bridge line and the two nostrils.
+fn draw_nose(cv: &mut Canvas, ps: &Pose, g: &Geo, skin: [f32; 3]) {
+    let cx = g.cx;
     cv.fill(
-        &ps,
+        ps,
         &Shape::ellipse(cx, g.nose_y - 1.5, 5.0, 3.2),
         mul(skin, 1.06),
         0.4,
         None,
     );
     cv.fill(
-        &ps,
+        ps,
         &Shape::stroke(
             vec![[cx + 3.5, g.eye_y + 5.0], [cx + 5.5, g.nose_y - 3.0]],
             1.0,
@@ -386,24 +430,18 @@ pub fn render(p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
     );
     for sgn in [-1.0f32, 1.0] {
         cv.fill(
-            &ps,
+            ps,
             &Shape::ellipse(cx + sgn * 3.8, g.nose_y, 2.0, 1.2),
             mul(skin, 0.45),
             0.9,
             None,
         );
     }
-    draw_mouth(&mut cv, &ps, p, &g);
-    // Hair on top (and side locks when female).
-    cv.fill(&ps, &hair_cap(p, &g, p.male), hair, 1.0, None);
-    if !p.male {
-        let locks = side_locks(p, &g);
-        cv.fill(&ps, &locks, mul(hair, 0.95), 1.0, None);
-    }
-    if p.glasses {
-        draw_glasses(&mut cv, &ps, p, &g);
-    }
-    // Lighting and sensor noise (identical for counterfactual pairs).
+}
+
+/// Lighting and sensor noise (identical for counterfactual pairs), quantized to RGB8.
+fn light_and_noise(cv: &Canvas, p: &FaceParams, width: u32, height: u32) -> image::RgbImage {
+    let (w, h) = (width as usize, height as usize);
     let (s, c) = p.light_dir.sin_cos();
     let mut out = image::RgbImage::new(width, height);
     for y in 0..h {
