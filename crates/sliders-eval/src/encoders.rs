@@ -168,9 +168,42 @@ fn score_layout(
         .enumerate()
         .filter_map(|(j, a)| test.column(a).ok().map(|c| (j, c, a)))
         .collect();
-    // Ey accuracy: sign of Ey against the labels, over every (image, attribute).
+    ey_accuracy(name, &y, test, positions, &known, out);
+    // The judge on the reconstructions, for the attributes it knows.
     let (mut hits, mut trials) = (0u64, 0u64);
-    for &(j, col, attr) in &known {
+    let rec_dev = rec.to_device(device);
+    for &(_, col, attr) in known.iter().filter(|(_, _, a)| judge.knows(a)) {
+        let p = judge.probability(&rec_dev, attr, batch)?;
+        hits += positions
+            .iter()
+            .zip(&p)
+            .filter(|(pos, p)| (**p >= 0.5) == test.has(**pos, col))
+            .count() as u64;
+        trials += n;
+    }
+    out.cells.push(Cell::proportion(
+        TABLE,
+        name,
+        "all",
+        "rec_attr_accuracy",
+        proportion(hits, trials),
+    ));
+    Ok(LayoutPass { name, rec_mse, rec })
+}
+
+/// Ey's accuracy (the sign of `y` against the labels) per attribute of `known` (G's column,
+/// the test set's column, the name) and over every (image, attribute).
+fn ey_accuracy(
+    name: &str,
+    y: &Tensor,
+    test: &TestSet,
+    positions: &[usize],
+    known: &[(usize, usize, &String)],
+    out: &mut Results,
+) {
+    let n = positions.len() as u64;
+    let (mut hits, mut trials) = (0u64, 0u64);
+    for &(j, col, attr) in known {
         let pred =
             Vec::<f32>::try_from(y.select(1, j as i64).to_kind(Kind::Float)).expect("f32 column");
         let h = positions
@@ -195,26 +228,6 @@ fn score_layout(
         "ey_accuracy",
         proportion(hits, trials),
     ));
-    // The judge on the reconstructions, for the attributes it knows.
-    let (mut hits, mut trials) = (0u64, 0u64);
-    let rec_dev = rec.to_device(device);
-    for &(_, col, attr) in known.iter().filter(|(_, _, a)| judge.knows(a)) {
-        let p = judge.probability(&rec_dev, attr, batch)?;
-        hits += positions
-            .iter()
-            .zip(&p)
-            .filter(|(pos, p)| (**p >= 0.5) == test.has(**pos, col))
-            .count() as u64;
-        trials += n;
-    }
-    out.cells.push(Cell::proportion(
-        TABLE,
-        name,
-        "all",
-        "rec_attr_accuracy",
-        proportion(hits, trials),
-    ));
-    Ok(LayoutPass { name, rec_mse, rec })
 }
 
 /// z MSE of `Ez` on the held-out rows of the layout's encoder dataset (IND-COND: with Ey's

@@ -26,6 +26,7 @@ pub use results::{Cell, Curves, Grid, Results};
 use judge::AttributeJudge;
 use naturalness::Naturalness;
 use sliders_celeba::{DataSource, Prepared};
+use sliders_config::eval::EvalConfig;
 use sliders_config::train::Experiment;
 use sliders_edit::infer::{FaderModel, Generator, IcganEncoders, kind_name};
 use tch::{Device, Tensor};
@@ -57,65 +58,15 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
     let mut out = Results::default();
     let test = TestSet::load(data)?;
     let (first, second) = test.halves(exp.seed);
-    out.notes.push(format!(
-        "data: {} ({} test images: {} to edit, {} held out as the FID/KID reference), {} px, {:?} framing",
-        match &data.source {
-            DataSource::Celeba(d) => format!("CelebA from {}", d.display()),
-            DataSource::Synthetic(d) => format!("synthetic faces in {}", d.display()),
-        },
-        test.len(),
-        first.len(),
-        second.len(),
-        test.image_size(),
-        data.cache.params().framing
-    ));
+    out.notes
+        .push(data_note(data, &test, first.len(), second.len()));
     let judge = AttributeJudge::load(&cfg.classifier, device)?;
     out.notes.push(format!(
         "accuracy judge: the evaluation classifier {} (attributes {})",
         cfg.classifier.display(),
         judge.attributes().join(", ")
     ));
-    let faders = cfg
-        .fader_runs
-        .iter()
-        .map(|r| FaderModel::load_run(r, cfg.fader_checkpoint, device))
-        .collect::<Result<Vec<_>, _>>()?;
-    for m in &faders {
-        out.notes.push(format!(
-            "FadNet {}: {}",
-            m.attributes.join("+"),
-            m.path.display()
-        ));
-    }
-    let generator = match cfg
-        .cgan_run
-        .as_ref()
-        .map(|r| Generator::load_run(r, device))
-        .transpose()?
-    {
-        Some(g) if g.image_size != test.image_size() => {
-            out.notes.push(format!(
-                "IcGAN: G makes {} px images and the evaluated data is {} px; the IcGAN rows and the \
-                 encoder comparison are left out (evaluate at G's size)",
-                g.image_size,
-                test.image_size()
-            ));
-            None
-        }
-        g => g,
-    };
-    let layouts = cfg
-        .encoder_runs
-        .iter()
-        .map(|r| IcganEncoders::load(r, false, device))
-        .collect::<Result<Vec<_>, _>>()?;
-    let table_layout = layouts.iter().find(|l| l.kind == cfg.table_encoder);
-    if generator.is_some() && table_layout.is_none() {
-        out.notes.push(format!(
-            "no {} encoder run among eval.encoder_runs: the IcGAN rows are empty",
-            kind_name(cfg.table_encoder)
-        ));
-    }
+    let models = Models::load(cfg, test.image_size(), device, &mut out)?;
     let reference = test.images(&second);
     let naturalness = Naturalness::new(
         cfg.fid,
@@ -140,40 +91,13 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
         test: &test,
         pool: &first,
         judge: &judge,
-        faders: &faders,
-        icgan: generator.as_ref().zip(table_layout),
+        faders: &models.faders,
+        icgan: models.generator.as_ref().zip(models.table_layout(cfg)),
         naturalness: &naturalness,
         truth: synthetic_faces.then(|| (&exp.data.synthetic, data.cache.params())),
     };
     let edits = table::run(&inputs, &mut out)?;
-    if let Some(g) = &generator
-        && !layouts.is_empty()
-    {
-        let n = (2 * cfg.images_per_value).min(first.len());
-        encoders::run(
-            g,
-            &layouts,
-            &judge,
-            &test,
-            &first[..n],
-            cfg.batch_size,
-            device,
-            cfg.grid_faces,
-            &mut out,
-        )?;
-    }
-    if let Some(g) = &generator {
-        cgan::run(
-            g,
-            &judge,
-            &test,
-            &first,
-            cfg.batch_size,
-            device,
-            exp.seed,
-            &mut out,
-        )?;
-    }
+    models.icgan_sections(exp, &judge, &test, &first, device, &mut out)?;
     gender::run(
         &edits,
         data.cache.params().framing,
@@ -201,4 +125,120 @@ pub fn evaluate(exp: &Experiment, data: &Prepared, device: Device) -> Result<Res
         );
     }
     Ok(out)
+}
+
+/// The data line of the notes: source, test images (edited and held out), size, framing.
+fn data_note(data: &Prepared, test: &TestSet, edited: usize, held_out: usize) -> String {
+    format!(
+        "data: {} ({} test images: {} to edit, {} held out as the FID/KID reference), {} px, {:?} framing",
+        match &data.source {
+            DataSource::Celeba(d) => format!("CelebA from {}", d.display()),
+            DataSource::Synthetic(d) => format!("synthetic faces in {}", d.display()),
+        },
+        test.len(),
+        edited,
+        held_out,
+        test.image_size(),
+        data.cache.params().framing
+    )
+}
+
+/// The trained models an evaluation compares, loaded through the inference layer.
+struct Models {
+    faders: Vec<FaderModel>,
+    /// IcGAN's generator, when one is configured and makes images of the evaluated size.
+    generator: Option<Generator>,
+    layouts: Vec<IcganEncoders>,
+}
+
+impl Models {
+    /// Loads the configured runs on `device`, with a note per Fader and on what is left out.
+    fn load(
+        cfg: &EvalConfig,
+        image_size: i64,
+        device: Device,
+        out: &mut Results,
+    ) -> Result<Self, EvalError> {
+        let faders = cfg
+            .fader_runs
+            .iter()
+            .map(|r| FaderModel::load_run(r, cfg.fader_checkpoint, device))
+            .collect::<Result<Vec<_>, _>>()?;
+        for m in &faders {
+            out.notes.push(format!(
+                "FadNet {}: {}",
+                m.attributes.join("+"),
+                m.path.display()
+            ));
+        }
+        let generator = match cfg
+            .cgan_run
+            .as_ref()
+            .map(|r| Generator::load_run(r, device))
+            .transpose()?
+        {
+            Some(g) if g.image_size != image_size => {
+                out.notes.push(format!(
+                    "IcGAN: G makes {} px images and the evaluated data is {} px; the IcGAN rows \
+                     and the encoder comparison are left out (evaluate at G's size)",
+                    g.image_size, image_size
+                ));
+                None
+            }
+            g => g,
+        };
+        let layouts = cfg
+            .encoder_runs
+            .iter()
+            .map(|r| IcganEncoders::load(r, false, device))
+            .collect::<Result<Vec<_>, _>>()?;
+        let models = Self {
+            faders,
+            generator,
+            layouts,
+        };
+        if models.generator.is_some() && models.table_layout(cfg).is_none() {
+            out.notes.push(format!(
+                "no {} encoder run among eval.encoder_runs: the IcGAN rows are empty",
+                kind_name(cfg.table_encoder)
+            ));
+        }
+        Ok(models)
+    }
+
+    /// The encoder layout of the main table's IcGAN rows.
+    fn table_layout(&self, cfg: &EvalConfig) -> Option<&IcganEncoders> {
+        self.layouts.iter().find(|l| l.kind == cfg.table_encoder)
+    }
+
+    /// The encoder comparison (on the first images of `pool`) and the cGAN's own section.
+    fn icgan_sections(
+        &self,
+        exp: &Experiment,
+        judge: &AttributeJudge,
+        test: &TestSet,
+        pool: &[usize],
+        device: Device,
+        out: &mut Results,
+    ) -> Result<(), EvalError> {
+        let cfg = exp.eval();
+        let Some(g) = &self.generator else {
+            return Ok(());
+        };
+        if !self.layouts.is_empty() {
+            let n = (2 * cfg.images_per_value).min(pool.len());
+            encoders::run(
+                g,
+                &self.layouts,
+                judge,
+                test,
+                &pool[..n],
+                cfg.batch_size,
+                device,
+                cfg.grid_faces,
+                out,
+            )?;
+        }
+        cgan::run(g, judge, test, pool, cfg.batch_size, device, exp.seed, out)
+    }
 }

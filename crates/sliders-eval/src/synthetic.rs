@@ -121,51 +121,68 @@ pub fn run(
         ));
         for (name, pair) in [("FadNet", &e.fader), ("IcGAN", &e.icgan)] {
             if let Some((rec, swap)) = pair {
-                let swap_row = format!("{name} Swap");
-                let ae_row = format!("{name} AE");
-                out.cells.push(Cell::value(
-                    TABLE,
-                    &swap_row,
+                edit_cells(
+                    out,
+                    name,
                     a,
-                    "cf_mse",
-                    mse(swap, &cf),
+                    (rec, swap),
+                    (&e.inputs, &cf),
+                    (&inside, &outside),
                     n,
-                ));
-                out.cells.push(Cell::value(
-                    TABLE,
-                    &ae_row,
-                    a,
-                    "rec_mse",
-                    mse(rec, &e.inputs),
-                    n,
-                ));
-                out.cells.push(Cell::value(
-                    TABLE,
-                    &ae_row,
-                    a,
-                    "rec_mse_region",
-                    masked_mse(rec, &e.inputs, &inside),
-                    n,
-                ));
-                out.cells.push(Cell::value(
-                    TABLE,
-                    &swap_row,
-                    a,
-                    "outside_mse",
-                    masked_mse(swap, &e.inputs, &outside),
-                    n,
-                ));
-                out.cells.push(Cell::value(
-                    TABLE,
-                    &ae_row,
-                    a,
-                    "outside_mse",
-                    masked_mse(rec, &e.inputs, &outside),
-                    n,
-                ));
+                );
             }
         }
     }
+}
+
+/// The counterfactual cells of one model's edits of attribute `a` (`n` faces): its swaps
+/// against the counterfactual renders and, outside the attribute's region, against the inputs;
+/// its reconstructions against the inputs, in and outside the region.
+fn edit_cells(
+    out: &mut Results,
+    name: &str,
+    a: &str,
+    (rec, swap): (&Tensor, &Tensor),
+    (inputs, cf): (&Tensor, &Tensor),
+    (inside, outside): (&Tensor, &Tensor),
+    n: u64,
+) {
+    let swap_row = format!("{name} Swap");
+    let ae_row = format!("{name} AE");
+    out.cells
+        .push(Cell::value(TABLE, &swap_row, a, "cf_mse", mse(swap, cf), n));
+    out.cells.push(Cell::value(
+        TABLE,
+        &ae_row,
+        a,
+        "rec_mse",
+        mse(rec, inputs),
+        n,
+    ));
+    out.cells.push(Cell::value(
+        TABLE,
+        &ae_row,
+        a,
+        "rec_mse_region",
+        masked_mse(rec, inputs, inside),
+        n,
+    ));
+    out.cells.push(Cell::value(
+        TABLE,
+        &swap_row,
+        a,
+        "outside_mse",
+        masked_mse(swap, inputs, outside),
+        n,
+    ));
+    out.cells.push(Cell::value(
+        TABLE,
+        &ae_row,
+        a,
+        "outside_mse",
+        masked_mse(rec, inputs, outside),
+        n,
+    ));
 }
 
 /// One synthetic face rendered along one attribute at every value the generator can give it:

@@ -8,8 +8,10 @@ use crate::EvalError;
 use crate::judge::AttributeJudge;
 use crate::naturalness::Naturalness;
 use crate::results::{Cell, Curves, Grid, Results};
+use crate::synthetic::Family;
 use crate::testset::TestSet;
 use sliders_celeba::CacheParams;
+use sliders_celeba::synthetic::SynthAttr;
 use sliders_config::data::SyntheticConfig;
 use sliders_config::eval::EvalConfig;
 use sliders_edit::infer::{FaderModel, Generator, IcganEncoders, threshold};
@@ -175,45 +177,86 @@ pub fn run(inp: &TableInputs, out: &mut Results) -> Result<Vec<AttributeEdits>, 
         out.cells
             .extend(judged(inp, "Real Image", attr, &x, &labels)?);
 
-        let fader_model = inp.faders.iter().find(|m| m.attributes.contains(attr));
-        let fader = match fader_model {
-            Some(m) => {
-                let rec_y = fader_values(m, inp.test, &positions, attr, |_| None)?;
-                let swap_y = fader_values(m, inp.test, &positions, attr, |has| {
-                    Some(f64::from(u8::from(!has)))
-                })?;
-                let (rec, swap) = fader_pair(inp, m, &x, &rec_y, &swap_y);
-                out.cells
-                    .extend(judged(inp, "FadNet AE", attr, &rec, &labels)?);
-                out.cells
-                    .extend(reconstruction("FadNet AE", attr, &rec, &x));
-                out.cells
-                    .extend(judged(inp, "FadNet Swap", attr, &swap, &flipped)?);
-                sliding(inp, m, attr, &positions, &x, &rec, out)?;
-                response(inp, m, attr, &positions, &x, out)?;
-                Some((rec, swap))
-            }
-            None => {
-                let why = "no Fader model for this attribute (eval.fader_runs)";
-                for row in ["FadNet AE", "FadNet Swap"] {
-                    out.cells
-                        .push(Cell::missing(TABLE, row, attr, "accuracy", why));
-                }
-                None
-            }
-        };
+        let fader = fader_rows(inp, attr, &positions, &x, (&labels, &flipped), out)?;
+        let icgan = icgan_rows(inp, attr, &x, (&labels, &flipped), out)?;
+        swap_grid(inp, attr, &labels, &x, fader.as_ref(), icgan.as_ref(), out);
+        edits.push(AttributeEdits {
+            attribute: attr.clone(),
+            positions,
+            labels,
+            inputs: x,
+            fader,
+            icgan,
+        });
+    }
+    Ok(edits)
+}
 
-        let icgan = match inp
+/// A model's (reconstructions, swaps) of the evaluated faces.
+type Pair = (Tensor, Tensor);
+
+/// The FadNet AE and Swap rows of `attr` (and its sliding figure and response curves); missing
+/// cells when no Fader model has the attribute. `labels`: the true values, then the flipped.
+fn fader_rows(
+    inp: &TableInputs,
+    attr: &str,
+    positions: &[usize],
+    x: &Tensor,
+    (labels, flipped): (&[bool], &[bool]),
+    out: &mut Results,
+) -> Result<Option<Pair>, EvalError> {
+    let fader_model = inp
+        .faders
+        .iter()
+        .find(|m| m.attributes.iter().any(|a| a == attr));
+    Ok(match fader_model {
+        Some(m) => {
+            let rec_y = fader_values(m, inp.test, positions, attr, |_| None)?;
+            let swap_y = fader_values(m, inp.test, positions, attr, |has| {
+                Some(f64::from(u8::from(!has)))
+            })?;
+            let (rec, swap) = fader_pair(inp, m, x, &rec_y, &swap_y);
+            out.cells
+                .extend(judged(inp, "FadNet AE", attr, &rec, labels)?);
+            out.cells.extend(reconstruction("FadNet AE", attr, &rec, x));
+            out.cells
+                .extend(judged(inp, "FadNet Swap", attr, &swap, flipped)?);
+            sliding(inp, m, attr, positions, x, &rec, out)?;
+            response(inp, m, attr, positions, x, out)?;
+            Some((rec, swap))
+        }
+        None => {
+            let why = "no Fader model for this attribute (eval.fader_runs)";
+            for row in ["FadNet AE", "FadNet Swap"] {
+                out.cells
+                    .push(Cell::missing(TABLE, row, attr, "accuracy", why));
+            }
+            None
+        }
+    })
+}
+
+/// The IcGAN AE and Swap rows of `attr`; missing cells when there is no IcGAN or its cGAN was
+/// not trained on the attribute.
+fn icgan_rows(
+    inp: &TableInputs,
+    attr: &str,
+    x: &Tensor,
+    (labels, flipped): (&[bool], &[bool]),
+    out: &mut Results,
+) -> Result<Option<Pair>, EvalError> {
+    Ok(
+        match inp
             .icgan
             .and_then(|(g, e)| g.column(attr).map(|c| (g, e, c)))
         {
             Some((g, enc, col)) => {
-                let (rec, swap) = icgan_pair(inp, g, enc, col, &x, &flipped);
+                let (rec, swap) = icgan_pair(inp, g, enc, col, x, flipped);
                 out.cells
-                    .extend(judged(inp, "IcGAN AE", attr, &rec, &labels)?);
-                out.cells.extend(reconstruction("IcGAN AE", attr, &rec, &x));
+                    .extend(judged(inp, "IcGAN AE", attr, &rec, labels)?);
+                out.cells.extend(reconstruction("IcGAN AE", attr, &rec, x));
                 out.cells
-                    .extend(judged(inp, "IcGAN Swap", attr, &swap, &flipped)?);
+                    .extend(judged(inp, "IcGAN Swap", attr, &swap, flipped)?);
                 Some((rec, swap))
             }
             None => {
@@ -228,18 +271,8 @@ pub fn run(inp: &TableInputs, out: &mut Results) -> Result<Vec<AttributeEdits>, 
                 }
                 None
             }
-        };
-        swap_grid(inp, attr, &labels, &x, fader.as_ref(), icgan.as_ref(), out);
-        edits.push(AttributeEdits {
-            attribute: attr.clone(),
-            positions,
-            labels,
-            inputs: x,
-            fader,
-            icgan,
-        });
-    }
-    Ok(edits)
+        },
+    )
 }
 
 fn fader_pair(
@@ -396,39 +429,8 @@ fn response(
     out: &mut Results,
 ) -> Result<(), EvalError> {
     let labels = inp.test.labels(positions, attr)?;
-    // The generator's renders of each face along the attribute, when it models it.
-    let truth = inp.truth.and_then(|(synth, params)| {
-        let a = crate::synthetic::synth_attr(attr)?;
-        let names: Vec<&str> = positions
-            .iter()
-            .map(|&p| inp.test.names[p].as_str())
-            .collect();
-        Some((a, crate::synthetic::families(&names, a, synth, params)?))
-    });
-    // Encode each batch once; decode it at every alpha.
-    let codes = inp
-        .cfg
-        .alphas
-        .iter()
-        .map(|&alpha| fader_values(m, inp.test, positions, attr, |_| Some(alpha)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let mut probs = vec![Vec::new(); codes.len()];
-    let mut truths = vec![Vec::new(); codes.len()];
-    let (n, bs) = (positions.len(), inp.cfg.batch_size);
-    for s in (0..n).step_by(bs) {
-        let e = (s + bs).min(n);
-        let enc = m.encode(&x.narrow(0, s as i64, (e - s) as i64).to_device(inp.device));
-        for ((y, p), t) in codes.iter().zip(&mut probs).zip(&mut truths) {
-            let edited = m.decode(&enc, &m.code(&y[s..e], inp.device));
-            p.extend(inp.judge.probability(&edited, attr, bs)?);
-            if let Some((_, fams)) = &truth {
-                let edited = edited.to_device(Device::Cpu);
-                for (k, fam) in fams[s..e].iter().enumerate() {
-                    t.push(crate::synthetic::nearest_value(fam, &edited.get(k as i64)));
-                }
-            }
-        }
-    }
+    let truth = truth_families(inp, attr, positions);
+    let (probs, truths) = sweep(inp, m, attr, positions, x, truth.as_ref())?;
     let groups = |v: usize| {
         labels
             .iter()
@@ -486,6 +488,85 @@ fn response(
             }
         }
     }
+    push_curves(
+        out,
+        attr,
+        truth.map(|(a, _)| a),
+        (series, bands),
+        (truth_series, truth_bands),
+    );
+    Ok(())
+}
+
+/// The generator's renders of each face along `attr`, when the data is synthetic and the
+/// generator models the attribute.
+fn truth_families(
+    inp: &TableInputs,
+    attr: &str,
+    positions: &[usize],
+) -> Option<(SynthAttr, Vec<Family>)> {
+    inp.truth.and_then(|(synth, params)| {
+        let a = crate::synthetic::synth_attr(attr)?;
+        let names: Vec<&str> = positions
+            .iter()
+            .map(|&p| inp.test.names[p].as_str())
+            .collect();
+        Some((a, crate::synthetic::families(&names, a, synth, params)?))
+    })
+}
+
+/// One value per face for each α of the config.
+type PerAlpha = Vec<Vec<f64>>;
+
+/// The judge's probability of `attr` on every face of `positions` decoded at every α of the
+/// config (each batch encoded once), and, with `truth`, the nearest render's true value.
+fn sweep(
+    inp: &TableInputs,
+    m: &FaderModel,
+    attr: &str,
+    positions: &[usize],
+    x: &Tensor,
+    truth: Option<&(SynthAttr, Vec<Family>)>,
+) -> Result<(PerAlpha, PerAlpha), EvalError> {
+    // Encode each batch once; decode it at every alpha.
+    let codes = inp
+        .cfg
+        .alphas
+        .iter()
+        .map(|&alpha| fader_values(m, inp.test, positions, attr, |_| Some(alpha)))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut probs = vec![Vec::new(); codes.len()];
+    let mut truths = vec![Vec::new(); codes.len()];
+    let (n, bs) = (positions.len(), inp.cfg.batch_size);
+    for s in (0..n).step_by(bs) {
+        let e = (s + bs).min(n);
+        let enc = m.encode(&x.narrow(0, s as i64, (e - s) as i64).to_device(inp.device));
+        for ((y, p), t) in codes.iter().zip(&mut probs).zip(&mut truths) {
+            let edited = m.decode(&enc, &m.code(&y[s..e], inp.device));
+            p.extend(inp.judge.probability(&edited, attr, bs)?);
+            if let Some((_, fams)) = truth {
+                let edited = edited.to_device(Device::Cpu);
+                for (k, fam) in fams[s..e].iter().enumerate() {
+                    t.push(crate::synthetic::nearest_value(fam, &edited.get(k as i64)));
+                }
+            }
+        }
+    }
+    Ok((probs, truths))
+}
+
+/// Series and their 95% bands, one per input group.
+type Lines = (Vec<(String, Vec<(f64, f64)>)>, Vec<Vec<(f64, f64, f64)>>);
+
+/// The slider-response curves of `attr`: the judge's, and the true value's where known.
+fn push_curves(
+    out: &mut Results,
+    attr: &str,
+    truth: Option<SynthAttr>,
+    judge: Lines,
+    true_value: Lines,
+) {
+    let ((series, bands), (truth_series, truth_bands)) = (judge, true_value);
     out.curves.push(Curves {
         name: format!("response_{attr}"),
         title: format!("FadNet slider response: {attr}"),
@@ -494,7 +575,7 @@ fn response(
         series,
         bands,
     });
-    if let Some((a, _)) = truth {
+    if let Some(a) = truth {
         out.curves.push(Curves {
             name: format!("response_truth_{attr}"),
             title: format!("FadNet slider response, true value (nearest render): {attr}"),
@@ -504,7 +585,6 @@ fn response(
             bands: truth_bands,
         });
     }
-    Ok(())
 }
 
 #[cfg(test)]
