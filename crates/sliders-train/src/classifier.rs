@@ -237,7 +237,7 @@ impl TrainLoop for ClassifierTrainer {
         Ok(Some((values, improved)))
     }
 
-    fn finish(&mut self) -> Result<(), TrainError> {
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
         self.save_model("last_classifier")
     }
 }

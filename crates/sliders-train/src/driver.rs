@@ -98,9 +98,10 @@ pub trait TrainLoop {
         let _ = step;
         Ok(None)
     }
-    /// The final saves, after the last step (also when a finished run is driven again, so it
-    /// must be idempotent; default: nothing).
-    fn finish(&mut self) -> Result<(), TrainError> {
+    /// The final saves, after the last step; `trained` is false when the run was already
+    /// finished before this [`drive`] (nothing trained; default: nothing).
+    fn finish(&mut self, trained: bool) -> Result<(), TrainError> {
+        let _ = trained;
         Ok(())
     }
 }
@@ -134,7 +135,8 @@ pub fn drive<L: TrainLoop + ?Sized>(
         l.device(),
         on_event,
     )?;
-    if l.counters_mut().step < total {
+    let trained = l.counters_mut().step < total;
+    if trained {
         let data = l.open_data()?;
         let mut losses = IntervalMeans::new(l.loss_names(), l.device());
         while l.counters_mut().step < total {
@@ -144,7 +146,7 @@ pub fn drive<L: TrainLoop + ?Sized>(
             after_step(l, cadence.due(t + 1), &cadence, &mut losses, &mut progress)?;
         }
     }
-    l.finish()?;
+    l.finish(trained)?;
     let counters = l.counters_mut().clone();
     progress.finished(counters.step);
     Ok(counters)

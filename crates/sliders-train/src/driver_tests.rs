@@ -16,7 +16,7 @@ struct Fake {
     counters: Counters,
     cadence: Cadence,
     opened: u32,
-    finished: u32,
+    finished: Vec<bool>,
 }
 
 impl Fake {
@@ -38,7 +38,7 @@ impl Fake {
             counters: Counters::default(),
             cadence,
             opened: 0,
-            finished: 0,
+            finished: Vec::new(),
         }
     }
 
@@ -103,8 +103,8 @@ impl TrainLoop for Fake {
         }
         Ok(Some((vec![("val".to_string(), val)], improved)))
     }
-    fn finish(&mut self) -> Result<(), TrainError> {
-        self.finished += 1;
+    fn finish(&mut self, trained: bool) -> Result<(), TrainError> {
+        self.finished.push(trained);
         Ok(())
     }
 }
@@ -198,7 +198,7 @@ fn the_cadence_logs_evaluates_and_checkpoints_on_its_steps() {
         ]
     );
     assert_eq!((counters.step, counters.batches_drawn), (10, 10));
-    assert_eq!((fake.opened, fake.finished), (1, 1));
+    assert_eq!((fake.opened, &fake.finished[..]), (1, &[true][..]));
     let rows = metrics_without_timing(&dir);
     assert_eq!(rows[0], "step,phase,step_echo,loss,val");
     assert!(rows[1].starts_with("3,train,3,"), "{rows:?}");
@@ -257,7 +257,7 @@ fn a_finished_run_driven_again_opens_no_data_and_only_finishes() {
     let mut events = Vec::new();
     drive(&mut again, &mut |e| events.push(e)).unwrap();
     assert_eq!(summary(&events), ["started@10", "finished@10"]);
-    assert_eq!((again.opened, again.finished), (0, 1));
+    assert_eq!((again.opened, &again.finished[..]), (0, &[false][..]));
     assert_eq!(again.weights(), before);
     assert_eq!(metrics_without_timing(&dir).len(), 1 + 7 + 3);
     drop(again);

@@ -579,7 +579,13 @@ impl TrainLoop for FaderTrainer {
         self.evaluate_and_select().map(Some)
     }
 
-    fn finish(&mut self) -> Result<(), TrainError> {
-        self.save_models("last")
+    /// `last_*` after training; a finished run driven again leaves them (and their times,
+    /// which `cargo xtask reproduce` compares) alone unless `last_ae` is missing (a kill between
+    /// the final state and the models).
+    fn finish(&mut self, trained: bool) -> Result<(), TrainError> {
+        if trained || !self.run.path("last_ae.safetensors").is_file() {
+            self.save_models("last")?;
+        }
+        Ok(())
     }
 }

@@ -489,7 +489,7 @@ impl TrainLoop for CganTrainer {
     }
 
     /// The BN refresh, the final grid and the saved models, unless both models are there.
-    fn finish(&mut self) -> Result<(), TrainError> {
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
         let file = |c: Checkpoint| self.run.path(c.file_name());
         if !file(Checkpoint::Generator).is_file() || !file(Checkpoint::Discriminator).is_file() {
             self.refresh_batch_norm();

@@ -328,7 +328,7 @@ impl TrainLoop for DigitClassifier<'_> {
         Ok(Some((accuracies, vec![])))
     }
 
-    fn finish(&mut self) -> Result<(), TrainError> {
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
         let meta = metadata(self.data);
         let pairs: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         checkpoint::save_with_metadata(&self.vs, &self.net, &self.file, &pairs)?;

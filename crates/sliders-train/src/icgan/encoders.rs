@@ -570,7 +570,7 @@ impl TrainLoop for EncoderTrainer {
         Ok(Some((values, improved)))
     }
 
-    fn finish(&mut self) -> Result<(), TrainError> {
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
         self.save_models("")
     }
 }
