@@ -5,9 +5,9 @@
 //! rows ([`driver`]); resumable runs ([`state`]), run folders and their metric rows ([`run_dir`]),
 //! one process per folder ([`run_lock`]), progress events ([`events`]) and the bookkeeping all
 //! loops share ([`progress`]); IcGAN's conditional GAN,
-//! encoder dataset and encoders ([`icgan`]); the iterations the benchmarks time ([`bench`]).
+//! encoder dataset and encoders ([`icgan`]). The iterations the benchmarks time are in the
+//! sliders-bench crate.
 
-pub mod bench;
 pub mod classifier;
 mod common;
 pub mod device;
