@@ -1,5 +1,5 @@
 """PyTorch eager baseline for `cargo xtask bench train`: the same training steps as the Rust
-example `crates/sliders-train/examples/bench_step.rs`, with plain eager PyTorch,
+example `crates/sliders-bench/examples/bench_step.rs`, with plain eager PyTorch,
 `torch.optim.Adam` (defaults: foreach on CUDA, single-tensor on CPU) and
 `torch.nn.utils.clip_grad_norm_`. The networks are the modules of
 `crates/sliders-nets/tests/python/roundtrip.py` (same shapes, state_dict keys and modes as ours).

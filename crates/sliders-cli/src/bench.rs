@@ -1,4 +1,4 @@
-//! `sliders bench`: times our training iterations ([`sliders_train::bench`]: the 64 and 256 px
+//! `sliders bench`: times our training iterations ([`sliders_bench`]: the 64 and 256 px
 //! Fader steps, the 64 px cGAN step) on this machine and, given the PyTorch baseline script
 //! (`benches/python/train_step_reference.py`, found from the current folder by default) and a
 //! Python with torch, the same iteration in PyTorch eager: rounds alternate the two sides (the
@@ -6,8 +6,8 @@
 //! its median steps/s. `cargo xtask bench train` is the same comparison with the report file.
 
 use anyhow::{Context, Result, bail};
+use sliders_bench::{self as bench, StepOptions};
 use sliders_config::train::DeviceChoice;
-use sliders_train::bench::{self, StepOptions};
 use std::path::PathBuf;
 use std::process::Command;
 

@@ -6,15 +6,16 @@
 
 use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;
+use crate::driver::{self, Cadence, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::losses::{attr_correct, attr_cross_entropy};
 use crate::optim::{Adam, AdamConfig};
-use crate::progress::{IntervalMeans, Progress};
+use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
-use crate::state::{self, Counters, Slot};
+use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
-use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
+use sliders_celeba::{BatchSource, Part, Prefetcher, Prepared, SequentialBatches};
 use sliders_config::data::{AttributeEncoding, SamplerConfig};
 use sliders_config::nets::ClassifierConfig;
 use sliders_config::train::{ClassifierTrainConfig, Experiment};
@@ -97,14 +98,7 @@ impl ClassifierTrainer {
             valid: data.batch_source(Part::Valid),
             counters: Counters::default(),
         };
-        if let Some(dir) = state::find(&trainer.run.checkpoints()) {
-            let mut slots = [Slot {
-                name: "classifier",
-                vs: &mut trainer.vs,
-                opt: &mut trainer.opt,
-            }];
-            trainer.counters = state::load(&dir, &mut slots)?;
-        }
+        driver::resume(&mut trainer)?;
         Ok(trainer)
     }
 
@@ -118,70 +112,10 @@ impl ClassifierTrainer {
         (&self.vs, &self.net)
     }
 
-    /// Trains until `total_steps`, emitting events, and returns the final counters.
+    /// Trains until `total_steps`, emitting events, and returns the final counters. Safe to call
+    /// again after an interruption ([`driver::drive`]).
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
-        let total = self.cfg.total_steps;
-        let mut columns = vec![
-            "loss".to_string(),
-            "images_per_sec".to_string(),
-            "val_accu".to_string(),
-        ];
-        columns.extend(self.attr_names.iter().map(|a| format!("val_accu_{a}")));
-        let mut progress = Progress::start(
-            &self.run.path("metrics.csv"),
-            &columns,
-            self.counters.step,
-            total,
-            self.device,
-            on_event,
-        )?;
-        let stream = data_stream(
-            self.train.clone(),
-            &self.sampler,
-            self.seed,
-            self.counters.batches_drawn,
-        )?;
-        let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
-        let mut losses = IntervalMeans::new(&["loss"], self.device);
-        while self.counters.step < total {
-            seed_step(self.seed, self.counters.step);
-            let (x, y) = to_device(&stream.next_batch(), self.device);
-            let loss = attr_cross_entropy(&self.net.forward_t(&x, true), &y, false);
-            self.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
-            losses.add(0, &loss.detach());
-            self.counters.step += 1;
-            self.counters.batches_drawn += 1;
-            let step = self.counters.step;
-            let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
-            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
-            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                progress.log(step, self.sampler.batch_size as u64, losses.take())?;
-            }
-            if end_of_epoch {
-                let values = self.evaluate();
-                let mean = values[0].1;
-                let mut improved = Vec::new();
-                if self.counters.best_accu.is_none_or(|b| mean > b) {
-                    self.counters.best_accu = Some(mean);
-                    self.save_model("best_classifier")?;
-                    improved.push("best_classifier".to_string());
-                }
-                progress.evaluated(step, "eval", values, improved)?;
-            }
-            if end_of_epoch || checkpoint_due {
-                let counters = self.counters.clone();
-                let mut slots = [Slot {
-                    name: "classifier",
-                    vs: &mut self.vs,
-                    opt: &mut self.opt,
-                }];
-                state::save(&self.run.checkpoints(), &mut slots, &counters)?;
-                progress.checkpointed(step);
-            }
-        }
-        self.save_model("last_classifier")?;
-        progress.finished(self.counters.step);
-        Ok(self.counters.clone())
+        driver::drive(self, on_event)
     }
 
     /// Mean and per-attribute accuracy on (at most `eval_max_images` of) the validation split.
@@ -222,5 +156,88 @@ impl ClassifierTrainer {
         let path = self.run.path(&format!("{name}.safetensors"));
         checkpoint::save_with_metadata(&self.vs, &self.net, path, &as_pairs(&self.meta))?;
         Ok(())
+    }
+}
+
+impl TrainLoop for ClassifierTrainer {
+    type Data = Prefetcher;
+
+    fn folder(&self) -> &RunDir {
+        &self.run
+    }
+
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn cadence(&self) -> Cadence {
+        Cadence {
+            total_steps: self.cfg.total_steps,
+            log_every: self.cfg.log_every,
+            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.sampler.batch_size)),
+            checkpoint_every: Some(self.cfg.checkpoint_every),
+            images_per_step: self.sampler.batch_size as u64,
+        }
+    }
+
+    fn columns(&self) -> Vec<String> {
+        let mut columns = vec![
+            "loss".to_string(),
+            "images_per_sec".to_string(),
+            "val_accu".to_string(),
+        ];
+        columns.extend(self.attr_names.iter().map(|a| format!("val_accu_{a}")));
+        columns
+    }
+
+    fn loss_names(&self) -> &'static [&'static str] {
+        &["loss"]
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    fn slots(&mut self) -> Vec<Slot<'_>> {
+        vec![Slot {
+            name: "classifier",
+            vs: &mut self.vs,
+            opt: &mut self.opt,
+        }]
+    }
+
+    fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
+        data_stream(
+            self.train.clone(),
+            &self.sampler,
+            self.seed,
+            self.counters.batches_drawn,
+        )
+    }
+
+    fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
+        seed_step(self.seed, t);
+        let (x, y) = to_device(&stream.next_batch(), self.device);
+        let loss = attr_cross_entropy(&self.net.forward_t(&x, true), &y, false);
+        self.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        losses.add(0, &loss.detach());
+        self.counters.batches_drawn += 1;
+    }
+
+    /// Evaluates and keeps `best_classifier` by the mean validation accuracy.
+    fn epoch_end(&mut self, _step: u64) -> Result<Option<(Metrics, Vec<String>)>, TrainError> {
+        let values = self.evaluate();
+        let mean = values[0].1;
+        let mut improved = Vec::new();
+        if self.counters.best_accu.is_none_or(|b| mean > b) {
+            self.counters.best_accu = Some(mean);
+            self.save_model("best_classifier")?;
+            improved.push("best_classifier".to_string());
+        }
+        Ok(Some((values, improved)))
+    }
+
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
+        self.save_model("last_classifier")
     }
 }

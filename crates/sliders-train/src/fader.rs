@@ -13,18 +13,19 @@ pub use update::{autoencoder_loss, autoencoder_update, lat_dis_loss, lat_dis_upd
 
 use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;
+use crate::driver::{self, Cadence, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::judge::Judge;
 use crate::layout;
 use crate::losses::{attr_correct, attr_cross_entropy, random_attributes, set_attribute};
 use crate::optim::{Adam, AdamConfig};
-use crate::progress::{IntervalMeans, Progress};
+use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
 use crate::schedule::LinearWarmup;
-use crate::state::{self, Counters, Slot};
+use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
-use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
+use sliders_celeba::{BatchSource, Part, Prefetcher, Prepared, SequentialBatches};
 use sliders_config::data::{AttributeEncoding, SamplerConfig};
 use sliders_config::nets::FaderConfig;
 use sliders_config::train::{AdamSettings, Experiment, FaderTrainConfig};
@@ -44,7 +45,7 @@ pub(crate) fn adam(s: &AdamSettings) -> AdamConfig {
 }
 
 /// Named metric values, in column order.
-pub type Metrics = Vec<(String, f64)>;
+pub use crate::driver::Metrics;
 
 /// A network with its own variables and optimizer (one `VarStore` and one Adam per network, so
 /// clipping norms are never pooled).
@@ -190,14 +191,7 @@ impl FaderTrainer {
             valid: data.batch_source(Part::Valid),
             counters: Counters::default(),
         };
-        if let Some(dir) = state::find(&trainer.run.checkpoints()) {
-            trainer.counters = state::load(&dir, &mut trainer.slots())?;
-            tracing::info!(
-                "resuming from {} at step {}",
-                dir.display(),
-                trainer.counters.step
-            );
-        }
+        driver::resume(&mut trainer)?;
         Ok(trainer)
     }
 
@@ -236,36 +230,6 @@ impl FaderTrainer {
         (&self.lat.vs, &self.lat.net)
     }
 
-    fn slots(&mut self) -> Vec<Slot<'_>> {
-        let mut slots = vec![
-            Slot {
-                name: "ae",
-                vs: &mut self.ae.vs,
-                opt: &mut self.ae.opt,
-            },
-            Slot {
-                name: "lat_dis",
-                vs: &mut self.lat.vs,
-                opt: &mut self.lat.opt,
-            },
-        ];
-        if let Some(p) = &mut self.ptc {
-            slots.push(Slot {
-                name: "ptc_dis",
-                vs: &mut p.vs,
-                opt: &mut p.opt,
-            });
-        }
-        if let Some(c) = &mut self.clf {
-            slots.push(Slot {
-                name: "clf_dis",
-                vs: &mut c.vs,
-                opt: &mut c.opt,
-            });
-        }
-        slots
-    }
-
     fn batches_per_step(&self) -> u64 {
         u64::from(self.cfg.n_lat_dis + self.cfg.n_ptc_dis + self.cfg.n_clf_dis) + 1
     }
@@ -295,81 +259,20 @@ impl FaderTrainer {
     }
 
     /// Trains until `total_steps`, emitting events; returns the final counters. Safe to call
-    /// again after an interruption: it continues from the saved state.
+    /// again after an interruption: it continues from the saved state ([`driver::drive`]).
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
-        let total = self.cfg.total_steps;
-        let mut progress = Progress::start(
-            &self.run.path("metrics.csv"),
-            &self.metric_columns(),
-            self.counters.step,
-            total,
-            self.device,
-            on_event,
-        )?;
-        if self.counters.step >= total {
-            progress.finished(self.counters.step);
-            return Ok(self.counters.clone());
-        }
-        let stream = data_stream(
-            self.train.clone(),
-            &self.sampler,
-            self.seed,
-            self.counters.batches_drawn,
-        )?;
+        driver::drive(self, on_event)
+    }
+
+    /// The scheduled weights `[λ_lat_dis, λ_ptc_dis, λ_clf_dis]` of autoencoder step `t`.
+    fn lambdas(&self, t: u64) -> [f64; 3] {
         let warmup_steps = self.cfg.lambda_schedule;
-        let schedule = |max: f64| LinearWarmup { max, warmup_steps };
-        let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
-        let images_per_step = self.sampler.batch_size as u64 * self.batches_per_step();
-        let (rec, lat, ptc, clf) = (0, 1, 2, 3);
-        let mut losses = IntervalMeans::new(
-            &["rec_loss", "lat_dis_loss", "ptc_dis_loss", "clf_dis_loss"],
-            self.device,
-        );
-        while self.counters.step < total {
-            let t = self.counters.step;
-            seed_step(self.seed, t);
-            for _ in 0..self.cfg.n_lat_dis {
-                let (x, y) = self.on_device(&stream.next_batch());
-                losses.add(lat, &self.lat_dis_step(&x, &y));
-            }
-            for _ in 0..self.cfg.n_ptc_dis {
-                let (x, y) = self.on_device(&stream.next_batch());
-                losses.add(ptc, &self.ptc_dis_step(&x, &y));
-            }
-            for _ in 0..self.cfg.n_clf_dis {
-                let (x, y) = self.on_device(&stream.next_batch());
-                losses.add(clf, &self.clf_dis_step(&x, &y));
-            }
-            let (x, y) = self.on_device(&stream.next_batch());
-            let lambdas = [
-                schedule(self.cfg.lambda_lat_dis).value(t),
-                schedule(self.cfg.lambda_ptc_dis).value(t),
-                schedule(self.cfg.lambda_clf_dis).value(t),
-            ];
-            losses.add(rec, &self.autoencoder_step(&x, &y, lambdas));
-            self.counters.step += 1;
-            self.counters.batches_drawn += self.batches_per_step();
-            let step = self.counters.step;
-            let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
-            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
-            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                let mut values = vec![("lambda_lat_dis".to_string(), lambdas[0])];
-                values.extend(losses.take());
-                progress.log(step, images_per_step, values)?;
-            }
-            if end_of_epoch {
-                let (values, improved) = self.evaluate_and_select()?;
-                progress.evaluated(step, "eval", values, improved)?;
-            }
-            if end_of_epoch || checkpoint_due {
-                let counters = self.counters.clone();
-                state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
-                progress.checkpointed(step);
-            }
-        }
-        self.save_models("last")?;
-        progress.finished(self.counters.step);
-        Ok(self.counters.clone())
+        let schedule = |max: f64| LinearWarmup { max, warmup_steps }.value(t);
+        [
+            schedule(self.cfg.lambda_lat_dis),
+            schedule(self.cfg.lambda_ptc_dis),
+            schedule(self.cfg.lambda_clf_dis),
+        ]
     }
 
     /// One latent-discriminator step: the autoencoder encodes in eval mode without gradient; the
@@ -563,4 +466,126 @@ impl FaderTrainer {
 
 fn data_batch(exp: &Experiment) -> usize {
     exp.data.sampler.batch_size
+}
+
+// The losses of [`FaderTrainer`]'s interval means, by index (`loss_names`).
+const REC: usize = 0;
+const LAT: usize = 1;
+const PTC: usize = 2;
+const CLF: usize = 3;
+
+impl TrainLoop for FaderTrainer {
+    type Data = Prefetcher;
+
+    fn folder(&self) -> &RunDir {
+        &self.run
+    }
+
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn cadence(&self) -> Cadence {
+        Cadence {
+            total_steps: self.cfg.total_steps,
+            log_every: self.cfg.log_every,
+            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.sampler.batch_size)),
+            checkpoint_every: Some(self.cfg.checkpoint_every),
+            images_per_step: self.sampler.batch_size as u64 * self.batches_per_step(),
+        }
+    }
+
+    fn columns(&self) -> Vec<String> {
+        self.metric_columns()
+    }
+
+    fn loss_names(&self) -> &'static [&'static str] {
+        &["rec_loss", "lat_dis_loss", "ptc_dis_loss", "clf_dis_loss"]
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    fn slots(&mut self) -> Vec<Slot<'_>> {
+        let mut slots = vec![
+            Slot {
+                name: "ae",
+                vs: &mut self.ae.vs,
+                opt: &mut self.ae.opt,
+            },
+            Slot {
+                name: "lat_dis",
+                vs: &mut self.lat.vs,
+                opt: &mut self.lat.opt,
+            },
+        ];
+        if let Some(p) = &mut self.ptc {
+            slots.push(Slot {
+                name: "ptc_dis",
+                vs: &mut p.vs,
+                opt: &mut p.opt,
+            });
+        }
+        if let Some(c) = &mut self.clf {
+            slots.push(Slot {
+                name: "clf_dis",
+                vs: &mut c.vs,
+                opt: &mut c.opt,
+            });
+        }
+        slots
+    }
+
+    fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
+        data_stream(
+            self.train.clone(),
+            &self.sampler,
+            self.seed,
+            self.counters.batches_drawn,
+        )
+    }
+
+    /// `n_lat_dis`, `n_ptc_dis`, `n_clf_dis` discriminator steps, then one autoencoder step,
+    /// each on its own batch.
+    fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
+        seed_step(self.seed, t);
+        for _ in 0..self.cfg.n_lat_dis {
+            let (x, y) = self.on_device(&stream.next_batch());
+            losses.add(LAT, &self.lat_dis_step(&x, &y));
+        }
+        for _ in 0..self.cfg.n_ptc_dis {
+            let (x, y) = self.on_device(&stream.next_batch());
+            losses.add(PTC, &self.ptc_dis_step(&x, &y));
+        }
+        for _ in 0..self.cfg.n_clf_dis {
+            let (x, y) = self.on_device(&stream.next_batch());
+            losses.add(CLF, &self.clf_dis_step(&x, &y));
+        }
+        let (x, y) = self.on_device(&stream.next_batch());
+        let lambdas = self.lambdas(t);
+        losses.add(REC, &self.autoencoder_step(&x, &y, lambdas));
+        self.counters.batches_drawn += self.batches_per_step();
+    }
+
+    /// The row leads with λ of the step just done.
+    fn log_row(&self, step: u64, means: Metrics) -> Metrics {
+        let mut row = vec![("lambda_lat_dis".to_string(), self.lambdas(step - 1)[0])];
+        row.extend(means);
+        row
+    }
+
+    fn epoch_end(&mut self, _step: u64) -> Result<Option<(Metrics, Vec<String>)>, TrainError> {
+        self.evaluate_and_select().map(Some)
+    }
+
+    /// `last_*` after training; a finished run driven again leaves them (and their times,
+    /// which `cargo xtask reproduce` compares) alone unless `last_ae` is missing (a kill between
+    /// the final state and the models).
+    fn finish(&mut self, trained: bool) -> Result<(), TrainError> {
+        if trained || !self.run.path("last_ae.safetensors").is_file() {
+            self.save_models("last")?;
+        }
+        Ok(())
+    }
 }

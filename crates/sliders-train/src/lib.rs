@@ -1,15 +1,17 @@
 //! sliders-train: the training loops of both papers, usable as a library and driven by
 //! `sliders train --config <experiment.toml>`: Fader Networks' alternating latent-discriminator and
 //! autoencoder steps with the lambda schedule ([`fader`]), the evaluation classifier
-//! ([`classifier`]); resumable runs ([`state`]), run folders and their metric rows ([`run_dir`]),
+//! ([`classifier`]); the one driver every loop runs under, with its cadence, resume and metric
+//! rows ([`driver`]); resumable runs ([`state`]), run folders and their metric rows ([`run_dir`]),
 //! one process per folder ([`run_lock`]), progress events ([`events`]) and the bookkeeping all
 //! loops share ([`progress`]); IcGAN's conditional GAN,
-//! encoder dataset and encoders ([`icgan`]); the iterations the benchmarks time ([`bench`]).
+//! encoder dataset and encoders ([`icgan`]). The iterations the benchmarks time are in the
+//! sliders-bench crate.
 
-pub mod bench;
 pub mod classifier;
 mod common;
 pub mod device;
+pub mod driver;
 mod error;
 pub mod events;
 pub mod fader;

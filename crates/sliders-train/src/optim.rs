@@ -154,35 +154,6 @@ impl Adam {
         });
     }
 
-    /// The same update as [`step`](Self::step), written plainly out of place (five temporaries
-    /// per parameter): the reference the in-place step is tested against, and the baseline the
-    /// `bench_step` example times it against (`--case adam64`, `--plain-adam`).
-    pub fn step_plain(&mut self) {
-        let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
-        self.step += 1;
-        let c = self.config;
-        let bias1 = 1.0 - c.beta1.powi(self.step as i32);
-        let bias2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
-        let step_size = c.lr / bias1;
-        tch::no_grad(|| {
-            for (((p, m), v), g) in self
-                .params
-                .iter_mut()
-                .zip(&mut self.exp_avg)
-                .zip(&mut self.exp_avg_sq)
-                .zip(&grads)
-            {
-                if !g.defined() {
-                    continue;
-                }
-                let _ = m.lerp_(g, 1.0 - c.beta1);
-                let _ = v.lerp_(&g.square(), 1.0 - c.beta2);
-                let denom = (v.sqrt() / bias2_sqrt) + c.eps;
-                let _ = p.addcdiv_(&(&*m * (-step_size)), &denom);
-            }
-        });
-    }
-
     /// One training update: the gradients of `loss` with respect to this network's variables,
     /// clipped (when `max_norm > 0`), then an Adam step. The result is that of `zero_grad`,
     /// `backward`, `clip_grad_norm`, `step` (tested bit for bit), but the gradients are returned
@@ -356,6 +327,35 @@ mod tests {
         assert!(max_diff(&vs_init, &vs_ours) > 1e-2);
     }
 
+    /// The update of [`Adam::step`] written plainly out of place (five temporaries per
+    /// parameter): the reference the in-place step is tested against. (The `bench_step` example
+    /// times sliders-bench's copy of it.)
+    fn plain_step(opt: &mut Adam) {
+        let grads: Vec<Tensor> = opt.params.iter().map(Tensor::grad).collect();
+        opt.step += 1;
+        let c = opt.config;
+        let bias1 = 1.0 - c.beta1.powi(opt.step as i32);
+        let bias2_sqrt = (1.0 - c.beta2.powi(opt.step as i32)).sqrt();
+        let step_size = c.lr / bias1;
+        tch::no_grad(|| {
+            for (((p, m), v), g) in opt
+                .params
+                .iter_mut()
+                .zip(&mut opt.exp_avg)
+                .zip(&mut opt.exp_avg_sq)
+                .zip(&grads)
+            {
+                if !g.defined() {
+                    continue;
+                }
+                let _ = m.lerp_(g, 1.0 - c.beta1);
+                let _ = v.lerp_(&g.square(), 1.0 - c.beta2);
+                let denom = (v.sqrt() / bias2_sqrt) + c.eps;
+                let _ = p.addcdiv_(&(&*m * (-step_size)), &denom);
+            }
+        });
+    }
+
     #[test]
     fn in_place_step_is_the_plain_update_bit_for_bit() {
         let _rng = crate::rng_lock();
@@ -372,7 +372,7 @@ mod tests {
                 loss(&m, &x).backward();
                 opt.clip_grad_norm(0.05);
                 if plain {
-                    opt.step_plain();
+                    plain_step(&mut opt);
                 } else {
                     opt.step();
                 }
@@ -438,7 +438,7 @@ mod tests {
             opt.zero_grad();
             loss(&m, &x).backward();
             opt.clip_grad_norm(0.05);
-            opt.step_plain();
+            plain_step(&mut opt);
         }
         tch::manual_seed(9);
         let vs2 = VarStore::new(Device::Cpu);

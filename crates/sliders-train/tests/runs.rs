@@ -84,6 +84,32 @@ fn an_interrupted_and_resumed_fader_run_ends_with_the_same_weights() {
         }
         assert!(broken_dir.join(f).is_file(), "{f} missing");
     }
+    // Driven again, the finished run trains nothing and leaves its models (and the times that
+    // `cargo xtask reproduce` compares) alone.
+    drop(resumed);
+    let modified = |f: &str| {
+        std::fs::metadata(broken_dir.join(f))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = modified("last_ae.safetensors");
+    let mut events = Vec::new();
+    FaderTrainer::new(&exp, &data)
+        .unwrap()
+        .run(&mut |e| events.push(e))
+        .unwrap();
+    assert!(
+        matches!(
+            events[..],
+            [
+                Event::Started { start_step: 14, .. },
+                Event::Finished { step: 14 }
+            ]
+        ),
+        "{events:?}"
+    );
+    assert_eq!(modified("last_ae.safetensors"), before);
 }
 
 /// Issue #22: `data.sampler.batch_size = 0` reached an assert in the sampler (exit 101).

@@ -1,5 +1,5 @@
 //! `cargo xtask bench train`: training-step throughput (GitHub issue 8). The release-built
-//! `bench_step` example of sliders-train (our Fader and cGAN steps, `FaderTrainer`'s own update
+//! `bench_step` example of sliders-bench (our Fader and cGAN steps, `FaderTrainer`'s own update
 //! functions) against `benches/python/train_step_reference.py` (the same networks and steps in
 //! PyTorch eager with `torch.optim.Adam` and `clip_grad_norm_`), on the same device with the same
 //! thread count, in interleaved rounds (ours and PyTorch alternate, the order swapping every
@@ -174,7 +174,7 @@ pub fn train(root: &Path, opts: &TrainBench) -> Result<()> {
         }
     }
     let cuda = opts.device == "cuda";
-    let (torch, python, ours_bin) = super::harness(root, "sliders-train", "bench_step", "PyTorch")?;
+    let (torch, python, ours_bin) = super::harness(root, "sliders-bench", "bench_step", "PyTorch")?;
     let script = root.join("benches/python/train_step_reference.py");
     let sides = Sides {
         ours_bin: &ours_bin,
@@ -473,7 +473,7 @@ fn report_preamble(
     );
     let _ = writeln!(
         md,
-        "- Ours: `crates/sliders-train/examples/bench_step.rs` (release; `FaderTrainer`'s update \
+        "- Ours: `crates/sliders-bench/examples/bench_step.rs` (release; `FaderTrainer`'s update \
          functions, our Adam and clipping). Baseline: `benches/python/train_step_reference.py` \
          (PyTorch eager, `torch.optim.Adam` defaults, `clip_grad_norm_`), same networks, modes, \
          batch and thread count."

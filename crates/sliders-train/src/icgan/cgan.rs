@@ -11,16 +11,17 @@
 
 use crate::common::{self, as_pairs, data_stream, mix, seed_step};
 use crate::device;
+use crate::driver::{self, Cadence, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::fader::{Trained, adam};
 use crate::icgan::{grid_labels, label_matrix, model_config, sample_label_rows, write_grid_png};
 use crate::optim::Adam;
-use crate::progress::{IntervalMeans, Progress};
+use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
-use crate::state::{self, Counters, Slot};
+use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
-use sliders_celeba::{BatchSource, Part, Prepared};
+use sliders_celeba::{BatchSource, Part, Prefetcher, Prepared};
 use sliders_config::data::SamplerConfig;
 use sliders_config::layout::Checkpoint;
 use sliders_config::nets::IcganConfig;
@@ -198,14 +199,7 @@ impl CganTrainer {
             conditioning,
             counters: Counters::default(),
         };
-        if let Some(dir) = state::find(&trainer.run.checkpoints()) {
-            trainer.counters = state::load(&dir, &mut trainer.slots())?;
-            tracing::info!(
-                "resuming from {} at step {}",
-                dir.display(),
-                trainer.counters.step
-            );
-        }
+        driver::resume(&mut trainer)?;
         Ok(trainer)
     }
 
@@ -237,21 +231,6 @@ impl CganTrainer {
     /// The training label rows `[N, ny]` (`p_y`).
     pub fn labels(&self) -> &Tensor {
         &self.labels
-    }
-
-    fn slots(&mut self) -> Vec<Slot<'_>> {
-        vec![
-            Slot {
-                name: "G",
-                vs: &mut self.g.vs,
-                opt: &mut self.g.opt,
-            },
-            Slot {
-                name: "D",
-                vs: &mut self.d.vs,
-                opt: &mut self.d.opt,
-            },
-        ]
     }
 
     /// The metric columns of `metrics.csv`.
@@ -351,69 +330,9 @@ impl CganTrainer {
 
     /// Trains until `total_steps`, writes a sample grid after each epoch, then refreshes G's BN
     /// statistics and saves `G.safetensors` / `D.safetensors`. Safe to call again after an
-    /// interruption: it continues from the saved state.
+    /// interruption: it continues from the saved state ([`driver::drive`]).
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
-        let total = self.cfg.total_steps;
-        let mut progress = Progress::start(
-            &self.run.path("metrics.csv"),
-            &Self::metric_columns(),
-            self.counters.step,
-            total,
-            self.device,
-            on_event,
-        )?;
-        if self.counters.step < total {
-            self.train_loop(total, &mut progress)?;
-        }
-        let file = |c: Checkpoint| self.run.path(c.file_name());
-        if !file(Checkpoint::Generator).is_file() || !file(Checkpoint::Discriminator).is_file() {
-            self.refresh_batch_norm();
-            self.write_samples("final", false)?;
-            self.save_models()?;
-        }
-        progress.finished(self.counters.step);
-        Ok(self.counters.clone())
-    }
-
-    fn train_loop(&mut self, total: u64, progress: &mut Progress) -> Result<(), TrainError> {
-        let stream = data_stream(
-            self.train.clone(),
-            &self.sampler,
-            self.seed,
-            self.counters.batches_drawn,
-        )?;
-        let bs = self.sampler.batch_size as u64;
-        let steps_per_epoch = self.cfg.steps_per_epoch(self.sampler.batch_size);
-        let mut losses = IntervalMeans::new(&["loss_d", "loss_g", "d_real", "d_fake"], self.device);
-        while self.counters.step < total {
-            seed_step(self.seed, self.counters.step);
-            let (x, y) = to_device(&stream.next_batch(), self.device);
-            let l = self.train_step(&x, &y);
-            for (slot, v) in [&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake]
-                .iter()
-                .enumerate()
-            {
-                losses.add(slot, v);
-            }
-            self.counters.step += 1;
-            self.counters.batches_drawn += 1;
-            let step = self.counters.step;
-            let end_of_epoch = step.is_multiple_of(steps_per_epoch) || step == total;
-            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
-            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                progress.log(step, bs, losses.take())?;
-            }
-            if end_of_epoch {
-                let epoch = step.div_ceil(steps_per_epoch);
-                self.write_samples(&format!("epoch_{epoch:03}"), true)?;
-            }
-            if end_of_epoch || checkpoint_due {
-                let counters = self.counters.clone();
-                state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
-                progress.checkpointed(step);
-            }
-        }
-        Ok(())
+        driver::drive(self, on_event)
     }
 
     /// The sample grid's images `[rows·(1+ny), nc, S, S]`: row `r` has a fixed z and a fixed
@@ -488,6 +407,95 @@ impl CganTrainer {
             self.run.path(Checkpoint::Generator.file_name()),
             &as_pairs(&g_meta),
         )?;
+        Ok(())
+    }
+}
+
+impl TrainLoop for CganTrainer {
+    type Data = Prefetcher;
+
+    fn folder(&self) -> &RunDir {
+        &self.run
+    }
+
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn cadence(&self) -> Cadence {
+        Cadence {
+            total_steps: self.cfg.total_steps,
+            log_every: self.cfg.log_every,
+            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.sampler.batch_size)),
+            checkpoint_every: Some(self.cfg.checkpoint_every),
+            images_per_step: self.sampler.batch_size as u64,
+        }
+    }
+
+    fn columns(&self) -> Vec<String> {
+        Self::metric_columns()
+    }
+
+    fn loss_names(&self) -> &'static [&'static str] {
+        &["loss_d", "loss_g", "d_real", "d_fake"]
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    fn slots(&mut self) -> Vec<Slot<'_>> {
+        vec![
+            Slot {
+                name: "G",
+                vs: &mut self.g.vs,
+                opt: &mut self.g.opt,
+            },
+            Slot {
+                name: "D",
+                vs: &mut self.d.vs,
+                opt: &mut self.d.opt,
+            },
+        ]
+    }
+
+    fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
+        data_stream(
+            self.train.clone(),
+            &self.sampler,
+            self.seed,
+            self.counters.batches_drawn,
+        )
+    }
+
+    fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
+        seed_step(self.seed, t);
+        let (x, y) = to_device(&stream.next_batch(), self.device);
+        let l = self.train_step(&x, &y);
+        for (slot, v) in [&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake]
+            .iter()
+            .enumerate()
+        {
+            losses.add(slot, v);
+        }
+        self.counters.batches_drawn += 1;
+    }
+
+    /// Writes the epoch's sample grid (no evaluation row).
+    fn epoch_end(&mut self, step: u64) -> Result<Option<(Metrics, Vec<String>)>, TrainError> {
+        let epoch = step.div_ceil(self.cfg.steps_per_epoch(self.sampler.batch_size));
+        self.write_samples(&format!("epoch_{epoch:03}"), true)?;
+        Ok(None)
+    }
+
+    /// The BN refresh, the final grid and the saved models, unless both models are there.
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
+        let file = |c: Checkpoint| self.run.path(c.file_name());
+        if !file(Checkpoint::Generator).is_file() || !file(Checkpoint::Discriminator).is_file() {
+            self.refresh_batch_norm();
+            self.write_samples("final", false)?;
+            self.save_models()?;
+        }
         Ok(())
     }
 }

@@ -9,19 +9,21 @@
 
 use crate::common::{data_stream, eval_limit, seed_step};
 use crate::device;
+use crate::driver::{self, Cadence, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::icgan::{CganTrainer, Conditioning, EncoderTrainer};
 use crate::optim::{Adam, AdamConfig};
-use crate::progress::{IntervalMeans, Progress};
+use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
+use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::digits::{self, DigitsData};
-use sliders_celeba::{BatchSource, Part, SequentialBatches};
+use sliders_celeba::{BatchSource, Part, Prefetcher, SequentialBatches};
 use sliders_config::data::{FlipMode, SampleOrder, SamplerConfig};
 use sliders_config::layout::Checkpoint;
 use sliders_config::nets::{ClassifierConfig, EncoderKind, IcganConfig};
-use sliders_config::train::Experiment;
+use sliders_config::train::{ClassifierTrainConfig, Experiment};
 use sliders_nets::{FaderClassifier, checkpoint};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -188,7 +190,7 @@ pub fn train_classifier(
         tracing::info!("{}: classifier complete, skipped", dir.display());
         return Ok(());
     }
-    let cfg = exp.classifier_train();
+    let cfg = exp.classifier_train().clone();
     let model = classifier_config(exp);
     model
         .validate()
@@ -199,7 +201,7 @@ pub fn train_classifier(
     let vs = VarStore::new(device);
     let net = FaderClassifier::new(&vs.root(), &model)?;
     let o = cfg.optimizer;
-    let mut opt = Adam::new(
+    let opt = Adam::new(
         &vs,
         AdamConfig {
             lr: o.lr,
@@ -213,54 +215,125 @@ pub fn train_classifier(
         flip: FlipMode::None,
         ..exp.data.sampler.clone()
     };
-    // Deviation: a fresh start (no resume from mid-training state) if interrupted; the
-    // classifier takes seconds to minutes on the digit sizes.
-    let stream = data_stream(
-        data.batch_source(Part::Train),
-        &sampler,
-        exp.seed ^ 0xC1A5,
-        0,
-    )?;
-    let total = cfg.total_steps;
-    let columns: Vec<String> = ["loss", "images_per_sec", "valid_accuracy", "test_accuracy"]
-        .iter()
-        .map(|c| c.to_string())
-        .collect();
-    let mut progress = Progress::start(
-        &run.path("metrics.csv"),
-        &columns,
-        0,
-        total,
+    let mut l = DigitClassifier {
+        cfg,
+        seed: exp.seed,
         device,
-        on_event,
-    )?;
-    let mut losses = IntervalMeans::new(&["loss"], device);
-    for step in 1..=total {
-        seed_step(exp.seed, step - 1);
-        let (x, y) = to_device(&stream.next_batch(), device);
-        let loss = class_loss(&net.forward_t(&x, true), &y);
-        opt.backward_step_clip(&loss, cfg.clip_grad_norm);
-        losses.add(0, &loss.detach());
-        if step.is_multiple_of(cfg.log_every) || step == total {
-            progress.log(step, sampler.batch_size as u64, losses.take())?;
+        sampler,
+        data,
+        file,
+        run,
+        vs,
+        net,
+        opt,
+        counters: Counters::default(),
+    };
+    driver::drive(&mut l, on_event)?;
+    Ok(())
+}
+
+/// The digit classifier's loop. Its cadence has no epochs and no checkpoints: the valid and test
+/// accuracy are measured once, after the last step.
+// Deviation: a fresh start (no resume from mid-training state) if interrupted; the
+// classifier takes seconds to minutes on the digit sizes.
+struct DigitClassifier<'d> {
+    cfg: ClassifierTrainConfig,
+    seed: u64,
+    device: Device,
+    sampler: SamplerConfig,
+    data: &'d DigitsData,
+    file: PathBuf,
+    run: RunDir,
+    vs: VarStore,
+    net: FaderClassifier,
+    opt: Adam,
+    counters: Counters,
+}
+
+impl TrainLoop for DigitClassifier<'_> {
+    type Data = Prefetcher;
+
+    fn folder(&self) -> &RunDir {
+        &self.run
+    }
+
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn cadence(&self) -> Cadence {
+        Cadence {
+            total_steps: self.cfg.total_steps,
+            log_every: self.cfg.log_every,
+            steps_per_epoch: None,
+            checkpoint_every: None,
+            images_per_step: self.sampler.batch_size as u64,
         }
     }
-    let accuracies = [Part::Valid, Part::Test]
-        .iter()
-        .map(|&part| {
-            let (hits, n) = classifier_accuracy(&net, &data.batch_source(part), 0, device);
-            (
-                format!("{}_accuracy", part.as_str()),
-                hits as f64 / n.max(1) as f64,
-            )
-        })
-        .collect();
-    progress.evaluated(total, "eval", accuracies, vec![])?;
-    let meta = metadata(data);
-    let pairs: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    checkpoint::save_with_metadata(&vs, &net, &file, &pairs)?;
-    progress.finished(total);
-    Ok(())
+
+    fn columns(&self) -> Vec<String> {
+        ["loss", "images_per_sec", "valid_accuracy", "test_accuracy"]
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
+    }
+
+    fn loss_names(&self) -> &'static [&'static str] {
+        &["loss"]
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    fn slots(&mut self) -> Vec<Slot<'_>> {
+        vec![Slot {
+            name: "classifier",
+            vs: &mut self.vs,
+            opt: &mut self.opt,
+        }]
+    }
+
+    fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
+        data_stream(
+            self.data.batch_source(Part::Train),
+            &self.sampler,
+            self.seed ^ 0xC1A5,
+            0,
+        )
+    }
+
+    fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
+        seed_step(self.seed, t);
+        let (x, y) = to_device(&stream.next_batch(), self.device);
+        let loss = class_loss(&self.net.forward_t(&x, true), &y);
+        self.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
+        losses.add(0, &loss.detach());
+        self.counters.batches_drawn += 1;
+    }
+
+    /// The valid and test accuracy (after the last step).
+    fn epoch_end(&mut self, _step: u64) -> Result<Option<(Metrics, Vec<String>)>, TrainError> {
+        let accuracies = [Part::Valid, Part::Test]
+            .iter()
+            .map(|&part| {
+                let source = self.data.batch_source(part);
+                let (hits, n) = classifier_accuracy(&self.net, &source, 0, self.device);
+                (
+                    format!("{}_accuracy", part.as_str()),
+                    hits as f64 / n.max(1) as f64,
+                )
+            })
+            .collect();
+        Ok(Some((accuracies, vec![])))
+    }
+
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
+        let meta = metadata(self.data);
+        let pairs: Vec<(&str, &str)> = meta.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        checkpoint::save_with_metadata(&self.vs, &self.net, &self.file, &pairs)?;
+        Ok(())
+    }
 }
 
 /// Loads the digit classifier saved by [`train_classifier`] (eval mode use).

@@ -14,17 +14,18 @@
 
 use crate::common::{self, as_pairs, data_stream, eval_limit, mix, seed_step};
 use crate::device;
+use crate::driver::{self, Cadence, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::fader::{Trained, adam};
 use crate::icgan::encoder_data::{self, EncoderDataset};
 use crate::icgan::{label_matrix, model_config};
 use crate::optim::Adam;
-use crate::progress::{IntervalMeans, Progress};
+use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
-use crate::state::{self, Counters, Slot};
+use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
-use sliders_celeba::{BatchSource, Part, Prepared, SequentialBatches};
+use sliders_celeba::{BatchSource, Part, Prefetcher, Prepared, SequentialBatches};
 use sliders_config::data::{FlipMode, SampleOrder, SamplerConfig};
 use sliders_config::layout::Checkpoint;
 use sliders_config::nets::{EncoderKind, IcganConfig, IcganEncoderConfig};
@@ -242,14 +243,7 @@ impl EncoderTrainer {
             perm: None,
             counters: Counters::default(),
         };
-        if let Some(dir) = state::find(&trainer.run.checkpoints()) {
-            trainer.counters = state::load(&dir, &mut trainer.slots())?;
-            tracing::info!(
-                "resuming from {} at step {}",
-                dir.display(),
-                trainer.counters.step
-            );
-        }
+        driver::resume(&mut trainer)?;
         Ok(trainer)
     }
 
@@ -286,32 +280,6 @@ impl EncoderTrainer {
     /// The SNG encoder.
     pub fn sng(&self) -> Option<(&VarStore, &SngEncoder)> {
         self.sng.as_ref().map(|t| (&t.vs, &t.net))
-    }
-
-    fn slots(&mut self) -> Vec<Slot<'_>> {
-        let mut slots = Vec::new();
-        if let Some(t) = &mut self.ez {
-            slots.push(Slot {
-                name: "ez",
-                vs: &mut t.vs,
-                opt: &mut t.opt,
-            });
-        }
-        if let Some(t) = &mut self.ey {
-            slots.push(Slot {
-                name: "ey",
-                vs: &mut t.vs,
-                opt: &mut t.opt,
-            });
-        }
-        if let Some(t) = &mut self.sng {
-            slots.push(Slot {
-                name: "sng",
-                vs: &mut t.vs,
-                opt: &mut t.opt,
-            });
-        }
-        slots
     }
 
     /// Steps per epoch: whole batches of the generated training split.
@@ -388,78 +356,9 @@ impl EncoderTrainer {
 
     /// Trains all epochs, evaluating after each, then saves the encoders (`ez.safetensors` and
     /// `ey.safetensors`, or `sng.safetensors`; `best_*` by the test z error). Safe to call again
-    /// after an interruption.
+    /// after an interruption ([`driver::drive`]).
     pub fn run(&mut self, on_event: &mut dyn FnMut(Event)) -> Result<Counters, TrainError> {
-        let total = self.total_steps();
-        let mut progress = Progress::start(
-            &self.run.path("metrics.csv"),
-            &Self::metric_columns(),
-            self.counters.step,
-            total,
-            self.device,
-            on_event,
-        )?;
-        let uses_real = self.ey.is_some();
-        let stream = uses_real
-            .then(|| {
-                data_stream(
-                    self.train_real.clone(),
-                    &self.sampler,
-                    self.seed,
-                    self.counters.batches_drawn,
-                )
-            })
-            .transpose()?;
-        let spe = self.steps_per_epoch();
-        let images_per_step = self.cfg.batch_size as u64 * if uses_real { 2 } else { 1 };
-        let mut losses = IntervalMeans::new(&["loss_z", "loss_y"], self.device);
-        while self.counters.step < total {
-            let t = self.counters.step;
-            let idx = self.generated_batch_indices(t);
-            seed_step(self.seed, t);
-            let (xg, zg, yg) = self.data.batch(&idx, self.device);
-            if self.sng.is_some() {
-                let (lz, ly) = self.sng_step(&xg, &zg, &yg);
-                losses.add(0, &lz);
-                losses.add(1, &ly);
-            } else {
-                let cond = (self.enc_cfg.kind == EncoderKind::IndCond).then_some(&yg);
-                losses.add(0, &self.ez_step(&xg, &zg, cond));
-            }
-            if let Some(stream) = &stream {
-                let (x, y) = to_device(&stream.next_batch(), self.device);
-                losses.add(1, &self.ey_step(&x, &y));
-                self.counters.batches_drawn += 1;
-            }
-            self.counters.step += 1;
-            let step = self.counters.step;
-            let end_of_epoch = step.is_multiple_of(spe) || step == total;
-            let checkpoint_due = step.is_multiple_of(self.cfg.checkpoint_every);
-            if step.is_multiple_of(self.cfg.log_every) || end_of_epoch || checkpoint_due {
-                progress.log(step, images_per_step, losses.take())?;
-            }
-            if end_of_epoch {
-                let values = self.evaluate();
-                let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
-                let mut improved = Vec::new();
-                if let Some(z) = get("test_mse_z")
-                    && self.counters.best_rec.is_none_or(|b| z < b)
-                {
-                    self.counters.best_rec = Some(z);
-                    self.save_models("best_")?;
-                    improved.push("best_rec".to_string());
-                }
-                progress.evaluated(step, "eval", values, improved)?;
-            }
-            if end_of_epoch || checkpoint_due {
-                let counters = self.counters.clone();
-                state::save(&self.run.checkpoints(), &mut self.slots(), &counters)?;
-                progress.checkpointed(step);
-            }
-        }
-        self.save_models("")?;
-        progress.finished(self.counters.step);
-        Ok(self.counters.clone())
+        driver::drive(self, on_event)
     }
 
     /// Test errors in eval mode (docs/icgan.md#evaluation, measure a): on the generated test split
@@ -558,5 +457,120 @@ impl EncoderTrainer {
             )?;
         }
         Ok(())
+    }
+}
+
+impl TrainLoop for EncoderTrainer {
+    /// The real-image stream of `Ey` (none for SNG, which trains on generated data only).
+    type Data = Option<Prefetcher>;
+
+    fn folder(&self) -> &RunDir {
+        &self.run
+    }
+
+    fn device(&self) -> Device {
+        self.device
+    }
+
+    fn cadence(&self) -> Cadence {
+        let uses_real = self.ey.is_some();
+        Cadence {
+            total_steps: self.total_steps(),
+            log_every: self.cfg.log_every,
+            steps_per_epoch: Some(self.steps_per_epoch()),
+            checkpoint_every: Some(self.cfg.checkpoint_every),
+            images_per_step: self.cfg.batch_size as u64 * if uses_real { 2 } else { 1 },
+        }
+    }
+
+    fn columns(&self) -> Vec<String> {
+        Self::metric_columns()
+    }
+
+    fn loss_names(&self) -> &'static [&'static str] {
+        &["loss_z", "loss_y"]
+    }
+
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.counters
+    }
+
+    fn slots(&mut self) -> Vec<Slot<'_>> {
+        let mut slots = Vec::new();
+        if let Some(t) = &mut self.ez {
+            slots.push(Slot {
+                name: "ez",
+                vs: &mut t.vs,
+                opt: &mut t.opt,
+            });
+        }
+        if let Some(t) = &mut self.ey {
+            slots.push(Slot {
+                name: "ey",
+                vs: &mut t.vs,
+                opt: &mut t.opt,
+            });
+        }
+        if let Some(t) = &mut self.sng {
+            slots.push(Slot {
+                name: "sng",
+                vs: &mut t.vs,
+                opt: &mut t.opt,
+            });
+        }
+        slots
+    }
+
+    fn open_data(&mut self) -> Result<Option<Prefetcher>, TrainError> {
+        self.ey
+            .is_some()
+            .then(|| {
+                data_stream(
+                    self.train_real.clone(),
+                    &self.sampler,
+                    self.seed,
+                    self.counters.batches_drawn,
+                )
+            })
+            .transpose()
+    }
+
+    /// The z encoder (or SNG) on the step's generated batch, then `Ey` on a real batch.
+    fn step(&mut self, stream: &Option<Prefetcher>, t: u64, losses: &mut IntervalMeans) {
+        let idx = self.generated_batch_indices(t);
+        seed_step(self.seed, t);
+        let (xg, zg, yg) = self.data.batch(&idx, self.device);
+        if self.sng.is_some() {
+            let (lz, ly) = self.sng_step(&xg, &zg, &yg);
+            losses.add(0, &lz);
+            losses.add(1, &ly);
+        } else {
+            let cond = (self.enc_cfg.kind == EncoderKind::IndCond).then_some(&yg);
+            losses.add(0, &self.ez_step(&xg, &zg, cond));
+        }
+        if let Some(stream) = stream {
+            let (x, y) = to_device(&stream.next_batch(), self.device);
+            losses.add(1, &self.ey_step(&x, &y));
+            self.counters.batches_drawn += 1;
+        }
+    }
+
+    /// Evaluates and keeps `best_*` by the test z error.
+    fn epoch_end(&mut self, _step: u64) -> Result<Option<(Metrics, Vec<String>)>, TrainError> {
+        let values = self.evaluate();
+        let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
+        let mut improved = Vec::new();
+        if let Some(z) = get("test_mse_z")
+            && self.counters.best_rec.is_none_or(|b| z < b)
+        {
+            self.counters.best_rec = Some(z);
+            self.save_models("best_")?;
+            improved.push("best_rec".to_string());
+        }
+        Ok(Some((values, improved)))
+    }
+
+    fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
+        self.save_models("")
     }
 }

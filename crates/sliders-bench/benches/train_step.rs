@@ -6,12 +6,12 @@
 //! with PyTorch eager at 64 and 256 px is `cargo xtask bench train`.
 //!
 //! ```sh
-//! cargo bench -p sliders-train --bench train_step -- --warm-up-time 1 --measurement-time 2
+//! cargo bench -p sliders-bench --bench train_step -- --warm-up-time 1 --measurement-time 2
 //! ```
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use sliders_bench::{FaderModels, StepOptions, fader_batch};
 use sliders_config::nets::FaderConfig;
-use sliders_train::bench::{FaderModels, StepOptions, fader_batch};
 use tch::Device;
 
 /// The smoke profile's Fader networks (`experiments/smoke/fader.toml`, one attribute).

@@ -2,14 +2,15 @@
 //! baseline being `benches/python/train_step_reference.py` (PyTorch eager, same networks, steps,
 //! modes, batch and thread count).
 //!
-//! Cases `fader64`, `fader256`, `cgan64`: the iterations of [`sliders_train::bench`] (see there).
+//! Cases `fader64`, `fader256`, `cgan64`: the iterations of [`sliders_bench`] (see there).
 //!
 //! Prints one line `ours: case=… steps_per_s=… ms_per_step=…` and, with
 //! `--breakdown`, the mean milliseconds of each sub-step (synchronised after each; slower).
 //! `--plain-backward` (Fader cases) updates each network by `zero_grad`, `backward()`, clipping
 //! the `.grad`s and `Adam::step` (the path before the gradient-returning backward), to measure
-//! that one; with `--plain-adam` too, the step is `Adam::step_plain` (the out-of-place update).
-//! These variants are built here ([`plain_update`]), not in the production optimiser.
+//! that one; with `--plain-adam` too, the step is [`PlainAdam::step`] (the out-of-place update,
+//! on its own moments). These variants are built here ([`plain_update`]) and in
+//! [`sliders_bench::plain`], not in the production optimiser.
 //!
 //! `--channels-last` lays the Fader cases' images and convolution weights out channels-last
 //! (`fader_train.channels_last`).
@@ -33,9 +34,10 @@
 //! usage: bench_step --case fader64|fader256|cgan64|cl64|fed64|adam64|ab64 [--device cpu|cuda]
 //!        [--threads N] [--warmup W] [--steps S] [--breakdown] [--plain-adam] [--plain-backward] [--channels-last]
 
+use sliders_bench::plain::PlainAdam;
+use sliders_bench::{self as bench, FaderModels, Iteration, Parts, StepOptions, fader_batch, sync};
 use sliders_celeba::{BatchSampler, BatchSource};
 use sliders_config::data::SamplerConfig;
-use sliders_train::bench::{self, FaderModels, Iteration, Parts, StepOptions, fader_batch, sync};
 use sliders_train::fader::{autoencoder_loss, lat_dis_loss};
 use sliders_train::layout::channels_last;
 use sliders_train::optim::Adam;
@@ -99,6 +101,7 @@ fn parse() -> Args {
 /// plain ms) per iteration, medians.
 fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
     let m = FaderModels::new(64, dev, StepOptions::default());
+    let mut plains = plain_adams(&m);
     let mut opts = [m.ae_opt, m.lat_opt];
     let x = Tensor::rand([8, 3, 64, 64], (Kind::Float, dev));
     let y = Tensor::zeros([8, 2], (Kind::Float, dev));
@@ -108,12 +111,10 @@ fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
     for i in 0..steps + 2 {
         for plain in [i % 2 == 1, i % 2 == 0] {
             let t0 = Instant::now();
-            for o in &mut opts {
-                if plain {
-                    o.step_plain();
-                } else {
-                    o.step();
-                }
+            if plain {
+                plains.iter_mut().for_each(PlainAdam::step);
+            } else {
+                opts.iter_mut().for_each(Adam::step);
             }
             sync(dev);
             if i >= 2 {
@@ -234,6 +235,7 @@ fn fed64(dev: Device, warmup: usize, steps: usize) -> (f64, f64) {
 
 fn ab64(dev: Device, steps: usize) -> [f64; 3] {
     let mut m = FaderModels::new(64, dev, StepOptions::default());
+    let mut plains = plain_adams(&m);
     let ((x1, y1), (x2, y2)) = (fader_batch(32, 64, dev), fader_batch(32, 64, dev));
     let variants = [(false, false), (true, false), (true, true)];
     let mut times = [Vec::new(), Vec::new(), Vec::new()];
@@ -242,7 +244,8 @@ fn ab64(dev: Device, steps: usize) -> [f64; 3] {
             let v = (i + k) % 3;
             let (backward, adam) = variants[v];
             let t0 = Instant::now();
-            plain_update(&mut m, (&x1, &y1), (&x2, &y2), Plain { backward, adam });
+            let variant = Plain { backward, adam };
+            plain_update(&mut m, &mut plains, (&x1, &y1), (&x2, &y2), variant);
             sync(dev);
             if i > 0 {
                 times[v].push(t0.elapsed().as_secs_f64() * 1e3);
@@ -261,7 +264,7 @@ fn ab64(dev: Device, steps: usize) -> [f64; 3] {
 struct Plain {
     /// `zero_grad`, `backward()` (into every leaf's `.grad`), clip the `.grad`s, step.
     backward: bool,
-    /// `Adam::step_plain` (out of place) for the step; only with `backward`.
+    /// [`PlainAdam::step`] (out of place) for the step; only with `backward`.
     adam: bool,
 }
 
@@ -269,8 +272,17 @@ struct Plain {
 const CLIP: f64 = 5.0;
 const LAMBDA_LAT: f64 = 1e-4;
 
-/// One update of `opt` from `loss`, as `v` says.
-fn apply(opt: &mut Adam, loss: &Tensor, v: Plain) {
+/// Out-of-place Adams over the models' variables: the latent discriminator's, the autoencoder's.
+fn plain_adams(m: &FaderModels) -> [PlainAdam; 2] {
+    [
+        PlainAdam::new(&m.lat_vs, m.lat_opt.config()),
+        PlainAdam::new(&m.ae_vs, m.ae_opt.config()),
+    ]
+}
+
+/// One update of `opt` (or, with `v.adam`, of `plain` from `opt`'s clipped gradients) from
+/// `loss`, as `v` says.
+fn apply(opt: &mut Adam, plain: &mut PlainAdam, loss: &Tensor, v: Plain) {
     if !v.backward {
         return opt.backward_step_clip(loss, CLIP);
     }
@@ -278,7 +290,7 @@ fn apply(opt: &mut Adam, loss: &Tensor, v: Plain) {
     loss.backward();
     opt.clip_grad_norm(CLIP);
     if v.adam {
-        opt.step_plain();
+        plain.step();
     } else {
         opt.step();
     }
@@ -287,14 +299,15 @@ fn apply(opt: &mut Adam, loss: &Tensor, v: Plain) {
 /// [`FaderModels::update`] with the optimiser variant `v` (the same losses, in the same order).
 fn plain_update(
     m: &mut FaderModels,
+    [lat_plain, ae_plain]: &mut [PlainAdam; 2],
     (x1, y1): (&Tensor, &Tensor),
     (x2, y2): (&Tensor, &Tensor),
     v: Plain,
 ) {
     let loss = lat_dis_loss(&m.ae, &m.lat, x1, y1);
-    apply(&mut m.lat_opt, &loss, v);
+    apply(&mut m.lat_opt, lat_plain, &loss, v);
     let (_, _, loss) = autoencoder_loss(&m.ae, Some((&m.lat, LAMBDA_LAT)), x2, y2, 1.0);
-    apply(&mut m.ae_opt, &loss, v);
+    apply(&mut m.ae_opt, ae_plain, &loss, v);
 }
 
 /// The Fader iteration of `case` (`fader64`, `fader256`) with the optimiser variant `v`.
@@ -315,7 +328,10 @@ fn plain_iteration(case: &str, dev: Device, opts: StepOptions, v: Plain) -> Iter
     } else {
         (x1, x2)
     };
-    Box::new(move |_: &mut Parts, _: bool| plain_update(&mut m, (&x1, &y1), (&x2, &y2), v))
+    let mut plains = plain_adams(&m);
+    Box::new(move |_: &mut Parts, _: bool| {
+        plain_update(&mut m, &mut plains, (&x1, &y1), (&x2, &y2), v)
+    })
 }
 
 /// The cases that compare variants in one process (`ab64`, `cl64`, `fed64`, `adam64`): runs

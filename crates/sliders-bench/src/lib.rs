@@ -1,5 +1,7 @@
-//! The training iterations that `sliders bench` and `cargo xtask bench train` time, each the
-//! same as the PyTorch baseline `benches/python/train_step_reference.py` builds:
+//! sliders-bench: the training iterations that `sliders bench` and `cargo xtask bench train` time,
+//! each the same as the PyTorch baseline `benches/python/train_step_reference.py` builds, and the
+//! optimiser variants they are measured against ([`plain`]), kept out of sliders-train's
+//! production code (docs/architecture.md#benchmarks):
 //! - `fader64`, `fader256`: one Fader iteration exactly as `FaderTrainer` runs it with the default
 //!   configuration (docs/fader-networks.md#latent-discriminator-step, #autoencoder-step):
 //!   [`lat_dis_update`] then [`autoencoder_update`] (λ_ae 1, λ_lat_dis 1e-4, clipping 5 per
@@ -13,15 +15,17 @@
 //!
 //! The batches are made once (data loading is not timed); timed blocks end with a CUDA
 //! synchronisation. The optimiser variants measured against these iterations (plain backward,
-//! plain Adam) are built in the `bench_step` example, not here; the criterion benchmark
+//! plain Adam) are built in the `bench_step` example and [`plain`]; the criterion benchmark
 //! `benches/train_step.rs` times [`FaderModels::update`] at the smoke size
 //! (docs/architecture.md#benchmarks).
 
-use crate::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
-use crate::layout::{channels_last, vars_to_channels_last};
-use crate::optim::{Adam, AdamConfig};
+pub mod plain;
+
 use sliders_config::nets::{FaderConfig, IcganConfig};
 use sliders_nets::{FaderAutoEncoder, IcganDiscriminator, IcganGenerator, LatentDiscriminator};
+use sliders_train::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
+use sliders_train::layout::{channels_last, vars_to_channels_last};
+use sliders_train::optim::{Adam, AdamConfig};
 use std::time::Instant;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -260,13 +264,20 @@ fn cgan(dev: Device) -> impl FnMut(&mut Parts, bool) {
     }
 }
 
+/// Serialises the unit tests that seed libtorch's global generator.
+#[cfg(test)]
+pub(crate) fn rng_lock() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn a_case_builds_and_times_its_sub_steps_and_an_unknown_case_is_refused() {
-        let _guard = crate::rng_lock();
+        let _guard = rng_lock();
         tch::manual_seed(0);
         assert!(iteration("nope", Device::Cpu, StepOptions::default()).is_err());
         let mut step = iteration("fader64", Device::Cpu, StepOptions::default()).unwrap();

@@ -1,0 +1,109 @@
+//! The out-of-place Adam update that the `bench_step` example (`--plain-adam`, `--case adam64`,
+//! `--case ab64`) times against sliders-train's in-place `Adam::step`: the same maths written
+//! plainly (five temporaries per parameter) on its own moments. A benchmark variant, kept out of
+//! the production optimiser (docs/architecture.md#benchmarks).
+
+use sliders_train::optim::AdamConfig;
+use tch::Tensor;
+use tch::nn::VarStore;
+
+/// Adam over the trainable variables of one `VarStore` (in name order, as sliders-train's
+/// `Adam::new`), updated out of place from the variables' `.grad`; moments start at zero.
+pub struct PlainAdam {
+    config: AdamConfig,
+    params: Vec<Tensor>,
+    exp_avg: Vec<Tensor>,
+    exp_avg_sq: Vec<Tensor>,
+    step: i64,
+}
+
+impl PlainAdam {
+    /// An optimizer for every trainable variable of `vs`.
+    pub fn new(vs: &VarStore, config: AdamConfig) -> Self {
+        let mut named: Vec<(String, Tensor)> = vs
+            .variables()
+            .into_iter()
+            .filter(|(_, t)| t.requires_grad())
+            .collect();
+        named.sort_by(|a, b| a.0.cmp(&b.0));
+        let params: Vec<Tensor> = named.into_iter().map(|(_, t)| t).collect();
+        Self {
+            config,
+            exp_avg: params.iter().map(Tensor::zeros_like).collect(),
+            exp_avg_sq: params.iter().map(Tensor::zeros_like).collect(),
+            params,
+            step: 0,
+        }
+    }
+
+    /// One Adam update from the current gradients (variables without a gradient are skipped).
+    pub fn step(&mut self) {
+        let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
+        self.step += 1;
+        let c = self.config;
+        let bias1 = 1.0 - c.beta1.powi(self.step as i32);
+        let bias2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
+        let step_size = c.lr / bias1;
+        tch::no_grad(|| {
+            for (((p, m), v), g) in self
+                .params
+                .iter_mut()
+                .zip(&mut self.exp_avg)
+                .zip(&mut self.exp_avg_sq)
+                .zip(&grads)
+            {
+                if !g.defined() {
+                    continue;
+                }
+                let _ = m.lerp_(g, 1.0 - c.beta1);
+                let _ = v.lerp_(&g.square(), 1.0 - c.beta2);
+                let denom = (v.sqrt() / bias2_sqrt) + c.eps;
+                let _ = p.addcdiv_(&(&*m * (-step_size)), &denom);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sliders_train::optim::Adam;
+    use tch::nn::{self, Module};
+    use tch::{Device, Kind};
+
+    /// The variant times the same update: 25 clipped steps of both on the same seeded network
+    /// end with the same weights, bit for bit.
+    #[test]
+    fn the_plain_update_is_the_in_place_step_bit_for_bit() {
+        let _guard = crate::rng_lock();
+        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
+        let mut weights = Vec::new();
+        for plain in [false, true] {
+            tch::manual_seed(5);
+            let vs = VarStore::new(Device::Cpu);
+            let net = nn::seq()
+                .add(nn::linear(vs.root() / "a", 5, 7, Default::default()))
+                .add_fn(|t| t.tanh())
+                .add(nn::linear(vs.root() / "b", 7, 3, Default::default()));
+            let mut opt = Adam::new(&vs, AdamConfig::fader());
+            let mut reference = PlainAdam::new(&vs, AdamConfig::fader());
+            for _ in 0..25 {
+                opt.zero_grad();
+                net.forward(&x).square().mean(Kind::Float).backward();
+                opt.clip_grad_norm(0.05);
+                if plain {
+                    reference.step();
+                } else {
+                    opt.step();
+                }
+            }
+            let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+            vars.sort_by(|a, b| a.0.cmp(&b.0));
+            weights.push(vars);
+        }
+        assert_eq!(weights[0].len(), 4);
+        for ((name, a), (_, b)) in weights[0].iter().zip(&weights[1]) {
+            assert!(a.equal(b), "{name} differs");
+        }
+    }
+}
