@@ -358,7 +358,13 @@ pub fn digits_section(inputs: &ReportInputs) -> String {
             md.push_str(t);
             md.push('\n');
         }
-        for n in &run.figures {
+        // The run's tables embed some of its figures themselves (the Figure 4a chart).
+        let embedded = |n: &str| {
+            run.tables_md
+                .as_deref()
+                .is_some_and(|t| t.contains(&format!("(figures/{n})")))
+        };
+        for n in run.figures.iter().filter(|n| !embedded(n)) {
             let _ = writeln!(md, "![{n}](figures/{n})\n");
         }
     }

@@ -165,9 +165,12 @@ fn the_digits_section_states_each_runs_length_and_links_its_figures() {
     inputs.digits = vec![DigitsRun {
         name: "digits-fashion_mnist".into(),
         resolved,
-        tables_md: Some("| the table |\n".into()),
+        tables_md: Some("| the table |\n![chart](figures/digits_fashion_mnist_fig4a.png)\n".into()),
         metrics: BTreeMap::new(),
-        figures: vec!["digits_fashion_mnist_ind.png".into()],
+        figures: vec![
+            "digits_fashion_mnist_fig4a.png".into(),
+            "digits_fashion_mnist_ind.png".into(),
+        ],
     }];
     let md = digits_page(&inputs);
     assert!(
@@ -182,6 +185,11 @@ fn the_digits_section_states_each_runs_length_and_links_its_figures() {
     assert!(
         md.contains("![digits_fashion_mnist_ind.png](figures/digits_fashion_mnist_ind.png)"),
         "{md}"
+    );
+    assert_eq!(
+        md.matches("figures/digits_fashion_mnist_fig4a.png").count(),
+        1,
+        "a chart the table embeds is not listed again: {md}"
     );
     assert!(render(&inputs).contains("| digits-fashion_mnist | cGAN 1500 steps"));
 }
