@@ -155,16 +155,10 @@ fn photos(path: &Path, image: RgbImage, faces: Vec<AlignedFace>, size: u32) -> V
     let (kept, _) = working_copy(image, whole, WORKING_SIDE);
     let to_photo = Similarity::new(f64::from(w) / f64::from(kept.width()), 0.0, 0.0, 0.0);
     let (kw, kh) = kept.dimensions();
-    let s = size as usize;
     faces
         .into_iter()
         .map(|a| {
-            let mut face = vec![0u8; 3 * s * s];
-            for (i, p) in a.image.pixels().enumerate() {
-                for c in 0..3 {
-                    face[c * s * s + i] = p.0[c];
-                }
-            }
+            let face = crate::photo::planar(&a.image);
             let to_frame = a.to_frame.after(&to_photo);
             Photo {
                 path: path.to_path_buf(),

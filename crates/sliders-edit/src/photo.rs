@@ -336,6 +336,18 @@ pub fn downscaled(image: &RgbImage, max_side: u32) -> RgbImage {
     interleaved(&planar, nw, nh)
 }
 
+/// An RGB image as planar CHW bytes (a [`Photo::face`]'s layout).
+pub fn planar(image: &RgbImage) -> Vec<u8> {
+    let n = image.width() as usize * image.height() as usize;
+    let mut out = vec![0u8; 3 * n];
+    for (i, p) in image.pixels().enumerate() {
+        for c in 0..3 {
+            out[c * n + i] = p.0[c];
+        }
+    }
+    out
+}
+
 /// Planar CHW u8 `[3, S, S]` faces into a `[B, 3, S, S]` f32 tensor in [−1, 1] (`x / 255 · 2 − 1`,
 /// as the training batches).
 pub fn to_tensor(faces: &[&[u8]], size: u32) -> tch::Tensor {

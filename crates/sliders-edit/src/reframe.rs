@@ -163,7 +163,7 @@ pub fn trial(
     let photo = crate::photo::decode(&image.path)?;
     let original = Photo::from_image(&image.path, photo.clone(), size, framing, Crop::Celeba)?;
     let (canvas, placed) = reframe(&photo, rng);
-    let exact = exact_frame(&canvas, &placed, photo.width(), framing, size);
+    let exact = crate::photo::planar(&exact_frame(&canvas, &placed, photo.width(), framing, size));
     let reframed = match finder.frame_at_most(&image.path, canvas, size, framing, Crop::Auto, 1) {
         Ok(mut faces) => Some(faces.swap_remove(0)),
         Err(EditError::NoFace { .. } | EditError::TooSmall { .. }) => None,
@@ -173,7 +173,7 @@ pub fn trial(
     if let Some(r) = &reframed {
         faces.push(&r.face);
     }
-    faces.push(exact.as_raw());
+    faces.push(&exact);
     let last = faces.len() as i64 - 1;
     let x = to_tensor(&faces, size);
     let unedited = tch::no_grad(|| judge(&x));
