@@ -8,7 +8,9 @@
 //! The two default updates are also public functions ([`lat_dis_update`], [`autoencoder_update`])
 //! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
 
+mod build;
 mod update;
+use build::{Nets, load_judge};
 pub use update::{autoencoder_loss, autoencoder_update, lat_dis_loss, lat_dis_update};
 
 use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
@@ -110,69 +112,14 @@ impl FaderTrainer {
             )));
         }
         tch::manual_seed(exp.seed as i64);
-        // Channels-last weights before the optimizers, so their moments share the layout.
-        let relayout = |vs: &VarStore| {
-            if cfg.channels_last {
-                layout::vars_to_channels_last(vs);
-            }
-        };
-        let ae = {
-            let vs = VarStore::new(device);
-            let net = FaderAutoEncoder::new(&vs.root(), &model)?;
-            relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.ae_optimizer));
-            Trained { vs, net, opt }
-        };
-        let lat = {
-            let vs = VarStore::new(device);
-            let net = LatentDiscriminator::new(&vs.root(), &model)?;
-            relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
-            Trained { vs, net, opt }
-        };
-        let ptc = if cfg.n_ptc_dis > 0 {
-            let vs = VarStore::new(device);
-            let net = PatchDiscriminator::new(&vs.root(), &model)?;
-            relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
-            Some(Trained { vs, net, opt })
-        } else {
-            None
-        };
-        let clf = if cfg.n_clf_dis > 0 {
-            let vs = VarStore::new(device);
-            let clf_cfg = sliders_config::nets::ClassifierConfig {
-                img_sz: model.img_sz,
-                img_fm: model.img_fm,
-                init_fm: model.init_fm,
-                max_fm: model.max_fm,
-                hid_dim: model.hid_dim,
-                n_attr: model.n_attr,
-            };
-            let net = FaderClassifier::new(&vs.root(), &clf_cfg)?;
-            relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
-            Some(Trained { vs, net, opt })
-        } else {
-            None
-        };
+        let Nets { ae, lat, ptc, clf } = Nets::build(&cfg, &model, device)?;
         let attr_names = data.selection.names().to_vec();
-        let judge = match &cfg.eval_classifier {
-            Some(path) => {
-                let judge = Judge::load(path, device)?;
-                if judge.image_size() != model.img_sz {
-                    return Err(TrainError::Config(format!(
-                        "{}: the evaluation classifier takes {} px images, the model {} px; train it on the same data.image_size",
-                        path.display(),
-                        judge.image_size(),
-                        model.img_sz
-                    )));
-                }
-                let offsets = judge.offsets(&attr_names)?;
-                Some((judge, offsets))
-            }
-            None => None,
-        };
+        let judge = load_judge(
+            cfg.eval_classifier.as_deref(),
+            model.img_sz,
+            &attr_names,
+            device,
+        )?;
         let mut trainer = Self {
             cfg,
             model,

@@ -6,9 +6,8 @@
 
 use std::path::{Path, PathBuf};
 
-/// The longest a non-test function may be, in lines from its `fn` line to its closing brace.
-/// Today `cargo xtask tidy` only warns, listing the longer ones, because other crates are still
-/// being split; once that list is empty this becomes an error like the stale deviations list.
+/// The longest a non-test function may be, in lines from its `fn` line to its closing brace;
+/// `cargo xtask tidy` (and so `cargo xtask test`) fails on a longer one.
 pub const MAX_FN_LINES: usize = 80;
 
 /// A function over the limit.
@@ -23,21 +22,23 @@ pub struct LongFn {
     pub lines: usize,
 }
 
-/// Prints the functions over [`MAX_FN_LINES`] under a warning heading (or that there are none).
-pub fn warn(root: &Path) {
+/// Fails listing the functions over [`MAX_FN_LINES`] (file:line, name, length), if any.
+pub fn check(root: &Path) -> anyhow::Result<()> {
     let long = long_functions(root);
     if long.is_empty() {
         println!("==> tidy: no function is over {MAX_FN_LINES} lines");
-        return;
+        return Ok(());
     }
-    println!(
-        "==> tidy: warning: {} functions are over {MAX_FN_LINES} lines (split them into named \
-         helpers; this becomes an error once the list is empty):",
-        long.len()
-    );
-    for f in &long {
-        println!("    {}:{}  {}  ({} lines)", f.file, f.line, f.name, f.lines);
-    }
+    let list: Vec<String> = long
+        .iter()
+        .map(|f| format!("    {}:{}  {}  ({} lines)", f.file, f.line, f.name, f.lines))
+        .collect();
+    anyhow::bail!(
+        "{} functions are over {MAX_FN_LINES} lines:\n{}\nFix: split each into named helpers \
+         (one responsibility each, a `///` line on what it does)",
+        long.len(),
+        list.join("\n")
+    )
 }
 
 /// The non-test functions over [`MAX_FN_LINES`] in `crates/*/src/` and `xtask/src/`, sorted by

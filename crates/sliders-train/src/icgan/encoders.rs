@@ -18,9 +18,8 @@ use crate::driver::{self, Cadence, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::fader::{Trained, adam};
-use crate::icgan::encoder_data::{self, EncoderDataset};
-use crate::icgan::{label_matrix, model_config};
-use crate::optim::Adam;
+use crate::icgan::encoder_data::EncoderDataset;
+use crate::icgan::model_config;
 use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
 use crate::state::{Counters, Slot};
@@ -30,9 +29,19 @@ use sliders_config::data::{FlipMode, SampleOrder, SamplerConfig};
 use sliders_config::layout::Checkpoint;
 use sliders_config::nets::{EncoderKind, IcganConfig, IcganEncoderConfig};
 use sliders_config::train::{EncoderTrainConfig, Experiment};
-use sliders_nets::{EncoderRole, IcganEncoder, IcganGenerator, SngEncoder, checkpoint};
+use sliders_nets::{IcganEncoder, SngEncoder, checkpoint};
 use std::sync::Arc;
 use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
+
+mod setup;
+use setup::{build_encoders, load_generator, open_dataset};
+
+/// The networks of one layout: Ez and Ey (IND, IND-COND) or the single encoder (SNG).
+pub(crate) type Layout = (
+    Option<Trained<IcganEncoder>>,
+    Option<Trained<IcganEncoder>>,
+    Option<Trained<SngEncoder>>,
+);
 
 const PERM_SALT: u64 = 0x0E9C_0DE5;
 /// File name of the generated dataset in the run folder.
@@ -104,41 +113,7 @@ impl EncoderTrainer {
                 "the real train or valid part holds no image".to_string(),
             ));
         }
-        let g_path = Checkpoint::Generator.in_run(&cfg.cgan_run);
-        if !g_path.is_file() {
-            return Err(TrainError::Config(format!(
-                "{}: no trained generator; run the cGAN experiment first or set \
-                 encoder_train.cgan_run to its run folder",
-                g_path.display()
-            )));
-        }
-        let info = checkpoint::read_info(&g_path)?;
-        if info
-            .metadata
-            .get("sliders.bn_refreshed")
-            .map(String::as_str)
-            != Some("true")
-        {
-            tracing::warn!(
-                "{}: G's batch-norm statistics were not refreshed (icgan.md §3.6); eval-mode samples may be poor",
-                g_path.display()
-            );
-        }
-        let (_g_vs, g, g_cfg) = checkpoint::restore(&g_path, device, IcganGenerator::new)?;
-        if g_cfg.img_sz != data_model.img_sz
-            || g_cfg.ny != data_model.ny
-            || g_cfg.nc != data_model.nc
-        {
-            return Err(TrainError::Config(format!(
-                "{}: G makes {} px images with {} attributes, the data has {} px and {}; use the \
-                 cGAN's [data] settings",
-                g_path.display(),
-                g_cfg.img_sz,
-                g_cfg.ny,
-                data_model.img_sz,
-                data_model.ny
-            )));
-        }
+        let (_g_vs, g, g_cfg, g_path) = load_generator(&cfg, data_model, device)?;
         let enc_cfg = IcganEncoderConfig {
             kind: cfg.encoder_kind,
             img_sz: g_cfg.img_sz,
@@ -151,74 +126,18 @@ impl EncoderTrainer {
             .validate()
             .map_err(|e| TrainError::Config(format!("[icgan_encoder]: {e}")))?;
         let run = RunDir::create(&exp.run_dir)?;
-        let ds_path = run.path(DATASET_FILE);
-        if !ds_path.is_file() {
-            let labels = label_matrix(&train_real, device);
-            let n = if cfg.dataset_size > 0 {
-                cfg.dataset_size
-            } else {
-                encoder_data::default_size(train_real.len(), cfg.generate_batch)
-            };
-            let g_file = g_path.display().to_string();
-            tracing::info!(
-                "generating {n} encoder training triples into {}",
-                ds_path.display()
-            );
-            encoder_data::generate(
-                &ds_path,
-                &g,
-                &labels,
-                n,
-                cfg.generate_batch,
-                exp.seed,
-                &[("sliders.generator", g_file.as_str())],
-            )?;
-        }
-        let dataset = EncoderDataset::open(&ds_path, cfg.train_fraction)?;
-        let [_, nc, s, _] = dataset.shape();
-        if nc != enc_cfg.nc || s != enc_cfg.img_sz || dataset.z().size()[1] != enc_cfg.nz {
-            return Err(TrainError::Config(format!(
-                "{}: generated with another G (images {nc}×{s}×{s}, z {}); delete it to generate it again",
-                ds_path.display(),
-                dataset.z().size()[1]
-            )));
-        }
-        if dataset.train_len() < cfg.batch_size || dataset.train_len() == dataset.len() {
-            return Err(TrainError::Config(format!(
-                "{}: {} training rows of {} cannot fill a batch of {} and leave a test split; \
-                 raise encoder_train.dataset_size or lower encoder_train.batch_size",
-                ds_path.display(),
-                dataset.train_len(),
-                dataset.len(),
-                cfg.batch_size
-            )));
-        }
+        let dataset = open_dataset(
+            &run,
+            &cfg,
+            (&g, &g_path),
+            &train_real,
+            &enc_cfg,
+            exp.seed,
+            device,
+        )?;
         tch::manual_seed(exp.seed as i64);
-        let opt = adam(&cfg.optimizer);
-        let build = |role: EncoderRole| -> Result<Trained<IcganEncoder>, TrainError> {
-            let vs = VarStore::new(device);
-            let net = IcganEncoder::new(&vs.root(), &enc_cfg, role)?;
-            let opt = Adam::new(&vs, opt);
-            Ok(Trained { vs, net, opt })
-        };
-        let (ez, ey, sng) = match cfg.encoder_kind {
-            EncoderKind::Ind => (
-                Some(build(EncoderRole::Z)?),
-                Some(build(EncoderRole::Y)?),
-                None,
-            ),
-            EncoderKind::IndCond => (
-                Some(build(EncoderRole::ZCond)?),
-                Some(build(EncoderRole::Y)?),
-                None,
-            ),
-            EncoderKind::Sng => {
-                let vs = VarStore::new(device);
-                let net = SngEncoder::new(&vs.root(), &enc_cfg)?;
-                let opt = Adam::new(&vs, opt);
-                (None, None, Some(Trained { vs, net, opt }))
-            }
-        };
+        let (ez, ey, sng) =
+            build_encoders(cfg.encoder_kind, &enc_cfg, adam(&cfg.optimizer), device)?;
         // Encoders see no augmentation and shuffled epochs (docs/icgan.md#encoder-training).
         let sampler = SamplerConfig {
             batch_size: cfg.batch_size,
