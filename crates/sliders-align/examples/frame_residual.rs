@@ -119,6 +119,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .points
         .map(|[u, v]| [u * ALIGNED_WIDTH, v * ALIGNED_HEIGHT]);
     let mut sums = Sums::new();
+    // The mean of alignment's own fit (four points) over all images: its inverse applied to the
+    // template makes that mean the identity (`--calibrate` prints that template).
+    let (mut mean_fit, mut fitted) = ([0.0f64; 4], 0usize);
     for path in files.iter().step_by(every.max(1)).take(limit) {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let Some(&label) = labels.get(name.as_ref()) else {
@@ -138,6 +141,26 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let lm = face.landmarks.map(|[x, y]| [x * sx, y * sy]);
         record(&mut sums, &lm, &dst, label);
+        if let Some(t) = Similarity::fit(&fit_points(&lm), &fit_points(&dst)) {
+            for (m, v) in mean_fit.iter_mut().zip([t.a, t.b, t.tx, t.ty]) {
+                *m += v;
+            }
+            fitted += 1;
+        }
+    }
+    let [a, b, tx, ty] = mean_fit.map(|v| v / fitted.max(1) as f64);
+    let mean = Similarity { a, b, tx, ty };
+    println!(
+        "alignment's mean fit over {fitted} images: scale {:.4}, angle {:+.3}°, shift ({tx:+.2}, {ty:+.2}) px",
+        mean.scale(),
+        mean.angle().to_degrees()
+    );
+    println!("template calibrated so that this mean is the identity (u v per landmark):");
+    for [u, v] in template.points {
+        let [x, y] = mean
+            .inverse()
+            .apply([u * ALIGNED_WIDTH, v * ALIGNED_HEIGHT]);
+        println!("{:.6} {:.6}", x / ALIGNED_WIDTH, y / ALIGNED_HEIGHT);
     }
     println!(
         "{attribute}: fit | label | n | scale | angle° | tx | ty | corners moved px | landmarks moved px"
