@@ -15,6 +15,7 @@
 use criterion::{Criterion, Throughput};
 use image::{Rgb, RgbImage};
 use sliders_align::{Detector, Frame, Similarity, Template, align_faces, warp};
+use sliders_metrics::stats::median;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -73,12 +74,6 @@ fn canvas(face: &RgbImage, side: u32, i: usize) -> RgbImage {
     })
 }
 
-/// Median of `v` (sorted in place).
-fn median(v: &mut [f64]) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
-}
-
 /// Times `run` on every canvas per criterion iteration (criterion's time is per iteration, its
 /// throughput in photos per second); returns the median ms per photo over criterion's samples.
 fn bench(c: &mut Criterion, id: &str, canvases: &[RgbImage], run: impl Fn(&RgbImage)) -> f64 {
@@ -99,7 +94,7 @@ fn bench(c: &mut Criterion, id: &str, canvases: &[RgbImage], run: impl Fn(&RgbIm
         })
     });
     group.finish();
-    median(&mut per_photo)
+    median(&per_photo)
 }
 
 /// facenet-pytorch's median ms per photo for each canvas side, or why there is none.
@@ -137,7 +132,7 @@ fn baseline(canvases: &[(u32, Vec<RgbImage>)]) -> Result<Vec<(u32, f64)>, String
     }
     let mut result = Vec::new();
     for (side, _) in canvases {
-        let mut ms: Vec<f64> = text
+        let ms: Vec<f64> = text
             .lines()
             .filter_map(|l| {
                 let mut f = l.split('\t');
@@ -147,7 +142,7 @@ fn baseline(canvases: &[(u32, Vec<RgbImage>)]) -> Result<Vec<(u32, f64)>, String
                     .then(|| ms.parse().ok())?
             })
             .collect();
-        result.push((*side, median(&mut ms)));
+        result.push((*side, median(&ms)));
     }
     Ok(result)
 }

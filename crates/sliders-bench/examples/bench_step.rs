@@ -38,6 +38,7 @@ use sliders_bench::plain::PlainAdam;
 use sliders_bench::{self as bench, FaderModels, Iteration, Parts, StepOptions, fader_batch, sync};
 use sliders_celeba::{BatchSampler, BatchSource};
 use sliders_config::data::SamplerConfig;
+use sliders_metrics::stats::median;
 use sliders_train::fader::{autoencoder_loss, lat_dis_loss};
 use sliders_train::layout::channels_last;
 use sliders_train::optim::Adam;
@@ -130,14 +131,6 @@ fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
     (med(&mut a), med(&mut b))
 }
 
-/// `--case ab64`: the 64 px Fader iteration with the optimizer variants (both in-place, plain
-/// backward, plain backward and plain Adam) alternating step by step in one process (the order
-/// rotating), so load affects all alike. Returns the median ms per iteration of each variant.
-fn median(t: &mut [f64]) -> f64 {
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
-
 /// `--case cl64`: the 64 px Fader iteration in the standard layout and channels-last, two
 /// separate models in one process, alternating step by step (the order rotating), so machine load
 /// hits both alike. Returns the median ms of each.
@@ -169,7 +162,7 @@ fn cl64(dev: Device, steps: usize) -> (f64, f64) {
             }
         }
     }
-    (median(&mut t_plain), median(&mut t_cl))
+    (median(&t_plain), median(&t_cl))
 }
 
 /// `--case fed64`: median block steps/s of the 64 px Fader iteration on resident batches and fed
@@ -230,7 +223,7 @@ fn fed64(dev: Device, warmup: usize, steps: usize) -> (f64, f64) {
             }
         }
     }
-    (median(&mut t_resident), median(&mut t_fed))
+    (median(&t_resident), median(&t_fed))
 }
 
 fn ab64(dev: Device, steps: usize) -> [f64; 3] {

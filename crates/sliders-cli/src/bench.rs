@@ -8,6 +8,7 @@
 use anyhow::{Context, Result, bail};
 use sliders_bench::{self as bench, StepOptions};
 use sliders_config::train::DeviceChoice;
+use sliders_metrics::stats::median;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -62,16 +63,6 @@ pub struct CaseFigures {
     pub ours: Vec<f64>,
     /// PyTorch's, one per round (empty without the baseline).
     pub pytorch: Vec<f64>,
-}
-
-fn median(v: &[f64]) -> f64 {
-    let mut v = v.to_vec();
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => f64::NAN,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
 }
 
 fn pytorch_round(opts: &Options, script: &PathBuf, case: &str, cuda: bool) -> Result<f64> {

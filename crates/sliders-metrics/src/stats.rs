@@ -48,6 +48,18 @@ pub fn accuracy(predicted: &[bool], truth: &[bool]) -> Proportion {
     proportion(hits, truth.len() as u64)
 }
 
+/// The median of `values` (the mean of the two middle ones for an even count; NaN when empty):
+/// the benchmarks' summary of repeated timings.
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
 /// The mean of `values` with its 95% interval (normal approximation: 1.96 standard errors of the
 /// mean, sample standard deviation), in a [`Proportion`]'s fields (value, n, low, high). Fewer
 /// than two values give the uninformative interval (−∞, ∞); none gives NaN.
@@ -123,5 +135,12 @@ mod tests {
     fn accuracy_counts_agreements() {
         let p = accuracy(&[true, false, true, true], &[true, true, true, false]);
         assert_eq!((p.value, p.n), (0.5, 4));
+    }
+
+    #[test]
+    fn the_median_of_odd_even_and_empty_lists() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert!(median(&[]).is_nan());
     }
 }

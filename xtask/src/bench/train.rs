@@ -128,6 +128,8 @@ fn text_field<'a>(line: &'a str, key: &str) -> Option<&'a str> {
         .find_map(|t| t.strip_prefix(key)?.strip_prefix('='))
 }
 
+/// The median of `v` (as `sliders_metrics::stats::median`, which xtask cannot use: that crate
+/// links libtorch, and xtask must build before libtorch is installed).
 fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
