@@ -19,15 +19,15 @@ const ALIGNED_HEIGHT: f64 = Frame::ALIGNED.height;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// The weightings compared: name, weights of (left eye, right eye, nose, left and right mouth
-/// corner); `mouth-mid` (what alignment does, [`fit_points`]) stands the two corners' midpoint in
-/// for both, weighted as one point.
-const FITS: [(&str, [f64; 5]); 5] = [
-    ("five equal", [1.0, 1.0, 1.0, 1.0, 1.0]),
-    ("eyes only", [1.0, 1.0, 0.0, 0.0, 0.0]),
-    ("eyes+nose", [1.0, 1.0, 1.0, 0.0, 0.0]),
-    ("mouth 0.25", [1.0, 1.0, 1.0, 0.25, 0.25]),
-    ("mouth-mid", [1.0, 1.0, 1.0, 0.5, 0.5]),
+/// The fits compared: name, and the weights of (left eye, right eye, nose, left and right mouth
+/// corner), or `None` for alignment's own four points ([`fit_points`]: the two corners' midpoint
+/// in place of both).
+const FITS: [(&str, Option<[f64; 5]>); 5] = [
+    ("five equal", Some([1.0, 1.0, 1.0, 1.0, 1.0])),
+    ("eyes only", Some([1.0, 1.0, 0.0, 0.0, 0.0])),
+    ("eyes+nose", Some([1.0, 1.0, 1.0, 0.0, 0.0])),
+    ("mouth 0.25", Some([1.0, 1.0, 1.0, 0.25, 0.25])),
+    ("mouth-mid", None),
 ];
 
 /// Per fit and label: sums of scale, angle (degrees), tx, ty, corner and landmark displacement.
@@ -63,15 +63,18 @@ fn moved(t: &Similarity, points: &[[f64; 2]]) -> f64 {
 
 fn record(sums: &mut Sums, landmarks: &[[f64; 2]; 5], dst: &[[f64; 2]; 5], label: bool) {
     // The Fader's crop (rows 20..198, the whole width) as corners in aligned pixels.
-    let corners = [[0.0, 20.0], [178.0, 20.0], [0.0, 198.0], [178.0, 198.0]];
-    for (k, (_, w)) in FITS.iter().enumerate() {
-        let (src, dst, w): (Vec<[f64; 2]>, Vec<[f64; 2]>, Vec<f64>) = if k == 4 {
-            let (s, d) = (fit_points(landmarks), fit_points(dst));
-            (s.to_vec(), d.to_vec(), vec![1.0; 4])
-        } else {
-            (landmarks.to_vec(), dst.to_vec(), w.to_vec())
+    let corners = [
+        [0.0, 20.0],
+        [ALIGNED_WIDTH, 20.0],
+        [0.0, 198.0],
+        [ALIGNED_WIDTH, 198.0],
+    ];
+    for (k, (_, weights)) in FITS.iter().enumerate() {
+        let fit = match weights {
+            Some(w) => Similarity::fit_weighted(landmarks, dst, w),
+            None => Similarity::fit(&fit_points(landmarks), &fit_points(dst)),
         };
-        let Some(t) = Similarity::fit_weighted(&src, &dst, &w) else {
+        let Some(t) = fit else {
             continue;
         };
         let v = [
@@ -119,9 +122,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .points
         .map(|[u, v]| [u * ALIGNED_WIDTH, v * ALIGNED_HEIGHT]);
     let mut sums = Sums::new();
-    // The mean of alignment's own fit (four points) over all images: its inverse applied to the
-    // template makes that mean the identity (`--calibrate` prints that template).
-    let (mut mean_fit, mut fitted) = ([0.0f64; 4], 0usize);
+    // Every face's landmarks (fractions of the image), for the template's calibration.
+    let mut faces: Vec<[[f64; 2]; 5]> = Vec::new();
     for path in files.iter().step_by(every.max(1)).take(limit) {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let Some(&label) = labels.get(name.as_ref()) else {
@@ -141,26 +143,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let lm = face.landmarks.map(|[x, y]| [x * sx, y * sy]);
         record(&mut sums, &lm, &dst, label);
-        if let Some(t) = Similarity::fit(&fit_points(&lm), &fit_points(&dst)) {
-            for (m, v) in mean_fit.iter_mut().zip([t.a, t.b, t.tx, t.ty]) {
-                *m += v;
-            }
-            fitted += 1;
-        }
+        faces.push(lm.map(|[x, y]| [x / ALIGNED_WIDTH, y / ALIGNED_HEIGHT]));
     }
-    let [a, b, tx, ty] = mean_fit.map(|v| v / fitted.max(1) as f64);
-    let mean = Similarity { a, b, tx, ty };
+    let (calibrated, mean) = template.calibrated(&faces);
     println!(
-        "alignment's mean fit over {fitted} images: scale {:.4}, angle {:+.3}°, shift ({tx:+.2}, {ty:+.2}) px",
+        "alignment's mean fit over {} images: scale {:.4}, angle {:+.3}°, shift ({:+.2}, {:+.2}) px",
+        faces.len(),
         mean.scale(),
-        mean.angle().to_degrees()
+        mean.angle().to_degrees(),
+        mean.tx,
+        mean.ty
     );
     println!("template calibrated so that this mean is the identity (u v per landmark):");
-    for [u, v] in template.points {
-        let [x, y] = mean
-            .inverse()
-            .apply([u * ALIGNED_WIDTH, v * ALIGNED_HEIGHT]);
-        println!("{:.6} {:.6}", x / ALIGNED_WIDTH, y / ALIGNED_HEIGHT);
+    for [u, v] in calibrated.points {
+        println!("{u:.6} {v:.6}");
     }
     println!(
         "{attribute}: fit | label | n | scale | angle° | tx | ty | corners moved px | landmarks moved px"

@@ -10,7 +10,7 @@
 //! cargo run --release -p sliders-align --example template -- [DIR] [--limit N] [--dry-run]
 //! ```
 
-use sliders_align::{Detector, Similarity, Template, fit_points, refine};
+use sliders_align::{Detector, Template, refine};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -110,7 +110,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("missed: {}", missed.join(" "));
     }
     print_spread(&points, &sq, n);
-    let template = calibrated(points, &all);
+    let (template, mean) = Template { points }.calibrated(&all);
+    println!(
+        "alignment's mean fit: scale {:.4}, angle {:+.3}°, shift ({:+.2}, {:+.2}) px; calibrated",
+        mean.scale(),
+        mean.angle().to_degrees(),
+        mean.tx,
+        mean.ty
+    );
     if !dry {
         let out = PathBuf::from(concat!(
             env!("CARGO_MANIFEST_DIR"),
@@ -128,39 +135,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("wrote {}", out.display());
     }
     Ok(())
-}
-
-/// The average landmarks `points` moved by the inverse of the mean of alignment's fit
-/// ([`fit_points`], four points) of every image's landmarks `all` onto them: fitting noisy
-/// landmarks to their average shrinks faces by about 2% and shifts them by 2-3 px at 178×218
-/// (least squares attributes part of the noise to scale), so the uncalibrated average would
-/// frame every aligned face a little smaller and lower than CelebA's crop does. All in
-/// fractions of the image; the fit is measured in 178×218 pixels.
-fn calibrated(points: [[f64; 2]; 5], all: &[[[f64; 2]; 5]]) -> Template {
-    let px = |p: [[f64; 2]; 5]| p.map(|[u, v]| [u * 178.0, v * 218.0]);
-    let dst = px(points);
-    let mut sum = [0.0f64; 4];
-    let mut n = 0.0f64;
-    for lm in all {
-        if let Some(t) = Similarity::fit(&fit_points(&px(*lm)), &fit_points(&dst)) {
-            for (s, v) in sum.iter_mut().zip([t.a, t.b, t.tx, t.ty]) {
-                *s += v;
-            }
-            n += 1.0;
-        }
-    }
-    let [a, b, tx, ty] = sum.map(|s| s / n.max(1.0));
-    let mean = Similarity { a, b, tx, ty };
-    println!(
-        "alignment's mean fit: scale {:.4}, angle {:+.3}°, shift ({tx:+.2}, {ty:+.2}) px; calibrated",
-        mean.scale(),
-        mean.angle().to_degrees()
-    );
-    let back = mean.inverse();
-    Template {
-        points: dst.map(|p| {
-            let [x, y] = back.apply(p);
-            [x / 178.0, y / 218.0]
-        }),
-    }
 }

@@ -3,7 +3,7 @@
 //! plainly (five temporaries per parameter) on its own moments. A benchmark variant, kept out of
 //! the production optimiser (docs/architecture.md#benchmarks).
 
-use sliders_train::optim::AdamConfig;
+use sliders_train::optim::{AdamConfig, reference_update};
 use tch::Tensor;
 use tch::nn::VarStore;
 
@@ -36,14 +36,12 @@ impl PlainAdam {
         }
     }
 
-    /// One Adam update from the current gradients (variables without a gradient are skipped).
+    /// One Adam update from the current gradients (variables without a gradient are skipped),
+    /// sliders-train's [`reference_update`] per parameter.
     pub fn step(&mut self) {
         let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
         self.step += 1;
-        let c = self.config;
-        let bias1 = 1.0 - c.beta1.powi(self.step as i32);
-        let bias2_sqrt = (1.0 - c.beta2.powi(self.step as i32)).sqrt();
-        let step_size = c.lr / bias1;
+        let (c, step) = (self.config, self.step);
         tch::no_grad(|| {
             for (((p, m), v), g) in self
                 .params
@@ -52,13 +50,9 @@ impl PlainAdam {
                 .zip(&mut self.exp_avg_sq)
                 .zip(&grads)
             {
-                if !g.defined() {
-                    continue;
+                if g.defined() {
+                    reference_update((p, m, v), g, &c, step);
                 }
-                let _ = m.lerp_(g, 1.0 - c.beta1);
-                let _ = v.lerp_(&g.square(), 1.0 - c.beta2);
-                let denom = (v.sqrt() / bias2_sqrt) + c.eps;
-                let _ = p.addcdiv_(&(&*m * (-step_size)), &denom);
             }
         });
     }

@@ -222,7 +222,8 @@ fn exact_frame(
 ) -> RgbImage {
     let f = crate::faces::frame_of(framing);
     let k = f64::from(size) / f.width;
-    let to_aligned = Similarity::new(178.0 / f64::from(photo_width.max(1)), 0.0, 0.0, 0.0);
+    let full = sliders_align::Frame::ALIGNED.width / f64::from(photo_width.max(1));
+    let to_aligned = Similarity::new(full, 0.0, 0.0, 0.0);
     let to_frame = Similarity::new(k, 0.0, -k * f.x0, -k * f.y0);
     let t = to_frame.after(&to_aligned.after(&placed.inverse()));
     sliders_align::warp(canvas, &t, size, size)

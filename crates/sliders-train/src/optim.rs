@@ -255,6 +255,25 @@ fn clip_grads(grads: &[Tensor], max_norm: f64) {
     });
 }
 
+/// Adam's update of one parameter `p` (moments `m`, `v`; gradient `g`; `step` counted from 1)
+/// written plainly, out of place (five temporaries): the formulation [`Adam::step`] reproduces
+/// in place bit for bit (its tests compare the two) and the benchmarks time it against. Call it
+/// under `tch::no_grad`.
+pub fn reference_update(
+    (p, m, v): (&mut Tensor, &mut Tensor, &mut Tensor),
+    g: &Tensor,
+    c: &AdamConfig,
+    step: i64,
+) {
+    let bias1 = 1.0 - c.beta1.powi(step as i32);
+    let bias2_sqrt = (1.0 - c.beta2.powi(step as i32)).sqrt();
+    let step_size = c.lr / bias1;
+    let _ = m.lerp_(g, 1.0 - c.beta1);
+    let _ = v.lerp_(&g.square(), 1.0 - c.beta2);
+    let denom = (v.sqrt() / bias2_sqrt) + c.eps;
+    let _ = p.addcdiv_(&(&*m * (-step_size)), &denom);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,16 +346,11 @@ mod tests {
         assert!(max_diff(&vs_init, &vs_ours) > 1e-2);
     }
 
-    /// The update of [`Adam::step`] written plainly out of place (five temporaries per
-    /// parameter): the reference the in-place step is tested against. (The `bench_step` example
-    /// times sliders-bench's copy of it.)
+    /// [`Adam::step`] through [`reference_update`], the plain out-of-place formulation.
     fn plain_step(opt: &mut Adam) {
         let grads: Vec<Tensor> = opt.params.iter().map(Tensor::grad).collect();
         opt.step += 1;
-        let c = opt.config;
-        let bias1 = 1.0 - c.beta1.powi(opt.step as i32);
-        let bias2_sqrt = (1.0 - c.beta2.powi(opt.step as i32)).sqrt();
-        let step_size = c.lr / bias1;
+        let (c, step) = (opt.config, opt.step);
         tch::no_grad(|| {
             for (((p, m), v), g) in opt
                 .params
@@ -345,13 +359,9 @@ mod tests {
                 .zip(&mut opt.exp_avg_sq)
                 .zip(&grads)
             {
-                if !g.defined() {
-                    continue;
+                if g.defined() {
+                    reference_update((p, m, v), g, &c, step);
                 }
-                let _ = m.lerp_(g, 1.0 - c.beta1);
-                let _ = v.lerp_(&g.square(), 1.0 - c.beta2);
-                let denom = (v.sqrt() / bias2_sqrt) + c.eps;
-                let _ = p.addcdiv_(&(&*m * (-step_size)), &denom);
             }
         });
     }

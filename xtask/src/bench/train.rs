@@ -252,23 +252,32 @@ fn announce_round(case: &str, round: usize, rounds: usize) {
     );
 }
 
+/// Runs our `bench_step` once with `args` (channels-last with `channels_last`); returns its
+/// `ours:` line and the peak memory sampled.
+fn ours_line(sides: &Sides, args: &[&str], channels_last: bool) -> Result<(String, f64)> {
+    let (out, mem) = run_sampled(
+        Command::new(sides.ours_bin)
+            .args(args)
+            .args(layout_flag(channels_last)),
+        "bench_step",
+        sides.cuda,
+    )?;
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("ours:"))
+        .context("no `ours:` line")?;
+    Ok((line.to_string(), mem))
+}
+
 /// The data-pipeline case, ours against ours: the fed and resident blocks alternate inside one
 /// `bench_step` process per round.
 fn run_fed_rounds(sides: &Sides, rounds: usize, args: &[&str], r: &mut CaseResult) -> Result<()> {
     for round in 0..rounds {
         announce_round(&r.case, round, rounds);
-        let (out, mem) = run_sampled(
-            Command::new(sides.ours_bin).args(args),
-            "bench_step",
-            sides.cuda,
-        )?;
-        let line = out
-            .lines()
-            .find(|l| l.starts_with("ours:"))
-            .context("no `ours:` line")?;
+        let (line, mem) = ours_line(sides, args, false)?;
         r.ours
-            .push(field(line, "fed_steps_per_s").context("no fed_steps_per_s")?);
-        r.py.push(field(line, "resident_steps_per_s").context("no resident_steps_per_s")?);
+            .push(field(&line, "fed_steps_per_s").context("no fed_steps_per_s")?);
+        r.py.push(field(&line, "resident_steps_per_s").context("no resident_steps_per_s")?);
         r.mem.0 = r.mem.0.max(mem);
     }
     Ok(())
@@ -290,19 +299,9 @@ fn run_paired_rounds(
         // Alternate which side goes first.
         for side in [round % 2, 1 - round % 2] {
             if side == 0 {
-                let (out, mem) = run_sampled(
-                    Command::new(sides.ours_bin)
-                        .args(args)
-                        .args(layout_flag(ours_cl)),
-                    "bench_step",
-                    sides.cuda,
-                )?;
-                let line = out
-                    .lines()
-                    .find(|l| l.starts_with("ours:"))
-                    .context("no `ours:` line")?;
+                let (line, mem) = ours_line(sides, args, ours_cl)?;
                 r.ours
-                    .push(field(line, "steps_per_s").context("no steps_per_s")?);
+                    .push(field(&line, "steps_per_s").context("no steps_per_s")?);
                 r.mem.0 = r.mem.0.max(mem);
             } else {
                 let (out, mem) = run_sampled(
