@@ -7,14 +7,41 @@
 //! Clipping is the reference's `clip_grad_norm`: `coef = max/(‖g‖ + 1e-6)`, applied when below 1;
 //! here computed as `min(coef, 1)` on the device, so a step never waits for the host.
 //!
-//! The step allocates nothing per parameter: `g²`, the denominator and `−step_size·m` are
+//! Two ways to apply the same update ([`Update`], docs/gpu.md#multi-tensor-adam): per tensor,
+//! described next (the CPU default, bit-for-bit the plain formulation), or all parameters in one
+//! fused kernel with foreach clipping through sliders-torch-ext (the CUDA default, equal within
+//! float rounding, its step count kept on the device so a captured CUDA graph replays it).
+//!
+//! The per-tensor step allocates nothing per parameter: `g²`, the denominator and `−step_size·m` are
 //! written into two scratch buffers preallocated once (sized for the largest parameter), with
 //! the same operations in the same order as the plain out-of-place formulation, so the update is
 //! bit-for-bit the same (tested against it below).
 
 use crate::error::TrainError;
+use sliders_torch_ext::multi::{AdamHyper, AdamTensors, foreach_clip_, fused_adam_};
 use std::path::Path;
-use tch::{Kind, Tensor, nn::VarStore};
+use tch::{Device, Kind, Tensor, nn::VarStore};
+
+/// How [`Adam`] applies its update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// One parameter at a time, in place, bit for bit the plain formulation: the CPU default,
+    /// which the golden training hashes pin.
+    PerTensor,
+    /// Every parameter in one `_fused_adam_` kernel and clipping with `_foreach_*` kernels, as
+    /// `torch.optim.Adam(fused=True)`: the CUDA default, where a step is launch-bound.
+    MultiTensor,
+}
+
+impl Update {
+    /// The default for parameters on `device`.
+    pub fn default_for(device: Device) -> Self {
+        match device {
+            Device::Cuda(_) => Self::MultiTensor,
+            _ => Self::PerTensor,
+        }
+    }
+}
 
 /// Adam's hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,15 +76,23 @@ pub struct Adam {
     exp_avg: Vec<Tensor>,
     exp_avg_sq: Vec<Tensor>,
     /// Per parameter, two views (of its shape) into two flat scratch buffers shared by all
-    /// parameters: `g²` then the denominator, and `−step_size·m`.
+    /// parameters: `g²` then the denominator, and `−step_size·m` (per-tensor update only).
     scratch: Vec<(Tensor, Tensor)>,
+    /// Updates taken (per-tensor update).
     step: i64,
+    /// Updates taken, as a 0-d float tensor on the parameters' device (multi-tensor update).
+    device_step: Option<Tensor>,
 }
 
 impl Adam {
     /// An optimizer for every trainable variable of `vs`, in name order (so the state file is
-    /// stable); moments start at zero.
+    /// stable), with the update the variables' device defaults to; moments start at zero.
     pub fn new(vs: &VarStore, config: AdamConfig) -> Self {
+        Self::with_update(vs, config, Update::default_for(vs.device()))
+    }
+
+    /// As [`Adam::new`], with the given update.
+    pub fn with_update(vs: &VarStore, config: AdamConfig, update: Update) -> Self {
         let mut named: Vec<(String, Tensor)> = vs
             .variables()
             .into_iter()
@@ -67,9 +102,10 @@ impl Adam {
         let (names, params): (Vec<_>, Vec<_>) = named.into_iter().unzip();
         let exp_avg = params.iter().map(Tensor::zeros_like).collect();
         let exp_avg_sq = params.iter().map(Tensor::zeros_like).collect();
+        let device_step =
+            (update == Update::MultiTensor).then(|| Tensor::zeros([], (Kind::Float, vs.device())));
         let scratch = match params.iter().max_by_key(|p| p.numel()) {
-            None => Vec::new(),
-            Some(largest) => {
+            Some(largest) if device_step.is_none() => {
                 let n = largest.numel() as i64;
                 let opts = (largest.kind(), largest.device());
                 let (a, b) = (Tensor::empty([n], opts), Tensor::empty([n], opts));
@@ -78,6 +114,7 @@ impl Adam {
                 };
                 params.iter().map(|p| (view(&a, p), view(&b, p))).collect()
             }
+            _ => Vec::new(),
         };
         Self {
             config,
@@ -87,12 +124,25 @@ impl Adam {
             exp_avg_sq,
             scratch,
             step: 0,
+            device_step,
         }
     }
 
-    /// Updates taken so far.
+    /// How this optimiser updates.
+    pub fn update(&self) -> Update {
+        match self.device_step {
+            Some(_) => Update::MultiTensor,
+            None => Update::PerTensor,
+        }
+    }
+
+    /// Updates taken so far (for the multi-tensor update, read from the device: it waits for
+    /// the queued work).
     pub fn steps_taken(&self) -> i64 {
-        self.step
+        match &self.device_step {
+            Some(s) => s.double_value(&[]).round() as i64,
+            None => self.step,
+        }
     }
 
     /// The hyper-parameters.
@@ -111,7 +161,21 @@ impl Adam {
     /// (no-op for `max_norm <= 0`). No host synchronisation.
     pub fn clip_grad_norm(&self, max_norm: f64) {
         let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
-        clip_grads(&grads, max_norm);
+        self.clip(&grads, max_norm);
+    }
+
+    /// Clips `grads` as [`clip_grads`] does, with foreach kernels for the multi-tensor update.
+    fn clip(&self, grads: &[Tensor], max_norm: f64) {
+        if self.device_step.is_none() {
+            return clip_grads(grads, max_norm);
+        }
+        let defined: Vec<Tensor> = grads
+            .iter()
+            .filter(|g| g.defined())
+            .map(Tensor::shallow_clone)
+            .collect();
+        tch::no_grad(|| foreach_clip_(&defined, max_norm))
+            .unwrap_or_else(|e| panic!("gradient clipping: {e}"));
     }
 
     /// One Adam update from the current gradients (variables without a gradient are skipped).
@@ -123,6 +187,9 @@ impl Adam {
     /// One Adam update from `grads`, one per variable in [`Adam::new`]'s order (undefined ones
     /// are skipped).
     fn step_with(&mut self, grads: &[Tensor]) {
+        if let Some(step) = &self.device_step {
+            return self.multi_tensor_step(step, grads);
+        }
         self.step += 1;
         let c = self.config;
         let bias1 = 1.0 - c.beta1.powi(self.step as i32);
@@ -154,6 +221,34 @@ impl Adam {
         });
     }
 
+    /// The multi-tensor update: the device step count, then one fused Adam kernel over the
+    /// variables with a gradient.
+    fn multi_tensor_step(&self, step: &Tensor, grads: &[Tensor]) {
+        let keep: Vec<usize> = (0..grads.len()).filter(|&i| grads[i].defined()).collect();
+        let pick =
+            |v: &[Tensor]| -> Vec<Tensor> { keep.iter().map(|&i| v[i].shallow_clone()).collect() };
+        let steps: Vec<Tensor> = keep.iter().map(|_| step.shallow_clone()).collect();
+        let c = self.config;
+        let hyper = AdamHyper {
+            lr: c.lr,
+            beta1: c.beta1,
+            beta2: c.beta2,
+            eps: c.eps,
+        };
+        tch::no_grad(|| {
+            let _ = step.shallow_clone().g_add_scalar_(1.0);
+            let tensors = AdamTensors {
+                params: &pick(&self.params),
+                grads: &pick(grads),
+                exp_avgs: &pick(&self.exp_avg),
+                exp_avg_sqs: &pick(&self.exp_avg_sq),
+                steps: &steps,
+            };
+            fused_adam_(&tensors, hyper)
+        })
+        .unwrap_or_else(|e| panic!("Adam step: {e}"));
+    }
+
     /// One training update: the gradients of `loss` with respect to this network's variables,
     /// clipped (when `max_norm > 0`), then an Adam step. The result is that of `zero_grad`,
     /// `backward`, `clip_grad_norm`, `step` (tested bit for bit), but the gradients are returned
@@ -164,13 +259,13 @@ impl Adam {
     /// `.grad` of the variables is left as it was.
     pub fn backward_step_clip(&mut self, loss: &Tensor, max_norm: f64) {
         let grads = Tensor::run_backward(&[loss], &self.params, false, false);
-        clip_grads(&grads, max_norm);
+        self.clip(&grads, max_norm);
         self.step_with(&grads);
     }
 
     /// The state as named tensors: `step`, `exp_avg.<var>`, `exp_avg_sq.<var>`.
     pub fn state_tensors(&self) -> Vec<(String, Tensor)> {
-        let mut out = vec![("step".to_string(), Tensor::from(self.step))];
+        let mut out = vec![("step".to_string(), Tensor::from(self.steps_taken()))];
         for (name, m) in self.names.iter().zip(&self.exp_avg) {
             out.push((format!("exp_avg.{name}"), m.contiguous()));
         }
@@ -227,6 +322,9 @@ impl Adam {
             }
         });
         self.step = step.to_kind(Kind::Int64).int64_value(&[]);
+        if let Some(s) = &self.device_step {
+            let _ = tch::no_grad(|| s.shallow_clone().fill_(self.step));
+        }
         Ok(())
     }
 }
@@ -275,250 +373,4 @@ pub fn reference_update(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use tch::nn::{self, Module, OptimizerConfig};
-    use tch::{Device, Kind};
-
-    fn model(vs: &VarStore) -> impl Module + use<> {
-        let root = vs.root();
-        nn::seq()
-            .add(nn::linear(&root / "a", 5, 7, Default::default()))
-            .add_fn(|x| x.tanh())
-            .add(nn::linear(&root / "b", 7, 3, Default::default()))
-    }
-
-    fn loss(m: &impl Module, x: &Tensor) -> Tensor {
-        m.forward(x).square().mean(Kind::Float)
-    }
-
-    fn params(vs: &VarStore) -> Vec<(String, Tensor)> {
-        let mut v: Vec<_> = vs.variables().into_iter().collect();
-        v.sort_by(|a, b| a.0.cmp(&b.0));
-        v
-    }
-
-    fn max_diff(a: &VarStore, b: &VarStore) -> f64 {
-        params(a)
-            .iter()
-            .zip(params(b))
-            .map(|((_, x), (_, y))| (x - y).abs().max().double_value(&[]))
-            .fold(0.0, f64::max)
-    }
-
-    #[test]
-    fn matches_libtorch_adam_with_clipping() {
-        let _rng = crate::rng_lock();
-        tch::manual_seed(3);
-        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
-        tch::manual_seed(7);
-        let vs_ref = VarStore::new(Device::Cpu);
-        let m_ref = model(&vs_ref);
-        tch::manual_seed(7);
-        let vs_ours = VarStore::new(Device::Cpu);
-        let m_ours = model(&vs_ours);
-        assert_eq!(max_diff(&vs_ref, &vs_ours), 0.0);
-
-        let mut reference = nn::Adam {
-            beta1: 0.5,
-            ..Default::default()
-        }
-        .build(&vs_ref, 1e-2)
-        .unwrap();
-        let mut ours = Adam::new(
-            &vs_ours,
-            AdamConfig {
-                lr: 1e-2,
-                ..AdamConfig::fader()
-            },
-        );
-        // A small max norm makes clipping act on every step.
-        for _ in 0..20 {
-            reference.backward_step_clip_norm(&loss(&m_ref, &x), 0.05);
-            ours.backward_step_clip(&loss(&m_ours, &x), 0.05);
-        }
-        let diff = max_diff(&vs_ref, &vs_ours);
-        assert!(diff < 1e-6, "ours and libtorch's Adam differ by {diff}");
-        // And the parameters really moved.
-        tch::manual_seed(7);
-        let vs_init = VarStore::new(Device::Cpu);
-        let _ = model(&vs_init);
-        assert!(max_diff(&vs_init, &vs_ours) > 1e-2);
-    }
-
-    /// [`Adam::step`] through [`reference_update`], the plain out-of-place formulation.
-    fn plain_step(opt: &mut Adam) {
-        let grads: Vec<Tensor> = opt.params.iter().map(Tensor::grad).collect();
-        opt.step += 1;
-        let (c, step) = (opt.config, opt.step);
-        tch::no_grad(|| {
-            for (((p, m), v), g) in opt
-                .params
-                .iter_mut()
-                .zip(&mut opt.exp_avg)
-                .zip(&mut opt.exp_avg_sq)
-                .zip(&grads)
-            {
-                if g.defined() {
-                    reference_update((p, m, v), g, &c, step);
-                }
-            }
-        });
-    }
-
-    #[test]
-    fn in_place_step_is_the_plain_update_bit_for_bit() {
-        let _rng = crate::rng_lock();
-        // Parameters of different sizes share the scratch buffers; clipping acts on every step.
-        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
-        let mut runs = Vec::new();
-        for plain in [false, true] {
-            tch::manual_seed(5);
-            let vs = VarStore::new(Device::Cpu);
-            let m = model(&vs);
-            let mut opt = Adam::new(&vs, AdamConfig::fader());
-            for _ in 0..25 {
-                opt.zero_grad();
-                loss(&m, &x).backward();
-                opt.clip_grad_norm(0.05);
-                if plain {
-                    plain_step(&mut opt);
-                } else {
-                    opt.step();
-                }
-            }
-            runs.push((vs, opt));
-        }
-        assert_eq!(max_diff(&runs[0].0, &runs[1].0), 0.0);
-        for (a, b) in runs[0]
-            .1
-            .state_tensors()
-            .iter()
-            .zip(runs[1].1.state_tensors())
-        {
-            assert!(a.1.equal(&b.1), "{} differs", a.0);
-        }
-    }
-
-    #[test]
-    fn gradient_returning_update_is_the_plain_backward_bit_for_bit() {
-        let _rng = crate::rng_lock();
-        // Two networks in one loss, as the autoencoder step with the latent discriminator: only
-        // the first is updated; the plain path also fills (and discards) the second's `.grad`.
-        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
-        let mut runs = Vec::new();
-        for plain in [false, true] {
-            tch::manual_seed(9);
-            let vs = VarStore::new(Device::Cpu);
-            let m = model(&vs);
-            let other = VarStore::new(Device::Cpu);
-            let o = nn::linear(other.root() / "o", 3, 2, Default::default());
-            let mut opt = Adam::new(&vs, AdamConfig::fader());
-            for step in 0..25 {
-                // A small max norm clips on every step; then no clipping at all.
-                let clip = if step < 15 { 0.05 } else { 0.0 };
-                let l = loss(&o, &m.forward(&x));
-                if plain {
-                    opt.zero_grad();
-                    l.backward();
-                    opt.clip_grad_norm(clip);
-                    opt.step();
-                } else {
-                    opt.backward_step_clip(&l, clip);
-                }
-            }
-            runs.push((vs, other, opt));
-        }
-        assert_eq!(max_diff(&runs[0].0, &runs[1].0), 0.0);
-        assert_eq!(max_diff(&runs[0].1, &runs[1].1), 0.0);
-        for (a, b) in runs[0]
-            .2
-            .state_tensors()
-            .iter()
-            .zip(runs[1].2.state_tensors())
-        {
-            assert!(a.1.equal(&b.1), "{} differs", a.0);
-        }
-        // And the in-place step with the returned gradients is the plain path throughout.
-        tch::manual_seed(9);
-        let vs = VarStore::new(Device::Cpu);
-        let m = model(&vs);
-        let mut opt = Adam::new(&vs, AdamConfig::fader());
-        for _ in 0..25 {
-            opt.zero_grad();
-            loss(&m, &x).backward();
-            opt.clip_grad_norm(0.05);
-            plain_step(&mut opt);
-        }
-        tch::manual_seed(9);
-        let vs2 = VarStore::new(Device::Cpu);
-        let m2 = model(&vs2);
-        let mut opt2 = Adam::new(&vs2, AdamConfig::fader());
-        for _ in 0..25 {
-            opt2.backward_step_clip(&loss(&m2, &x), 0.05);
-        }
-        assert_eq!(max_diff(&vs, &vs2), 0.0);
-    }
-
-    #[test]
-    fn clipping_bounds_the_global_norm_and_leaves_small_gradients_alone() {
-        let _rng = crate::rng_lock();
-        let vs = VarStore::new(Device::Cpu);
-        let m = model(&vs);
-        let x = Tensor::randn([8, 5], (Kind::Float, Device::Cpu)) * 100.0;
-        let mut opt = Adam::new(&vs, AdamConfig::fader());
-        opt.zero_grad();
-        loss(&m, &x).backward();
-        let norm = |vs: &VarStore| {
-            vs.trainable_variables()
-                .iter()
-                .map(|p| p.grad().square().sum(Kind::Float).double_value(&[]))
-                .sum::<f64>()
-                .sqrt()
-        };
-        let before = norm(&vs);
-        opt.clip_grad_norm(before * 2.0);
-        assert!((norm(&vs) - before).abs() < 1e-6 * before);
-        opt.clip_grad_norm(0.5);
-        assert!((norm(&vs) - 0.5).abs() < 1e-4, "{}", norm(&vs));
-    }
-
-    #[test]
-    fn saved_state_resumes_the_same_trajectory() {
-        let _rng = crate::rng_lock();
-        let dir = std::env::temp_dir().join(format!("sliders-adam-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let x = Tensor::randn([16, 5], (Kind::Float, Device::Cpu));
-        tch::manual_seed(11);
-        let vs_a = VarStore::new(Device::Cpu);
-        let m_a = model(&vs_a);
-        let mut opt_a = Adam::new(&vs_a, AdamConfig::fader());
-        for _ in 0..5 {
-            opt_a.backward_step_clip(&loss(&m_a, &x), 5.0);
-        }
-        let state = dir.join("adam.safetensors");
-        opt_a.save(&state).unwrap();
-        let weights = dir.join("w.safetensors");
-        vs_a.save(&weights).unwrap();
-
-        let mut vs_b = VarStore::new(Device::Cpu);
-        let m_b = model(&vs_b);
-        vs_b.load(&weights).unwrap();
-        let mut opt_b = Adam::new(&vs_b, AdamConfig::fader());
-        opt_b.load(&state).unwrap();
-        assert_eq!(opt_b.steps_taken(), 5);
-        for _ in 0..5 {
-            opt_a.backward_step_clip(&loss(&m_a, &x), 5.0);
-            opt_b.backward_step_clip(&loss(&m_b, &x), 5.0);
-        }
-        assert_eq!(max_diff(&vs_a, &vs_b), 0.0);
-
-        // A state file of another network is refused with the tensor named.
-        let vs_c = VarStore::new(Device::Cpu);
-        let _ = nn::linear(vs_c.root() / "a", 5, 9, Default::default());
-        let mut opt_c = Adam::new(&vs_c, AdamConfig::fader());
-        let err = opt_c.load(&state).unwrap_err().to_string();
-        assert!(err.contains("exp_avg.a.weight"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
-    }
-}
+mod tests;
