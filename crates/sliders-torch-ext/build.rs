@@ -1,5 +1,5 @@
 //! Compiles the C++ bridge (docs/gpu.md#the-c-bridge) against the libtorch that tch links:
-//! `csrc/multi_tensor.cpp` always, `csrc/cuda_graph.cpp` only when CUDA is found, which it says
+//! `csrc/multi_tensor.cpp` always, `csrc/cuda.cpp` (CUDA graphs, peak memory) only when CUDA is found, which it says
 //! to the crate as `cfg(sliders_cuda_graph)`. CUDA is found when libtorch has `libtorch_cuda.so`
 //! and the CUDA runtime headers are in `CUDA_HOME`/`CUDA_PATH`, `/usr/local/cuda`, or the
 //! `nvidia` wheels beside a PyTorch wheel's `torch/`; `SLIDERS_NO_CUDA_GRAPH=1` turns it off.
@@ -42,7 +42,7 @@ fn main() {
         .warnings(false);
     let lib = torch.join("lib");
     if !cuda.is_empty() {
-        build.file("csrc/cuda_graph.cpp").includes(&cuda);
+        build.file("csrc/cuda.cpp").includes(&cuda);
         println!("cargo:rustc-cfg=sliders_cuda_graph");
         println!("cargo:rustc-link-search=native={}", lib.display());
         for name in ["torch_cuda", "c10_cuda"] {

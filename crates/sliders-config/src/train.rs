@@ -136,6 +136,10 @@ pub struct FaderTrainConfig {
     /// convolutions run faster (`cargo xtask bench train --cases fader64cl` measures it). Same
     /// model and update up to float rounding; default false (the reference's NCHW).
     pub channels_last: bool,
+    /// On CUDA, capture the default iteration (one latent-discriminator update, one autoencoder
+    /// update) as a CUDA graph and replay it (docs/gpu.md#cuda-graphs); the eager update is used,
+    /// with a log line, wherever capture is not possible. Ignored on the CPU. Default true.
+    pub cuda_graph: bool,
 }
 
 impl Default for FaderTrainConfig {
@@ -161,6 +165,7 @@ impl Default for FaderTrainConfig {
             eval_max_images: 0,
             eval_classifier: None,
             channels_last: false,
+            cuda_graph: true,
         }
     }
 }

@@ -40,7 +40,7 @@ pub use cuda::*;
 mod cuda {
     use super::*;
 
-    /// The bridge's graph object (`SlidersGraph` in csrc/cuda_graph.cpp).
+    /// The bridge's graph object (`SlidersGraph` in csrc/cuda.cpp).
     #[repr(C)]
     pub struct RawGraph {
         _opaque: [u8; 0],
@@ -54,6 +54,8 @@ mod cuda {
         pub fn sliders_ext_graph_capture_begin(g: *mut RawGraph) -> *mut c_char;
         pub fn sliders_ext_graph_capture_end(g: *mut RawGraph) -> *mut c_char;
         pub fn sliders_ext_graph_replay(g: *mut RawGraph) -> *mut c_char;
+        pub fn sliders_ext_cuda_peak_allocated(device: c_int, out: *mut i64) -> *mut c_char;
+        pub fn sliders_ext_cuda_reset_peak(device: c_int) -> *mut c_char;
     }
 }
 

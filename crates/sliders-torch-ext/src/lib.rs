@@ -1,7 +1,7 @@
 //! sliders-torch-ext: libtorch operations that tch 0.24 does not bind, through a small C++ bridge
 //! (docs/gpu.md#the-c-bridge): the multi-tensor Adam step and gradient clipping ([`multi`]) that
-//! `torch.optim.Adam(fused=True)` uses, and CUDA graph capture and replay ([`graph`]), compiled
-//! only where the build finds CUDA.
+//! `torch.optim.Adam(fused=True)` uses, CUDA graph capture and replay ([`graph`]) and the CUDA
+//! allocator's peak memory ([`memory`]), the last two compiled only where the build finds CUDA.
 //!
 //! This is the one crate of the workspace with `unsafe` code: every call hands tch's tensor
 //! handles (`at::Tensor*`) to C++ functions that catch every exception and return it as a message.
@@ -9,6 +9,7 @@
 
 mod ffi;
 pub mod graph;
+pub mod memory;
 pub mod multi;
 
 /// A failure reported by libtorch through the bridge.

@@ -9,9 +9,13 @@
 //! so that the training-step benchmark (`cargo xtask bench train`) times exactly these.
 
 mod build;
+pub mod graphed;
 mod update;
 use build::{Nets, load_judge};
-pub use update::{autoencoder_loss, autoencoder_update, lat_dis_loss, lat_dis_update};
+pub use update::{
+    Weight, autoencoder_loss, autoencoder_loss_weighted, autoencoder_update, lat_dis_loss,
+    lat_dis_update,
+};
 
 use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
 use crate::device;
@@ -92,6 +96,8 @@ pub struct FaderTrainer {
     train: Arc<BatchSource>,
     valid: Arc<BatchSource>,
     counters: Counters,
+    /// The captured iteration on CUDA (docs/gpu.md#cuda-graphs).
+    graph: graphed::GraphState,
 }
 
 impl FaderTrainer {
@@ -137,6 +143,7 @@ impl FaderTrainer {
             train: data.batch_source(Part::Train),
             valid: data.batch_source(Part::Valid),
             counters: Counters::default(),
+            graph: graphed::GraphState::Untried,
         };
         driver::resume(&mut trainer)?;
         Ok(trainer)
@@ -497,6 +504,9 @@ impl TrainLoop for FaderTrainer {
     /// each on its own batch.
     fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
         seed_step(self.seed, t);
+        if self.graph_eligible() {
+            return self.graphed_step(stream, t, losses);
+        }
         for _ in 0..self.cfg.n_lat_dis {
             let (x, y) = self.on_device(&stream.next_batch());
             losses.add(LAT, &self.lat_dis_step(&x, &y));

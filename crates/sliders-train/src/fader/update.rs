@@ -48,13 +48,38 @@ pub fn autoencoder_loss(
     y: &Tensor,
     lambda_ae: f64,
 ) -> (Vec<Tensor>, Tensor, Tensor) {
+    autoencoder_loss_weighted(ae, lat.map(|(l, w)| (l, Weight::Host(w))), x, y, lambda_ae)
+}
+
+/// A loss term's weight: a number, or a 0-d tensor on the device, which a captured CUDA graph
+/// reads when it replays (so λ can follow its schedule; docs/gpu.md#cuda-graphs).
+#[derive(Clone, Copy)]
+pub enum Weight<'a> {
+    /// Fixed when the loss is built.
+    Host(f64),
+    /// Read from the device when the kernels run.
+    Device(&'a Tensor),
+}
+
+/// [`autoencoder_loss`] with the adversarial term's weight a [`Weight`].
+pub fn autoencoder_loss_weighted(
+    ae: &FaderAutoEncoder,
+    lat: Option<(&LatentDiscriminator, Weight)>,
+    x: &Tensor,
+    y: &Tensor,
+    lambda_ae: f64,
+) -> (Vec<Tensor>, Tensor, Tensor) {
     let enc = ae.encode(x, true);
     let dec = ae.decode(&enc, y, true);
     let rec = dec.mse_loss(x, Reduction::Mean);
     let mut loss = &rec * lambda_ae;
     if let Some((lat, lambda)) = lat {
         let logits = lat.forward_t(&enc[lat.input_index()], false);
-        loss += attr_cross_entropy(&logits, y, true) * lambda;
+        let term = attr_cross_entropy(&logits, y, true);
+        loss += match lambda {
+            Weight::Host(w) => term * w,
+            Weight::Device(w) => term * w,
+        };
     }
     (enc, rec, loss)
 }

@@ -1,5 +1,6 @@
-// CUDA graph capture and replay through libtorch's at::cuda::CUDAGraph (docs/gpu.md#cuda-graphs).
-// Compiled only when the build finds CUDA (build.rs). Capture runs on a side stream taken from
+// The CUDA-only part of the bridge, compiled only when the build finds CUDA (build.rs): CUDA graph
+// capture and replay through libtorch's at::cuda::CUDAGraph (docs/gpu.md#cuda-graphs), and the
+// caching allocator's peak-memory figure (what torch.cuda.max_memory_allocated reads). Capture runs on a side stream taken from
 // libtorch's pool, as torch.cuda.graph does; warm-up iterations run on the same stream first.
 #include "bridge.h"
 
@@ -7,6 +8,7 @@
 // bridge calls nothing from the CUDA runtime directly and links against libtorch_cuda and
 // libc10_cuda alone.
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAStream.h>
 
@@ -63,6 +65,19 @@ char* sliders_ext_graph_capture_end(SlidersGraph* g) {
 
 char* sliders_ext_graph_replay(SlidersGraph* g) {
   return guarded([&] { g->graph.replay(); });
+}
+
+// The most bytes libtorch's allocator has had allocated on `device` since the last reset.
+char* sliders_ext_cuda_peak_allocated(int device, int64_t* out) {
+  return guarded([&] {
+    auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(device));
+    *out = stats.allocated_bytes[0].peak;  // index 0: all pools together
+  });
+}
+
+char* sliders_ext_cuda_reset_peak(int device) {
+  return guarded(
+      [&] { c10::cuda::CUDACachingAllocator::resetPeakStats(static_cast<c10::DeviceIndex>(device)); });
 }
 
 }  // extern "C"

@@ -1,0 +1,349 @@
+//! The default Fader iteration, one latent-discriminator update then one autoencoder update,
+//! captured as one CUDA graph and replayed with static input buffers (docs/gpu.md#cuda-graphs):
+//! one launch per iteration instead of hundreds. λ lives in a device tensor so the graph follows
+//! its schedule; both optimisers must use the multi-tensor update, whose step count is on the
+//! device. Built on sliders-torch-ext's [`CudaGraph`]; callers fall back to the eager update
+//! when capture fails.
+
+use super::update::{Weight, autoencoder_loss_weighted, lat_dis_loss};
+use crate::optim::{Adam, Update};
+use sliders_nets::{FaderAutoEncoder, LatentDiscriminator};
+use sliders_torch_ext::ExtError;
+use sliders_torch_ext::graph::CudaGraph;
+use tch::Tensor;
+
+/// What one Fader iteration updates, borrowed for the capture.
+pub struct FaderParts<'a> {
+    /// The autoencoder.
+    pub ae: &'a FaderAutoEncoder,
+    /// The latent discriminator.
+    pub lat: &'a LatentDiscriminator,
+    /// The autoencoder's optimiser (multi-tensor update).
+    pub ae_opt: &'a mut Adam,
+    /// The latent discriminator's optimiser (multi-tensor update).
+    pub lat_opt: &'a mut Adam,
+    /// Gradient clipping per network.
+    pub clip: f64,
+    /// The reconstruction term's weight.
+    pub lambda_ae: f64,
+}
+
+/// A batch: images and attributes, on the device.
+pub type Pair<'a> = (&'a Tensor, &'a Tensor);
+
+/// A captured Fader iteration and the static tensors it reads and writes.
+pub struct FaderGraph {
+    graph: CudaGraph,
+    /// The latent discriminator's batch, the autoencoder's batch.
+    inputs: [Tensor; 4],
+    /// λ_lat_dis, 0-d on the device.
+    lambda: Tensor,
+    /// The latent-discriminator loss and reconstruction MSE the captured kernels write.
+    outputs: (Tensor, Tensor),
+}
+
+fn copy_in(dst: &Tensor, src: &Tensor) {
+    let _ = dst.shallow_clone().copy_(src);
+}
+
+impl FaderGraph {
+    /// Copies the batches into new static buffers and runs the iteration on them for real once
+    /// (the warm-up, on a side stream), then captures it. Returns the graph and the warm-up's
+    /// losses (latent discriminator, reconstruction): the warm-up is this training step.
+    pub fn capture(
+        parts: FaderParts,
+        (x1, y1): Pair,
+        (x2, y2): Pair,
+        lambda: f64,
+    ) -> Result<(Self, (Tensor, Tensor)), ExtError> {
+        for opt in [&*parts.ae_opt, &*parts.lat_opt] {
+            if opt.update() != Update::MultiTensor {
+                return Err(ExtError {
+                    op: "fader graph",
+                    message: "a captured step needs the multi-tensor Adam (its step count lives \
+                              on the device)"
+                        .into(),
+                });
+            }
+        }
+        let inputs = [x1, y1, x2, y2].map(Tensor::copy);
+        let lambda = Tensor::from(lambda as f32).to_device(x1.device());
+        let [sx1, sy1, sx2, sy2] = &inputs;
+        let FaderParts {
+            ae,
+            lat,
+            ae_opt,
+            lat_opt,
+            clip,
+            lambda_ae,
+        } = parts;
+        let mut outs: Vec<(Tensor, Tensor)> = Vec::new();
+        let graph = CudaGraph::capture(x1.device(), 1, &mut || {
+            let loss = lat_dis_loss(ae, lat, sx1, sy1);
+            lat_opt.backward_step_clip(&loss, clip);
+            let lat_w = Some((lat, Weight::Device(&lambda)));
+            let (_, rec, total) = autoencoder_loss_weighted(ae, lat_w, sx2, sy2, lambda_ae);
+            ae_opt.backward_step_clip(&total, clip);
+            outs.push((loss.detach(), rec.detach()));
+        })?;
+        let mut outs = outs.into_iter();
+        let warm = outs.next().expect("the warm-up ran");
+        let outputs = outs.next().expect("the captured call ran");
+        let warm = (warm.0.copy(), warm.1.copy());
+        let graph = Self {
+            graph,
+            inputs,
+            lambda,
+            outputs,
+        };
+        Ok((graph, warm))
+    }
+
+    /// One iteration on new batches (same shapes as the captured ones) with λ = `lambda`: copies
+    /// them into the static buffers and replays. Returns copies of the two losses.
+    pub fn step(
+        &self,
+        (x1, y1): Pair,
+        (x2, y2): Pair,
+        lambda: f64,
+    ) -> Result<(Tensor, Tensor), ExtError> {
+        for (dst, src) in self.inputs.iter().zip([x1, y1, x2, y2]) {
+            if dst.size() != src.size() {
+                return Err(ExtError {
+                    op: "fader graph",
+                    message: format!(
+                        "a batch of shape {:?} for a graph captured with {:?}",
+                        src.size(),
+                        dst.size()
+                    ),
+                });
+            }
+            copy_in(dst, src);
+        }
+        let _ = self.lambda.shallow_clone().fill_(lambda);
+        self.graph.replay()?;
+        Ok((self.outputs.0.copy(), self.outputs.1.copy()))
+    }
+}
+
+/// Where a [`super::FaderTrainer`] stands with its captured iteration.
+pub enum GraphState {
+    /// Not captured yet: the next eligible step captures.
+    Untried,
+    /// Captured: steps replay it.
+    Captured(FaderGraph),
+    /// Capture failed (logged once): steps run eagerly.
+    Eager,
+}
+
+impl super::FaderTrainer {
+    /// Whether this run's iteration can be captured: CUDA, `cuda_graph` on, the default
+    /// iteration (one latent-discriminator step, no patch or classifier discriminator, a latent
+    /// term), multi-tensor optimisers, and no earlier failure.
+    pub(super) fn graph_eligible(&self) -> bool {
+        let c = &self.cfg;
+        matches!(self.device, tch::Device::Cuda(_))
+            && c.cuda_graph
+            && c.n_lat_dis == 1
+            && c.n_ptc_dis == 0
+            && c.n_clf_dis == 0
+            && c.lambda_lat_dis > 0.0
+            && self.ae.opt.update() == Update::MultiTensor
+            && self.lat.opt.update() == Update::MultiTensor
+            && !matches!(self.graph, GraphState::Eager)
+    }
+
+    /// The step of [`Self::graph_eligible`] runs: the same two batches as the eager step, then a
+    /// replay, or the capture (whose warm-up is this step), or, when capture fails, the eager
+    /// updates on the same batches (unless the warm-up already made them).
+    pub(super) fn graphed_step(
+        &mut self,
+        stream: &sliders_celeba::Prefetcher,
+        t: u64,
+        losses: &mut crate::progress::IntervalMeans,
+    ) {
+        let (x1, y1) = self.on_device(&stream.next_batch());
+        let (x2, y2) = self.on_device(&stream.next_batch());
+        let lambda = self.lambdas(t)[0];
+        let result = match &self.graph {
+            GraphState::Captured(g) => g
+                .step((&x1, &y1), (&x2, &y2), lambda)
+                .map_err(|e| (e, false)),
+            _ => self.capture_now((&x1, &y1), (&x2, &y2), lambda),
+        };
+        let (lat_loss, rec) = match result {
+            Ok(pair) => pair,
+            Err((e, ran)) => {
+                tracing::warn!("CUDA graph: {e}; training this run with the eager update");
+                self.graph = GraphState::Eager;
+                if ran {
+                    // The warm-up made this step's updates; its losses are not known.
+                    self.counters.batches_drawn += self.batches_per_step();
+                    return;
+                }
+                let l = self.lat_dis_step(&x1, &y1);
+                (l, self.autoencoder_step(&x2, &y2, self.lambdas(t)))
+            }
+        };
+        losses.add(super::LAT, &lat_loss);
+        losses.add(super::REC, &rec);
+        self.counters.batches_drawn += self.batches_per_step();
+    }
+
+    /// Captures the iteration on this step's batches; the error says whether the step's updates
+    /// were made (the autoencoder optimiser's count moved).
+    fn capture_now(
+        &mut self,
+        b1: Pair,
+        b2: Pair,
+        lambda: f64,
+    ) -> Result<(Tensor, Tensor), (ExtError, bool)> {
+        let before = self.ae.opt.steps_taken();
+        let parts = FaderParts {
+            ae: &self.ae.net,
+            lat: &self.lat.net,
+            ae_opt: &mut self.ae.opt,
+            lat_opt: &mut self.lat.opt,
+            clip: self.cfg.clip_grad_norm,
+            lambda_ae: self.cfg.lambda_ae,
+        };
+        match FaderGraph::capture(parts, b1, b2, lambda) {
+            Ok((graph, losses)) => {
+                tracing::info!("CUDA graph: the Fader iteration is captured; steps replay it");
+                self.graph = GraphState::Captured(graph);
+                Ok(losses)
+            }
+            Err(e) => {
+                let ran = self.ae.opt.steps_taken() != before;
+                Err((e, ran))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fader::{autoencoder_update, lat_dis_update};
+    use crate::optim::AdamConfig;
+    use sliders_config::nets::FaderConfig;
+    use tch::nn::VarStore;
+    use tch::{Device, Kind};
+
+    struct Models {
+        ae_vs: VarStore,
+        ae: FaderAutoEncoder,
+        lat: LatentDiscriminator,
+        ae_opt: Adam,
+        lat_opt: Adam,
+    }
+
+    fn models(dev: Device, cfg: &FaderConfig) -> Models {
+        tch::manual_seed(21);
+        let ae_vs = VarStore::new(dev);
+        let ae = FaderAutoEncoder::new(&ae_vs.root(), cfg).unwrap();
+        let lat_vs = VarStore::new(dev);
+        let lat = LatentDiscriminator::new(&lat_vs.root(), cfg).unwrap();
+        let ae_opt = Adam::new(&ae_vs, AdamConfig::fader());
+        let lat_opt = Adam::new(&lat_vs, AdamConfig::fader());
+        Models {
+            ae_vs,
+            ae,
+            lat,
+            ae_opt,
+            lat_opt,
+        }
+    }
+
+    fn batch(dev: Device, seed: i64) -> (Tensor, Tensor) {
+        tch::manual_seed(seed);
+        let x = Tensor::rand([8, 3, 32, 32], (Kind::Float, dev)) * 2.0 - 1.0;
+        let y = Tensor::randint(2, [8], (Kind::Int64, dev))
+            .one_hot(2)
+            .to_kind(Kind::Float);
+        (x, y)
+    }
+
+    /// The graphed iteration against the eager one, four steps with λ changing every step
+    /// (no dropout, so both draw nothing at random): run with `--ignored` on a GPU machine.
+    #[test]
+    #[ignore = "needs a CUDA device"]
+    fn the_replayed_iteration_is_the_eager_one() {
+        assert!(tch::Cuda::is_available(), "no CUDA device here");
+        let dev = Device::Cuda(0);
+        let cfg = FaderConfig {
+            lat_dis_dropout: 0.0,
+            ..FaderConfig::small(32)
+        };
+        let (mut eager, mut graphed) = (models(dev, &cfg), models(dev, &cfg));
+        let batches: Vec<_> = (0..8).map(|i| batch(dev, 100 + i)).collect();
+        let lambdas = [0.0, 1e-4, 0.5, 2.0];
+        let mut graph = None;
+        for (t, &lambda) in lambdas.iter().enumerate() {
+            let ((x1, y1), (x2, y2)) = (&batches[2 * t], &batches[2 * t + 1]);
+            let m = &mut eager;
+            let l = lat_dis_update(&m.ae, &m.lat, &mut m.lat_opt, x1, y1, 5.0);
+            let r = autoencoder_update(
+                &m.ae,
+                Some((&m.lat, lambda)),
+                &mut m.ae_opt,
+                x2,
+                y2,
+                1.0,
+                5.0,
+            );
+            let g = &mut graphed;
+            let (gl, gr) = match &graph {
+                None => {
+                    let parts = FaderParts {
+                        ae: &g.ae,
+                        lat: &g.lat,
+                        ae_opt: &mut g.ae_opt,
+                        lat_opt: &mut g.lat_opt,
+                        clip: 5.0,
+                        lambda_ae: 1.0,
+                    };
+                    let (made, losses) =
+                        FaderGraph::capture(parts, (x1, y1), (x2, y2), lambda).unwrap();
+                    graph = Some(made);
+                    losses
+                }
+                Some(made) => made.step((x1, y1), (x2, y2), lambda).unwrap(),
+            };
+            let close = |a: &Tensor, b: &Tensor| (a - b).abs().max().double_value(&[]);
+            assert!(close(&l, &gl) < 1e-5, "step {t}: discriminator loss");
+            assert!(close(&r, &gr) < 1e-5, "step {t}: reconstruction");
+        }
+        let mut worst: f64 = 0.0;
+        for ((_, a), (_, b)) in eager
+            .ae_vs
+            .variables()
+            .iter()
+            .zip(graphed.ae_vs.variables().iter())
+        {
+            worst = worst.max((a - b).abs().max().double_value(&[]));
+        }
+        assert!(worst < 1e-5, "parameters differ by {worst}");
+        assert_eq!(graphed.ae_opt.steps_taken(), 4);
+        assert_eq!(graphed.lat_opt.steps_taken(), 4);
+    }
+
+    #[test]
+    fn per_tensor_adam_cannot_be_captured() {
+        let dev = Device::Cpu;
+        let mut m = models(dev, &FaderConfig::small(32));
+        let (x, y) = batch(dev, 1);
+        let parts = FaderParts {
+            ae: &m.ae,
+            lat: &m.lat,
+            ae_opt: &mut m.ae_opt,
+            lat_opt: &mut m.lat_opt,
+            clip: 5.0,
+            lambda_ae: 1.0,
+        };
+        let err = FaderGraph::capture(parts, (&x, &y), (&x, &y), 0.0)
+            .err()
+            .unwrap();
+        assert!(err.message.contains("multi-tensor"), "{err}");
+    }
+}
