@@ -73,13 +73,19 @@ class Parts:
         return out
 
 
-def fader_step_fn(img_sz, bs, dev, part, channels_last=False):
+def adam(params, fused):
+    # fused: one kernel for all parameters (torch.optim.Adam(fused=True)), the second baseline.
+    return torch.optim.Adam(params, lr=LR, betas=BETAS, fused=True if fused else None)
+
+
+def fader_step_fn(img_sz, bs, dev, part, channels_last=False, fused=False):
     c = fader_cfg(img_sz)
     fmt = torch.channels_last if channels_last else torch.contiguous_format
     ae = r.FaderAutoEncoder(c).to(dev).to(memory_format=fmt)
     lat = r.LatentDiscriminator(c).to(dev).to(memory_format=fmt)
-    ae_opt = torch.optim.Adam(ae.parameters(), lr=LR, betas=BETAS)
-    lat_opt = torch.optim.Adam(lat.parameters(), lr=LR, betas=BETAS)
+    ae_opt = adam(ae.parameters(), fused)
+    lat_opt = adam(lat.parameters(), fused)
+    foreach = True if fused else None
 
     def batch():
         x = (torch.rand(bs, 3, img_sz, img_sz, device=dev) * 2 - 1).contiguous(memory_format=fmt)
@@ -97,7 +103,7 @@ def fader_step_fn(img_sz, bs, dev, part, channels_last=False):
         loss = attr_loss(lat.run({"in.z": z})[0], y1, False)
         lat_opt.zero_grad()
         loss.backward()
-        torch.nn.utils.clip_grad_norm_(lat.parameters(), CLIP)
+        torch.nn.utils.clip_grad_norm_(lat.parameters(), CLIP, foreach=foreach)
         lat_opt.step()
 
     def ae_forward():
@@ -113,20 +119,20 @@ def fader_step_fn(img_sz, bs, dev, part, channels_last=False):
         loss = part("ae forward", ae_forward)
         part("ae zero_grad", ae_opt.zero_grad)
         part("ae backward", loss.backward)
-        part("ae clip", lambda: torch.nn.utils.clip_grad_norm_(ae.parameters(), CLIP))
+        part("ae clip", lambda: torch.nn.utils.clip_grad_norm_(ae.parameters(), CLIP, foreach=foreach))
         part("ae adam", ae_opt.step)
 
     return step
 
 
-def cgan_step_fn(bs, dev):
+def cgan_step_fn(bs, dev, fused=False):
     c = dict(img_sz=64, nc=3, nz=100, ny=18, ngf=64, ndf=64)
     g = r.IcganGenerator(c).to(dev)
     d = r.IcganDiscriminator(c).to(dev)
     g.train()
     d.train()
-    g_opt = torch.optim.Adam(g.parameters(), lr=LR, betas=BETAS)
-    d_opt = torch.optim.Adam(d.parameters(), lr=LR, betas=BETAS)
+    g_opt = adam(g.parameters(), fused)
+    d_opt = adam(d.parameters(), fused)
 
     def labels():
         return torch.randint(0, 2, (bs, c["ny"]), device=dev).float() * 2 - 1
@@ -163,6 +169,8 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--breakdown", action="store_true", help="then time each sub-step (Fader)")
+    ap.add_argument("--fused", action="store_true",
+                    help="torch.optim.Adam(fused=True) and foreach clipping (the second baseline)")
     ap.add_argument("--channels-last", action="store_true",
                     help="Fader cases: images and conv weights in torch.channels_last")
     a = ap.parse_args()
@@ -171,9 +179,10 @@ def main():
     dev = torch.device(a.device)
     part = Parts(dev)
     if a.case == "cgan64":
-        step = cgan_step_fn(64, dev)
+        step = cgan_step_fn(64, dev, a.fused)
     else:
-        step = fader_step_fn(64 if a.case == "fader64" else 256, 32, dev, part, a.channels_last)
+        step = fader_step_fn(64 if a.case == "fader64" else 256, 32, dev, part, a.channels_last,
+                             a.fused)
     sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
     for _ in range(a.warmup):
         step()
@@ -188,7 +197,7 @@ def main():
     extra = ""
     if dev.type == "cuda":
         extra = f" peak_mem_mb={torch.cuda.max_memory_allocated() / 2**20:.1f}"
-    print(f"python: case={a.case} device={a.device} threads={torch.get_num_threads()} "
+    print(f"python: case={a.case} device={a.device} fused={a.fused} threads={torch.get_num_threads()} "
           f"steps={a.steps} steps_per_s={a.steps / dt:.4f} ms_per_step={dt / a.steps * 1e3:.2f}"
           f" torch={torch.__version__}{extra}", flush=True)
     if a.breakdown:

@@ -136,7 +136,10 @@ fn adam_only(dev: Device, steps: usize) -> (f64, f64) {
 /// hits both alike. Returns the median ms of each.
 fn cl64(dev: Device, steps: usize) -> (f64, f64) {
     let build = |channels_last| {
-        let opts = StepOptions { channels_last };
+        let opts = StepOptions {
+            channels_last,
+            cuda_graph: false,
+        };
         bench::iteration("fader64", dev, opts).expect("a known case")
     };
     let (mut plain, mut cl) = (build(false), build(true));
@@ -386,6 +389,7 @@ fn main() {
     tch::manual_seed(0);
     let opts = StepOptions {
         channels_last: a.channels_last,
+        cuda_graph: false,
     };
     let plain = Plain {
         backward: a.plain_backward,

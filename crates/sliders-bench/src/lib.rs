@@ -14,7 +14,8 @@
 //!   64 px, batch 64.
 //!
 //! The batches are made once (data loading is not timed); timed blocks end with a CUDA
-//! synchronisation. The optimiser variants measured against these iterations (plain backward,
+//! synchronisation. On CUDA the optimisers are the multi-tensor Adam and, unless
+//! [`StepOptions::cuda_graph`] is off, the whole iteration is a replayed CUDA graph. The optimiser variants measured against these iterations (plain backward,
 //! plain Adam) are built in the `bench_step` example and [`plain`]; the criterion benchmark
 //! `benches/train_step.rs` times [`FaderModels::update`] at the smoke size
 //! (docs/architecture.md#benchmarks).
@@ -23,6 +24,7 @@ pub mod plain;
 
 use sliders_config::nets::{FaderConfig, IcganConfig};
 use sliders_nets::{FaderAutoEncoder, IcganDiscriminator, IcganGenerator, LatentDiscriminator};
+use sliders_torch_ext::graph::CudaGraph;
 use sliders_train::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
 use sliders_train::layout::{channels_last, vars_to_channels_last};
 use sliders_train::optim::{Adam, AdamConfig};
@@ -54,6 +56,9 @@ pub const CASES: [(&str, &str); 3] = [
 pub struct StepOptions {
     /// Fader cases: images and convolution weights channels-last (`fader_train.channels_last`).
     pub channels_last: bool,
+    /// On CUDA, capture the whole iteration as a CUDA graph on its first call and replay it
+    /// after (docs/gpu.md#cuda-graphs); eager when capture fails (said once on stderr).
+    pub cuda_graph: bool,
 }
 
 /// Waits for the device's queued work (CUDA); nothing on the CPU.
@@ -96,15 +101,56 @@ pub type Iteration = Box<dyn FnMut(&mut Parts, bool)>;
 
 /// The iteration of `case` (one of [`CASES`]) on `device`, its networks and batches made now.
 pub fn iteration(case: &str, device: Device, opts: StepOptions) -> Result<Iteration, String> {
-    match case {
-        "fader64" => Ok(Box::new(fader(64, device, opts))),
-        "fader256" => Ok(Box::new(fader(256, device, opts))),
-        "cgan64" => Ok(Box::new(cgan(device))),
-        c => Err(format!(
-            "unknown case {c:?}: use one of {}",
-            CASES.map(|(k, _)| k).join(", ")
-        )),
-    }
+    let eager: Iteration = match case {
+        "fader64" => Box::new(fader(64, device, opts)),
+        "fader256" => Box::new(fader(256, device, opts)),
+        "cgan64" => Box::new(cgan(device)),
+        c => {
+            return Err(format!(
+                "unknown case {c:?}: use one of {}",
+                CASES.map(|(k, _)| k).join(", ")
+            ));
+        }
+    };
+    Ok(match device {
+        Device::Cuda(_) if opts.cuda_graph => graphed(eager, device),
+        _ => eager,
+    })
+}
+
+/// `inner` captured as a CUDA graph on its first call (which runs it once for real, the graph's
+/// warm-up) and replayed on every later call; its batches are made once, so they are the graph's
+/// static inputs. When capture fails, says why once and runs `inner` eagerly from then on.
+fn graphed(mut inner: Iteration, dev: Device) -> Iteration {
+    let mut graph: Option<CudaGraph> = None;
+    let mut eager = false;
+    Box::new(move |p: &mut Parts, on: bool| {
+        if eager {
+            return inner(p, on);
+        }
+        if let Some(g) = &graph {
+            return p.time(on, dev, "graph replay", || {
+                g.replay().unwrap_or_else(|e| panic!("{e}"))
+            });
+        }
+        match CudaGraph::capture(dev, 1, &mut || inner(&mut Parts::default(), false)) {
+            Ok(g) => graph = Some(g),
+            Err(e) => {
+                eprintln!("CUDA graph: {e}; timing the eager iteration");
+                eager = true;
+            }
+        }
+    })
+}
+
+/// The most MiB libtorch's CUDA allocator had allocated since the last call (which starts a
+/// new peak); `None` off CUDA.
+pub fn take_peak_mib(device: Device) -> Option<f64> {
+    let peak = sliders_torch_ext::memory::peak_allocated(device)
+        .ok()
+        .flatten();
+    let _ = sliders_torch_ext::memory::reset_peak(device);
+    peak.map(|b| b as f64 / (1024.0 * 1024.0))
 }
 
 /// Steps per second of `step` over `steps` iterations after `warmup` untimed ones.

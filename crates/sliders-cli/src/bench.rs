@@ -1,9 +1,12 @@
 //! `sliders bench`: times our training iterations ([`sliders_bench`]: the 64 and 256 px
 //! Fader steps, the 64 px cGAN step) on this machine and, given the PyTorch baseline script
 //! (`benches/python/train_step_reference.py`, found from the current folder by default) and a
-//! Python with torch, the same iteration in PyTorch eager: rounds alternate the two sides (the
-//! order swapping each round) with the same device and thread count, and the figure of a side is
-//! its median steps/s. `cargo xtask bench train` is the same comparison with the report file.
+//! Python with torch, the same iteration in PyTorch eager twice: with `torch.optim.Adam` as the
+//! reference code has it, and with `Adam(fused=True)` and foreach clipping (docs/gpu.md#benchmarks).
+//! Each round runs every side once, the order rotating round by round, with the same device and
+//! thread count; the figure of a side is its median steps/s, and on CUDA its peak allocated
+//! memory. On CUDA ours is the multi-tensor Adam and a replayed CUDA graph (`--eager`: no graph).
+//! `cargo xtask bench train` is the older eager-only comparison with the report file.
 
 use anyhow::{Context, Result, bail};
 use sliders_bench::{self as bench, StepOptions};
@@ -28,6 +31,8 @@ pub struct Options {
     pub rounds: usize,
     /// Ours with channels-last Fader layouts (`fader_train.channels_last`).
     pub channels_last: bool,
+    /// Ours as a replayed CUDA graph on CUDA (the default; false: eager).
+    pub cuda_graph: bool,
     /// The PyTorch baseline script; `None` times ours only.
     pub pytorch_script: Option<PathBuf>,
     /// The Python that runs it.
@@ -54,18 +59,74 @@ pub fn baseline_python(given: Option<PathBuf>) -> PathBuf {
     })
 }
 
-/// One case's figures: steps/s per round, ours and (when run) PyTorch's.
+/// The sides of a round.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// Our iteration.
+    Ours,
+    /// PyTorch eager with `torch.optim.Adam` (the reference code's optimiser).
+    PyTorch,
+    /// PyTorch eager with `torch.optim.Adam(fused=True)` and foreach clipping.
+    PyTorchFused,
+}
+
+impl Side {
+    fn label(self) -> &'static str {
+        match self {
+            Self::Ours => "ours",
+            Self::PyTorch => "PyTorch",
+            Self::PyTorchFused => "PyTorch fused",
+        }
+    }
+}
+
+/// One side's figures in one case: steps/s per round, and the peak allocated MiB (CUDA).
+#[derive(Debug, Default)]
+pub struct SideFigures {
+    /// Steps/s, one per round.
+    pub rates: Vec<f64>,
+    /// The largest peak over the rounds (CUDA only).
+    pub peak_mib: Option<f64>,
+}
+
+/// One case's figures: ours and (when run) PyTorch's two baselines.
 #[derive(Debug)]
 pub struct CaseFigures {
     /// The case.
     pub case: String,
-    /// Ours, one per round.
-    pub ours: Vec<f64>,
-    /// PyTorch's, one per round (empty without the baseline).
-    pub pytorch: Vec<f64>,
+    /// Ours.
+    pub ours: SideFigures,
+    /// PyTorch eager (empty without the baseline).
+    pub pytorch: SideFigures,
+    /// PyTorch with the fused Adam (empty without the baseline).
+    pub pytorch_fused: SideFigures,
 }
 
-fn pytorch_round(opts: &Options, script: &PathBuf, case: &str, cuda: bool) -> Result<f64> {
+impl CaseFigures {
+    fn side(&mut self, side: Side) -> &mut SideFigures {
+        match side {
+            Side::Ours => &mut self.ours,
+            Side::PyTorch => &mut self.pytorch,
+            Side::PyTorchFused => &mut self.pytorch_fused,
+        }
+    }
+}
+
+/// A number after `key=` in a line of the baseline's output.
+fn field(line: &str, key: &str) -> Option<f64> {
+    line.split_whitespace()
+        .find_map(|t| t.strip_prefix(key)?.strip_prefix('='))
+        .and_then(|v| v.parse().ok())
+}
+
+/// One PyTorch run: steps/s and, on CUDA, peak MiB.
+fn pytorch_round(
+    opts: &Options,
+    script: &PathBuf,
+    case: &str,
+    cuda: bool,
+    fused: bool,
+) -> Result<(f64, Option<f64>)> {
     let mut cmd = Command::new(&opts.python);
     cmd.arg(script).args([
         "--case",
@@ -81,6 +142,9 @@ fn pytorch_round(opts: &Options, script: &PathBuf, case: &str, cuda: bool) -> Re
     ]);
     if opts.channels_last {
         cmd.arg("--channels-last");
+    }
+    if fused {
+        cmd.arg("--fused");
     }
     let out = cmd.output().with_context(|| {
         format!(
@@ -101,11 +165,7 @@ fn pytorch_round(opts: &Options, script: &PathBuf, case: &str, cuda: bool) -> Re
     }
     text.lines()
         .find(|l| l.starts_with("python:"))
-        .and_then(|l| {
-            l.split_whitespace()
-                .find_map(|t| t.strip_prefix("steps_per_s="))
-                .and_then(|v| v.parse().ok())
-        })
+        .and_then(|l| Some((field(l, "steps_per_s")?, field(l, "peak_mem_mb"))))
         .with_context(|| {
             format!(
                 "{}: no `python: … steps_per_s=` line in {text}",
@@ -132,12 +192,17 @@ pub fn run(opts: &Options) -> Result<Vec<CaseFigures>> {
             script.display()
         );
     }
-    let cuda = device.is_cuda();
     let step_opts = StepOptions {
         channels_last: opts.channels_last,
+        cuda_graph: opts.cuda_graph,
+    };
+    let ours_is = match (device.is_cuda(), opts.cuda_graph) {
+        (true, true) => "multi-tensor Adam, replayed CUDA graph",
+        (true, false) => "multi-tensor Adam, eager",
+        _ => "per-tensor Adam, eager",
     };
     println!(
-        "sliders bench: device {}, {} threads, {} rounds × {} steps ({} warm-up)",
+        "sliders bench: device {}, {} threads, {} rounds × {} steps ({} warm-up); ours: {ours_is}",
         sliders_train::device::name(device),
         tch::get_num_threads(),
         opts.rounds,
@@ -146,45 +211,88 @@ pub fn run(opts: &Options) -> Result<Vec<CaseFigures>> {
     );
     let mut all = Vec::new();
     for case in &opts.cases {
-        tch::manual_seed(0);
-        let mut step = bench::iteration(case, device, step_opts).map_err(anyhow::Error::msg)?;
-        let mut fig = CaseFigures {
-            case: case.clone(),
-            ours: Vec::new(),
-            pytorch: Vec::new(),
-        };
-        for round in 0..opts.rounds {
-            let ours_first = round % 2 == 0;
-            for side in 0..2 {
-                if (side == 0) == ours_first {
-                    let rate = bench::steps_per_sec(&mut step, device, opts.warmup, opts.steps);
-                    println!("{case} round {}: ours {rate:.3} steps/s", round + 1);
-                    fig.ours.push(rate);
-                } else if let Some(script) = &opts.pytorch_script {
-                    let rate = pytorch_round(opts, script, case, cuda)?;
-                    println!("{case} round {}: PyTorch {rate:.3} steps/s", round + 1);
-                    fig.pytorch.push(rate);
-                }
-            }
-        }
-        let ours = median(&fig.ours);
-        if fig.pytorch.is_empty() {
-            println!(
-                "{case}: ours {ours:.3} steps/s (median of {})",
-                fig.ours.len()
-            );
-        } else {
-            let py = median(&fig.pytorch);
-            println!(
-                "{case}: ours {ours:.3} steps/s, PyTorch {py:.3} steps/s, ours / PyTorch {:.2}x \
-                 (medians of {} rounds)",
-                ours / py,
-                fig.ours.len()
-            );
-        }
+        let fig = run_case(opts, case, device, step_opts)?;
+        print_summary(&fig);
         all.push(fig);
     }
     Ok(all)
+}
+
+/// The rounds of one case: every side once per round, the order rotating.
+fn run_case(
+    opts: &Options,
+    case: &str,
+    device: tch::Device,
+    step_opts: StepOptions,
+) -> Result<CaseFigures> {
+    tch::manual_seed(0);
+    let mut step = bench::iteration(case, device, step_opts).map_err(anyhow::Error::msg)?;
+    let mut fig = CaseFigures {
+        case: case.to_string(),
+        ours: SideFigures::default(),
+        pytorch: SideFigures::default(),
+        pytorch_fused: SideFigures::default(),
+    };
+    let sides: &[Side] = match opts.pytorch_script {
+        Some(_) => &[Side::Ours, Side::PyTorch, Side::PyTorchFused],
+        None => &[Side::Ours],
+    };
+    for round in 0..opts.rounds {
+        for k in 0..sides.len() {
+            let side = sides[(round + k) % sides.len()];
+            let (rate, peak) = match (side, &opts.pytorch_script) {
+                (Side::Ours, _) | (_, None) => {
+                    let _ = bench::take_peak_mib(device);
+                    let rate = bench::steps_per_sec(&mut step, device, opts.warmup, opts.steps);
+                    (rate, bench::take_peak_mib(device))
+                }
+                (_, Some(script)) => {
+                    let fused = side == Side::PyTorchFused;
+                    pytorch_round(opts, script, case, device.is_cuda(), fused)?
+                }
+            };
+            let mem = peak
+                .map(|m| format!(", peak {m:.0} MiB"))
+                .unwrap_or_default();
+            println!(
+                "{case} round {}: {} {rate:.3} steps/s{mem}",
+                round + 1,
+                side.label()
+            );
+            let f = fig.side(side);
+            f.rates.push(rate);
+            f.peak_mib = match (f.peak_mib, peak) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+    Ok(fig)
+}
+
+/// The case's medians, and ours over each baseline.
+fn print_summary(fig: &CaseFigures) {
+    let ours = median(&fig.ours.rates);
+    let mem = |f: &SideFigures| {
+        f.peak_mib
+            .map(|m| format!(" ({m:.0} MiB)"))
+            .unwrap_or_default()
+    };
+    let mut line = format!("{}: ours {ours:.3} steps/s{}", fig.case, mem(&fig.ours));
+    for (label, f) in [
+        ("PyTorch", &fig.pytorch),
+        ("PyTorch fused", &fig.pytorch_fused),
+    ] {
+        if !f.rates.is_empty() {
+            let theirs = median(&f.rates);
+            line += &format!(
+                ", {label} {theirs:.3}{}, ours / {label} {:.2}x",
+                mem(f),
+                ours / theirs
+            );
+        }
+    }
+    println!("{line} (medians of {} rounds)", fig.ours.rates.len());
 }
 
 #[cfg(test)]
@@ -200,6 +308,7 @@ mod tests {
             steps: 1,
             rounds: 1,
             channels_last: false,
+            cuda_graph: true,
             pytorch_script: script,
             python: PathBuf::from("python3"),
         }
@@ -222,8 +331,9 @@ mod tests {
     fn ours_alone_gives_one_positive_figure_per_round() {
         let figs = run(&options(&["fader64"], None)).unwrap();
         assert_eq!(figs.len(), 1);
-        assert_eq!(figs[0].ours.len(), 1);
-        assert!(figs[0].ours[0] > 0.0);
-        assert!(figs[0].pytorch.is_empty());
+        assert_eq!(figs[0].ours.rates.len(), 1);
+        assert!(figs[0].ours.rates[0] > 0.0);
+        assert_eq!(figs[0].ours.peak_mib, None, "no peak memory on the CPU");
+        assert!(figs[0].pytorch.rates.is_empty() && figs[0].pytorch_fused.rates.is_empty());
     }
 }

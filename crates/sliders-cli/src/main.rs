@@ -75,8 +75,9 @@ enum Command {
         paste_back: bool,
     },
     /// Time our training steps (the 64 and 256 px Fader steps, the 64 px cGAN step) and the same
-    /// steps in PyTorch eager (`benches/python/train_step_reference.py`), alternating rounds on
-    /// the same device and thread count; prints steps/s of each and the ratio.
+    /// steps in PyTorch eager (`benches/python/train_step_reference.py`, with `torch.optim.Adam`
+    /// and with `Adam(fused=True)`), rotating rounds on the same device and thread count; prints
+    /// steps/s of each, the ratios and, on CUDA, peak memory.
     /// `cargo xtask bench train` runs the same comparison and writes reports/benchmarks.md.
     Bench {
         /// Comma-separated cases: fader64, fader256, cgan64.
@@ -94,12 +95,15 @@ enum Command {
         /// Timed iterations per run.
         #[arg(long, default_value_t = 10)]
         steps: usize,
-        /// Alternating rounds (ours, PyTorch; the order swaps each round).
+        /// Rounds (ours, PyTorch, PyTorch fused; the order rotates each round).
         #[arg(long, default_value_t = 3)]
         rounds: usize,
         /// Fader cases: channels-last layouts on both sides.
         #[arg(long)]
         channels_last: bool,
+        /// On CUDA, time ours eagerly instead of as a replayed CUDA graph.
+        #[arg(long)]
+        eager: bool,
         /// The PyTorch baseline script (default: benches/python/train_step_reference.py under
         /// the current folder).
         #[arg(long)]
@@ -308,6 +312,7 @@ fn run_bench(command: Command) -> anyhow::Result<()> {
         steps,
         rounds,
         channels_last,
+        eager,
         pytorch_script,
         no_pytorch,
         python,
@@ -323,6 +328,7 @@ fn run_bench(command: Command) -> anyhow::Result<()> {
         steps,
         rounds,
         channels_last,
+        cuda_graph: !eager,
         pytorch_script: sliders_cli::bench::baseline_script(pytorch_script, no_pytorch),
         python: sliders_cli::bench::baseline_python(python),
     })?;

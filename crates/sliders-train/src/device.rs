@@ -5,8 +5,18 @@ use crate::error::TrainError;
 use sliders_config::train::DeviceChoice;
 use tch::Device;
 
-/// The device for `choice`: `auto` takes CUDA when libtorch sees a device.
+/// The device for `choice`: `auto` takes CUDA when libtorch sees a device. On CUDA it also turns
+/// on cuDNN autotuning (`torch.backends.cudnn.benchmark`, docs/gpu.md#cudnn-autotuning): every
+/// batch of a run has the same shape, so the fastest convolution algorithm is measured once.
 pub fn resolve(choice: DeviceChoice) -> Result<Device, TrainError> {
+    let device = pick(choice)?;
+    if device.is_cuda() {
+        tch::Cuda::cudnn_set_benchmark(true);
+    }
+    Ok(device)
+}
+
+fn pick(choice: DeviceChoice) -> Result<Device, TrainError> {
     match choice {
         DeviceChoice::Cpu => Ok(Device::Cpu),
         DeviceChoice::Auto => Ok(Device::cuda_if_available()),

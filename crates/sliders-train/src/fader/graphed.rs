@@ -43,7 +43,7 @@ pub struct FaderGraph {
 }
 
 fn copy_in(dst: &Tensor, src: &Tensor) {
-    let _ = dst.shallow_clone().copy_(src);
+    dst.shallow_clone().copy_(src);
 }
 
 impl FaderGraph {
@@ -270,6 +270,7 @@ mod tests {
     #[ignore = "needs a CUDA device"]
     fn the_replayed_iteration_is_the_eager_one() {
         assert!(tch::Cuda::is_available(), "no CUDA device here");
+        let _rng = crate::rng_lock();
         let dev = Device::Cuda(0);
         let cfg = FaderConfig {
             lat_dis_dropout: 0.0,
@@ -330,6 +331,7 @@ mod tests {
 
     #[test]
     fn per_tensor_adam_cannot_be_captured() {
+        let _rng = crate::rng_lock();
         let dev = Device::Cpu;
         let mut m = models(dev, &FaderConfig::small(32));
         let (x, y) = batch(dev, 1);

