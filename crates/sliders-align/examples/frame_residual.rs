@@ -9,8 +9,12 @@
 //!
 //! ```sh
 //! cargo run --release -p sliders-align --example frame_residual -- \
-//!     [DIR] [--attr list_attr_celeba.txt] [--attribute Smiling] [--every 10] [--limit 800]
+//!     [DIR] [--attr list_attr_celeba.txt] [--attribute Smiling] [--every 10] [--limit 800] \
+//!     [--dump landmarks.txt]
 //! ```
+//!
+//! `--dump` also writes each image's name, label and refined landmarks (x y of the five, pixels
+//! of the 178×218 frame), one line each.
 
 use sliders_align::{Detector, Frame, Similarity, Template, fit_points, refine};
 
@@ -98,6 +102,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         PathBuf::from(format!("{root}/list_attr_celeba.txt")),
     );
     let (mut attribute, mut every, mut limit) = ("Smiling".to_string(), 10usize, 800usize);
+    let mut dump: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().ok_or(format!("{a} needs a value"));
@@ -106,6 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--attribute" => attribute = val()?,
             "--every" => every = val()?.parse()?,
             "--limit" => limit = val()?.parse()?,
+            "--dump" => dump = Some(PathBuf::from(val()?)),
             _ => dir = PathBuf::from(a),
         }
     }
@@ -124,6 +130,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut sums = Sums::new();
     // Every face's landmarks (fractions of the image), for the template's calibration.
     let mut faces: Vec<[[f64; 2]; 5]> = Vec::new();
+    let mut lines = String::new();
     for path in files.iter().step_by(every.max(1)).take(limit) {
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let Some(&label) = labels.get(name.as_ref()) else {
@@ -143,7 +150,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         };
         let lm = face.landmarks.map(|[x, y]| [x * sx, y * sy]);
         record(&mut sums, &lm, &dst, label);
+        let coords: Vec<String> = lm.iter().flatten().map(|v| format!("{v:.3}")).collect();
+        lines += &format!("{name} {} {}\n", u8::from(label), coords.join(" "));
         faces.push(lm.map(|[x, y]| [x / ALIGNED_WIDTH, y / ALIGNED_HEIGHT]));
+    }
+    if let Some(path) = &dump {
+        std::fs::write(path, &lines)?;
     }
     let (calibrated, mean) = template.calibrated(&faces);
     println!(

@@ -110,7 +110,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("missed: {}", missed.join(" "));
     }
     print_spread(&points, &sq, n);
-    let (template, mean) = Template { points }.calibrated(&all);
+    let (template, mean) = Template {
+        points,
+        correction: None,
+    }
+    .calibrated(&all);
     println!(
         "alignment's mean fit: scale {:.4}, angle {:+.3}°, shift ({:+.2}, {:+.2}) px; calibrated",
         mean.scale(),

@@ -22,7 +22,9 @@ pub struct AlignedFace {
 
 /// The similarity that carries a face's landmarks onto the template in a `width`×`height`
 /// model input cut from `frame`: least squares over the eyes, the nose and the midpoint of the
-/// mouth corners ([`fit_points`]).
+/// mouth corners ([`fit_points`]), then the template's framing correction when it has one
+/// (docs/face-alignment.md#framing-correction), both in the aligned image's pixels, then the
+/// aligned image's place in the model input.
 pub fn fit_to_frame(
     face: &Face,
     template: &Template,
@@ -30,10 +32,25 @@ pub fn fit_to_frame(
     width: u32,
     height: u32,
 ) -> Similarity {
+    let fit = |dst: &[[f64; 2]; 5]| {
+        Similarity::fit(&fit_points(&face.landmarks), &fit_points(dst))
+            .expect("four distinct template points")
+    };
     let dst = template.in_frame(frame, width, height);
-    Similarity::fit(&fit_points(&face.landmarks), &fit_points(&dst))
-        .expect("four distinct template points")
+    let Some(correction) = &template.correction else {
+        return fit(&dst);
+    };
+    let aligned = template.in_frame(Frame::ALIGNED, ALIGNED.0, ALIGNED.1);
+    let to_aligned = fit(&aligned);
+    let corrected = correction
+        .predict(&to_aligned, &face.landmarks, &aligned)
+        .after(&to_aligned);
+    let to_frame = Similarity::fit(&aligned, &dst).expect("five distinct template points");
+    to_frame.after(&corrected)
 }
+
+/// The aligned CelebA image's size in pixels, where the framing correction is measured.
+const ALIGNED: (u32, u32) = (178, 218);
 
 /// The four points alignment fits: both eyes, the nose, and the midpoint of the two mouth
 /// corners in place of the corners themselves. A smile moves the corners apart (and squints the
@@ -226,9 +243,17 @@ mod tests {
         }
     }
 
+    /// The committed template without its framing correction: the similarity fit alone.
+    fn uncorrected() -> Template {
+        Template {
+            correction: None,
+            ..Template::celeba()
+        }
+    }
+
     #[test]
     fn a_face_on_the_template_is_aligned_and_a_moved_one_is_not() {
-        let t = Template::celeba();
+        let t = uncorrected();
         let exact = face_at(t.in_frame(Frame::ALIGNED, 89, 109));
         assert!(is_celeba_aligned(&exact, &t, 89, 109));
         let fit = fit_to_frame(&exact, &t, Frame::ALIGNED, 89, 109);
@@ -242,7 +267,7 @@ mod tests {
 
     #[test]
     fn fit_to_frame_undoes_a_known_transform() {
-        let t = Template::celeba();
+        let t = uncorrected();
         let fader = Frame {
             x0: 0.0,
             y0: 20.0,
@@ -262,7 +287,7 @@ mod tests {
     fn a_wider_mouth_leaves_the_fit_where_the_template_puts_it() {
         // A smile moves the mouth corners apart; the fit reads only their midpoint, so the face
         // is neither shrunk nor moved (with the corners as two points it would be).
-        let t = Template::celeba();
+        let t = uncorrected();
         let mut smiling = t.in_frame(Frame::ALIGNED, 178, 218);
         smiling[3][0] -= 6.0;
         smiling[4][0] += 6.0;
@@ -275,5 +300,45 @@ mod tests {
             "five points shrink it: {}",
             five.scale()
         );
+    }
+
+    /// The framing correction reads the face's shape, not its placement: the same face placed
+    /// two ways in two photos reaches the model's frame at the same place, and the correction
+    /// moves it there from where the fit alone puts it.
+    #[test]
+    fn the_framing_correction_depends_on_the_face_not_its_placement() {
+        let t = Template::celeba();
+        assert!(
+            t.correction.is_some(),
+            "the committed template has a correction"
+        );
+        let fader = Frame {
+            x0: 0.0,
+            y0: 20.0,
+            width: 178.0,
+            height: 178.0,
+        };
+        let mut shape = t.in_frame(Frame::ALIGNED, 178, 218);
+        shape[3][0] -= 3.0;
+        shape[4][0] += 3.0;
+        shape[2][1] += 2.0;
+        let eye = [shape[0], shape[1]];
+        let mut placed_eyes = Vec::new();
+        for place in [
+            Similarity::new(2.3, 0.35, 140.0, -60.0),
+            Similarity::new(0.6, -0.5, 20.0, 300.0),
+        ] {
+            let face = face_at(shape.map(|p| place.apply(p)));
+            let to_frame = fit_to_frame(&face, &t, fader, 256, 256);
+            placed_eyes.push(eye.map(|e| to_frame.apply(place.apply(e))));
+        }
+        for k in 0..2 {
+            let (a, b) = (placed_eyes[0][k], placed_eyes[1][k]);
+            assert!((a[0] - b[0]).hypot(a[1] - b[1]) < 1e-6, "{a:?} vs {b:?}");
+        }
+        let plain = fit_to_frame(&face_at(shape), &uncorrected(), fader, 256, 256);
+        let moved = eye.map(|e| plain.apply(e));
+        let d = (moved[0][0] - placed_eyes[0][0][0]).hypot(moved[0][1] - placed_eyes[0][0][1]);
+        assert!(d > 0.1, "the correction should move this face ({d} px)");
     }
 }

@@ -6,6 +6,7 @@
 //! - [`similarity`]: similarity transforms and their least-squares fit to point pairs.
 //! - [`template`]: where aligned CelebA puts the five landmarks (measured on the CelebA sample,
 //!   committed as numbers) and where that is in a model's frame.
+//! - [`framing`]: the linear correction from a face's shape to CelebA's own framing of it.
 //! - [`align`]: a photo's faces warped into the frame; the "already aligned CelebA" test.
 //! - [`warp`]: bilinear warping into the frame and paste-back with a feathered border.
 //! - [`boxes`]: the cascade's box arithmetic (NMS, regression, squaring).
@@ -26,6 +27,7 @@ pub mod align;
 pub mod boxes;
 pub mod detect;
 mod error;
+pub mod framing;
 pub mod similarity;
 pub mod template;
 pub mod warp;
@@ -35,6 +37,7 @@ pub use align::{
 };
 pub use detect::{Detector, DetectorConfig, Face};
 pub use error::AlignError;
+pub use framing::FramingCorrection;
 pub use similarity::Similarity;
 pub use template::{Frame, Template};
 pub use warp::{paste_back, warp};

@@ -5,6 +5,7 @@
 //! resized to the model's side.
 
 use crate::error::AlignError;
+use crate::framing::{self, FramingCorrection};
 use crate::similarity::Similarity;
 
 /// Width of an official aligned CelebA image, the unit of [`Frame`].
@@ -21,6 +22,9 @@ const CELEBA_TEMPLATE: &str = include_str!("../data/celeba_template.txt");
 pub struct Template {
     /// `[u, v]` per landmark, `u = x / width`, `v = y / height` (continuous coordinates).
     pub points: [[f64; 2]; 5],
+    /// The correction from a face's shape to CelebA's own framing of it, when measured
+    /// ([`crate::framing`]); alignment applies it after the similarity fit.
+    pub correction: Option<FramingCorrection>,
 }
 
 /// A model's frame: the box of the 178×218 aligned image that a model's inputs were cropped
@@ -53,36 +57,55 @@ impl Template {
         Self::parse(CELEBA_TEMPLATE).expect("the committed template parses")
     }
 
-    /// Reads the template format: `#` comment lines, then five lines `u v`.
+    /// Reads the template format: `#` comment lines, then five lines `u v`, then optionally the
+    /// framing correction's eleven lines of four coefficients.
     pub fn parse(text: &str) -> Result<Self, AlignError> {
-        let rows: Vec<&str> = text
+        let rows: Vec<Vec<f64>> = text
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect();
-        if rows.len() != 5 {
+            .map(|row| {
+                row.split_whitespace()
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| AlignError::Template(format!("`{row}`: {e}")))
+            })
+            .collect::<Result<_, _>>()?;
+        if rows.len() != 5 && rows.len() != 5 + framing::ROWS {
             return Err(AlignError::Template(format!(
-                "{} rows, expected 5",
-                rows.len()
+                "{} rows, expected 5 (the landmarks) or {} (and the framing correction)",
+                rows.len(),
+                5 + framing::ROWS
             )));
         }
         let mut points = [[0.0; 2]; 5];
         for (p, row) in points.iter_mut().zip(&rows) {
-            let v: Vec<f64> = row
-                .split_whitespace()
-                .map(str::parse)
-                .collect::<Result<_, _>>()
-                .map_err(|e| AlignError::Template(format!("`{row}`: {e}")))?;
-            match v[..] {
+            match row[..] {
                 [u, w] if (0.0..=1.0).contains(&u) && (0.0..=1.0).contains(&w) => *p = [u, w],
                 _ => {
                     return Err(AlignError::Template(format!(
-                        "`{row}`: expected two fractions"
+                        "{row:?}: expected two fractions"
                     )));
                 }
             }
         }
-        Ok(Self { points })
+        let correction = (rows.len() > 5)
+            .then(|| {
+                let mut coef = [[0.0; 4]; framing::ROWS];
+                for (c, row) in coef.iter_mut().zip(&rows[5..]) {
+                    match row[..] {
+                        [a, b, x, y] if row.iter().all(|v| v.is_finite()) => *c = [a, b, x, y],
+                        _ => {
+                            return Err(AlignError::Template(format!(
+                                "{row:?}: a framing correction row has four finite numbers"
+                            )));
+                        }
+                    }
+                }
+                Ok(FramingCorrection { coef })
+            })
+            .transpose()?;
+        Ok(Self { points, correction })
     }
 
     /// The file format [`Template::parse`] reads, with a comment.
@@ -90,6 +113,11 @@ impl Template {
         let mut s: String = comment.lines().map(|l| format!("# {l}\n")).collect();
         for [u, v] in self.points {
             s.push_str(&format!("{u:.6} {v:.6}\n"));
+        }
+        for row in self.correction.iter().flat_map(|c| c.coef) {
+            let cells: Vec<String> = row.iter().map(|v| format!("{v:.9e}")).collect();
+            s.push_str(&cells.join(" "));
+            s.push('\n');
         }
         s
     }
@@ -134,7 +162,8 @@ impl Template {
             let [x, y] = back.apply(p);
             [x / ALIGNED_WIDTH, y / ALIGNED_HEIGHT]
         });
-        (Template { points }, mean)
+        let correction = self.correction;
+        (Template { points, correction }, mean)
     }
 
     /// The template's inter-ocular distance in a frame's pixels.
@@ -168,14 +197,27 @@ mod tests {
         for (p, q) in t.points.iter().zip(&back.points) {
             assert!((p[0] - q[0]).abs() < 1e-6 && (p[1] - q[1]).abs() < 1e-6);
         }
+        assert_eq!(back.correction.is_some(), t.correction.is_some());
+        // With a correction: eleven rows of four numbers, written exactly enough to read back.
+        let mut coef = [[0.0; 4]; crate::framing::ROWS];
+        coef[3] = [1.5e-3, -2.0e-4, 0.25, -1.75];
+        let with = Template {
+            correction: Some(FramingCorrection { coef }),
+            ..t
+        };
+        let back = Template::parse(&with.to_text("corrected")).unwrap();
+        assert_eq!(back.correction.unwrap().coef[3], coef[3]);
         assert!(Template::parse("0.1 0.2\n").is_err());
         assert!(Template::parse(&"0.1 2.0\n".repeat(5)).is_err());
+        let short = format!("{}{}", "0.5 0.5\n".repeat(5), "1 2 3\n".repeat(11));
+        assert!(Template::parse(&short).is_err());
     }
 
     #[test]
     fn frame_coordinates_scale_with_the_crop() {
         let t = Template {
             points: [[0.5, 0.5]; 5],
+            correction: None,
         };
         // Fader's crop: rows 20..198 of the aligned image, resized to 64.
         let fader = Frame {
