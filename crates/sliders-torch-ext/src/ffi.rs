@@ -2,7 +2,7 @@
 //! message to free) into [`ExtError`].
 
 use crate::ExtError;
-use std::ffi::{CStr, c_char, c_int};
+use std::ffi::{CStr, c_char};
 use tch::Tensor;
 
 /// `at::Tensor`, as tch's handles point to it.
@@ -39,6 +39,7 @@ pub use cuda::*;
 #[cfg(sliders_cuda_graph)]
 mod cuda {
     use super::*;
+    use std::ffi::c_int;
 
     /// The bridge's graph object (`SlidersGraph` in csrc/cuda.cpp).
     #[repr(C)]
@@ -58,10 +59,6 @@ mod cuda {
         pub fn sliders_ext_cuda_reset_peak(device: c_int) -> *mut c_char;
     }
 }
-
-/// Silences the unused-import warning of `c_int` where the CUDA part is not built.
-#[cfg(not(sliders_cuda_graph))]
-const _: Option<c_int> = None;
 
 /// The handles of `ts`, for a bridge call that reads them while `ts` is borrowed.
 pub fn handles(ts: &[Tensor]) -> Vec<*mut AtTensor> {
