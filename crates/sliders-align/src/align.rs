@@ -98,8 +98,14 @@ pub fn refine(detector: &Detector, template: &Template, photo: &RgbImage, face: 
     let mid = |p: &[[f64; 2]; 5]| [(p[0][0] + p[1][0]) / 2.0, (p[0][1] + p[1][1]) / 2.0];
     let iod = template.eye_distance(Frame::ALIGNED, w, h);
     let mut out = *face;
+    // The view is made by the similarity fit alone: the framing correction is for the model's
+    // frame; the view, its fixed box and its measured convergence are the uncorrected fit's.
+    let plain = Template {
+        correction: None,
+        ..*template
+    };
     let view_of = |f: &Face| {
-        let to_view = fit_to_frame(f, template, Frame::ALIGNED, w, h);
+        let to_view = fit_to_frame(f, &plain, Frame::ALIGNED, w, h);
         (to_view, warp(photo, &to_view, w, h))
     };
     let (to_view, view) = view_of(&out);
