@@ -10,8 +10,10 @@ mod check_metrics;
 mod data;
 mod e2e;
 mod gate_demo;
+mod jobs;
 mod relocate;
 mod reproduce;
+mod schedule;
 mod setup;
 mod test;
 mod tidy;
@@ -80,6 +82,12 @@ enum Command {
         /// its `report/` instead of `reports/<profile>/`; the experiment files' run paths follow.
         #[arg(long)]
         runs_root: Option<PathBuf>,
+        /// How many stages run at once, each its own process with its output in
+        /// `<runs>/logs/<stage>.log`; a stage starts when the stages it reads have finished.
+        /// `auto`: 1 on `--device cpu`; on CUDA the card's memory over an estimated 8 GiB per
+        /// stage (1 without `nvidia-smi`).
+        #[arg(long, default_value = "auto")]
+        jobs: jobs::Jobs,
     },
     /// `kill -9` at seeded-random moments of the whole smoke stage sequence (shortened), a rerun
     /// after each kill, then a check that the metrics, weights and training curves equal those
@@ -212,6 +220,7 @@ fn run(command: Command) -> anyhow::Result<()> {
             step_scale,
             dev_build,
             runs_root,
+            jobs,
         } => reproduce::run(
             &repo_root(),
             &reproduce::Options {
@@ -223,6 +232,7 @@ fn run(command: Command) -> anyhow::Result<()> {
                 step_scale,
                 dev_build,
                 runs_root,
+                jobs,
             },
         ),
         Command::Chaos {

@@ -1,6 +1,7 @@
 //! `cargo xtask reproduce`: runs the pipeline's stages (docs/architecture.md#reproduce-stages) as
-//! `sliders` calls with the experiment files of a profile, skipping stages whose outputs are
-//! complete, records each stage's wall time, then has `sliders report` write `reports/<profile>/`.
+//! `sliders` calls with the experiment files of a profile, up to `--jobs` at once as the stage
+//! graph allows (`crate::schedule`), skipping stages whose outputs are complete, records each
+//! stage's wall time and the invocation's, then has `sliders report` write `reports/<profile>/`.
 //!
 //! The stages, their run folders, done markers and what each is built from are the profile's
 //! pipeline description (sliders-config's `pipeline`, docs/architecture.md#the-pipeline-description):
@@ -10,14 +11,16 @@
 //! `--only`/`--force` also take a group name: `digits` selects every `digits-*` stage. A digits
 //! stage fetches its dataset (`cargo xtask data digits`) when `data/digits/` lacks it.
 
+use crate::schedule::Outcome;
 use anyhow::{Context, Result, bail};
-use sliders_config::data::DataSource;
 use sliders_config::layout::{RunLayout, folder};
 use sliders_config::pipeline::{self, Pipeline, StageKind};
+use sliders_config::wall_clock::{Invocation, WallClock};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+
+mod launch;
 
 /// The profiles with experiment folders.
 pub const PROFILES: &[&str] = &["smoke", "quick", "paper"];
@@ -42,6 +45,8 @@ pub struct Options {
     /// Put the run folders here instead of `data/runs/<profile>` (and the report in its
     /// `report/` instead of `reports/<profile>/`); the experiment files' run paths follow.
     pub runs_root: Option<PathBuf>,
+    /// How many stages run at once (`--jobs`).
+    pub jobs: crate::jobs::Jobs,
 }
 
 /// One stage: a node of the profile's stage graph (sliders-config's pipeline description) and
@@ -162,6 +167,14 @@ struct Ctx<'a> {
     common_env: Vec<(String, String)>,
     timings_path: PathBuf,
     timings: BTreeMap<String, f64>,
+    /// Every stage of the profile (what a stage is built from may lie outside `chosen`).
+    all: &'a [Stage],
+    /// The stages of this invocation, in pipeline order (the scheduler's indices).
+    chosen: Vec<&'a Stage>,
+    /// How many run at once (`--jobs`): with more than one, each writes to its log file.
+    jobs: usize,
+    /// Per chosen stage, the seconds earlier invocations spent on the outputs it resumes.
+    spent_before: Vec<f64>,
 }
 
 /// Checks the profile before its pipeline description is read.
@@ -230,24 +243,34 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     let sliders = build_sliders(root, opts.profile != "smoke" && !opts.dev_build)?;
     let runs = root.join(&runs_rel);
     std::fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
-    let timings_path = runs.join("timings.json");
+    let layout = RunLayout::new(&runs);
+    let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| matches(o, name));
+    let chosen: Vec<&Stage> = all.iter().filter(|s| selected(&s.name)).collect();
+    let graph: Vec<&pipeline::Stage> = chosen.iter().map(|s| &s.graph).collect();
+    let needs = crate::schedule::needs(&graph);
+    let widest = crate::schedule::widest_level(&needs);
+    let (jobs, why) =
+        crate::jobs::resolve(opts.jobs, &opts.device, crate::jobs::gpu_memory_mib, widest);
+    println!("==> jobs: {jobs} ({why})");
     let mut ctx = Ctx {
         root,
         opts,
         sliders,
         runs_rel,
         common_env: common_env(opts)?,
-        timings: load_timings(&timings_path),
-        timings_path,
+        timings: load_timings(&layout.timings()),
+        timings_path: layout.timings(),
+        all: &all,
+        chosen,
+        jobs,
+        spent_before: vec![0.0; graph.len()],
     };
-    let selected = |name: &str| opts.only.is_empty() || opts.only.iter().any(|o| matches(o, name));
-    let mut upstream_ran = false;
-    for stage in &all {
-        if selected(&stage.name) {
-            upstream_ran |= run_stage(&mut ctx, &all, stage)?;
-        }
+    let outcome = crate::schedule::run(&needs, jobs, &mut ctx);
+    record_wall_clock(&layout, jobs, &outcome)?;
+    if let Some(failure) = outcome.failure {
+        return Err(failure);
     }
-    if selected("report") || upstream_ran {
+    if selected("report") || outcome.started > 0 {
         let out = match &opts.runs_root {
             Some(_) => runs.join("report"),
             None => root.join("reports").join(&opts.profile),
@@ -257,103 +280,29 @@ pub fn run(root: &Path, opts: &Options) -> Result<()> {
     Ok(())
 }
 
-/// Runs `stage` unless it is complete and nothing it is built from is newer; true when it ran.
-fn run_stage(ctx: &mut Ctx, all: &[Stage], stage: &Stage) -> Result<bool> {
-    let root = ctx.root;
-    let done = finished_at(root, stage).is_some();
-    let force = ctx.opts.force.iter().any(|o| matches(o, &stage.name));
-    // A stage is redone when something it is built from finished after it did (the
-    // evaluation after any retrained model, the encoders after a new cGAN).
-    let rebuilt = finished_after(root, all, stage, &stage.graph.built_from);
-    if !rebuilt.is_empty() && !force {
-        println!(
-            "==> {}: {} finished after it did; rerunning it on the new outputs",
-            stage.name,
-            rebuilt.join(", ")
-        );
+/// Adds this invocation to the runs root's `wall_clock.json` when it started a stage.
+fn record_wall_clock(layout: &RunLayout, jobs: usize, outcome: &Outcome) -> Result<()> {
+    if outcome.started == 0 {
+        return Ok(());
     }
-    let rejudged = finished_after(root, all, stage, &stage.graph.judged_by);
-    if !rejudged.is_empty() && !force {
-        println!(
-            "==> {}: warning: {} finished after it did, so its best checkpoint was picked \
-             with an older judge; `--force {}` retrains it and picks again",
-            stage.name,
-            rejudged.join(", "),
-            stage.name
-        );
-    }
-    let start_over = force || !rebuilt.is_empty();
-    if done && !start_over {
-        println!(
-            "==> {}: complete, skipped ({})",
-            stage.name,
-            stage.run_dir.display()
-        );
-        return Ok(false);
-    }
-    println!("==> {}", stage.name);
-    if let StageKind::Digits(source) = stage.graph.kind {
-        let which = match source {
-            DataSource::FashionMnist => crate::data::Which::Fashion,
-            _ => crate::data::Which::Mnist,
-        };
-        crate::data::fetch(&crate::data::digits_dir(root), &[which])?;
-    }
-    // A training stage resumes from its run folder, so starting over means removing it (a
-    // complete one would otherwise end at once); the evaluation always starts over, and its
-    // old table must not survive a failed rerun.
-    let resumable = stage.command == "train";
-    if resumable && start_over {
-        remove_run(root, stage)?;
-    } else if !resumable {
-        let _ = std::fs::remove_file(root.join(stage.graph.done_path()));
-    }
-    // A resumed stage's time adds to what the earlier invocations spent on the same outputs;
-    // a new folder (or the evaluation) starts the sum.
-    let spent_before = if resumable && root.join(&stage.run_dir).exists() {
-        ctx.timings.get(&stage.name).copied().unwrap_or(0.0)
-    } else {
-        0.0
+    let path = layout.wall_clock();
+    let mut clock: WallClock = match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{}: not reproduce's wall-clock record; delete it to start the record over",
+                path.display()
+            )
+        })?,
+        Err(_) => WallClock::default(),
     };
-    let started = Instant::now();
-    let status = stage_command(ctx, stage)?
-        .status()
-        .with_context(|| format!("cannot run {}", ctx.sliders.display()))?;
-    ctx.timings.insert(
-        stage.name.clone(),
-        spent_before + started.elapsed().as_secs_f64(),
-    );
-    let json = serde_json::to_string_pretty(&ctx.timings)?;
-    sliders_fs::write_atomic(&ctx.timings_path, json.as_bytes())
-        .with_context(|| format!("writing {}", ctx.timings_path.display()))?;
-    if !status.success() {
-        bail!(
-            "stage {} failed ({status}); rerun `cargo xtask reproduce --profile {}` to continue where it stopped",
-            stage.name,
-            ctx.opts.profile
-        );
-    }
-    Ok(true)
-}
-
-/// The `sliders` call of `stage`: its experiment files, the shared overrides, the run paths
-/// moved under the runs root, then the stage's own overrides.
-fn stage_command(ctx: &Ctx, stage: &Stage) -> Result<Command> {
-    let mut cmd = Command::new(&ctx.sliders);
-    cmd.arg(stage.command).current_dir(ctx.root);
-    for f in &stage.files {
-        cmd.arg("--config").arg(f);
-    }
-    let moved = crate::relocate::overrides(
-        ctx.root,
-        &stage.files,
-        &crate::relocate::default_runs(&ctx.opts.profile),
-        &ctx.runs_rel,
-    )?;
-    for (k, v) in ctx.common_env.iter().chain(&moved).chain(&stage.env) {
-        cmd.env(k, v);
-    }
-    Ok(cmd)
+    clock.invocations.push(Invocation {
+        jobs,
+        stages: outcome.started,
+        seconds: outcome.seconds,
+    });
+    let json = serde_json::to_string_pretty(&clock)?;
+    sliders_fs::write_atomic(&path, json.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 /// `sliders report` on the runs in `runs`, into `out`.

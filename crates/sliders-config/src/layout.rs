@@ -1,13 +1,15 @@
 //! The run layout (docs/architecture.md#run-folders): the one place that names the run folders
 //! of a profile (`classifier/`, `fader-<attribute in lower case>/`, `cgan/`,
 //! `encoders-<layout>/`, `eval/`, `digits-<source>/`), the sub-folders of a digits run, and the
-//! model files training writes and evaluation, editing and `reproduce` read ([`Checkpoint`]).
+//! model files training writes and evaluation, editing and `reproduce` read ([`Checkpoint`]),
+//! and what `reproduce` keeps beside the runs (timings, wall clock, stage logs).
 //! Training, evaluation, editing, the report and xtask all go through it, so a folder or file
 //! name is spelt once.
 
 use crate::data::DataSource;
 use crate::eval::FaderCheckpoint;
 use crate::nets::EncoderKind;
+use crate::pipeline::StageName;
 use std::path::{Path, PathBuf};
 
 /// The run folders of one profile under `root` (`data/runs/<profile>` or a `--runs-root`).
@@ -62,6 +64,17 @@ impl RunLayout {
     /// `reproduce`'s wall time per stage.
     pub fn timings(&self) -> PathBuf {
         self.root.join("timings.json")
+    }
+
+    /// `reproduce`'s wall clock per invocation ([`crate::wall_clock::WallClock`]).
+    pub fn wall_clock(&self) -> PathBuf {
+        self.root.join("wall_clock.json")
+    }
+
+    /// The log of one stage's process under `reproduce --jobs N` with N > 1
+    /// (`logs/fader-Smiling.log`; with one job the stages write to the console).
+    pub fn stage_log(&self, stage: &StageName) -> PathBuf {
+        self.root.join("logs").join(format!("{stage}.log"))
     }
 }
 
@@ -265,6 +278,11 @@ mod tests {
             Path::new("data/runs/quick/digits-fashion_mnist")
         );
         assert_eq!(RunLayout::of_eval_run(&l.eval()), l);
+        assert_eq!(l.timings(), Path::new("data/runs/quick/timings.json"));
+        assert_eq!(
+            l.stage_log(&StageName::fader("Smiling")),
+            Path::new("data/runs/quick/logs/fader-Smiling.log")
+        );
         let names: Vec<String> = [
             Checkpoint::LAST_AE,
             Checkpoint::Fader(FaderCheckpoint::BestAccu, FaderNet::Ae),

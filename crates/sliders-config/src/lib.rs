@@ -17,3 +17,4 @@ pub mod restart;
 pub mod run_record;
 pub mod train;
 pub mod validate;
+pub mod wall_clock;

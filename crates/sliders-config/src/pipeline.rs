@@ -2,7 +2,8 @@
 //! attributes (the `[data] attributes` list of `experiments/<profile>/data.toml`, the one place
 //! an attribute is added), its encoder layouts and digit datasets
 //! (`experiments/<profile>/pipeline.toml`), and the stage graph built from them: each stage's
-//! name, kind, run folder ([`crate::layout`]), done marker and the stages it is built from.
+//! name, kind, run folder ([`crate::layout`]), done marker and the stages it is built from,
+//! judged by or waits for (which decide what `reproduce --jobs N` may run at once).
 //! `cargo xtask reproduce` runs this graph; the evaluation's defaults and the report's stage
 //! names come from the same functions.
 
@@ -128,6 +129,7 @@ impl Pipeline {
             done_marker: PathBuf::from(done),
             built_from: vec![],
             judged_by: vec![],
+            waits_for: vec![],
         };
         let mut out = vec![stage(
             StageKind::Classifier,
@@ -144,11 +146,16 @@ impl Pipeline {
             fader.judged_by = vec![StageName::classifier()];
             out.push(fader);
         }
-        out.push(stage(
+        let mut cgan = stage(
             StageKind::Cgan,
             layout.cgan(),
             Checkpoint::Generator.file_name(),
-        ));
+        );
+        // The first face stage makes the shared face data (the synthetic faces' folder, the
+        // preprocessed cache); a second process making them at the same time would replace the
+        // folder under the first one's readers.
+        cgan.waits_for = vec![StageName::classifier()];
+        out.push(cgan);
         for &kind in &self.encoders {
             let mut enc = stage(
                 StageKind::Encoders(kind),
@@ -277,9 +284,21 @@ pub struct Stage {
     pub built_from: Vec<StageName>,
     /// Stages it only used to pick a checkpoint: a newer one gets a warning, not a rerun.
     pub judged_by: Vec<StageName>,
+    /// Stages it only starts after (when they run in the same invocation) because they prepare
+    /// an input it shares, such as the face data; a newer one changes nothing.
+    pub waits_for: Vec<StageName>,
 }
 
 impl Stage {
+    /// The stages that must have finished before it starts, when they run in the same
+    /// `reproduce` invocation: what it is built from, judged by and waits for.
+    pub fn needs(&self) -> impl Iterator<Item = &StageName> {
+        self.built_from
+            .iter()
+            .chain(&self.judged_by)
+            .chain(&self.waits_for)
+    }
+
     /// Its done marker's path.
     pub fn done_path(&self) -> PathBuf {
         self.run_dir.join(&self.done_marker)

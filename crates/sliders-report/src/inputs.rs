@@ -1,7 +1,7 @@
 //! The report's inputs, typed ([`ReportInputs`]), and collecting them from a profile's run
 //! folders (docs/architecture.md#run-folders): each run's `resolved.toml` (what the run is comes
 //! from its `kind`, never from its folder name), `metrics.csv`, the evaluation's `results.csv`,
-//! `metrics.json` and `tables.md`, the digits runs' `eval/`, `timings.json` and the checked-in
+//! `metrics.json` and `tables.md`, the digits runs' `eval/`, `timings.json`, `wall_clock.json` and the checked-in
 //! deviation list. [`crate::render`] turns them into the README without touching the disk.
 
 use crate::ReportError;
@@ -11,6 +11,7 @@ use crate::results::ResultRow;
 use sliders_config::layout::RunLayout;
 use sliders_config::run_record::{DataOrigin, MetricsTable};
 use sliders_config::train::ExperimentKind;
+use sliders_config::wall_clock::WallClock;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,9 @@ pub struct ReportInputs {
     pub git_commit: String,
     /// Wall seconds per `reproduce` stage (`timings.json`).
     pub timings: BTreeMap<String, f64>,
+    /// The wall clock of the `reproduce` invocations (`wall_clock.json`; `None` for runs made
+    /// before it was kept).
+    pub wall_clock: Option<WallClock>,
     /// The training runs (folders with a `metrics.csv`), sorted by folder name.
     pub runs: Vec<TrainingRun>,
     /// The digits runs (`kind = "digits"`), sorted by folder name.
@@ -192,6 +196,7 @@ pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
     };
     Ok(ReportInputsParts {
         timings: json_or_empty(&layout.timings())?,
+        wall_clock: wall_clock(&layout.wall_clock())?,
         runs: training,
         digits,
         eval,
@@ -203,6 +208,8 @@ pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
 pub struct ReportInputsParts {
     /// `timings.json`.
     pub timings: BTreeMap<String, f64>,
+    /// `wall_clock.json`.
+    pub wall_clock: Option<WallClock>,
     /// The training runs.
     pub runs: Vec<TrainingRun>,
     /// The digits runs.
@@ -217,6 +224,17 @@ fn json_or_empty(path: &Path) -> Result<BTreeMap<String, f64>, ReportError> {
         return Ok(BTreeMap::new());
     };
     serde_json::from_str(&text).map_err(|e| ReportError::format(path, e.to_string()))
+}
+
+/// `reproduce`'s wall-clock record; `None` when the file does not exist, an error when it does
+/// not parse.
+fn wall_clock(path: &Path) -> Result<Option<WallClock>, ReportError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| ReportError::format(path, format!("{e}; delete it to start the record over")))
 }
 
 /// The sub-folders of `runs` that hold `marker` (a file path relative to each), as sorted

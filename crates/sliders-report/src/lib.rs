@@ -48,6 +48,7 @@ pub fn write(opts: &ReportOptions) -> Result<PathBuf, ReportError> {
         device_asked: opts.device_asked.clone(),
         git_commit: git_commit(&opts.repo),
         timings: parts.timings,
+        wall_clock: parts.wall_clock,
         runs: parts.runs,
         digits: parts.digits,
         eval: parts.eval,

@@ -71,9 +71,15 @@ fn header(md: &mut String, inputs: &ReportInputs) {
         "- **Device**: `{device}` (asked for `{}`); **git commit** `{}`",
         inputs.device_asked, inputs.git_commit
     );
+    wall_times(md, inputs);
+}
+
+/// The wall time per stage, their sum, and the whole run's wall clock with its job count.
+fn wall_times(md: &mut String, inputs: &ReportInputs) {
     md.push_str(
         "- **Wall time per stage** (what its current outputs cost: the invocations that trained \
-         them, resumes included):\n\n",
+         them, resumes included; stages that ran at once under `reproduce --jobs N` overlap, so \
+         their sum exceeds the whole run's wall clock):\n\n",
     );
     md.push_str("| stage | seconds |\n|---|---|\n");
     for (stage, s) in &inputs.timings {
@@ -92,7 +98,24 @@ fn header(md: &mut String, inputs: &ReportInputs) {
         }
     }
     let total: f64 = inputs.timings.values().sum();
-    let _ = writeln!(md, "| **total** | **{total:.0}** |\n");
+    let _ = writeln!(md, "| **sum of stages** | **{total:.0}** |");
+    match &inputs.wall_clock {
+        Some(clock) => {
+            let jobs: Vec<String> = clock.jobs().iter().map(|j| j.to_string()).collect();
+            let n = clock.invocations.len();
+            let invocations = match n {
+                1 => String::new(),
+                _ => format!("{n} invocations, "),
+            };
+            let _ = writeln!(
+                md,
+                "| **whole run** (wall clock, {invocations}`--jobs {}`) | **{:.0}** |\n",
+                jobs.join("`/`"),
+                clock.seconds()
+            );
+        }
+        None => md.push_str("| whole run (wall clock) | not recorded |\n\n"),
+    }
 }
 
 /// The header's "training length" table: what each run trained for, and the step scale when a

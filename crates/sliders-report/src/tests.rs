@@ -8,6 +8,7 @@ use crate::resolved::ResolvedRun;
 use sliders_config::data::AttributeSpec;
 use sliders_config::run_record::{MetricsTable, Provenance};
 use sliders_config::train::{Experiment, ExperimentKind};
+use sliders_config::wall_clock::{Invocation, WallClock};
 use std::collections::BTreeMap;
 
 /// A run's resolved config of `kind`, having read `data_source`.
@@ -43,6 +44,7 @@ pub(crate) fn empty() -> ReportInputs {
         device_asked: "cpu".into(),
         git_commit: "1234567".into(),
         timings: BTreeMap::new(),
+        wall_clock: None,
         runs: Vec::new(),
         digits: Vec::new(),
         eval: EvalRun::default(),
@@ -118,7 +120,42 @@ fn the_training_length_table_states_each_run_and_a_reduced_scale_in_bold() {
     assert!(md.contains(": cgan ×0.1. Their numbers"), "{md}");
     // Timed under its stage's name (`fader-Male`, from its attribute): not listed as untimed.
     assert!(!md.contains("| fader-male | not recorded"), "{md}");
-    assert!(md.contains("| **total** | **140** |"), "{md}");
+    assert!(md.contains("| **sum of stages** | **140** |\n"), "{md}");
+    // Runs from before the wall clock was kept say so.
+    assert!(
+        md.contains("| whole run (wall clock) | not recorded |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_whole_runs_wall_clock_follows_the_sum_of_its_stages() {
+    let mut inputs = empty();
+    inputs.timings.insert("fader-Male".into(), 40.4);
+    inputs.timings.insert("fader-Smiling".into(), 50.0);
+    let run = |jobs, seconds| Invocation {
+        jobs,
+        stages: 2,
+        seconds,
+    };
+    inputs.wall_clock = Some(WallClock {
+        invocations: vec![run(2, 51.0)],
+    });
+    let md = render(&inputs);
+    assert!(
+        md.contains(
+            "| **sum of stages** | **90** |\n| **whole run** (wall clock, `--jobs 2`) | **51** |\n"
+        ),
+        "{md}"
+    );
+    inputs.wall_clock = Some(WallClock {
+        invocations: vec![run(2, 51.0), run(1, 10.0), run(2, 1.0)],
+    });
+    let md = render(&inputs);
+    assert!(
+        md.contains("| **whole run** (wall clock, 3 invocations, `--jobs 1`/`2`) | **62** |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -256,4 +293,25 @@ fn on_celeba_only_digits_figures_go_under_figures() {
         "{md}"
     );
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn a_runs_root_without_a_wall_clock_reads_and_a_broken_one_is_named() {
+    let dir = std::env::temp_dir().join(format!("sliders-report-clock-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("timings.json"), "{\"cgan\": 12.5}").unwrap();
+    let parts = crate::inputs::collect(&dir).unwrap();
+    assert_eq!(parts.timings.get("cgan"), Some(&12.5));
+    assert_eq!(parts.wall_clock, None, "an old runs root");
+    let clock = "{\"invocations\": [{\"jobs\": 2, \"stages\": 3, \"seconds\": 9.0}]}";
+    std::fs::write(dir.join("wall_clock.json"), clock).unwrap();
+    let parts = crate::inputs::collect(&dir).unwrap();
+    assert_eq!(parts.wall_clock.unwrap().seconds(), 9.0);
+    std::fs::write(dir.join("wall_clock.json"), "{\"seconds\": 9}").unwrap();
+    let err = crate::inputs::collect(&dir).unwrap_err().to_string();
+    assert!(
+        err.contains("wall_clock.json") && err.contains("delete it"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
 }

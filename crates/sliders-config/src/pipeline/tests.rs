@@ -197,3 +197,32 @@ fn a_description_without_attribute_names_or_with_unknown_keys_is_refused() {
     let err = Pipeline::parse("p", data, "encoders = [\"big\"]\ndigits = []\n").unwrap_err();
     assert!(err.to_string().contains("big"), "{err}");
 }
+
+/// What a stage needs finished before it starts (`reproduce --jobs N`): the Faders the
+/// classifier (their checkpoint judge), the cGAN the classifier (which makes the shared face
+/// data), the encoders the cGAN, the evaluation every model stage, the digits nothing.
+#[test]
+fn each_stage_needs_what_its_process_reads() {
+    let p = Pipeline::load(&experiments().join("quick")).unwrap();
+    let stages = p.stages(&RunLayout::new("runs"));
+    let needs = |name: &str| -> Vec<&str> {
+        let s = stages.iter().find(|s| s.name.as_str() == name).unwrap();
+        s.needs().map(StageName::as_str).collect()
+    };
+    assert!(needs("classifier").is_empty());
+    assert_eq!(needs("fader-Smiling"), ["classifier"]);
+    assert_eq!(needs("cgan"), ["classifier"]);
+    assert_eq!(needs("encoders-ind-cond"), ["cgan"]);
+    let model_stages: Vec<&str> = names(&stages)
+        .into_iter()
+        .take_while(|n| *n != "eval")
+        .collect();
+    assert_eq!(needs("eval"), model_stages);
+    assert!(needs("digits-mnist").is_empty());
+    assert!(needs("digits-fashion_mnist").is_empty());
+    let cgan = stages.iter().find(|s| s.kind == StageKind::Cgan).unwrap();
+    assert!(
+        cgan.built_from.is_empty() && cgan.judged_by.is_empty(),
+        "never stale by it"
+    );
+}
