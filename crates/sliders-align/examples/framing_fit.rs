@@ -18,9 +18,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 type Face = [[f64; 2]; 5];
+type Error = Box<dyn std::error::Error>;
+/// One line of a `--dump` file: name, label, landmarks.
+type Dumped = (String, bool, Face);
 
-/// `(name, label, landmarks)` per line of a `--dump` file.
-fn read_dump(path: &str) -> Result<Vec<(String, bool, Face)>, Box<dyn std::error::Error>> {
+/// The lines of a `--dump` file.
+fn read_dump(path: &str) -> Result<Vec<Dumped>, Error> {
     let mut out = Vec::new();
     for line in std::fs::read_to_string(path)?.lines() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -47,7 +50,7 @@ fn corners_moved(t: &Similarity) -> f64 {
         / 4.0
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (Some(dump), Some(split)) = (args.first(), args.get(1)) else {
         return Err("usage: framing_fit LANDMARKS SPLIT [--write]".into());

@@ -338,8 +338,7 @@ mod tests {
             let to_frame = fit_to_frame(&face, &t, fader, 256, 256);
             placed_eyes.push(eye.map(|e| to_frame.apply(place.apply(e))));
         }
-        for k in 0..2 {
-            let (a, b) = (placed_eyes[0][k], placed_eyes[1][k]);
+        for (a, b) in placed_eyes[0].iter().zip(&placed_eyes[1]) {
             assert!((a[0] - b[0]).hypot(a[1] - b[1]) < 1e-6, "{a:?} vs {b:?}");
         }
         let plain = fit_to_frame(&face_at(shape), &uncorrected(), fader, 256, 256);

@@ -104,16 +104,14 @@ fn solve(mut a: [[f64; ROWS]; ROWS], mut b: [[f64; 4]; ROWS]) -> Option<[[f64; 4
         }
         a.swap(col, pivot);
         b.swap(col, pivot);
-        for row in 0..ROWS {
-            if row == col {
-                continue;
+        let (pa, pb) = (a[col], b[col]);
+        for row in (0..ROWS).filter(|&r| r != col) {
+            let m = a[row][col] / pa[col];
+            for (x, p) in a[row].iter_mut().zip(&pa).skip(col) {
+                *x -= m * p;
             }
-            let m = a[row][col] / a[col][col];
-            for k in col..ROWS {
-                a[row][k] -= m * a[col][k];
-            }
-            for k in 0..4 {
-                b[row][k] -= m * b[col][k];
+            for (x, p) in b[row].iter_mut().zip(&pb) {
+                *x -= m * p;
             }
         }
     }
