@@ -20,19 +20,19 @@ nvidia-smi >"$out/nvidia-smi.txt" 2>&1
 log "device: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null)"
 status=0
 
-# 1. The CUDA tests (ignored where there is no GPU), by name.
-for t in "$bin"/tests/*; do
-  name=$(basename "$t")
-  case "$name" in
-    sliders-torch-ext--cuda_graph) filters=("") ;;
-    sliders-train--sliders_train) filters=(graphed a_cuda_batch) ;;
-    *) continue ;;
-  esac
-  for f in "${filters[@]}"; do
-    log "tests: $name --ignored $f"
-    "$t" --ignored --test-threads 1 $f >>"$out/tests.log" 2>&1 || { status=1; log "FAILED: $name $f"; }
+# 1. The CUDA tests (ignored where there is no GPU): the binaries and filters pack.sh listed.
+while read -r name filters; do
+  [ -n "$name" ] || continue
+  log "tests: $name --ignored $filters"
+  for f in $filters; do
+    "$bin/tests/$name" --ignored --test-threads 1 $f </dev/null >>"$out/tests.log" 2>&1 \
+      || { status=1; log "FAILED: $name $f"; }
   done
-done
+  if [ -z "$filters" ]; then
+    "$bin/tests/$name" --ignored --test-threads 1 </dev/null >>"$out/tests.log" 2>&1 \
+      || { status=1; log "FAILED: $name"; }
+  fi
+done <"$bin/cuda-tests.txt"
 grep -E "^test |test result" "$out/tests.log" | tee -a "$out/run.log"
 
 # 2. The benchmark: ours (multi-tensor Adam, CUDA graph) against PyTorch eager and fused, then
@@ -46,14 +46,19 @@ log "bench"
 # 3. The quick profile's CelebA stages side by side (the digits stage needs its download, and FID
 # its 81 MB network: neither is on this machine).
 log "reproduce --profile quick --jobs auto"
-SLIDERS__EVAL__FID=false "$bin/xtask" reproduce --profile quick --data "$celeba" --device cuda \
-  --jobs auto --only classifier,fader,cgan,encoders,eval,report 2>&1 | tee "$out/reproduce.log" \
-  || status=1
-log "reproduce finished"
-runs=data/runs/quick
-mkdir -p "$out/quick"
-cp -r reports/quick/README.md reports/quick/metrics.json reports/quick/tables "$out/quick/" 2>/dev/null
-cp "$runs"/timings*.json "$out/quick/" 2>/dev/null
-cp -r "$runs/logs" "$out/quick/stage-logs" 2>/dev/null
+only=()
+for stage in classifier fader cgan encoders eval report; do only+=(--only "$stage"); done
+if SLIDERS__EVAL__FID=false "$bin/xtask" reproduce --profile quick --data "$celeba" --device cuda \
+  --jobs auto "${only[@]}" 2>&1 | tee "$out/reproduce.log" && [ "${PIPESTATUS[0]}" -eq 0 ]; then
+  log "reproduce finished"
+  runs=data/runs/quick
+  mkdir -p "$out/quick"
+  cp -r reports/quick/README.md reports/quick/metrics.json reports/quick/tables "$out/quick/"
+  cp "$runs"/timings.json "$runs"/wall_clock.json "$out/quick/" 2>/dev/null
+  cp -r "$runs/logs" "$out/quick/stage-logs" 2>/dev/null
+else
+  status=1
+  log "reproduce FAILED (see reproduce.log); no results copied"
+fi
 log "done (status $status)"
 exit $status
