@@ -238,6 +238,20 @@ mod tests {
         lat_opt: Adam,
     }
 
+    impl Models {
+        /// The iteration's parts with the default clipping and reconstruction weight.
+        fn parts(&mut self) -> FaderParts<'_> {
+            FaderParts {
+                ae: &self.ae,
+                lat: &self.lat,
+                ae_opt: &mut self.ae_opt,
+                lat_opt: &mut self.lat_opt,
+                clip: 5.0,
+                lambda_ae: 1.0,
+            }
+        }
+    }
+
     fn models(dev: Device, cfg: &FaderConfig) -> Models {
         tch::manual_seed(21);
         let ae_vs = VarStore::new(dev);
@@ -296,16 +310,8 @@ mod tests {
             let g = &mut graphed;
             let (gl, gr) = match &graph {
                 None => {
-                    let parts = FaderParts {
-                        ae: &g.ae,
-                        lat: &g.lat,
-                        ae_opt: &mut g.ae_opt,
-                        lat_opt: &mut g.lat_opt,
-                        clip: 5.0,
-                        lambda_ae: 1.0,
-                    };
                     let (made, losses) =
-                        FaderGraph::capture(parts, (x1, y1), (x2, y2), lambda).unwrap();
+                        FaderGraph::capture(g.parts(), (x1, y1), (x2, y2), lambda).unwrap();
                     graph = Some(made);
                     losses
                 }
@@ -316,13 +322,10 @@ mod tests {
             assert!(close(&r, &gr) < 1e-5, "step {t}: reconstruction");
         }
         let mut worst: f64 = 0.0;
-        for ((_, a), (_, b)) in eager
-            .ae_vs
-            .variables()
-            .iter()
-            .zip(graphed.ae_vs.variables().iter())
-        {
-            worst = worst.max((a - b).abs().max().double_value(&[]));
+        let graphed_vars = graphed.ae_vs.variables();
+        for (name, a) in eager.ae_vs.variables() {
+            let b = &graphed_vars[&name];
+            worst = worst.max((&a - b).abs().max().double_value(&[]));
         }
         assert!(worst < 1e-5, "parameters differ by {worst}");
         assert_eq!(graphed.ae_opt.steps_taken(), 4);
@@ -335,15 +338,7 @@ mod tests {
         let dev = Device::Cpu;
         let mut m = models(dev, &FaderConfig::small(32));
         let (x, y) = batch(dev, 1);
-        let parts = FaderParts {
-            ae: &m.ae,
-            lat: &m.lat,
-            ae_opt: &mut m.ae_opt,
-            lat_opt: &mut m.lat_opt,
-            clip: 5.0,
-            lambda_ae: 1.0,
-        };
-        let err = FaderGraph::capture(parts, (&x, &y), (&x, &y), 0.0)
+        let err = FaderGraph::capture(m.parts(), (&x, &y), (&x, &y), 0.0)
             .err()
             .unwrap();
         assert!(err.message.contains("multi-tensor"), "{err}");
