@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The one prepared command for a GPU machine (docs/gpu.md#the-prepared-device-command): with the
-# binaries of scripts/gpu/pack.sh carried in gpu-bin/ and a CelebA-layout folder, it runs the CUDA
+# binaries of scripts/gpu/pack.sh carried (gpu-bin.tar.xz, unpacked here) and a CelebA-layout folder, it runs the CUDA
 # tests, the training-step benchmark against PyTorch eager and fused, then the quick profile's
 # CelebA stages with `reproduce --jobs auto`, and writes every log and the pixel-free results
 # (report text, metrics, tables, timings) to $OUT. Stage times are printed as it goes.
 # Usage: OUT=/some/dir scripts/gpu/run.sh CELEBA_DIR   (from the repository root)
 set -uo pipefail
 celeba=${1:?usage: scripts/gpu/run.sh CELEBA_DIR}
+if [ -z "${SLIDERS_GPU_BIN:-}" ] && [ ! -d gpu-bin ] && [ -f gpu-bin.tar.xz ]; then
+  tar -xJf gpu-bin.tar.xz
+fi
 bin=$(readlink -f "${SLIDERS_GPU_BIN:-gpu-bin}")
 out=${OUT:-gpu-out}
 mkdir -p "$out"

@@ -7,7 +7,7 @@ use fixture::{
     classifier_experiment, fader_experiment, lock, metrics_without_timing, prepared, same_weights,
     temp_dir,
 };
-use sliders_config::train::{ClassifierTrainConfig, FaderTrainConfig};
+use sliders_config::train::{ClassifierTrainConfig, DeviceChoice, FaderTrainConfig, Spec};
 use sliders_train::{ClassifierTrainer, Event, FaderTrainer};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -199,4 +199,45 @@ fn the_adversarial_loss_pushes_the_latent_discriminator_towards_chance() {
     // Both still learn to reconstruct.
     assert!(last(&adversarial).2 < adversarial[0].2, "{adversarial:?}");
     assert!(last(&adversarial).2 < 0.03, "{adversarial:?}");
+}
+
+/// On CUDA (ignored elsewhere; docs/gpu.md#cuda-graphs): a run whose iteration is a replayed CUDA
+/// graph captures it and trains as the eager run does (no dropout, so neither draws anything at
+/// random; cuDNN may pick other algorithms, hence a tolerance).
+#[test]
+#[ignore = "needs a CUDA device"]
+fn a_cuda_run_with_the_graphed_iteration_trains_as_the_eager_one() {
+    assert!(tch::Cuda::is_available(), "no CUDA device here");
+    let _g = lock();
+    let data = prepared(&["Male"]);
+    let mut runs = Vec::new();
+    for graph in [false, true] {
+        let train = FaderTrainConfig {
+            total_steps: 12,
+            epoch_size: 6 * 32,
+            checkpoint_every: 4,
+            log_every: 2,
+            lambda_schedule: 10,
+            lambda_lat_dis: 1e-2,
+            eval_max_images: 64,
+            cuda_graph: graph,
+            ..FaderTrainConfig::default()
+        };
+        let dir = temp_dir(if graph { "cuda-graphed" } else { "cuda-eager" });
+        let mut exp = fader_experiment(dir, &["Male"], train);
+        exp.device = DeviceChoice::Cuda;
+        if let Spec::Fader(f) = &mut exp.spec {
+            f.fader.lat_dis_dropout = 0.0;
+        }
+        let mut t = FaderTrainer::new(&exp, &data).unwrap();
+        t.run(&mut |_| {}).unwrap();
+        assert_eq!(t.iteration_is_graphed(), graph);
+        runs.push(t);
+    }
+    let (eager, graphed) = (runs[0].autoencoder().0, runs[1].autoencoder().0);
+    let graphed_vars = graphed.variables();
+    for (name, a) in eager.variables() {
+        let diff = (&a - &graphed_vars[&name]).abs().max().double_value(&[]);
+        assert!(diff < 1e-3, "{name} differs by {diff}");
+    }
 }

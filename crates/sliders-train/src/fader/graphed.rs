@@ -137,6 +137,11 @@ pub enum GraphState {
 }
 
 impl super::FaderTrainer {
+    /// Whether this run's steps replay a captured CUDA graph (docs/gpu.md#cuda-graphs).
+    pub fn iteration_is_graphed(&self) -> bool {
+        matches!(self.graph, GraphState::Captured(_))
+    }
+
     /// Whether this run's iteration can be captured: CUDA, `cuda_graph` on, the default
     /// iteration (one latent-discriminator step, no patch or classifier discriminator, a latent
     /// term), multi-tensor optimisers, and no earlier failure.
