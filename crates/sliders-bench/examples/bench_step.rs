@@ -139,6 +139,7 @@ fn cl64(dev: Device, steps: usize) -> (f64, f64) {
         let opts = StepOptions {
             channels_last,
             cuda_graph: false,
+            adam: None,
         };
         bench::iteration("fader64", dev, opts).expect("a known case")
     };
@@ -390,6 +391,7 @@ fn main() {
     let opts = StepOptions {
         channels_last: a.channels_last,
         cuda_graph: false,
+        adam: None,
     };
     let plain = Plain {
         backward: a.plain_backward,

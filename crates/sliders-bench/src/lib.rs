@@ -27,7 +27,7 @@ use sliders_nets::{FaderAutoEncoder, IcganDiscriminator, IcganGenerator, LatentD
 use sliders_torch_ext::graph::CudaGraph;
 use sliders_train::fader::{autoencoder_loss, autoencoder_update, lat_dis_update};
 use sliders_train::layout::{channels_last, vars_to_channels_last};
-use sliders_train::optim::{Adam, AdamConfig};
+use sliders_train::optim::{Adam, AdamConfig, Update};
 use std::time::Instant;
 use tch::nn::VarStore;
 use tch::{Device, Kind, Reduction, Tensor};
@@ -59,6 +59,8 @@ pub struct StepOptions {
     /// On CUDA, capture the whole iteration as a CUDA graph on its first call and replay it
     /// after (docs/gpu.md#cuda-graphs); eager when capture fails (said once on stderr).
     pub cuda_graph: bool,
+    /// Adam's update (docs/gpu.md#multi-tensor-adam); `None`: the device's default.
+    pub adam: Option<Update>,
 }
 
 /// Waits for the device's queued work (CUDA); nothing on the CPU.
@@ -104,7 +106,7 @@ pub fn iteration(case: &str, device: Device, opts: StepOptions) -> Result<Iterat
     let eager: Iteration = match case {
         "fader64" => Box::new(fader(64, device, opts)),
         "fader256" => Box::new(fader(256, device, opts)),
-        "cgan64" => Box::new(cgan(device)),
+        "cgan64" => Box::new(cgan(device, opts)),
         c => {
             return Err(format!(
                 "unknown case {c:?}: use one of {}",
@@ -168,8 +170,9 @@ pub fn steps_per_sec(step: &mut Iteration, device: Device, warmup: usize, steps:
     steps as f64 / t0.elapsed().as_secs_f64()
 }
 
-fn adam(vs: &VarStore) -> Adam {
-    Adam::new(vs, AdamConfig::fader())
+fn adam(vs: &VarStore, update: Option<Update>) -> Adam {
+    let update = update.unwrap_or_else(|| Update::default_for(vs.device()));
+    Adam::with_update(vs, AdamConfig::fader(), update)
 }
 
 /// The networks and optimisers of a Fader iteration: the autoencoder and the latent
@@ -214,8 +217,8 @@ impl FaderModels {
             vars_to_channels_last(&ae_vs);
             vars_to_channels_last(&lat_vs);
         }
-        let ae_opt = adam(&ae_vs);
-        let lat_opt = adam(&lat_vs);
+        let ae_opt = adam(&ae_vs, opts.adam);
+        let lat_opt = adam(&lat_vs, opts.adam);
         Self {
             ae_vs,
             ae,
@@ -281,15 +284,15 @@ fn bce(p: &Tensor, target: f64) -> Tensor {
     p.binary_cross_entropy::<Tensor>(&p.full_like(target), None, Reduction::Mean)
 }
 
-fn cgan(dev: Device) -> impl FnMut(&mut Parts, bool) {
+fn cgan(dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
     let cfg = IcganConfig::default();
     let bs = 64;
     let g_vs = VarStore::new(dev);
     let g = IcganGenerator::new(&g_vs.root(), &cfg).expect("valid config");
     let d_vs = VarStore::new(dev);
     let d = IcganDiscriminator::new(&d_vs.root(), &cfg).expect("valid config");
-    let mut g_opt = adam(&g_vs);
-    let mut d_opt = adam(&d_vs);
+    let mut g_opt = adam(&g_vs, opts.adam);
+    let mut d_opt = adam(&d_vs, opts.adam);
     let labels = || Tensor::randint(2, [bs, cfg.ny], (Kind::Float, dev)) * 2.0 - 1.0;
     let x = Tensor::rand([bs, cfg.nc, cfg.img_sz, cfg.img_sz], (Kind::Float, dev)) * 2.0 - 1.0;
     let (y, y_wrong, y_fake) = (labels(), labels(), labels());

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use sliders_bench::{self as bench, StepOptions};
 use sliders_config::train::DeviceChoice;
 use sliders_metrics::stats::median;
+use sliders_train::optim::Update;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -33,6 +34,9 @@ pub struct Options {
     pub channels_last: bool,
     /// Ours as a replayed CUDA graph on CUDA (the default; false: eager).
     pub cuda_graph: bool,
+    /// Our Adam's update; `None`: the device's default (per tensor on the CPU, multi-tensor on
+    /// CUDA).
+    pub adam: Option<sliders_train::optim::Update>,
     /// The PyTorch baseline script; `None` times ours only.
     pub pytorch_script: Option<PathBuf>,
     /// The Python that runs it.
@@ -195,12 +199,22 @@ pub fn run(opts: &Options) -> Result<Vec<CaseFigures>> {
     let step_opts = StepOptions {
         channels_last: opts.channels_last,
         cuda_graph: opts.cuda_graph,
+        adam: opts.adam,
     };
-    let ours_is = match (device.is_cuda(), opts.cuda_graph) {
-        (true, true) => "multi-tensor Adam, replayed CUDA graph",
-        (true, false) => "multi-tensor Adam, eager",
-        _ => "per-tensor Adam, eager",
-    };
+    let update = opts.adam.unwrap_or_else(|| Update::default_for(device));
+    let graphed = device.is_cuda() && opts.cuda_graph;
+    let ours_is = format!(
+        "{} Adam, {}",
+        match update {
+            Update::PerTensor => "per-tensor",
+            Update::MultiTensor => "multi-tensor",
+        },
+        if graphed {
+            "replayed CUDA graph"
+        } else {
+            "eager"
+        }
+    );
     println!(
         "sliders bench: device {}, {} threads, {} rounds × {} steps ({} warm-up); ours: {ours_is}",
         sliders_train::device::name(device),
@@ -309,6 +323,7 @@ mod tests {
             rounds: 1,
             channels_last: false,
             cuda_graph: true,
+            adam: None,
             pytorch_script: script,
             python: PathBuf::from("python3"),
         }

@@ -104,6 +104,10 @@ enum Command {
         /// On CUDA, time ours eagerly instead of as a replayed CUDA graph.
         #[arg(long)]
         eager: bool,
+        /// Our Adam's update: `per-tensor` or `multi-tensor` (default: per tensor on the CPU,
+        /// multi-tensor on CUDA).
+        #[arg(long, value_enum)]
+        adam: Option<AdamUpdate>,
         /// The PyTorch baseline script (default: benches/python/train_step_reference.py under
         /// the current folder).
         #[arg(long)]
@@ -231,6 +235,24 @@ impl Device {
     }
 }
 
+/// `sliders bench --adam`.
+#[derive(Clone, Copy, ValueEnum)]
+enum AdamUpdate {
+    /// One parameter at a time (the CPU default).
+    PerTensor,
+    /// All parameters in one fused kernel (the CUDA default).
+    MultiTensor,
+}
+
+impl AdamUpdate {
+    fn update(self) -> sliders_train::optim::Update {
+        match self {
+            AdamUpdate::PerTensor => sliders_train::optim::Update::PerTensor,
+            AdamUpdate::MultiTensor => sliders_train::optim::Update::MultiTensor,
+        }
+    }
+}
+
 impl CommonArgs {
     fn into_common(self, set: Vec<String>) -> sliders_cli::edit::Common {
         sliders_cli::edit::Common {
@@ -313,6 +335,7 @@ fn run_bench(command: Command) -> anyhow::Result<()> {
         rounds,
         channels_last,
         eager,
+        adam,
         pytorch_script,
         no_pytorch,
         python,
@@ -329,6 +352,7 @@ fn run_bench(command: Command) -> anyhow::Result<()> {
         rounds,
         channels_last,
         cuda_graph: !eager,
+        adam: adam.map(AdamUpdate::update),
         pytorch_script: sliders_cli::bench::baseline_script(pytorch_script, no_pytorch),
         python: sliders_cli::bench::baseline_python(python),
     })?;
