@@ -136,7 +136,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
              Regenerate: cargo run --release -p sliders-align --example template"
         );
         std::fs::write(&out, template.to_text(&comment))?;
-        println!("wrote {}", out.display());
+        println!(
+            "wrote {} without a framing correction: fit it again with examples/framing_fit.rs \
+             (docs/face-alignment.md#framing-correction)",
+            out.display()
+        );
     }
     Ok(())
 }

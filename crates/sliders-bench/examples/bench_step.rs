@@ -40,7 +40,6 @@ use sliders_celeba::{BatchSampler, BatchSource};
 use sliders_config::data::SamplerConfig;
 use sliders_metrics::stats::median;
 use sliders_train::fader::{autoencoder_loss, lat_dis_loss};
-use sliders_train::layout::channels_last;
 use sliders_train::optim::Adam;
 use sliders_train::tensors::to_device;
 use std::sync::Arc;
@@ -318,13 +317,7 @@ fn plain_iteration(case: &str, dev: Device, opts: StepOptions, v: Plain) -> Iter
         v.backward,
         "--plain-adam goes with --plain-backward (or use --case adam64)"
     );
-    let mut m = FaderModels::new(img_sz, dev, opts);
-    let ((x1, y1), (x2, y2)) = (fader_batch(32, img_sz, dev), fader_batch(32, img_sz, dev));
-    let (x1, x2) = if opts.channels_last {
-        (channels_last(&x1), channels_last(&x2))
-    } else {
-        (x1, x2)
-    };
+    let (mut m, [(x1, y1), (x2, y2)]) = bench::fader_case(img_sz, dev, opts);
     let mut plains = plain_adams(&m);
     Box::new(move |_: &mut Parts, _: bool| {
         plain_update(&mut m, &mut plains, (&x1, &y1), (&x2, &y2), v)

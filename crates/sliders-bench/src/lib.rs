@@ -255,14 +255,28 @@ pub fn fader_batch(bs: i64, img_sz: i64, dev: Device) -> (Tensor, Tensor) {
     (x, y)
 }
 
-fn fader(img_sz: i64, dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
-    let mut m = FaderModels::new(img_sz, dev, opts);
-    let ((x1, y1), (x2, y2)) = (fader_batch(32, img_sz, dev), fader_batch(32, img_sz, dev));
-    let (x1, x2) = if opts.channels_last {
-        (channels_last(&x1), channels_last(&x2))
-    } else {
-        (x1, x2)
+/// A Fader case's models and its two batches of 32 (the latent discriminator's, the
+/// autoencoder's), the images in the layout `opts` asks for.
+pub fn fader_case(
+    img_sz: i64,
+    dev: Device,
+    opts: StepOptions,
+) -> (FaderModels, [(Tensor, Tensor); 2]) {
+    let m = FaderModels::new(img_sz, dev, opts);
+    let batch = || {
+        let (x, y) = fader_batch(32, img_sz, dev);
+        let x = if opts.channels_last {
+            channels_last(&x)
+        } else {
+            x
+        };
+        (x, y)
     };
+    (m, [batch(), batch()])
+}
+
+fn fader(img_sz: i64, dev: Device, opts: StepOptions) -> impl FnMut(&mut Parts, bool) {
+    let (mut m, [(x1, y1), (x2, y2)]) = fader_case(img_sz, dev, opts);
     move |p: &mut Parts, on: bool| {
         if !on {
             m.update((&x1, &y1), (&x2, &y2));

@@ -11,12 +11,10 @@ use sliders_config::train::{ClassifierTrainConfig, DeviceChoice, FaderTrainConfi
 use sliders_train::{ClassifierTrainer, Event, FaderTrainer};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-#[test]
-fn an_interrupted_and_resumed_fader_run_ends_with_the_same_weights() {
-    let _g = lock();
-    let data = prepared(&["Male"]);
-    let train = FaderTrainConfig {
-        total_steps: 14,
+/// A short Fader run's cadence: epochs of 6 batches, a checkpoint every 4 steps, λ ramping over
+/// 10 steps to 1e-2, evaluation on 64 images.
+fn short_fader_train() -> FaderTrainConfig {
+    FaderTrainConfig {
         epoch_size: 6 * 32,
         checkpoint_every: 4,
         log_every: 2,
@@ -24,6 +22,16 @@ fn an_interrupted_and_resumed_fader_run_ends_with_the_same_weights() {
         lambda_lat_dis: 1e-2,
         eval_max_images: 64,
         ..FaderTrainConfig::default()
+    }
+}
+
+#[test]
+fn an_interrupted_and_resumed_fader_run_ends_with_the_same_weights() {
+    let _g = lock();
+    let data = prepared(&["Male"]);
+    let train = FaderTrainConfig {
+        total_steps: 14,
+        ..short_fader_train()
     };
     let straight_dir = temp_dir("resume-straight");
     let exp = fader_experiment(straight_dir.clone(), &["Male"], train.clone());
@@ -214,14 +222,8 @@ fn a_cuda_run_with_the_graphed_iteration_trains_as_the_eager_one() {
     for graph in [false, true] {
         let train = FaderTrainConfig {
             total_steps: 12,
-            epoch_size: 6 * 32,
-            checkpoint_every: 4,
-            log_every: 2,
-            lambda_schedule: 10,
-            lambda_lat_dis: 1e-2,
-            eval_max_images: 64,
             cuda_graph: graph,
-            ..FaderTrainConfig::default()
+            ..short_fader_train()
         };
         let dir = temp_dir(if graph { "cuda-graphed" } else { "cuda-eager" });
         let mut exp = fader_experiment(dir, &["Male"], train);
