@@ -1,5 +1,5 @@
 //! Compiles the C++ bridge (docs/gpu.md#the-c-bridge) against the libtorch that tch links:
-//! `csrc/multi_tensor.cpp` always, `csrc/cuda.cpp` (CUDA graphs, peak memory) only when CUDA is found, which it says
+//! `csrc/multi_tensor.cpp` and `csrc/settings.cpp` always, `csrc/cuda.cpp` (CUDA graphs, peak memory) only when CUDA is found, which it says
 //! to the crate as `cfg(sliders_cuda_graph)`. CUDA is found when libtorch has `libtorch_cuda.so`
 //! and the CUDA runtime headers are in `CUDA_HOME`/`CUDA_PATH`, `/usr/local/cuda`, or the
 //! `nvidia` wheels beside a PyTorch wheel's `torch/`; `SLIDERS_NO_CUDA_GRAPH=1` turns it off.
@@ -31,6 +31,7 @@ fn main() {
     build
         .cpp(true)
         .file("csrc/multi_tensor.cpp")
+        .file("csrc/settings.cpp")
         .include(torch.join("include"))
         .flag("-std=c++17")
         .flag(format!(

@@ -13,8 +13,9 @@ limit_mib=60
 # empty filter: every ignored test of that binary). run.sh reads this list from gpu-bin.
 cuda_tests=(
   "sliders-torch-ext--cuda_graph"
-  "sliders-train--sliders_train graphed a_cuda_batch"
+  "sliders-train--sliders_train graphed cgan_step a_cuda_batch"
   "sliders-train--runs a_cuda_run"
+  "sliders-train--icgan a_cuda_cgan_run"
 )
 rm -rf "$out"
 mkdir -p "$out/tests"

@@ -31,6 +31,8 @@ unsafe extern "C" {
         max_norm: f64,
     ) -> *mut c_char;
     pub fn sliders_ext_foreach_zero(ts: *const *mut AtTensor, n: usize) -> *mut c_char;
+    pub fn sliders_ext_set_deterministic_cudnn(on: std::ffi::c_int) -> *mut c_char;
+    pub fn sliders_ext_deterministic_cudnn(out: *mut std::ffi::c_int) -> *mut c_char;
 }
 
 #[cfg(sliders_cuda_graph)]

@@ -97,7 +97,7 @@ pub struct FaderTrainer {
     valid: Arc<BatchSource>,
     counters: Counters,
     /// The captured iteration on CUDA (docs/gpu.md#cuda-graphs).
-    graph: graphed::GraphState,
+    graph: crate::graphed::GraphState,
 }
 
 impl FaderTrainer {
@@ -143,7 +143,7 @@ impl FaderTrainer {
             train: data.batch_source(Part::Train),
             valid: data.batch_source(Part::Valid),
             counters: Counters::default(),
-            graph: graphed::GraphState::Untried,
+            graph: crate::graphed::GraphState::Untried,
         };
         driver::resume(&mut trainer)?;
         Ok(trainer)

@@ -4,7 +4,7 @@
 //! ([`classifier`]); the one driver every loop runs under, with its cadence, resume and metric
 //! rows ([`driver`]); resumable runs ([`state`]), run folders and their metric rows ([`run_dir`]),
 //! one process per folder ([`run_lock`]), progress events ([`events`]) and the bookkeeping all
-//! loops share ([`progress`]); IcGAN's conditional GAN,
+//! loops share ([`progress`]), the CUDA-graph capture of an iteration ([`graphed`]); IcGAN's conditional GAN,
 //! encoder dataset and encoders ([`icgan`]). The iterations the benchmarks time are in the
 //! sliders-bench crate.
 
@@ -15,6 +15,7 @@ pub mod driver;
 mod error;
 pub mod events;
 pub mod fader;
+pub mod graphed;
 pub mod icgan;
 pub mod judge;
 pub mod layout;

@@ -11,7 +11,7 @@ use fixture::{
 };
 use sliders_celeba::{Part, Prepared};
 use sliders_config::nets::EncoderKind;
-use sliders_config::train::{CganTrainConfig, EncoderTrainConfig};
+use sliders_config::train::{CganTrainConfig, DeviceChoice, EncoderTrainConfig};
 use sliders_train::tensors::to_device;
 use sliders_train::{CganTrainer, EncoderTrainer, Event};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -139,6 +139,38 @@ fn the_discriminator_overfits_one_fixed_batch() {
         last < 0.5 * first,
         "D loss {first} → {last}: no overfitting"
     );
+}
+
+/// On CUDA (ignored elsewhere; docs/gpu.md#cuda-graphs): a cGAN run whose iteration is a
+/// replayed CUDA graph captures it and trains as the eager run does (the draws are made eagerly
+/// either way; deterministic cuDNN, but autotuning may pick other algorithms, hence a tolerance).
+#[test]
+#[ignore = "needs a CUDA device"]
+fn a_cuda_cgan_run_with_the_graphed_iteration_trains_as_the_eager_one() {
+    assert!(tch::Cuda::is_available(), "no CUDA device here");
+    let _g = lock();
+    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
+    let data = data();
+    let mut runs = Vec::new();
+    for graph in [false, true] {
+        let train = CganTrainConfig {
+            cuda_graph: graph,
+            ..small_cgan(12)
+        };
+        let dir = temp_dir(if graph { "cgan-graphed" } else { "cgan-eager" });
+        let mut exp = cgan_experiment(dir, &ATTRS, train);
+        exp.device = DeviceChoice::Cuda;
+        let mut t = CganTrainer::new(&exp, &data).unwrap();
+        t.run(&mut |_| {}).unwrap();
+        assert_eq!(t.iteration_is_graphed(), graph);
+        runs.push(t);
+    }
+    let (eager, graphed) = (runs[0].generator().0, runs[1].generator().0);
+    let graphed_vars = graphed.variables();
+    for (name, a) in eager.variables() {
+        let diff = (&a - &graphed_vars[&name]).abs().max().double_value(&[]);
+        assert!(diff < 1e-3, "G's {name} differs by {diff}");
+    }
 }
 
 #[test]

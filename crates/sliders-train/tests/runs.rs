@@ -211,12 +211,13 @@ fn the_adversarial_loss_pushes_the_latent_discriminator_towards_chance() {
 
 /// On CUDA (ignored elsewhere; docs/gpu.md#cuda-graphs): a run whose iteration is a replayed CUDA
 /// graph captures it and trains as the eager run does (no dropout, so neither draws anything at
-/// random; cuDNN may pick other algorithms, hence a tolerance).
+/// random; deterministic cuDNN, but autotuning may pick other algorithms, hence a tolerance).
 #[test]
 #[ignore = "needs a CUDA device"]
 fn a_cuda_run_with_the_graphed_iteration_trains_as_the_eager_one() {
     assert!(tch::Cuda::is_available(), "no CUDA device here");
     let _g = lock();
+    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
     let data = prepared(&["Male"]);
     let mut runs = Vec::new();
     for graph in [false, true] {

@@ -38,6 +38,10 @@ pub struct CganTrainConfig {
     pub log_every: u64,
     /// Save the resumable state every this many steps (default 1,000), and at each epoch end.
     pub checkpoint_every: u64,
+    /// On CUDA, capture the iteration (D update, G update) as a CUDA graph and replay it
+    /// (docs/gpu.md#cuda-graphs); the eager update is used, with a log line, wherever capture is
+    /// not possible. Ignored on the CPU. Default true.
+    pub cuda_graph: bool,
 }
 
 impl Default for CganTrainConfig {
@@ -54,6 +58,7 @@ impl Default for CganTrainConfig {
             sample_rows: 8,
             log_every: 25,
             checkpoint_every: 1_000,
+            cuda_graph: true,
         }
     }
 }

@@ -1,15 +1,14 @@
 //! The default Fader iteration, one latent-discriminator update then one autoencoder update,
 //! captured as one CUDA graph and replayed with static input buffers (docs/gpu.md#cuda-graphs):
-//! one launch per iteration instead of hundreds. λ lives in a device tensor so the graph follows
+//! one launch per iteration instead of hundreds. λ is a 0-d device tensor so the graph follows
 //! its schedule; both optimisers must use the multi-tensor update, whose step count is on the
-//! device. Built on sliders-torch-ext's [`CudaGraph`]; callers fall back to the eager update
+//! device. Built on [`crate::graphed::StaticStep`]; the trainer falls back to the eager update
 //! when capture fails.
 
 use super::update::{Weight, autoencoder_loss_weighted, lat_dis_loss};
+use crate::graphed::{CaptureError, StaticStep, require_multi_tensor};
 use crate::optim::{Adam, Update};
 use sliders_nets::{FaderAutoEncoder, LatentDiscriminator};
-use sliders_torch_ext::ExtError;
-use sliders_torch_ext::graph::CudaGraph;
 use tch::Tensor;
 
 /// What one Fader iteration updates, borrowed for the capture.
@@ -31,115 +30,48 @@ pub struct FaderParts<'a> {
 /// A batch: images and attributes, on the device.
 pub type Pair<'a> = (&'a Tensor, &'a Tensor);
 
-/// A captured Fader iteration and the static tensors it reads and writes.
-pub struct FaderGraph {
-    graph: CudaGraph,
-    /// The latent discriminator's batch, the autoencoder's batch.
-    inputs: [Tensor; 4],
-    /// λ_lat_dis, 0-d on the device.
-    lambda: Tensor,
-    /// The latent-discriminator loss and reconstruction MSE the captured kernels write.
-    outputs: (Tensor, Tensor),
-}
+const WHAT: &str = "the Fader iteration";
 
-fn copy_in(dst: &Tensor, src: &Tensor) {
-    dst.shallow_clone().copy_(src);
-}
-
-impl FaderGraph {
-    /// Copies the batches into new static buffers and runs the iteration on them for real once
-    /// (the warm-up, on a side stream), then captures it. Returns the graph and the warm-up's
-    /// losses (latent discriminator, reconstruction): the warm-up is this training step.
-    pub fn capture(
-        parts: FaderParts,
-        (x1, y1): Pair,
-        (x2, y2): Pair,
-        lambda: f64,
-    ) -> Result<(Self, (Tensor, Tensor)), ExtError> {
-        for opt in [&*parts.ae_opt, &*parts.lat_opt] {
-            if opt.update() != Update::MultiTensor {
-                return Err(ExtError {
-                    op: "fader graph",
-                    message: "a captured step needs the multi-tensor Adam (its step count lives \
-                              on the device)"
-                        .into(),
-                });
-            }
-        }
-        let inputs = [x1, y1, x2, y2].map(Tensor::copy);
-        let lambda = Tensor::from(lambda as f32).to_device(x1.device());
-        let [sx1, sy1, sx2, sy2] = &inputs;
-        let FaderParts {
-            ae,
-            lat,
-            ae_opt,
-            lat_opt,
-            clip,
-            lambda_ae,
-        } = parts;
-        let mut outs: Vec<(Tensor, Tensor)> = Vec::new();
-        let graph = CudaGraph::capture(x1.device(), 1, &mut || {
-            let loss = lat_dis_loss(ae, lat, sx1, sy1);
-            lat_opt.backward_step_clip(&loss, clip);
-            let lat_w = Some((lat, Weight::Device(&lambda)));
-            let (_, rec, total) = autoencoder_loss_weighted(ae, lat_w, sx2, sy2, lambda_ae);
-            ae_opt.backward_step_clip(&total, clip);
-            outs.push((loss.detach(), rec.detach()));
-        })?;
-        let mut outs = outs.into_iter();
-        let warm = outs.next().expect("the warm-up ran");
-        let outputs = outs.next().expect("the captured call ran");
-        let warm = (warm.0.copy(), warm.1.copy());
-        let graph = Self {
-            graph,
-            inputs,
-            lambda,
-            outputs,
-        };
-        Ok((graph, warm))
-    }
-
-    /// One iteration on new batches (same shapes as the captured ones) with λ = `lambda`: copies
-    /// them into the static buffers and replays. Returns copies of the two losses.
-    pub fn step(
-        &self,
-        (x1, y1): Pair,
-        (x2, y2): Pair,
-        lambda: f64,
-    ) -> Result<(Tensor, Tensor), ExtError> {
-        for (dst, src) in self.inputs.iter().zip([x1, y1, x2, y2]) {
-            if dst.size() != src.size() {
-                return Err(ExtError {
-                    op: "fader graph",
-                    message: format!(
-                        "a batch of shape {:?} for a graph captured with {:?}",
-                        src.size(),
-                        dst.size()
-                    ),
-                });
-            }
-            copy_in(dst, src);
-        }
-        let _ = self.lambda.shallow_clone().fill_(lambda);
-        self.graph.replay()?;
-        Ok((self.outputs.0.copy(), self.outputs.1.copy()))
-    }
-}
-
-/// Where a [`super::FaderTrainer`] stands with its captured iteration.
-pub enum GraphState {
-    /// Not captured yet: the next eligible step captures.
-    Untried,
-    /// Captured: steps replay it.
-    Captured(FaderGraph),
-    /// Capture failed (logged once): steps run eagerly.
-    Eager,
+/// Captures the iteration (inputs: the latent discriminator's batch, then the autoencoder's;
+/// scalar: λ_lat_dis). The warm-up is this step; returns the step and its losses (latent
+/// discriminator, reconstruction).
+pub fn capture_fader(
+    parts: FaderParts,
+    (x1, y1): Pair,
+    (x2, y2): Pair,
+    lambda: f64,
+) -> Result<(StaticStep, Vec<Tensor>), CaptureError> {
+    require_multi_tensor(WHAT, &[&*parts.ae_opt, &*parts.lat_opt])
+        .map_err(CaptureError::before_warm_up)?;
+    let FaderParts {
+        ae,
+        lat,
+        ae_opt,
+        lat_opt,
+        clip,
+        lambda_ae,
+    } = parts;
+    let before = ae_opt.steps_taken();
+    let mut body = |i: &[Tensor], s: &[Tensor]| {
+        let loss = lat_dis_loss(ae, lat, &i[0], &i[1]);
+        lat_opt.backward_step_clip(&loss, clip);
+        let lat_w = Some((lat, Weight::Device(&s[0])));
+        let (_, rec, total) = autoencoder_loss_weighted(ae, lat_w, &i[2], &i[3], lambda_ae);
+        ae_opt.backward_step_clip(&total, clip);
+        vec![loss.detach(), rec.detach()]
+    };
+    StaticStep::capture(WHAT, x1.device(), &[x1, y1, x2, y2], &[lambda], &mut body).map_err(
+        |error| CaptureError {
+            error,
+            updated: ae_opt.steps_taken() != before,
+        },
+    )
 }
 
 impl super::FaderTrainer {
     /// Whether this run's steps replay a captured CUDA graph (docs/gpu.md#cuda-graphs).
     pub fn iteration_is_graphed(&self) -> bool {
-        matches!(self.graph, GraphState::Captured(_))
+        self.graph.is_captured()
     }
 
     /// Whether this run's iteration can be captured: CUDA, `cuda_graph` on, the default
@@ -155,7 +87,7 @@ impl super::FaderTrainer {
             && c.lambda_lat_dis > 0.0
             && self.ae.opt.update() == Update::MultiTensor
             && self.lat.opt.update() == Update::MultiTensor
-            && !matches!(self.graph, GraphState::Eager)
+            && !self.graph.failed()
     }
 
     /// The step of [`Self::graph_eligible`] runs: the same two batches as the eager step, then a
@@ -170,22 +102,29 @@ impl super::FaderTrainer {
         let (x1, y1) = self.on_device(&stream.next_batch());
         let (x2, y2) = self.on_device(&stream.next_batch());
         let lambda = self.lambdas(t)[0];
-        let result = match &self.graph {
-            GraphState::Captured(g) => g
-                .step((&x1, &y1), (&x2, &y2), lambda)
-                .map_err(|e| (e, false)),
-            _ => self.capture_now((&x1, &y1), (&x2, &y2), lambda),
+        let mut graph = std::mem::take(&mut self.graph);
+        let result = {
+            let parts = FaderParts {
+                ae: &self.ae.net,
+                lat: &self.lat.net,
+                ae_opt: &mut self.ae.opt,
+                lat_opt: &mut self.lat.opt,
+                clip: self.cfg.clip_grad_norm,
+                lambda_ae: self.cfg.lambda_ae,
+            };
+            graph.run(&[&x1, &y1, &x2, &y2], &[lambda], || {
+                capture_fader(parts, (&x1, &y1), (&x2, &y2), lambda)
+            })
         };
+        self.graph = graph;
         let (lat_loss, rec) = match result {
-            Ok(pair) => pair,
-            Err((e, ran)) => {
-                tracing::warn!("CUDA graph: {e}; training this run with the eager update");
-                self.graph = GraphState::Eager;
-                if ran {
-                    // The warm-up made this step's updates; its losses are not known.
-                    self.counters.batches_drawn += self.batches_per_step();
-                    return;
-                }
+            Ok(out) => (out[0].shallow_clone(), out[1].shallow_clone()),
+            Err(fallback) if fallback.updated => {
+                // The warm-up made this step's updates; its losses are not known.
+                self.counters.batches_drawn += self.batches_per_step();
+                return;
+            }
+            Err(_) => {
                 let l = self.lat_dis_step(&x1, &y1);
                 (l, self.autoencoder_step(&x2, &y2, self.lambdas(t)))
             }
@@ -194,42 +133,13 @@ impl super::FaderTrainer {
         losses.add(super::REC, &rec);
         self.counters.batches_drawn += self.batches_per_step();
     }
-
-    /// Captures the iteration on this step's batches; the error says whether the step's updates
-    /// were made (the autoencoder optimiser's count moved).
-    fn capture_now(
-        &mut self,
-        b1: Pair,
-        b2: Pair,
-        lambda: f64,
-    ) -> Result<(Tensor, Tensor), (ExtError, bool)> {
-        let before = self.ae.opt.steps_taken();
-        let parts = FaderParts {
-            ae: &self.ae.net,
-            lat: &self.lat.net,
-            ae_opt: &mut self.ae.opt,
-            lat_opt: &mut self.lat.opt,
-            clip: self.cfg.clip_grad_norm,
-            lambda_ae: self.cfg.lambda_ae,
-        };
-        match FaderGraph::capture(parts, b1, b2, lambda) {
-            Ok((graph, losses)) => {
-                tracing::info!("CUDA graph: the Fader iteration is captured; steps replay it");
-                self.graph = GraphState::Captured(graph);
-                Ok(losses)
-            }
-            Err(e) => {
-                let ran = self.ae.opt.steps_taken() != before;
-                Err((e, ran))
-            }
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::fader::{autoencoder_update, lat_dis_update};
+    use crate::graphed::max_abs_diff;
     use crate::optim::AdamConfig;
     use sliders_config::nets::FaderConfig;
     use tch::nn::VarStore;
@@ -284,12 +194,13 @@ mod tests {
     }
 
     /// The graphed iteration against the eager one, four steps with λ changing every step
-    /// (no dropout, so both draw nothing at random): run with `--ignored` on a GPU machine.
+    /// (no dropout, so both draw nothing at random; deterministic cuDNN on both): run with `--ignored` on a GPU machine.
     #[test]
     #[ignore = "needs a CUDA device"]
     fn the_replayed_iteration_is_the_eager_one() {
         assert!(tch::Cuda::is_available(), "no CUDA device here");
         let _rng = crate::rng_lock();
+        sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
         let dev = Device::Cuda(0);
         let cfg = FaderConfig {
             lat_dis_dropout: 0.0,
@@ -313,24 +224,26 @@ mod tests {
                 5.0,
             );
             let g = &mut graphed;
-            let (gl, gr) = match &graph {
+            let out = match &graph {
                 None => {
-                    let (made, losses) =
-                        FaderGraph::capture(g.parts(), (x1, y1), (x2, y2), lambda).unwrap();
+                    let made = capture_fader(g.parts(), (x1, y1), (x2, y2), lambda);
+                    let (made, losses) = made.unwrap_or_else(|e| panic!("{}", e.error));
                     graph = Some(made);
                     losses
                 }
-                Some(made) => made.step((x1, y1), (x2, y2), lambda).unwrap(),
+                Some(made) => made.step(&[x1, y1, x2, y2], &[lambda]).unwrap(),
             };
-            let close = |a: &Tensor, b: &Tensor| (a - b).abs().max().double_value(&[]);
-            assert!(close(&l, &gl) < 1e-5, "step {t}: discriminator loss");
-            assert!(close(&r, &gr) < 1e-5, "step {t}: reconstruction");
+            assert!(
+                max_abs_diff(&l, &out[0]) < 1e-5,
+                "step {t}: discriminator loss"
+            );
+            assert!(max_abs_diff(&r, &out[1]) < 1e-5, "step {t}: reconstruction");
         }
         let mut worst: f64 = 0.0;
         let graphed_vars = graphed.ae_vs.variables();
         for (name, a) in eager.ae_vs.variables() {
             let b = &graphed_vars[&name];
-            worst = worst.max((&a - b).abs().max().double_value(&[]));
+            worst = worst.max(max_abs_diff(&a, b));
         }
         assert!(worst < 1e-5, "parameters differ by {worst}");
         assert_eq!(graphed.ae_opt.steps_taken(), 4);
@@ -343,9 +256,10 @@ mod tests {
         let dev = Device::Cpu;
         let mut m = models(dev, &FaderConfig::small(32));
         let (x, y) = batch(dev, 1);
-        let err = FaderGraph::capture(m.parts(), (&x, &y), (&x, &y), 0.0)
+        let err = capture_fader(m.parts(), (&x, &y), (&x, &y), 0.0)
             .err()
             .unwrap();
-        assert!(err.message.contains("multi-tensor"), "{err}");
+        assert!(!err.updated, "refused before the warm-up");
+        assert!(err.error.message.contains("multi-tensor"), "{}", err.error);
     }
 }

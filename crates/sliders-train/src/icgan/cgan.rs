@@ -15,8 +15,12 @@ use crate::driver::{self, Cadence, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::fader::{Trained, adam};
+use crate::graphed::GraphState;
+use crate::icgan::cgan_step::{
+    CganLosses, CganParts, Draws, capture_cgan, cgan_update, d_update, g_update,
+};
 use crate::icgan::{grid_labels, label_matrix, model_config, sample_label_rows, write_grid_png};
-use crate::optim::Adam;
+use crate::optim::{Adam, Update};
 use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
 use crate::state::{Counters, Slot};
@@ -28,7 +32,7 @@ use sliders_config::nets::IcganConfig;
 use sliders_config::train::{CganTrainConfig, Experiment};
 use sliders_nets::{IcganDiscriminator, IcganGenerator, checkpoint};
 use std::sync::Arc;
-use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
+use tch::{Device, Kind, Tensor, nn::VarStore};
 
 /// Redraws of the mismatched labels before giving up (only a label matrix with a single distinct
 /// row can exhaust them; the remaining rows then equal `y`).
@@ -37,19 +41,6 @@ const MAX_WRONG_REDRAWS: usize = 100;
 const GRID_SALT: u64 = 0x6121_D000;
 /// Seed salt of the BN refresh.
 const REFRESH_SALT: u64 = 0xB4_4EF5;
-
-/// Detached per-step values (on the device) of one cGAN iteration.
-#[derive(Debug)]
-pub struct CganLosses {
-    /// D's loss `L_real + w·L_wrong + 0.5·L_fake`.
-    pub loss_d: Tensor,
-    /// G's loss `BCE(D(G(z,y'),y'), 1)` (after the D update).
-    pub loss_g: Tensor,
-    /// Mean `D(x, y)` on the real batch.
-    pub d_real: Tensor,
-    /// Mean `D(G(z, y'), y')` in the D step.
-    pub d_fake: Tensor,
-}
 
 /// For one-hot ±1 class rows `y` (`[B, ny]`), one-hot ±1 rows of a uniformly random other
 /// class (docs/icgan.md#digits: a uniformly random class other than the true one).
@@ -77,19 +68,6 @@ pub fn class_grid_labels(rows: i64, ny: i64, device: Device) -> Tensor {
         - 1.0
 }
 
-/// BCE against a constant target from logits.
-// Deviation: BCE is computed from D's logits (`binary_cross_entropy_with_logits`) instead of the
-// Sigmoid output followed by BCE; the value and gradient are the same away from saturation, and
-// it avoids log(0) clamping (Torch clamps at 1e-12, PyTorch at −100).
-fn bce(logits: &Tensor, target: f64) -> Tensor {
-    logits.binary_cross_entropy_with_logits::<Tensor>(
-        &logits.full_like(target),
-        None,
-        None,
-        Reduction::Mean,
-    )
-}
-
 /// An IcGAN cGAN training run, resumable from its run folder.
 pub struct CganTrainer {
     cfg: CganTrainConfig,
@@ -105,6 +83,8 @@ pub struct CganTrainer {
     labels: Tensor,
     conditioning: Conditioning,
     counters: Counters,
+    /// The captured iteration on CUDA (docs/gpu.md#cuda-graphs).
+    graph: GraphState,
 }
 
 /// What `y` means, which decides how mismatched labels and the sample grid are drawn.
@@ -198,6 +178,7 @@ impl CganTrainer {
             labels,
             conditioning,
             counters: Counters::default(),
+            graph: GraphState::Untried,
         };
         driver::resume(&mut trainer)?;
         Ok(trainer)
@@ -266,13 +247,40 @@ impl CganTrainer {
         yw
     }
 
-    /// `G(z, y')` in train mode, with its graph (for the D step detached, then the G step).
+    /// `G(z, y')` in train mode, with its graph.
     pub fn generate(&self, z: &Tensor, y_fake: &Tensor) -> Tensor {
         self.g.net.forward_t(z, y_fake, true)
     }
 
-    /// One D update (train mode; `x_fake` detached, so G gets no gradient). Returns
-    /// `(loss_d, mean D(x,y), mean D(x_fake,y'))`, detached.
+    /// The iteration's draws for the real batch `(x, y)`, from libtorch's generator in this
+    /// order: `y_wrong`, `y'`, `z`.
+    pub fn draws(&self, x: &Tensor, y: &Tensor) -> Draws {
+        let b = x.size()[0];
+        let y_wrong = self.wrong_labels(y);
+        let y_fake = sample_label_rows(&self.labels, b);
+        let z = Tensor::randn([b, self.model.nz, 1, 1], (Kind::Float, self.device));
+        Draws {
+            x: x.shallow_clone(),
+            y: y.shallow_clone(),
+            y_wrong,
+            y_fake,
+            z,
+        }
+    }
+
+    /// The networks and optimisers one iteration updates.
+    fn parts(&mut self) -> CganParts<'_> {
+        CganParts {
+            g: &self.g.net,
+            d: &self.d.net,
+            g_opt: &mut self.g.opt,
+            d_opt: &mut self.d.opt,
+            clip: self.cfg.clip_grad_norm,
+            wrong_y_weight: self.cfg.wrong_y_weight,
+        }
+    }
+
+    /// One D update ([`d_update`]). Returns `(loss_d, mean D(x,y), mean D(x_fake,y'))`.
     pub fn d_step(
         &mut self,
         x: &Tensor,
@@ -281,50 +289,47 @@ impl CganTrainer {
         x_fake: &Tensor,
         y_fake: &Tensor,
     ) -> (Tensor, Tensor, Tensor) {
-        let real = self.d.net.logits_t(x, y, true);
-        let mut loss = bce(&real, 1.0);
-        if self.cfg.wrong_y_weight > 0.0 {
-            let wrong = self.d.net.logits_t(x, y_wrong, true);
-            loss += bce(&wrong, 0.0) * self.cfg.wrong_y_weight;
-        }
-        let fake = self.d.net.logits_t(&x_fake.detach(), y_fake, true);
-        loss += bce(&fake, 0.0) * 0.5;
-        self.d
-            .opt
-            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
-        (
-            loss.detach(),
-            real.detach().sigmoid().mean(Kind::Float),
-            fake.detach().sigmoid().mean(Kind::Float),
-        )
+        d_update(&mut self.parts(), (x, y, y_wrong), x_fake, y_fake)
     }
 
-    /// One G update on `BCE(D(x_fake, y'), 1)` (D in train mode, as the reference; only G's
-    /// optimizer steps, so D's weights stay). Returns the loss, detached.
+    /// One G update ([`g_update`]). Returns the loss.
     pub fn g_step(&mut self, x_fake: &Tensor, y_fake: &Tensor) -> Tensor {
-        let loss = bce(&self.d.net.logits_t(x_fake, y_fake, true), 1.0);
-        self.g
-            .opt
-            .backward_step_clip(&loss, self.cfg.clip_grad_norm);
-        // D's parameters received gradients too; they are zeroed by D's next update.
-        loss.detach()
+        g_update(&mut self.parts(), x_fake, y_fake)
     }
 
-    /// One full iteration on the real batch `(x, y)`: draws `y_wrong`, `y'` and `z` from
-    /// libtorch's generator, then the D and G updates.
+    /// One full eager iteration on the real batch `(x, y)`: the draws ([`Self::draws`]), then
+    /// the D and G updates ([`cgan_update`]).
     pub fn train_step(&mut self, x: &Tensor, y: &Tensor) -> CganLosses {
-        let b = x.size()[0];
-        let y_wrong = self.wrong_labels(y);
-        let y_fake = sample_label_rows(&self.labels, b);
-        let z = Tensor::randn([b, self.model.nz, 1, 1], (Kind::Float, self.device));
-        let x_fake = self.generate(&z, &y_fake);
-        let (loss_d, d_real, d_fake) = self.d_step(x, y, &y_wrong, &x_fake, &y_fake);
-        let loss_g = self.g_step(&x_fake, &y_fake);
-        CganLosses {
-            loss_d,
-            loss_g,
-            d_real,
-            d_fake,
+        let draws = self.draws(x, y);
+        cgan_update(&mut self.parts(), &draws)
+    }
+
+    /// Whether this run's steps replay a captured CUDA graph (docs/gpu.md#cuda-graphs).
+    pub fn iteration_is_graphed(&self) -> bool {
+        self.graph.is_captured()
+    }
+
+    /// The iteration as a CUDA graph when `cuda_graph` is on, the device is CUDA, both
+    /// optimisers take the multi-tensor update and no capture failed; else eagerly. The draws
+    /// are the eager step's either way.
+    fn step_on(&mut self, x: &Tensor, y: &Tensor) -> Option<CganLosses> {
+        let draws = self.draws(x, y);
+        let eligible = self.cfg.cuda_graph
+            && self.device.is_cuda()
+            && self.g.opt.update() == Update::MultiTensor
+            && self.d.opt.update() == Update::MultiTensor
+            && !self.graph.failed();
+        if !eligible {
+            return Some(cgan_update(&mut self.parts(), &draws));
+        }
+        let mut graph = std::mem::take(&mut self.graph);
+        let result = graph.run(&draws.list(), &[], || capture_cgan(self.parts(), &draws));
+        self.graph = graph;
+        match result {
+            Ok(v) => Some(CganLosses::from_list(&v)),
+            // The capture's warm-up made this step's updates; its values are not known.
+            Err(fallback) if fallback.updated => None,
+            Err(_) => Some(cgan_update(&mut self.parts(), &draws)),
         }
     }
 
@@ -471,12 +476,10 @@ impl TrainLoop for CganTrainer {
     fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
         seed_step(self.seed, t);
         let (x, y) = to_device(&stream.next_batch(), self.device);
-        let l = self.train_step(&x, &y);
-        for (slot, v) in [&l.loss_d, &l.loss_g, &l.d_real, &l.d_fake]
-            .iter()
-            .enumerate()
-        {
-            losses.add(slot, v);
+        if let Some(l) = self.step_on(&x, &y) {
+            for (slot, v) in l.list().into_iter().enumerate() {
+                losses.add(slot, v);
+            }
         }
         self.counters.batches_drawn += 1;
     }

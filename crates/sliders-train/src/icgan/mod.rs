@@ -1,10 +1,11 @@
 //! IcGAN's training stages (docs/icgan.md#pipeline): the conditional GAN with the BN refresh
-//! ([`cgan`], #conditional-gan), the generated encoder dataset ([`encoder_data`], #encoder-dataset)
+//! ([`cgan`], #conditional-gan; its iteration and CUDA-graph capture in [`cgan_step`]), the generated encoder dataset ([`encoder_data`], #encoder-dataset)
 //! and the encoders IND, SNG and IND-COND ([`encoders`], #encoder-training); plus what they share:
 //! the model shape that follows the data, the training label matrix `p_y` is drawn from (#batches),
 //! and the sample-grid PNG writer.
 
 pub mod cgan;
+pub mod cgan_step;
 pub mod digits;
 pub mod encoder_data;
 pub mod encoders;
