@@ -15,7 +15,7 @@ cuda_tests=(
   "sliders-torch-ext--cuda_graph"
   "sliders-train--sliders_train graphed cgan_step a_cuda_batch"
   "sliders-train--runs a_cuda_run"
-  "sliders-train--icgan a_cuda_cgan_run"
+  "sliders-train--icgan a_cuda_cgan_run a_cuda_encoder_run"
 )
 rm -rf "$out"
 mkdir -p "$out/tests"

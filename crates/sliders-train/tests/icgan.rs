@@ -466,3 +466,40 @@ fn an_interrupted_and_resumed_encoder_run_ends_with_the_same_weights() {
         );
     }
 }
+
+/// On CUDA (ignored elsewhere; docs/gpu.md#cuda-graphs): an IND-COND encoder run (both `Ez` and
+/// `Ey`) whose iteration is a replayed CUDA graph captures it and trains as the eager run does
+/// (deterministic cuDNN, but autotuning may pick other algorithms, hence a tolerance).
+#[test]
+#[ignore = "needs a CUDA device"]
+fn a_cuda_encoder_run_with_the_graphed_iteration_trains_as_the_eager_one() {
+    assert!(tch::Cuda::is_available(), "no CUDA device here");
+    let _g = lock();
+    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
+    let data = data();
+    let cgan = tiny_cgan_run(&data);
+    let mut runs = Vec::new();
+    for graph in [false, true] {
+        let train = EncoderTrainConfig {
+            cuda_graph: graph,
+            ..encoder_train(cgan.clone())
+        };
+        let dir = temp_dir(if graph { "enc-graphed" } else { "enc-eager" });
+        let mut exp = encoder_experiment(dir, &ATTRS, EncoderKind::IndCond, train);
+        exp.device = DeviceChoice::Cuda;
+        let mut t = EncoderTrainer::new(&exp, &data).unwrap();
+        t.run(&mut |_| {}).unwrap();
+        assert_eq!(t.iteration_is_graphed(), graph);
+        runs.push(t);
+    }
+    for (eager, graphed) in [
+        (runs[0].ez().unwrap().0, runs[1].ez().unwrap().0),
+        (runs[0].ey().unwrap().0, runs[1].ey().unwrap().0),
+    ] {
+        let graphed_vars = graphed.variables();
+        for (name, a) in eager.variables() {
+            let diff = (&a - &graphed_vars[&name]).abs().max().double_value(&[]);
+            assert!(diff < 1e-3, "{name} differs by {diff}");
+        }
+    }
+}

@@ -114,6 +114,10 @@ pub struct EncoderTrainConfig {
     pub checkpoint_every: u64,
     /// Evaluate on at most this many test images per split (0 = all).
     pub eval_max_images: usize,
+    /// On CUDA, capture the iteration (the z or SNG encoder's update, then `Ey`'s) as a CUDA
+    /// graph and replay it (docs/gpu.md#cuda-graphs); the eager update is used, with a log line,
+    /// wherever capture is not possible. Ignored on the CPU. Default true.
+    pub cuda_graph: bool,
 }
 
 impl Default for EncoderTrainConfig {
@@ -134,6 +138,7 @@ impl Default for EncoderTrainConfig {
             log_every: 25,
             checkpoint_every: 1_000,
             eval_max_images: 0,
+            cuda_graph: true,
         }
     }
 }

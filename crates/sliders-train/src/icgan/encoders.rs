@@ -18,6 +18,7 @@ use crate::driver::{self, Cadence, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::fader::{Trained, adam};
+use crate::graphed::GraphState;
 use crate::icgan::encoder_data::EncoderDataset;
 use crate::icgan::model_config;
 use crate::progress::IntervalMeans;
@@ -31,9 +32,11 @@ use sliders_config::nets::{EncoderKind, IcganConfig, IcganEncoderConfig};
 use sliders_config::train::{EncoderTrainConfig, Experiment};
 use sliders_nets::{IcganEncoder, SngEncoder, checkpoint};
 use std::sync::Arc;
-use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
+use tch::{Device, Kind, Tensor, nn::VarStore};
 
+mod graphed;
 mod setup;
+use graphed::{EncoderParts, capture_encoders, ey_update, ez_update, mse, sng_update};
 use setup::{build_encoders, load_generator, open_dataset};
 
 /// The networks of one layout: Ez and Ey (IND, IND-COND) or the single encoder (SNG).
@@ -64,10 +67,8 @@ pub struct EncoderTrainer {
     valid_real: Arc<BatchSource>,
     perm: Option<(u64, Tensor)>,
     counters: Counters,
-}
-
-fn mse(a: &Tensor, b: &Tensor) -> Tensor {
-    a.mse_loss(b, Reduction::Mean)
+    /// The captured iteration on CUDA (docs/gpu.md#cuda-graphs).
+    graph: GraphState,
 }
 
 impl EncoderTrainer {
@@ -161,6 +162,7 @@ impl EncoderTrainer {
             valid_real,
             perm: None,
             counters: Counters::default(),
+            graph: GraphState::Untried,
         };
         driver::resume(&mut trainer)?;
         Ok(trainer)
@@ -235,27 +237,58 @@ impl EncoderTrainer {
     // output.
     pub fn ez_step(&mut self, x: &Tensor, z: &Tensor, y: Option<&Tensor>) -> Tensor {
         let ez = self.ez.as_mut().expect("Ez exists for ind and ind-cond");
-        let loss = mse(&ez.net.forward_t(x, y, true), z);
-        ez.opt.backward_step_clip(&loss, 0.0);
-        loss.detach()
+        ez_update(ez, x, z, y)
     }
 
     /// One `Ey` update (train mode) on real `(x, y)`. Returns the y MSE, detached.
     pub fn ey_step(&mut self, x: &Tensor, y: &Tensor) -> Tensor {
         let ey = self.ey.as_mut().expect("Ey exists for ind and ind-cond");
-        let loss = mse(&ey.net.forward_t(x, None, true), y);
-        ey.opt.backward_step_clip(&loss, 0.0);
-        loss.detach()
+        ey_update(ey, x, y)
     }
 
     /// One SNG update (train mode) on generated `(x', z, y')`: `MSE(z) + MSE(y')`. Returns
     /// `(z MSE, y MSE)`, detached.
     pub fn sng_step(&mut self, x: &Tensor, z: &Tensor, y: &Tensor) -> (Tensor, Tensor) {
         let sng = self.sng.as_mut().expect("SNG encoder exists for sng");
-        let (zp, yp) = sng.net.forward_t(x, true);
-        let (lz, ly) = (mse(&zp, z), mse(&yp, y));
-        sng.opt.backward_step_clip(&(&lz + &ly), 0.0);
-        (lz.detach(), ly.detach())
+        sng_update(sng, x, z, y)
+    }
+
+    /// Whether this run's steps replay a captured CUDA graph (docs/gpu.md#cuda-graphs).
+    pub fn iteration_is_graphed(&self) -> bool {
+        self.graph.is_captured()
+    }
+
+    /// The networks one iteration updates.
+    fn parts(&mut self) -> EncoderParts<'_> {
+        EncoderParts {
+            ez: self.ez.as_mut(),
+            ey: self.ey.as_mut(),
+            sng: self.sng.as_mut(),
+            conditioned: self.enc_cfg.kind == EncoderKind::IndCond,
+        }
+    }
+
+    /// The iteration on `inputs` (generated `x', z, y'`, then the real `x, y` when the layout has
+    /// `Ey`): a replayed CUDA graph when `cuda_graph` is on, the device is CUDA, every optimiser
+    /// takes the multi-tensor update and no capture failed; else eagerly. `None` when a failed
+    /// capture's warm-up made the updates (their values are not known).
+    fn iteration(&mut self, inputs: &[&Tensor]) -> Option<Vec<Tensor>> {
+        let owned: Vec<Tensor> = inputs.iter().map(|t| t.shallow_clone()).collect();
+        let eligible = self.cfg.cuda_graph
+            && self.device.is_cuda()
+            && self.parts().multi_tensor()
+            && !self.graph.failed();
+        if !eligible {
+            return Some(self.parts().update(&owned));
+        }
+        let mut graph = std::mem::take(&mut self.graph);
+        let result = graph.run(inputs, &[], || capture_encoders(self.parts(), inputs));
+        self.graph = graph;
+        match result {
+            Ok(values) => Some(values),
+            Err(fallback) if fallback.updated => None,
+            Err(_) => Some(self.parts().update(&owned)),
+        }
     }
 
     /// Row indices of the generated training split for step `t`: batch `t mod spe` of epoch
@@ -454,22 +487,23 @@ impl TrainLoop for EncoderTrainer {
             .transpose()
     }
 
-    /// The z encoder (or SNG) on the step's generated batch, then `Ey` on a real batch.
+    /// The z encoder (or SNG) on the step's generated batch, then `Ey` on a real batch
+    /// ([`Self::iteration`]).
     fn step(&mut self, stream: &Option<Prefetcher>, t: u64, losses: &mut IntervalMeans) {
         let idx = self.generated_batch_indices(t);
         seed_step(self.seed, t);
         let (xg, zg, yg) = self.data.batch(&idx, self.device);
-        if self.sng.is_some() {
-            let (lz, ly) = self.sng_step(&xg, &zg, &yg);
-            losses.add(0, &lz);
-            losses.add(1, &ly);
-        } else {
-            let cond = (self.enc_cfg.kind == EncoderKind::IndCond).then_some(&yg);
-            losses.add(0, &self.ez_step(&xg, &zg, cond));
+        let real = stream
+            .as_ref()
+            .map(|s| to_device(&s.next_batch(), self.device));
+        let mut inputs = vec![&xg, &zg, &yg];
+        if let Some((x, y)) = &real {
+            inputs.extend([x, y]);
         }
-        if let Some(stream) = stream {
-            let (x, y) = to_device(&stream.next_batch(), self.device);
-            losses.add(1, &self.ey_step(&x, &y));
+        for (slot, v) in self.iteration(&inputs).iter().flatten().enumerate() {
+            losses.add(slot, v);
+        }
+        if real.is_some() {
             self.counters.batches_drawn += 1;
         }
     }
