@@ -1,6 +1,7 @@
 //! `cargo xtask test`: the one test gate that `.ci/run` calls. Setup first, then the tidy check
 //! (generated files such as `docs/deviations.list` up to date), formatting, clippy with warnings
-//! denied, and every test of the workspace; then, where the CelebA sample is at `../shared/celeba`,
+//! denied, and every test of the workspace; the CUDA-graph crates again as built without the CUDA
+//! bridge; then, where the CelebA sample is at `../shared/celeba`,
 //! the tests that need it (`#[ignore]`d elsewhere, with their reason). All run, and the command
 //! fails if any of them failed.
 
@@ -53,6 +54,10 @@ pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
             failed.push(name);
         }
     }
+    if let Err(e) = without_cuda_bridge(root, &cargo) {
+        eprintln!("==> tests without the CUDA bridge failed: {e}");
+        failed.push("tests without the CUDA bridge");
+    }
     if let Err(e) = celeba_sample_tests(root, &cargo) {
         eprintln!("==> CelebA-sample tests failed: {e}");
         failed.push("CelebA-sample tests");
@@ -61,6 +66,39 @@ pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
         bail!("failed: {}", failed.join(", "));
     }
     println!("==> all checks passed");
+    Ok(())
+}
+
+/// Where the build without the CUDA bridge goes: its own folder, so the main build's
+/// sliders-torch-ext (with the bridge where CUDA is found) is not rebuilt back and forth.
+const NO_CUDA_TARGET: &str = "target/no-cuda-bridge";
+
+/// The crates with CUDA-graph code, built and tested as on a machine without CUDA
+/// (`SLIDERS_NO_CUDA_GRAPH=1`, docs/gpu.md#the-c-bridge): where the main build found CUDA (a
+/// PyTorch CUDA wheel), this is the only build of the code paths a CPU-only libtorch takes.
+fn without_cuda_bridge(root: &Path, cargo: &str) -> Result<()> {
+    let args = [
+        "test",
+        "-p",
+        "sliders-torch-ext",
+        "-p",
+        "sliders-train",
+        "--lib",
+        "--tests",
+    ];
+    println!(
+        "==> without the CUDA bridge: SLIDERS_NO_CUDA_GRAPH=1 cargo {}",
+        args.join(" ")
+    );
+    let status = Command::new(cargo)
+        .args(args)
+        .env("SLIDERS_NO_CUDA_GRAPH", "1")
+        .env("CARGO_TARGET_DIR", root.join(NO_CUDA_TARGET))
+        .current_dir(root)
+        .status()?;
+    if !status.success() {
+        bail!("cargo test without the bridge: {status}");
+    }
     Ok(())
 }
 
