@@ -1,7 +1,8 @@
 //! A training iteration captured as one CUDA graph with static input and output tensors, and
-//! where a trainer stands with its own (docs/gpu.md#cuda-graphs): the part the Fader and cGAN
-//! graphed iterations share. The iterations themselves are in `fader::graphed` and
-//! `icgan::cgan_step`; the capture and replay are sliders-torch-ext's [`CudaGraph`].
+//! where a trainer stands with its own (docs/gpu.md#cuda-graphs): the part the Fader, cGAN and
+//! encoder graphed iterations share. The iterations themselves are in `fader::graphed`,
+//! `icgan::cgan_step` and `icgan::encoders::graphed`; the capture and replay are
+//! sliders-torch-ext's [`CudaGraph`].
 
 use crate::optim::{Adam, Update};
 use sliders_torch_ext::ExtError;
