@@ -4,23 +4,26 @@
 use sliders_celeba::Batch;
 use tch::{Device, Tensor};
 
-/// Images `[N, 3, S, S]` in [-1, 1] and attributes `[N, W]` on `device`.
+/// Images `[N, 3, S, S]` in [-1, 1] and attributes `[N, W]` on `device` ([`upload`]).
 pub fn to_device(batch: &Batch, device: Device) -> (Tensor, Tensor) {
     let x = Tensor::try_from(&batch.images).expect("a batch's images are contiguous");
     let y = Tensor::try_from(&batch.attributes).expect("a batch's attributes are contiguous");
+    (upload(&x, device), upload(&y, device))
+}
+
+/// A CPU tensor on `device`. To a GPU it goes through page-locked host memory and an
+/// asynchronous copy: a plain copy from pageable memory waits for the device's stream to drain
+/// (libtorch synchronises after it), so the host could not queue the next step while the GPU
+/// runs this one (docs/gpu.md#data-transfers).
+pub fn upload(t: &Tensor, device: Device) -> Tensor {
     if device == Device::Cpu {
-        (x, y)
-    } else {
-        // The images go through page-locked host memory so the copy can overlap the step.
-        // `pin_memory` takes the accelerator the memory is pinned for: `Device::Cpu` there is
-        // refused by libtorch ("CPU device type not an accelerator"), which stopped every CUDA
-        // training at its first batch until a run on an H100 showed it.
-        (
-            x.pin_memory(device)
-                .to_device_(device, x.kind(), true, false),
-            y.to_device(device),
-        )
+        return t.shallow_clone();
     }
+    // `pin_memory` takes the accelerator the memory is pinned for: `Device::Cpu` there is
+    // refused by libtorch ("CPU device type not an accelerator"), which stopped every CUDA
+    // training at its first batch until a run on an H100 showed it.
+    t.pin_memory(device)
+        .to_device_(device, t.kind(), true, false)
 }
 
 #[cfg(test)]

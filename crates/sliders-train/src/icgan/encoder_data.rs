@@ -15,6 +15,7 @@
 use crate::common::mix;
 use crate::error::TrainError;
 use crate::run_dir::tmp_path;
+use crate::tensors::upload;
 use memmap2::Mmap;
 use sliders_nets::IcganGenerator;
 use std::collections::BTreeMap;
@@ -218,18 +219,14 @@ impl EncoderDataset {
             bytes.extend_from_slice(&self.mmap[o..o + img]);
         }
         let b = indices.len() as i64;
-        let x = Tensor::from_slice(&bytes)
-            .view([b, self.shape[1], self.shape[2], self.shape[3]])
-            .to_device(device)
-            .to_kind(Kind::Float)
-            / 255.0
-            * 2.0
-            - 1.0;
+        let bytes =
+            Tensor::from_slice(&bytes).view([b, self.shape[1], self.shape[2], self.shape[3]]);
+        let x = upload(&bytes, device).to_kind(Kind::Float) / 255.0 * 2.0 - 1.0;
         let idx = Tensor::from_slice(indices);
         (
             x,
-            self.z.index_select(0, &idx).to_device(device),
-            self.y.index_select(0, &idx).to_device(device),
+            upload(&self.z.index_select(0, &idx), device),
+            upload(&self.y.index_select(0, &idx), device),
         )
     }
 }
