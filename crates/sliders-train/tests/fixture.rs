@@ -182,10 +182,15 @@ pub fn encoder_experiment(
 
 /// Ok when every variable of `a` equals its namesake in `b` exactly; else the first difference.
 pub fn same_weights(a: &VarStore, b: &VarStore) -> Result<(), String> {
+    weights_within(a, b, 0.0)
+}
+
+/// Every variable of `a` within `tol` (largest absolute difference) of `b`'s of the same name.
+pub fn weights_within(a: &VarStore, b: &VarStore, tol: f64) -> Result<(), String> {
     let (va, vb) = (a.variables(), b.variables());
     for (name, t) in &va {
         let diff = (t - &vb[name]).abs().max().double_value(&[]);
-        if diff != 0.0 {
+        if diff > tol {
             return Err(format!("{name} differs by {diff}"));
         }
     }
