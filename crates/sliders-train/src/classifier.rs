@@ -4,9 +4,9 @@
 //! accuracy selects `best_classifier`. It is both the Fader loop's model-selection judge and the
 //! results table's accuracy judge.
 
-use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
+use crate::common::{self, as_pairs, eval_limit};
 use crate::device;
-use crate::driver::{self, Cadence, Metrics, TrainLoop};
+use crate::driver::{self, Cadence, LoopCore, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::losses::{attr_correct, attr_cross_entropy};
@@ -16,28 +16,24 @@ use crate::run_dir::RunDir;
 use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prefetcher, Prepared, SequentialBatches};
-use sliders_config::data::{AttributeEncoding, SamplerConfig};
+use sliders_config::data::AttributeEncoding;
 use sliders_config::nets::ClassifierConfig;
 use sliders_config::train::{ClassifierTrainConfig, Experiment};
 use sliders_nets::{FaderClassifier, checkpoint};
 use std::sync::Arc;
-use tch::{Device, Kind, Tensor, nn::VarStore};
+use tch::{Kind, Tensor, nn::VarStore};
 
 /// A classifier training run, resumable from its run folder.
 pub struct ClassifierTrainer {
     cfg: ClassifierTrainConfig,
-    seed: u64,
-    device: Device,
-    sampler: SamplerConfig,
+    core: LoopCore,
     attr_names: Vec<String>,
     meta: Vec<(String, String)>,
-    run: RunDir,
     vs: VarStore,
     net: FaderClassifier,
     opt: Adam,
     train: Arc<BatchSource>,
     valid: Arc<BatchSource>,
-    counters: Counters,
 }
 
 impl ClassifierTrainer {
@@ -73,30 +69,17 @@ impl ClassifierTrainer {
         tch::manual_seed(exp.seed as i64);
         let vs = VarStore::new(device);
         let net = FaderClassifier::new(&vs.root(), &model)?;
-        let o = cfg.optimizer;
-        let opt = Adam::new(
-            &vs,
-            AdamConfig {
-                lr: o.lr,
-                beta1: o.beta1,
-                beta2: o.beta2,
-                eps: o.eps,
-            },
-        );
+        let opt = Adam::new(&vs, AdamConfig::from(&cfg.optimizer));
         let mut trainer = Self {
             cfg,
-            seed: exp.seed,
-            device,
-            sampler: exp.data.sampler.clone(),
+            core: LoopCore::new(run, device, exp.seed, exp.data.sampler.clone()),
             attr_names: data.selection.names().to_vec(),
             meta: common::model_metadata(data),
-            run,
             vs,
             net,
             opt,
             train: data.batch_source(Part::Train),
             valid: data.batch_source(Part::Valid),
-            counters: Counters::default(),
         };
         driver::resume(&mut trainer)?;
         Ok(trainer)
@@ -104,7 +87,7 @@ impl ClassifierTrainer {
 
     /// Counters (steps done, best accuracy).
     pub fn counters(&self) -> &Counters {
-        &self.counters
+        &self.core.counters
     }
 
     /// The classifier.
@@ -123,13 +106,13 @@ impl ClassifierTrainer {
         tch::no_grad(|| {
             let limit = eval_limit(self.valid.len(), self.cfg.eval_max_images);
             let k = self.attr_names.len() as i64;
-            let mut correct = Tensor::zeros([k], (Kind::Float, self.device));
+            let mut correct = Tensor::zeros([k], (Kind::Float, self.core.device));
             let mut images = 0usize;
             for batch in SequentialBatches::new(self.valid.clone(), self.cfg.eval_batch_size) {
                 if images >= limit {
                     break;
                 }
-                let (x, y) = to_device(&batch, self.device);
+                let (x, y) = to_device(&batch, self.core.device);
                 let take = (limit - images).min(batch.len()) as i64;
                 let (x, y) = (x.narrow(0, 0, take), y.narrow(0, 0, take));
                 correct += attr_correct(&self.net.forward_t(&x, false), &y);
@@ -153,7 +136,7 @@ impl ClassifierTrainer {
 
     /// Saves the classifier as `<name>.safetensors` in the run folder, with its attribute names.
     pub fn save_model(&self, name: &str) -> Result<(), TrainError> {
-        let path = self.run.path(&format!("{name}.safetensors"));
+        let path = self.core.run.path(&format!("{name}.safetensors"));
         checkpoint::save_with_metadata(&self.vs, &self.net, path, &as_pairs(&self.meta))?;
         Ok(())
     }
@@ -162,21 +145,21 @@ impl ClassifierTrainer {
 impl TrainLoop for ClassifierTrainer {
     type Data = Prefetcher;
 
-    fn folder(&self) -> &RunDir {
-        &self.run
+    fn core(&self) -> &LoopCore {
+        &self.core
     }
 
-    fn device(&self) -> Device {
-        self.device
+    fn core_mut(&mut self) -> &mut LoopCore {
+        &mut self.core
     }
 
     fn cadence(&self) -> Cadence {
         Cadence {
             total_steps: self.cfg.total_steps,
             log_every: self.cfg.log_every,
-            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.sampler.batch_size)),
+            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.core.sampler.batch_size)),
             checkpoint_every: Some(self.cfg.checkpoint_every),
-            images_per_step: self.sampler.batch_size as u64,
+            images_per_step: self.core.sampler.batch_size as u64,
         }
     }
 
@@ -194,10 +177,6 @@ impl TrainLoop for ClassifierTrainer {
         &["loss"]
     }
 
-    fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
-    }
-
     fn slots(&mut self) -> Vec<Slot<'_>> {
         vec![Slot {
             name: "classifier",
@@ -207,21 +186,16 @@ impl TrainLoop for ClassifierTrainer {
     }
 
     fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
-        data_stream(
-            self.train.clone(),
-            &self.sampler,
-            self.seed,
-            self.counters.batches_drawn,
-        )
+        self.core.stream(self.train.clone())
     }
 
     fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
-        seed_step(self.seed, t);
-        let (x, y) = to_device(&stream.next_batch(), self.device);
+        self.core.seed_step(t);
+        let (x, y) = to_device(&stream.next_batch(), self.core.device);
         let loss = attr_cross_entropy(&self.net.forward_t(&x, true), &y, false);
         self.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
         losses.add(0, &loss.detach());
-        self.counters.batches_drawn += 1;
+        self.core.counters.batches_drawn += 1;
     }
 
     /// Evaluates and keeps `best_classifier` by the mean validation accuracy.
@@ -229,8 +203,8 @@ impl TrainLoop for ClassifierTrainer {
         let values = self.evaluate();
         let mean = values[0].1;
         let mut improved = Vec::new();
-        if self.counters.best_accu.is_none_or(|b| mean > b) {
-            self.counters.best_accu = Some(mean);
+        if self.core.counters.best_accu.is_none_or(|b| mean > b) {
+            self.core.counters.best_accu = Some(mean);
             self.save_model("best_classifier")?;
             improved.push("best_classifier".to_string());
         }

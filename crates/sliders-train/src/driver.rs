@@ -3,13 +3,18 @@
 //! their slots, one step, the end-of-epoch work, the final saves), and [`drive`] owns what they
 //! share: the step loop, the log / evaluation / checkpoint cadence, the skip to a resumed step,
 //! the interval means of the losses, `metrics.csv` rows and [`Event`]s. [`resume`] restores a
-//! saved state into a loop.
+//! saved state into a loop. What every loop keeps besides its networks (run folder, device, seed,
+//! sampler, counters) is one [`LoopCore`].
 
+use crate::common::{data_stream, seed_step};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::progress::{IntervalMeans, Progress};
 use crate::run_dir::RunDir;
 use crate::state::{self, Counters, Slot};
+use sliders_celeba::{BatchSource, Prefetcher};
+use sliders_config::data::SamplerConfig;
+use std::sync::Arc;
 use tch::Device;
 
 /// Named metric values, in column order.
@@ -61,6 +66,59 @@ impl Cadence {
     }
 }
 
+/// What every training loop keeps besides its networks and data sources.
+#[derive(Debug)]
+pub struct LoopCore {
+    /// The run folder (`metrics.csv`, `checkpoints/`).
+    pub run: RunDir,
+    /// The training device.
+    pub device: Device,
+    /// The experiment seed: with the step, it fixes every random draw of a step.
+    pub seed: u64,
+    /// How training batches are drawn.
+    pub sampler: SamplerConfig,
+    /// Steps done, batches drawn, best scores: `step` is advanced by [`drive`], the rest by the
+    /// loop.
+    pub counters: Counters,
+}
+
+impl LoopCore {
+    /// A loop at step 0 (its state, if any, is restored by [`resume`]).
+    pub fn new(run: RunDir, device: Device, seed: u64, sampler: SamplerConfig) -> Self {
+        Self {
+            run,
+            device,
+            seed,
+            sampler,
+            counters: Counters::default(),
+        }
+    }
+
+    /// The seeded batch stream over `source`, positioned after the batches already drawn (so a
+    /// resumed run draws what the uninterrupted one would have).
+    pub fn stream(&self, source: Arc<BatchSource>) -> Result<Prefetcher, TrainError> {
+        data_stream(
+            source,
+            &self.sampler,
+            self.seed,
+            self.counters.batches_drawn,
+        )
+    }
+
+    /// Seeds libtorch's generators for step `t` ([`crate::common::seed_step`]).
+    pub fn seed_step(&self, t: u64) {
+        seed_step(self.seed, t);
+    }
+}
+
+/// A network with its own variables and optimizer (one `VarStore` and one Adam per network, so
+/// clipping norms are never pooled).
+pub(crate) struct Trained<N> {
+    pub(crate) vs: tch::nn::VarStore,
+    pub(crate) net: N,
+    pub(crate) opt: crate::optim::Adam,
+}
+
 /// A training loop's own part: its networks, one step, its epoch-end and final work.
 /// [`drive`] runs it.
 pub trait TrainLoop {
@@ -68,10 +126,18 @@ pub trait TrainLoop {
     /// resume point is known, and dropped when the steps are done.
     type Data;
 
+    /// The run folder, device, seed, sampler and counters.
+    fn core(&self) -> &LoopCore;
+    /// The same, to change the counters.
+    fn core_mut(&mut self) -> &mut LoopCore;
     /// The run folder (`metrics.csv`, `checkpoints/`).
-    fn folder(&self) -> &RunDir;
+    fn folder(&self) -> &RunDir {
+        &self.core().run
+    }
     /// The training device.
-    fn device(&self) -> Device;
+    fn device(&self) -> Device {
+        self.core().device
+    }
     /// The loop's cadence.
     fn cadence(&self) -> Cadence;
     /// The columns of `metrics.csv` (with `images_per_sec`).
@@ -79,7 +145,9 @@ pub trait TrainLoop {
     /// The step losses that [`step`](Self::step) adds to the interval means, by index.
     fn loss_names(&self) -> &'static [&'static str];
     /// The counters: `step` is advanced by [`drive`], the rest by the loop.
-    fn counters_mut(&mut self) -> &mut Counters;
+    fn counters_mut(&mut self) -> &mut Counters {
+        &mut self.core_mut().counters
+    }
     /// Every network of the resumable state, in a fixed order.
     fn slots(&mut self) -> Vec<Slot<'_>>;
     /// Opens the data of the remaining steps (called only when steps remain).

@@ -9,11 +9,10 @@ use tch::nn::{Init, VarStore};
 use tch::{Kind, Tensor};
 
 struct Fake {
-    run: RunDir,
+    core: LoopCore,
     vs: VarStore,
     w: Tensor,
     opt: Adam,
-    counters: Counters,
     cadence: Cadence,
     opened: u32,
     finished: Vec<bool>,
@@ -30,12 +29,12 @@ impl Fake {
                 ..AdamConfig::fader()
             },
         );
+        let run = RunDir::create(dir).unwrap();
         Self {
-            run: RunDir::create(dir).unwrap(),
+            core: LoopCore::new(run, Device::Cpu, 0, SamplerConfig::default()),
             vs,
             w,
             opt,
-            counters: Counters::default(),
             cadence,
             opened: 0,
             finished: Vec::new(),
@@ -50,12 +49,14 @@ impl Fake {
 impl TrainLoop for Fake {
     type Data = Vec<f64>;
 
-    fn folder(&self) -> &RunDir {
-        &self.run
+    fn core(&self) -> &LoopCore {
+        &self.core
     }
-    fn device(&self) -> Device {
-        Device::Cpu
+
+    fn core_mut(&mut self) -> &mut LoopCore {
+        &mut self.core
     }
+
     fn cadence(&self) -> Cadence {
         self.cadence
     }
@@ -67,9 +68,6 @@ impl TrainLoop for Fake {
     }
     fn loss_names(&self) -> &'static [&'static str] {
         &["loss"]
-    }
-    fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
     }
     fn slots(&mut self) -> Vec<Slot<'_>> {
         vec![Slot {
@@ -87,7 +85,7 @@ impl TrainLoop for Fake {
         let loss = (&self.w - target).square().sum(Kind::Float);
         self.opt.backward_step_clip(&loss, 0.0);
         losses.add(0, &loss.detach());
-        self.counters.batches_drawn += 1;
+        self.core.counters.batches_drawn += 1;
     }
     fn log_row(&self, step: u64, means: Metrics) -> Metrics {
         let mut row = vec![("step_echo".to_string(), step as f64)];
@@ -97,8 +95,8 @@ impl TrainLoop for Fake {
     fn epoch_end(&mut self, _step: u64) -> Result<Option<(Metrics, Vec<String>)>, TrainError> {
         let val = self.w.sum(Kind::Float).double_value(&[]);
         let mut improved = Vec::new();
-        if self.counters.best_rec.is_none_or(|b| val < b) {
-            self.counters.best_rec = Some(val);
+        if self.core.counters.best_rec.is_none_or(|b| val < b) {
+            self.core.counters.best_rec = Some(val);
             improved.push("best".to_string());
         }
         Ok(Some((vec![("val".to_string(), val)], improved)))
@@ -229,11 +227,14 @@ fn a_resumed_drive_continues_bit_for_bit() {
     drop(first);
     let mut resumed = Fake::new(&broken_dir, CADENCE);
     resume(&mut resumed).unwrap();
-    assert_eq!(resumed.counters.step, 5, "resumes from the last checkpoint");
+    assert_eq!(
+        resumed.core.counters.step, 5,
+        "resumes from the last checkpoint"
+    );
     let mut events = Vec::new();
     let counters = drive(&mut resumed, &mut |e| events.push(e)).unwrap();
     assert_eq!(summary(&events)[..2], ["started@5", "logged@6"]);
-    assert_eq!(counters, straight.counters);
+    assert_eq!(counters, straight.core.counters);
     assert_eq!(resumed.weights(), straight.weights());
     assert_eq!(
         metrics_without_timing(&broken_dir),

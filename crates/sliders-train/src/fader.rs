@@ -17,9 +17,9 @@ pub use update::{
     lat_dis_update,
 };
 
-use crate::common::{self, as_pairs, data_stream, eval_limit, seed_step};
+use crate::common::{self, as_pairs, eval_limit};
 use crate::device;
-use crate::driver::{self, Cadence, TrainLoop};
+use crate::driver::{self, Cadence, LoopCore, TrainLoop, Trained};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::judge::Judge;
@@ -32,34 +32,17 @@ use crate::schedule::LinearWarmup;
 use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prefetcher, Prepared, SequentialBatches};
-use sliders_config::data::{AttributeEncoding, SamplerConfig};
+use sliders_config::data::AttributeEncoding;
 use sliders_config::nets::FaderConfig;
-use sliders_config::train::{AdamSettings, Experiment, FaderTrainConfig};
+use sliders_config::train::{Experiment, FaderTrainConfig};
 use sliders_nets::{
     FaderAutoEncoder, FaderClassifier, LatentDiscriminator, PatchDiscriminator, checkpoint,
 };
 use std::sync::Arc;
 use tch::{Device, Kind, Reduction, Tensor, nn::VarStore};
 
-pub(crate) fn adam(s: &AdamSettings) -> AdamConfig {
-    AdamConfig {
-        lr: s.lr,
-        beta1: s.beta1,
-        beta2: s.beta2,
-        eps: s.eps,
-    }
-}
-
 /// Named metric values, in column order.
 pub use crate::driver::Metrics;
-
-/// A network with its own variables and optimizer (one `VarStore` and one Adam per network, so
-/// clipping norms are never pooled).
-pub(crate) struct Trained<N> {
-    pub(crate) vs: VarStore,
-    pub(crate) net: N,
-    pub(crate) opt: Adam,
-}
 
 /// The model shape a Fader run uses: `cfg` with `img_sz` and `n_attr` taken from the data.
 pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<FaderConfig, TrainError> {
@@ -82,12 +65,9 @@ pub fn model_config(exp: &Experiment, data: &Prepared) -> Result<FaderConfig, Tr
 pub struct FaderTrainer {
     cfg: FaderTrainConfig,
     model: FaderConfig,
-    seed: u64,
-    device: Device,
-    sampler: SamplerConfig,
+    core: LoopCore,
     attr_names: Vec<String>,
     meta: Vec<(String, String)>,
-    run: RunDir,
     ae: Trained<FaderAutoEncoder>,
     lat: Trained<LatentDiscriminator>,
     ptc: Option<Trained<PatchDiscriminator>>,
@@ -95,7 +75,6 @@ pub struct FaderTrainer {
     judge: Option<(Judge, Vec<i64>)>,
     train: Arc<BatchSource>,
     valid: Arc<BatchSource>,
-    counters: Counters,
     /// The captured iteration on CUDA (docs/gpu.md#cuda-graphs).
     graph: crate::graphed::GraphState,
 }
@@ -129,12 +108,9 @@ impl FaderTrainer {
         let mut trainer = Self {
             cfg,
             model,
-            seed: exp.seed,
-            device,
-            sampler: exp.data.sampler.clone(),
+            core: LoopCore::new(run, device, exp.seed, exp.data.sampler.clone()),
             attr_names,
             meta: common::model_metadata(data),
-            run,
             ae,
             lat,
             ptc,
@@ -142,7 +118,6 @@ impl FaderTrainer {
             judge,
             train: data.batch_source(Part::Train),
             valid: data.batch_source(Part::Valid),
-            counters: Counters::default(),
             graph: crate::graphed::GraphState::Untried,
         };
         driver::resume(&mut trainer)?;
@@ -151,7 +126,7 @@ impl FaderTrainer {
 
     /// A data batch on the training device, in the configured memory layout.
     fn on_device(&self, batch: &sliders_celeba::Batch) -> (Tensor, Tensor) {
-        let (x, y) = to_device(batch, self.device);
+        let (x, y) = to_device(batch, self.core.device);
         if self.cfg.channels_last {
             (layout::channels_last(&x), y)
         } else {
@@ -161,7 +136,7 @@ impl FaderTrainer {
 
     /// The run folder.
     pub fn run_dir(&self) -> &RunDir {
-        &self.run
+        &self.core.run
     }
 
     /// The model shape.
@@ -171,7 +146,7 @@ impl FaderTrainer {
 
     /// Counters (steps done, best metrics).
     pub fn counters(&self) -> &Counters {
-        &self.counters
+        &self.core.counters
     }
 
     /// The autoencoder (for tests and evaluation).
@@ -246,7 +221,7 @@ impl FaderTrainer {
     /// attributes (autoencoder in eval mode, no gradient) towards `smooth`.
     fn ptc_dis_step(&mut self, x: &Tensor, y: &Tensor) -> Tensor {
         let Some(ptc) = &mut self.ptc else {
-            return Tensor::zeros([], (Kind::Float, self.device));
+            return Tensor::zeros([], (Kind::Float, self.core.device));
         };
         let fake = tch::no_grad(|| {
             let enc = self.ae.net.encode(x, false);
@@ -268,7 +243,7 @@ impl FaderTrainer {
     /// One classifier-discriminator step: the classifier learns `y` on real images.
     fn clf_dis_step(&mut self, x: &Tensor, y: &Tensor) -> Tensor {
         let Some(clf) = &mut self.clf else {
-            return Tensor::zeros([], (Kind::Float, self.device));
+            return Tensor::zeros([], (Kind::Float, self.core.device));
         };
         let loss = attr_cross_entropy(&clf.net.forward_t(x, true), y, false);
         clf.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
@@ -307,16 +282,16 @@ impl FaderTrainer {
         let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let mut improved = Vec::new();
         if let Some(rec) = get("val_rec_mse")
-            && self.counters.best_rec.is_none_or(|b| rec < b)
+            && self.core.counters.best_rec.is_none_or(|b| rec < b)
         {
-            self.counters.best_rec = Some(rec);
+            self.core.counters.best_rec = Some(rec);
             self.save_models("best_rec")?;
             improved.push("best_rec".to_string());
         }
         if let Some(acc) = get("val_swap_accu")
-            && self.counters.best_accu.is_none_or(|b| acc > b)
+            && self.core.counters.best_accu.is_none_or(|b| acc > b)
         {
-            self.counters.best_accu = Some(acc);
+            self.core.counters.best_accu = Some(acc);
             self.save_models("best_accu")?;
             improved.push("best_accu".to_string());
         }
@@ -333,14 +308,14 @@ impl FaderTrainer {
             let mut rec_sum = 0.0;
             let mut batches = 0usize;
             let mut images = 0usize;
-            let mut lat_correct = Tensor::zeros([k as i64], (Kind::Float, self.device));
+            let mut lat_correct = Tensor::zeros([k as i64], (Kind::Float, self.core.device));
             let mut swap_correct = vec![[0.0f64; 2]; k];
             let idx = self.lat.net.input_index();
             for batch in SequentialBatches::new(self.valid.clone(), self.cfg.eval_batch_size) {
                 if images >= limit {
                     break;
                 }
-                let (x, y) = to_device(&batch, self.device);
+                let (x, y) = to_device(&batch, self.core.device);
                 let take = (limit - images).min(batch.len()) as i64;
                 let (x, y) = (x.narrow(0, 0, take), y.narrow(0, 0, take));
                 let enc = self.ae.net.encode(&x, false);
@@ -405,13 +380,13 @@ impl FaderTrainer {
         checkpoint::save_with_metadata(
             &self.lat.vs,
             &self.lat.net,
-            self.run.path(&format!("{prefix}_lat_dis.safetensors")),
+            self.core.run.path(&format!("{prefix}_lat_dis.safetensors")),
             &meta,
         )?;
         checkpoint::save_with_metadata(
             &self.ae.vs,
             &self.ae.net,
-            self.run.path(&format!("{prefix}_ae.safetensors")),
+            self.core.run.path(&format!("{prefix}_ae.safetensors")),
             &meta,
         )?;
         Ok(())
@@ -431,21 +406,21 @@ const CLF: usize = 3;
 impl TrainLoop for FaderTrainer {
     type Data = Prefetcher;
 
-    fn folder(&self) -> &RunDir {
-        &self.run
+    fn core(&self) -> &LoopCore {
+        &self.core
     }
 
-    fn device(&self) -> Device {
-        self.device
+    fn core_mut(&mut self) -> &mut LoopCore {
+        &mut self.core
     }
 
     fn cadence(&self) -> Cadence {
         Cadence {
             total_steps: self.cfg.total_steps,
             log_every: self.cfg.log_every,
-            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.sampler.batch_size)),
+            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.core.sampler.batch_size)),
             checkpoint_every: Some(self.cfg.checkpoint_every),
-            images_per_step: self.sampler.batch_size as u64 * self.batches_per_step(),
+            images_per_step: self.core.sampler.batch_size as u64 * self.batches_per_step(),
         }
     }
 
@@ -455,10 +430,6 @@ impl TrainLoop for FaderTrainer {
 
     fn loss_names(&self) -> &'static [&'static str] {
         &["rec_loss", "lat_dis_loss", "ptc_dis_loss", "clf_dis_loss"]
-    }
-
-    fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
     }
 
     fn slots(&mut self) -> Vec<Slot<'_>> {
@@ -492,18 +463,13 @@ impl TrainLoop for FaderTrainer {
     }
 
     fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
-        data_stream(
-            self.train.clone(),
-            &self.sampler,
-            self.seed,
-            self.counters.batches_drawn,
-        )
+        self.core.stream(self.train.clone())
     }
 
     /// `n_lat_dis`, `n_ptc_dis`, `n_clf_dis` discriminator steps, then one autoencoder step,
     /// each on its own batch.
     fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
-        seed_step(self.seed, t);
+        self.core.seed_step(t);
         if self.graph_eligible() {
             return self.graphed_step(stream, t, losses);
         }
@@ -522,7 +488,7 @@ impl TrainLoop for FaderTrainer {
         let (x, y) = self.on_device(&stream.next_batch());
         let lambdas = self.lambdas(t);
         losses.add(REC, &self.autoencoder_step(&x, &y, lambdas));
-        self.counters.batches_drawn += self.batches_per_step();
+        self.core.counters.batches_drawn += self.batches_per_step();
     }
 
     /// The row leads with λ of the step just done.
@@ -540,7 +506,7 @@ impl TrainLoop for FaderTrainer {
     /// which `cargo xtask reproduce` compares) alone unless `last_ae` is missing (a kill between
     /// the final state and the models).
     fn finish(&mut self, trained: bool) -> Result<(), TrainError> {
-        if trained || !self.run.path("last_ae.safetensors").is_file() {
+        if trained || !self.core.run.path("last_ae.safetensors").is_file() {
             self.save_models("last")?;
         }
         Ok(())

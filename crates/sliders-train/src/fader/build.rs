@@ -30,21 +30,21 @@ impl Nets {
             let vs = VarStore::new(device);
             let net = FaderAutoEncoder::new(&vs.root(), model)?;
             relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.ae_optimizer));
+            let opt = Adam::new(&vs, AdamConfig::from(&cfg.ae_optimizer));
             Trained { vs, net, opt }
         };
         let lat = {
             let vs = VarStore::new(device);
             let net = LatentDiscriminator::new(&vs.root(), model)?;
             relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
+            let opt = Adam::new(&vs, AdamConfig::from(&cfg.dis_optimizer));
             Trained { vs, net, opt }
         };
         let ptc = if cfg.n_ptc_dis > 0 {
             let vs = VarStore::new(device);
             let net = PatchDiscriminator::new(&vs.root(), model)?;
             relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
+            let opt = Adam::new(&vs, AdamConfig::from(&cfg.dis_optimizer));
             Some(Trained { vs, net, opt })
         } else {
             None
@@ -61,7 +61,7 @@ impl Nets {
             };
             let net = FaderClassifier::new(&vs.root(), &clf_cfg)?;
             relayout(&vs);
-            let opt = Adam::new(&vs, adam(&cfg.dis_optimizer));
+            let opt = Adam::new(&vs, AdamConfig::from(&cfg.dis_optimizer));
             Some(Trained { vs, net, opt })
         } else {
             None

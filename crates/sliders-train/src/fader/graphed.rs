@@ -79,7 +79,7 @@ impl super::FaderTrainer {
     /// term), multi-tensor optimisers, and no earlier failure.
     pub(super) fn graph_eligible(&self) -> bool {
         let c = &self.cfg;
-        matches!(self.device, tch::Device::Cuda(_))
+        matches!(self.core.device, tch::Device::Cuda(_))
             && c.cuda_graph
             && c.n_lat_dis == 1
             && c.n_ptc_dis == 0
@@ -121,7 +121,7 @@ impl super::FaderTrainer {
             Ok(out) => (out[0].shallow_clone(), out[1].shallow_clone()),
             Err(fallback) if fallback.updated => {
                 // The warm-up made this step's updates; its losses are not known.
-                self.counters.batches_drawn += self.batches_per_step();
+                self.core.counters.batches_drawn += self.batches_per_step();
                 return;
             }
             Err(_) => {
@@ -131,7 +131,7 @@ impl super::FaderTrainer {
         };
         losses.add(super::LAT, &lat_loss);
         losses.add(super::REC, &rec);
-        self.counters.batches_drawn += self.batches_per_step();
+        self.core.counters.batches_drawn += self.batches_per_step();
     }
 }
 

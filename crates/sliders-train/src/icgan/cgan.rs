@@ -9,24 +9,22 @@
 //! eval-mode use. Resumable like the Fader loop: state folder, sampler fast-forward, per-step
 //! seeding.
 
-use crate::common::{self, as_pairs, data_stream, mix, seed_step};
+use crate::common::{self, as_pairs, mix};
 use crate::device;
-use crate::driver::{self, Cadence, Metrics, TrainLoop};
+use crate::driver::{self, Cadence, LoopCore, Metrics, TrainLoop, Trained};
 use crate::error::TrainError;
 use crate::events::Event;
-use crate::fader::{Trained, adam};
 use crate::graphed::GraphState;
 use crate::icgan::cgan_step::{
     CganLosses, CganParts, Draws, capture_cgan, cgan_update, d_update, g_update,
 };
 use crate::icgan::{grid_labels, label_matrix, model_config, sample_label_rows, write_grid_png};
-use crate::optim::{Adam, Update};
+use crate::optim::{Adam, AdamConfig, Update};
 use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
 use crate::state::{Counters, Slot};
 use crate::tensors::to_device;
 use sliders_celeba::{BatchSource, Part, Prefetcher, Prepared};
-use sliders_config::data::SamplerConfig;
 use sliders_config::layout::Checkpoint;
 use sliders_config::nets::IcganConfig;
 use sliders_config::train::{CganTrainConfig, Experiment};
@@ -72,17 +70,13 @@ pub fn class_grid_labels(rows: i64, ny: i64, device: Device) -> Tensor {
 pub struct CganTrainer {
     cfg: CganTrainConfig,
     model: IcganConfig,
-    seed: u64,
-    device: Device,
-    sampler: SamplerConfig,
+    core: LoopCore,
     meta: Vec<(String, String)>,
-    run: RunDir,
     g: Trained<IcganGenerator>,
     d: Trained<IcganDiscriminator>,
     train: Arc<BatchSource>,
     labels: Tensor,
     conditioning: Conditioning,
-    counters: Counters,
     /// The captured iteration on CUDA (docs/gpu.md#cuda-graphs).
     graph: GraphState,
 }
@@ -154,30 +148,26 @@ impl CganTrainer {
         let g = {
             let vs = VarStore::new(device);
             let net = IcganGenerator::new(&vs.root(), &model)?;
-            let opt = Adam::new(&vs, adam(&cfg.g_optimizer));
+            let opt = Adam::new(&vs, AdamConfig::from(&cfg.g_optimizer));
             Trained { vs, net, opt }
         };
         let d = {
             let vs = VarStore::new(device);
             let net = IcganDiscriminator::new(&vs.root(), &model)?;
-            let opt = Adam::new(&vs, adam(&cfg.d_optimizer));
+            let opt = Adam::new(&vs, AdamConfig::from(&cfg.d_optimizer));
             Trained { vs, net, opt }
         };
         let labels = label_matrix(&train, device);
         let mut trainer = Self {
             cfg,
             model,
-            seed: exp.seed,
-            device,
-            sampler: exp.data.sampler.clone(),
+            core: LoopCore::new(run, device, exp.seed, exp.data.sampler.clone()),
             meta,
-            run,
             g,
             d,
             train,
             labels,
             conditioning,
-            counters: Counters::default(),
             graph: GraphState::Untried,
         };
         driver::resume(&mut trainer)?;
@@ -186,7 +176,7 @@ impl CganTrainer {
 
     /// The run folder.
     pub fn run_dir(&self) -> &RunDir {
-        &self.run
+        &self.core.run
     }
 
     /// The model shape.
@@ -196,7 +186,7 @@ impl CganTrainer {
 
     /// Counters (steps done).
     pub fn counters(&self) -> &Counters {
-        &self.counters
+        &self.core.counters
     }
 
     /// The generator.
@@ -233,8 +223,10 @@ impl CganTrainer {
         let n = y.size()[0];
         let rows = self.labels.size()[0];
         let draw = || {
-            self.labels
-                .index_select(0, &Tensor::randint(rows, [n], (Kind::Int64, self.device)))
+            self.labels.index_select(
+                0,
+                &Tensor::randint(rows, [n], (Kind::Int64, self.core.device)),
+            )
         };
         let mut yw = draw();
         for _ in 0..MAX_WRONG_REDRAWS {
@@ -258,7 +250,7 @@ impl CganTrainer {
         let b = x.size()[0];
         let y_wrong = self.wrong_labels(y);
         let y_fake = sample_label_rows(&self.labels, b);
-        let z = Tensor::randn([b, self.model.nz, 1, 1], (Kind::Float, self.device));
+        let z = Tensor::randn([b, self.model.nz, 1, 1], (Kind::Float, self.core.device));
         Draws {
             x: x.shallow_clone(),
             y: y.shallow_clone(),
@@ -315,7 +307,7 @@ impl CganTrainer {
     fn step_on(&mut self, x: &Tensor, y: &Tensor) -> Option<CganLosses> {
         let draws = self.draws(x, y);
         let eligible = self.cfg.cuda_graph
-            && self.device.is_cuda()
+            && self.core.device.is_cuda()
             && self.g.opt.update() == Update::MultiTensor
             && self.d.opt.update() == Update::MultiTensor
             && !self.graph.failed();
@@ -345,10 +337,10 @@ impl CganTrainer {
     /// +1 (docs/icgan.md#editing, training-time display); for classes, column `1+j` is class `j`
     /// and column 0 class 0 again. The same z and rows every call.
     pub fn sample_grid(&self, train_mode: bool) -> Tensor {
-        tch::manual_seed(mix(self.seed, GRID_SALT) as i64 & i64::MAX);
+        tch::manual_seed(mix(self.core.seed, GRID_SALT) as i64 & i64::MAX);
         let rows = self.cfg.sample_rows as i64;
         let base = sample_label_rows(&self.labels, rows);
-        let z = Tensor::randn([rows, self.model.nz], (Kind::Float, self.device));
+        let z = Tensor::randn([rows, self.model.nz], (Kind::Float, self.core.device));
         let cols = 1 + self.model.ny;
         let z = z
             .unsqueeze(1)
@@ -356,7 +348,7 @@ impl CganTrainer {
             .reshape([rows * cols, self.model.nz]);
         let y = match self.conditioning {
             Conditioning::Attributes => grid_labels(&base),
-            Conditioning::Classes => class_grid_labels(rows, self.model.ny, self.device),
+            Conditioning::Classes => class_grid_labels(rows, self.model.ny, self.core.device),
         };
         tch::no_grad(|| self.g.net.forward_t(&z, &y, train_mode))
     }
@@ -368,7 +360,7 @@ impl CganTrainer {
     fn write_samples(&self, name: &str, train_mode: bool) -> Result<(), TrainError> {
         let images = self.sample_grid(train_mode);
         let cols = 1 + self.model.ny as usize;
-        let path = self.run.samples().join(format!("{name}.png"));
+        let path = self.core.run.samples().join(format!("{name}.png"));
         write_grid_png(&path, &images, self.cfg.sample_rows, cols)
     }
 
@@ -378,12 +370,12 @@ impl CganTrainer {
     // `i..i+255` of one permutation (which only use ~355 distinct rows); fresh draws are the
     // cleaner choice (docs/icgan.md#bn-refresh).
     pub fn refresh_batch_norm(&mut self) {
-        tch::manual_seed(mix(self.seed, REFRESH_SALT) as i64 & i64::MAX);
+        tch::manual_seed(mix(self.core.seed, REFRESH_SALT) as i64 & i64::MAX);
         let b = self.cfg.bn_refresh_batch as i64;
         tch::no_grad(|| {
             for _ in 0..self.cfg.bn_refresh_steps {
                 let y = sample_label_rows(&self.labels, b);
-                let z = Tensor::randn([b, self.model.nz], (Kind::Float, self.device));
+                let z = Tensor::randn([b, self.model.nz], (Kind::Float, self.core.device));
                 let _ = self.g.net.forward_t(&z, &y, true);
             }
         });
@@ -403,13 +395,13 @@ impl CganTrainer {
         checkpoint::save_with_metadata(
             &self.d.vs,
             &self.d.net,
-            self.run.path(Checkpoint::Discriminator.file_name()),
+            self.core.run.path(Checkpoint::Discriminator.file_name()),
             &meta,
         )?;
         checkpoint::save_with_metadata(
             &self.g.vs,
             &self.g.net,
-            self.run.path(Checkpoint::Generator.file_name()),
+            self.core.run.path(Checkpoint::Generator.file_name()),
             &as_pairs(&g_meta),
         )?;
         Ok(())
@@ -419,21 +411,21 @@ impl CganTrainer {
 impl TrainLoop for CganTrainer {
     type Data = Prefetcher;
 
-    fn folder(&self) -> &RunDir {
-        &self.run
+    fn core(&self) -> &LoopCore {
+        &self.core
     }
 
-    fn device(&self) -> Device {
-        self.device
+    fn core_mut(&mut self) -> &mut LoopCore {
+        &mut self.core
     }
 
     fn cadence(&self) -> Cadence {
         Cadence {
             total_steps: self.cfg.total_steps,
             log_every: self.cfg.log_every,
-            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.sampler.batch_size)),
+            steps_per_epoch: Some(self.cfg.steps_per_epoch(self.core.sampler.batch_size)),
             checkpoint_every: Some(self.cfg.checkpoint_every),
-            images_per_step: self.sampler.batch_size as u64,
+            images_per_step: self.core.sampler.batch_size as u64,
         }
     }
 
@@ -443,10 +435,6 @@ impl TrainLoop for CganTrainer {
 
     fn loss_names(&self) -> &'static [&'static str] {
         &["loss_d", "loss_g", "d_real", "d_fake"]
-    }
-
-    fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
     }
 
     fn slots(&mut self) -> Vec<Slot<'_>> {
@@ -465,35 +453,30 @@ impl TrainLoop for CganTrainer {
     }
 
     fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
-        data_stream(
-            self.train.clone(),
-            &self.sampler,
-            self.seed,
-            self.counters.batches_drawn,
-        )
+        self.core.stream(self.train.clone())
     }
 
     fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
-        seed_step(self.seed, t);
-        let (x, y) = to_device(&stream.next_batch(), self.device);
+        self.core.seed_step(t);
+        let (x, y) = to_device(&stream.next_batch(), self.core.device);
         if let Some(l) = self.step_on(&x, &y) {
             for (slot, v) in l.list().into_iter().enumerate() {
                 losses.add(slot, v);
             }
         }
-        self.counters.batches_drawn += 1;
+        self.core.counters.batches_drawn += 1;
     }
 
     /// Writes the epoch's sample grid (no evaluation row).
     fn epoch_end(&mut self, step: u64) -> Result<Option<(Metrics, Vec<String>)>, TrainError> {
-        let epoch = step.div_ceil(self.cfg.steps_per_epoch(self.sampler.batch_size));
+        let epoch = step.div_ceil(self.cfg.steps_per_epoch(self.core.sampler.batch_size));
         self.write_samples(&format!("epoch_{epoch:03}"), true)?;
         Ok(None)
     }
 
     /// The BN refresh, the final grid and the saved models, unless both models are there.
     fn finish(&mut self, _trained: bool) -> Result<(), TrainError> {
-        let file = |c: Checkpoint| self.run.path(c.file_name());
+        let file = |c: Checkpoint| self.core.run.path(c.file_name());
         if !file(Checkpoint::Generator).is_file() || !file(Checkpoint::Discriminator).is_file() {
             self.refresh_batch_norm();
             self.write_samples("final", false)?;

@@ -7,16 +7,16 @@
 //! the experiment's run folder (`cgan/`, `encoders-<kind>/`, `classifier/`) and is skipped when
 //! its models are there, so an interrupted run continues.
 
-use crate::common::{data_stream, eval_limit, seed_step};
+use crate::common::{data_stream, eval_limit};
 use crate::device;
-use crate::driver::{self, Cadence, Metrics, TrainLoop};
+use crate::driver::{self, Cadence, LoopCore, Metrics, TrainLoop};
 use crate::error::TrainError;
 use crate::events::Event;
 use crate::icgan::{CganTrainer, Conditioning, EncoderTrainer};
 use crate::optim::{Adam, AdamConfig};
 use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
-use crate::state::{Counters, Slot};
+use crate::state::Slot;
 use crate::tensors::to_device;
 use sliders_celeba::digits::{self, DigitsData};
 use sliders_celeba::{BatchSource, Part, Prefetcher, SequentialBatches};
@@ -200,16 +200,7 @@ pub fn train_classifier(
     tch::manual_seed(exp.seed as i64);
     let vs = VarStore::new(device);
     let net = FaderClassifier::new(&vs.root(), &model)?;
-    let o = cfg.optimizer;
-    let opt = Adam::new(
-        &vs,
-        AdamConfig {
-            lr: o.lr,
-            beta1: o.beta1,
-            beta2: o.beta2,
-            eps: o.eps,
-        },
-    );
+    let opt = Adam::new(&vs, AdamConfig::from(&cfg.optimizer));
     let sampler = SamplerConfig {
         order: SampleOrder::ShuffledEpochs,
         flip: FlipMode::None,
@@ -217,16 +208,12 @@ pub fn train_classifier(
     };
     let mut l = DigitClassifier {
         cfg,
-        seed: exp.seed,
-        device,
-        sampler,
+        core: LoopCore::new(run, device, exp.seed, sampler),
         data,
         file,
-        run,
         vs,
         net,
         opt,
-        counters: Counters::default(),
     };
     driver::drive(&mut l, on_event)?;
     Ok(())
@@ -238,27 +225,23 @@ pub fn train_classifier(
 // classifier takes seconds to minutes on the digit sizes.
 struct DigitClassifier<'d> {
     cfg: ClassifierTrainConfig,
-    seed: u64,
-    device: Device,
-    sampler: SamplerConfig,
+    core: LoopCore,
     data: &'d DigitsData,
     file: PathBuf,
-    run: RunDir,
     vs: VarStore,
     net: FaderClassifier,
     opt: Adam,
-    counters: Counters,
 }
 
 impl TrainLoop for DigitClassifier<'_> {
     type Data = Prefetcher;
 
-    fn folder(&self) -> &RunDir {
-        &self.run
+    fn core(&self) -> &LoopCore {
+        &self.core
     }
 
-    fn device(&self) -> Device {
-        self.device
+    fn core_mut(&mut self) -> &mut LoopCore {
+        &mut self.core
     }
 
     fn cadence(&self) -> Cadence {
@@ -267,7 +250,7 @@ impl TrainLoop for DigitClassifier<'_> {
             log_every: self.cfg.log_every,
             steps_per_epoch: None,
             checkpoint_every: None,
-            images_per_step: self.sampler.batch_size as u64,
+            images_per_step: self.core.sampler.batch_size as u64,
         }
     }
 
@@ -282,10 +265,6 @@ impl TrainLoop for DigitClassifier<'_> {
         &["loss"]
     }
 
-    fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
-    }
-
     fn slots(&mut self) -> Vec<Slot<'_>> {
         vec![Slot {
             name: "classifier",
@@ -297,19 +276,19 @@ impl TrainLoop for DigitClassifier<'_> {
     fn open_data(&mut self) -> Result<Prefetcher, TrainError> {
         data_stream(
             self.data.batch_source(Part::Train),
-            &self.sampler,
-            self.seed ^ 0xC1A5,
+            &self.core.sampler,
+            self.core.seed ^ 0xC1A5,
             0,
         )
     }
 
     fn step(&mut self, stream: &Prefetcher, t: u64, losses: &mut IntervalMeans) {
-        seed_step(self.seed, t);
-        let (x, y) = to_device(&stream.next_batch(), self.device);
+        self.core.seed_step(t);
+        let (x, y) = to_device(&stream.next_batch(), self.core.device);
         let loss = class_loss(&self.net.forward_t(&x, true), &y);
         self.opt.backward_step_clip(&loss, self.cfg.clip_grad_norm);
         losses.add(0, &loss.detach());
-        self.counters.batches_drawn += 1;
+        self.core.counters.batches_drawn += 1;
     }
 
     /// The valid and test accuracy (after the last step).
@@ -318,7 +297,7 @@ impl TrainLoop for DigitClassifier<'_> {
             .iter()
             .map(|&part| {
                 let source = self.data.batch_source(part);
-                let (hits, n) = classifier_accuracy(&self.net, &source, 0, self.device);
+                let (hits, n) = classifier_accuracy(&self.net, &source, 0, self.core.device);
                 (
                     format!("{}_accuracy", part.as_str()),
                     hits as f64 / n.max(1) as f64,

@@ -12,15 +12,15 @@
 //! (last partial batch dropped). Test errors are computed in eval mode on the generated test
 //! split and on the real validation part. Resumable like the other loops.
 
-use crate::common::{self, as_pairs, data_stream, eval_limit, mix, seed_step};
+use crate::common::{self, as_pairs, eval_limit, mix};
 use crate::device;
-use crate::driver::{self, Cadence, Metrics, TrainLoop};
+use crate::driver::{self, Cadence, LoopCore, Metrics, TrainLoop, Trained};
 use crate::error::TrainError;
 use crate::events::Event;
-use crate::fader::{Trained, adam};
 use crate::graphed::GraphState;
 use crate::icgan::encoder_data::EncoderDataset;
 use crate::icgan::model_config;
+use crate::optim::AdamConfig;
 use crate::progress::IntervalMeans;
 use crate::run_dir::RunDir;
 use crate::state::{Counters, Slot};
@@ -54,11 +54,8 @@ pub const DATASET_FILE: &str = Checkpoint::EncoderDataset.file_name();
 pub struct EncoderTrainer {
     cfg: EncoderTrainConfig,
     enc_cfg: IcganEncoderConfig,
-    seed: u64,
-    device: Device,
-    sampler: SamplerConfig,
+    core: LoopCore,
     meta: Vec<(String, String)>,
-    run: RunDir,
     ez: Option<Trained<IcganEncoder>>,
     ey: Option<Trained<IcganEncoder>>,
     sng: Option<Trained<SngEncoder>>,
@@ -66,7 +63,6 @@ pub struct EncoderTrainer {
     train_real: Arc<BatchSource>,
     valid_real: Arc<BatchSource>,
     perm: Option<(u64, Tensor)>,
-    counters: Counters,
     /// The captured iteration on CUDA (docs/gpu.md#cuda-graphs).
     graph: GraphState,
 }
@@ -137,8 +133,12 @@ impl EncoderTrainer {
             device,
         )?;
         tch::manual_seed(exp.seed as i64);
-        let (ez, ey, sng) =
-            build_encoders(cfg.encoder_kind, &enc_cfg, adam(&cfg.optimizer), device)?;
+        let (ez, ey, sng) = build_encoders(
+            cfg.encoder_kind,
+            &enc_cfg,
+            AdamConfig::from(&cfg.optimizer),
+            device,
+        )?;
         // Encoders see no augmentation and shuffled epochs (docs/icgan.md#encoder-training).
         let sampler = SamplerConfig {
             batch_size: cfg.batch_size,
@@ -149,11 +149,8 @@ impl EncoderTrainer {
         let mut trainer = Self {
             cfg,
             enc_cfg,
-            seed: exp.seed,
-            device,
-            sampler,
+            core: LoopCore::new(run, device, exp.seed, sampler),
             meta,
-            run,
             ez,
             ey,
             sng,
@@ -161,7 +158,6 @@ impl EncoderTrainer {
             train_real,
             valid_real,
             perm: None,
-            counters: Counters::default(),
             graph: GraphState::Untried,
         };
         driver::resume(&mut trainer)?;
@@ -170,7 +166,7 @@ impl EncoderTrainer {
 
     /// The run folder.
     pub fn run_dir(&self) -> &RunDir {
-        &self.run
+        &self.core.run
     }
 
     /// The encoders' shape.
@@ -180,7 +176,7 @@ impl EncoderTrainer {
 
     /// Counters (steps done, best test z error in `best_rec`).
     pub fn counters(&self) -> &Counters {
-        &self.counters
+        &self.core.counters
     }
 
     /// The generated dataset.
@@ -275,7 +271,7 @@ impl EncoderTrainer {
     fn iteration(&mut self, inputs: &[&Tensor]) -> Option<Vec<Tensor>> {
         let owned: Vec<Tensor> = inputs.iter().map(|t| t.shallow_clone()).collect();
         let eligible = self.cfg.cuda_graph
-            && self.device.is_cuda()
+            && self.core.device.is_cuda()
             && self.parts().multi_tensor()
             && !self.graph.failed();
         if !eligible {
@@ -297,7 +293,7 @@ impl EncoderTrainer {
         let spe = self.steps_per_epoch();
         let epoch = t / spe;
         if self.perm.as_ref().is_none_or(|(e, _)| *e != epoch) {
-            tch::manual_seed(mix(self.seed ^ PERM_SALT, epoch) as i64 & i64::MAX);
+            tch::manual_seed(mix(self.core.seed ^ PERM_SALT, epoch) as i64 & i64::MAX);
             let p = Tensor::randperm(self.data.train_len() as i64, (Kind::Int64, Device::Cpu));
             self.perm = Some((epoch, p));
         }
@@ -329,7 +325,7 @@ impl EncoderTrainer {
             while done < n_test {
                 let b = bs.min(n_test - done);
                 let idx: Vec<i64> = (start + done..start + done + b).map(|i| i as i64).collect();
-                let (x, z, y) = self.data.batch(&idx, self.device);
+                let (x, z, y) = self.data.batch(&idx, self.core.device);
                 let w = b as f64;
                 if let Some(sng) = &self.sng {
                     let (zp, yp) = sng.net.forward_t(&x, false);
@@ -364,7 +360,7 @@ impl EncoderTrainer {
                 if images >= limit {
                     break;
                 }
-                let (x, y) = to_device(&batch, self.device);
+                let (x, y) = to_device(&batch, self.core.device);
                 let take = (limit - images).min(batch.len()) as i64;
                 let (x, y) = (x.narrow(0, 0, take), y.narrow(0, 0, take));
                 let yp = match (&self.sng, &self.ey) {
@@ -388,7 +384,7 @@ impl EncoderTrainer {
             checkpoint::save_with_metadata(
                 &t.vs,
                 &t.net,
-                self.run.path(&format!("{prefix}ez.safetensors")),
+                self.core.run.path(&format!("{prefix}ez.safetensors")),
                 &meta,
             )?;
         }
@@ -396,7 +392,7 @@ impl EncoderTrainer {
             checkpoint::save_with_metadata(
                 &t.vs,
                 &t.net,
-                self.run.path(&format!("{prefix}ey.safetensors")),
+                self.core.run.path(&format!("{prefix}ey.safetensors")),
                 &meta,
             )?;
         }
@@ -404,7 +400,7 @@ impl EncoderTrainer {
             checkpoint::save_with_metadata(
                 &t.vs,
                 &t.net,
-                self.run.path(&format!("{prefix}sng.safetensors")),
+                self.core.run.path(&format!("{prefix}sng.safetensors")),
                 &meta,
             )?;
         }
@@ -416,12 +412,12 @@ impl TrainLoop for EncoderTrainer {
     /// The real-image stream of `Ey` (none for SNG, which trains on generated data only).
     type Data = Option<Prefetcher>;
 
-    fn folder(&self) -> &RunDir {
-        &self.run
+    fn core(&self) -> &LoopCore {
+        &self.core
     }
 
-    fn device(&self) -> Device {
-        self.device
+    fn core_mut(&mut self) -> &mut LoopCore {
+        &mut self.core
     }
 
     fn cadence(&self) -> Cadence {
@@ -441,10 +437,6 @@ impl TrainLoop for EncoderTrainer {
 
     fn loss_names(&self) -> &'static [&'static str] {
         &["loss_z", "loss_y"]
-    }
-
-    fn counters_mut(&mut self) -> &mut Counters {
-        &mut self.counters
     }
 
     fn slots(&mut self) -> Vec<Slot<'_>> {
@@ -476,14 +468,7 @@ impl TrainLoop for EncoderTrainer {
     fn open_data(&mut self) -> Result<Option<Prefetcher>, TrainError> {
         self.ey
             .is_some()
-            .then(|| {
-                data_stream(
-                    self.train_real.clone(),
-                    &self.sampler,
-                    self.seed,
-                    self.counters.batches_drawn,
-                )
-            })
+            .then(|| self.core.stream(self.train_real.clone()))
             .transpose()
     }
 
@@ -491,11 +476,11 @@ impl TrainLoop for EncoderTrainer {
     /// ([`Self::iteration`]).
     fn step(&mut self, stream: &Option<Prefetcher>, t: u64, losses: &mut IntervalMeans) {
         let idx = self.generated_batch_indices(t);
-        seed_step(self.seed, t);
-        let (xg, zg, yg) = self.data.batch(&idx, self.device);
+        self.core.seed_step(t);
+        let (xg, zg, yg) = self.data.batch(&idx, self.core.device);
         let real = stream
             .as_ref()
-            .map(|s| to_device(&s.next_batch(), self.device));
+            .map(|s| to_device(&s.next_batch(), self.core.device));
         let mut inputs = vec![&xg, &zg, &yg];
         if let Some((x, y)) = &real {
             inputs.extend([x, y]);
@@ -504,7 +489,7 @@ impl TrainLoop for EncoderTrainer {
             losses.add(slot, v);
         }
         if real.is_some() {
-            self.counters.batches_drawn += 1;
+            self.core.counters.batches_drawn += 1;
         }
     }
 
@@ -514,9 +499,9 @@ impl TrainLoop for EncoderTrainer {
         let get = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| *v);
         let mut improved = Vec::new();
         if let Some(z) = get("test_mse_z")
-            && self.counters.best_rec.is_none_or(|b| z < b)
+            && self.core.counters.best_rec.is_none_or(|b| z < b)
         {
-            self.counters.best_rec = Some(z);
+            self.core.counters.best_rec = Some(z);
             self.save_models("best_")?;
             improved.push("best_rec".to_string());
         }

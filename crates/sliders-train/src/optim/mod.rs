@@ -18,6 +18,7 @@
 //! bit-for-bit the same (tested against it below).
 
 use crate::error::TrainError;
+use sliders_config::train::AdamSettings;
 use sliders_torch_ext::multi::{AdamHyper, AdamTensors, foreach_clip_, fused_adam_};
 use std::path::Path;
 use tch::{Device, Kind, Tensor, nn::VarStore};
@@ -64,6 +65,18 @@ impl AdamConfig {
             beta1: 0.5,
             beta2: 0.999,
             eps: 1e-8,
+        }
+    }
+}
+
+impl From<&AdamSettings> for AdamConfig {
+    /// A configuration's `[*_optimizer]` table.
+    fn from(s: &AdamSettings) -> Self {
+        Self {
+            lr: s.lr,
+            beta1: s.beta1,
+            beta2: s.beta2,
+            eps: s.eps,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! a generated batch, then `Ey` on a real batch when the layout has it. Inputs in order: the
 //! generated `x'`, `z`, `y'`, then the real `x`, `y` (IND, IND-COND); outputs: the z and y MSEs.
 
-use crate::fader::Trained;
+use crate::driver::Trained;
 use crate::graphed::{CaptureError, StaticStep, require_multi_tensor};
 use crate::optim::{Adam, Update};
 use sliders_nets::{IcganEncoder, SngEncoder};

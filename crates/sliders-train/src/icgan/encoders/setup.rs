@@ -3,8 +3,8 @@
 //! (docs/icgan.md#encoder-training).
 
 use super::{DATASET_FILE, Layout};
+use crate::driver::Trained;
 use crate::error::TrainError;
-use crate::fader::Trained;
 use crate::icgan::encoder_data::{self, EncoderDataset};
 use crate::icgan::label_matrix;
 use crate::optim::{Adam, AdamConfig};
