@@ -3,7 +3,7 @@
 //! plus its kind's sections; layered loading through the `config` crate (defaults, experiment
 //! file, profile, `SLIDERS__SECTION__KEY` environment variables) and validation into checked
 //! types; what a run folder records about itself (provenance, `metrics.csv`), read back
-//! without tch; the run layout and the pipeline description of a profile (run folders, model
+//! without tch; the evaluation's `results.csv` (`results`), written and read as one type; the run layout and the pipeline description of a profile (run folders, model
 //! files, stages; docs/architecture.md#run-folders).
 
 pub mod data;
@@ -14,6 +14,7 @@ pub mod nets;
 pub mod paper;
 pub mod pipeline;
 pub mod restart;
+pub mod results;
 pub mod run_record;
 pub mod train;
 pub mod validate;

@@ -5,7 +5,7 @@
 //! labelled sample grid (rows: one z each; columns: no attribute on, then each attribute on alone).
 
 use crate::judge::AttributeJudge;
-use crate::results::{Cell, Grid, Results};
+use crate::results::{Cell, Grid, Results, proportion_cell};
 use crate::testset::TestSet;
 use crate::{EvalError, batched};
 use sliders_edit::infer::Generator;
@@ -130,7 +130,7 @@ fn follows_y(
             .zip(&want)
             .filter(|(p, w)| (**p >= 0.5) == **w)
             .count();
-        out.cells.push(Cell::proportion(
+        out.cells.push(proportion_cell(
             TABLE,
             "G",
             attr,

@@ -7,7 +7,7 @@
 //! reconstructions. The figure: rows of test digits; columns original, reconstruction, then
 //! classes 0-9 with z kept.
 
-use crate::results::{Cell, Grid, Results};
+use crate::results::{Cell, Grid, Results, proportion_cell};
 use crate::{EvalError, batched};
 use sliders_celeba::digits::{DigitsData, N_CLASSES};
 use sliders_celeba::{BatchSource, Part, SequentialBatches};
@@ -65,7 +65,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
     let (x, label, source) = test_digits(exp, data, &mut out);
     let (_cvs, clf) = load_classifier(&run.root, device)?;
     let (h, m) = classifier_accuracy(&clf, &source, 0, device);
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         &table,
         "Classifier",
         "all",
@@ -75,7 +75,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
     let mean = x
         .mean_dim(Some(&[0i64][..]), true, Kind::Float)
         .expand_as(&x);
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         &table,
         MEAN_ROW,
         "all",
@@ -102,7 +102,7 @@ pub fn evaluate(exp: &Experiment, data: &DigitsData, device: Device) -> Result<R
     crate::encoders::paired_to_ind(&table, &recs, &mut out);
     if let Some((_, _, ind)) = passes.iter().find(|p| p.0 == "IND") {
         for (name, _, rt) in passes.iter().filter(|p| p.0 != "IND") {
-            out.cells.push(Cell::proportion(
+            out.cells.push(proportion_cell(
                 &table,
                 name,
                 "all",
@@ -161,7 +161,7 @@ fn layout(
         .push(crate::encoders::z_error(t.table, enc, BATCH, t.device)?);
     let per_class = swaps(t, g, &z, name, rows, out);
     let rt = round_trip(t, g, enc, (&z, &y_hat, &rec));
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         t.table,
         name,
         "all",
@@ -206,21 +206,21 @@ fn reconstruct(
     });
     let z = Tensor::cat(&zs, 0);
     let y_hat = Tensor::cat(&y_hat, 0);
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         t.table,
         name,
         "all",
         "rec_mse",
         mean_interval(&mse_per_image(&rec, t.x)),
     ));
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         t.table,
         name,
         "all",
         "ey_accuracy",
         proportion(hits(&y_hat, t.label), n),
     ));
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         t.table,
         name,
         "all",
@@ -259,7 +259,7 @@ fn swaps(
             .int64_value(&[]) as u64;
         swap_hits += h;
         swap_n += k;
-        out.cells.push(Cell::proportion(
+        out.cells.push(proportion_cell(
             t.table,
             name,
             &t.classes[c as usize],
@@ -268,7 +268,7 @@ fn swaps(
         ));
         per_class.push(img.narrow(0, 0, rows));
     }
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         t.table,
         name,
         "all",
@@ -494,7 +494,7 @@ mod tests {
             .push(Cell::value(t, MEAN_ROW, "all", "rec_mse", 0.5, 1000));
         r.cells
             .push(Cell::value(t, "IND", "all", "z_mse", 0.25, 512));
-        r.cells.push(Cell::proportion(
+        r.cells.push(proportion_cell(
             t,
             "SNG",
             "all",

@@ -7,7 +7,7 @@
 
 use crate::judge::AttributeJudge;
 use crate::output::fmt_cell;
-use crate::results::{Cell, Grid, Results};
+use crate::results::{Cell, Grid, Results, proportion_cell};
 use crate::testset::TestSet;
 use crate::{EvalError, batched};
 use sliders_config::train::EncoderTrainConfig;
@@ -21,7 +21,7 @@ use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
 /// Table name of the cells made here.
-pub const TABLE: &str = "encoders";
+pub const TABLE: &str = sliders_config::results::table::ENCODERS;
 /// The bar chart of the comparison (drawn by [`crate::figures`]), under `figures/`.
 pub const FIGURE: &str = "fig4a_encoders.png";
 /// Held-out generated images used for the z error (at most).
@@ -69,7 +69,7 @@ pub fn run(
         .mean_dim(Some(&[0i64][..]), true, Kind::Float)
         .expand_as(&x);
     let mean_face_mse = mean_interval(&mse_per_image(&mean_face, &x));
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         TABLE,
         "mean face",
         "all",
@@ -120,7 +120,7 @@ pub(crate) fn paired_to_ind(table: &str, passes: &[(&str, &[f64])], out: &mut Re
         return;
     };
     for (name, rec) in passes.iter().filter(|(n, _)| *n != "IND") {
-        out.cells.push(Cell::proportion(
+        out.cells.push(proportion_cell(
             table,
             name,
             "all",
@@ -154,7 +154,7 @@ fn score_layout(
     });
     let y = Tensor::cat(&ys, 0);
     let rec_mse = mse_per_image(&rec, x);
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         TABLE,
         name,
         "all",
@@ -181,7 +181,7 @@ fn score_layout(
             .count() as u64;
         trials += n;
     }
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         TABLE,
         name,
         "all",
@@ -211,7 +211,7 @@ fn ey_accuracy(
             .zip(&pred)
             .filter(|(p, v)| (**v >= 0.0) == test.has(**p, col))
             .count() as u64;
-        out.cells.push(Cell::proportion(
+        out.cells.push(proportion_cell(
             TABLE,
             name,
             attr,
@@ -221,7 +221,7 @@ fn ey_accuracy(
         hits += h;
         trials += n;
     }
-    out.cells.push(Cell::proportion(
+    out.cells.push(proportion_cell(
         TABLE,
         name,
         "all",
@@ -262,7 +262,7 @@ pub(crate) fn z_error(
             .to_device(Device::Cpu);
         per_row.extend(Vec::<f64>::try_from(d).expect("a 1-d tensor"));
     }
-    Ok(Cell::proportion(
+    Ok(proportion_cell(
         table,
         enc.name(),
         "all",
@@ -364,7 +364,7 @@ mod tests {
                 high,
             };
             r.cells
-                .push(Cell::proportion(TABLE, row, "all", "rec_mse_minus_ind", p));
+                .push(proportion_cell(TABLE, row, "all", "rec_mse_minus_ind", p));
         }
         r
     }
@@ -407,7 +407,7 @@ mod tests {
                 high: v + 0.004,
             };
             r.cells
-                .push(Cell::proportion(TABLE, row, "all", "rec_mse", p));
+                .push(proportion_cell(TABLE, row, "all", "rec_mse", p));
         }
         let mut s = String::new();
         markdown(&mut s, &r);

@@ -10,7 +10,7 @@
 use crate::EvalError;
 use crate::judge::AttributeJudge;
 use crate::output::{all_missing_for, fmt_cell};
-use crate::results::{Cell, Results};
+use crate::results::{Cell, Results, proportion_cell};
 use crate::table::AttributeEdits;
 use sliders_config::data::Framing;
 use sliders_gender::ndarray::{ArrayD, Ix4};
@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use tch::{Device, Kind, Tensor};
 
 /// Table name of the cells made here.
-pub const TABLE: &str = "gender";
+pub const TABLE: &str = sliders_config::results::table::GENDER;
 /// The attribute column of every image, then of the female and the male inputs alone.
 pub const SUBSETS: [&str; 3] = ["Male", "Male (female inputs)", "Male (male inputs)"];
 /// The two judges' metric names: the independent gender network, the evaluation classifier.
@@ -75,7 +75,7 @@ fn subset_cells(
                 .filter(|(_, l)| keep(**l))
                 .map(|(p, l)| (*p, *l != flip))
                 .unzip();
-            Cell::proportion(TABLE, row, subset, metric, accuracy(&p, &t))
+            proportion_cell(TABLE, row, subset, metric, accuracy(&p, &t))
         })
         .collect()
 }

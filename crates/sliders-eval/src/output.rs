@@ -15,37 +15,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), EvalError> {
     Ok(sliders_train::run_dir::atomic_write(path, bytes)?)
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn opt(v: Option<f64>) -> String {
-    v.map(|v| format!("{v}")).unwrap_or_default()
-}
-
 /// `results.csv`: one row per cell; missing values stay empty (never zero).
 pub fn csv(results: &Results) -> String {
-    let mut s = String::from("table,row,attribute,metric,value,ci_low,ci_high,n,note\n");
-    for c in &results.cells {
-        let _ = writeln!(
-            s,
-            "{},{},{},{},{},{},{},{},{}",
-            csv_field(&c.table),
-            csv_field(&c.row),
-            csv_field(&c.attribute),
-            csv_field(&c.metric),
-            opt(c.value),
-            opt(c.low),
-            opt(c.high),
-            c.n,
-            csv_field(&c.note)
-        );
-    }
-    s
+    sliders_config::results::to_csv(&results.cells)
 }
 
 /// `metrics.json`: every computed value by key (missing ones are left out), sorted.
@@ -335,7 +307,7 @@ fn counterfactual_section(s: &mut String, results: &Results) {
 
 /// The slider-response tables: the judge's mean p(attribute), and on synthetic faces the true value.
 fn response_section(s: &mut String, results: &Results) {
-    let r = "slider_response";
+    let r = sliders_config::results::table::SLIDER_RESPONSE;
     for (prefix, title) in [
         (
             "p_judge@",
@@ -400,12 +372,13 @@ pub fn write(results: &Results, dir: &Path) -> Result<(), EvalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::proportion_cell;
     use sliders_metrics::stats::proportion;
 
     fn sample() -> Results {
         Results {
             cells: vec![
-                Cell::proportion(
+                proportion_cell(
                     table::TABLE,
                     "Real Image",
                     "Smiling",

@@ -2,90 +2,21 @@
 //! 95% interval and the number of images behind it, or the reason it is missing; and the images the
 //! figures show.
 
-use serde::Serialize;
 use sliders_metrics::stats::Proportion;
 
-/// One figure of a table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Cell {
-    /// `fader_vs_icgan`, `encoders`, `counterfactual`, `slider_response`, `gender`.
-    pub table: String,
-    /// The row (`Real Image`, `FadNet Swap`, `IND`, …).
-    pub row: String,
-    /// The attribute (or `all`).
-    pub attribute: String,
-    /// `accuracy`, `fid`, `kid`, `mse`, `psnr`, …
-    pub metric: String,
-    /// The figure; `None` when it could not be computed (see `note`).
-    pub value: Option<f64>,
-    /// Lower end of the 95% interval, if any.
-    pub low: Option<f64>,
-    /// Upper end of the 95% interval, if any.
-    pub high: Option<f64>,
-    /// Images (or trials) behind the figure.
-    pub n: u64,
-    /// Why the value is missing, or what it means.
-    pub note: String,
-}
+/// One figure of a table: `results.csv`'s row, typed in sliders-config so the report reads what
+/// the evaluation writes.
+pub use sliders_config::results::ResultCell as Cell;
 
-impl Cell {
-    /// A plain value over `n` images.
-    pub fn value(table: &str, row: &str, attribute: &str, metric: &str, v: f64, n: u64) -> Self {
-        Self {
-            table: table.into(),
-            row: row.into(),
-            attribute: attribute.into(),
-            metric: metric.into(),
-            value: Some(v),
-            low: None,
-            high: None,
-            n,
-            note: String::new(),
-        }
-    }
-
-    /// An accuracy with its Wilson interval.
-    pub fn proportion(
-        table: &str,
-        row: &str,
-        attribute: &str,
-        metric: &str,
-        p: Proportion,
-    ) -> Self {
-        Self {
-            low: Some(p.low),
-            high: Some(p.high),
-            ..Self::value(table, row, attribute, metric, p.value, p.n)
-        }
-    }
-
-    /// A figure that could not be computed, and why (never a made-up number).
-    pub fn missing(table: &str, row: &str, attribute: &str, metric: &str, why: &str) -> Self {
-        Self {
-            value: None,
-            n: 0,
-            note: why.into(),
-            ..Self::value(table, row, attribute, metric, 0.0, 0)
-        }
-    }
-
-    /// A value with a ± spread stored as the interval (e.g. KID's standard deviation over subsets).
-    pub fn with_spread(mut self, sd: f64, note: &str) -> Self {
-        if let Some(v) = self.value {
-            self.low = Some(v - sd);
-            self.high = Some(v + sd);
-        }
-        self.note = note.into();
-        self
-    }
-
-    /// The key used by `metrics.json` and the CI gate: `table/row/attribute/metric`.
-    pub fn key(&self) -> String {
-        format!(
-            "{}/{}/{}/{}",
-            self.table, self.row, self.attribute, self.metric
-        )
-    }
+/// An accuracy with its Wilson interval.
+pub fn proportion_cell(
+    table: &str,
+    row: &str,
+    attribute: &str,
+    metric: &str,
+    p: Proportion,
+) -> Cell {
+    Cell::value(table, row, attribute, metric, p.value, p.n).with_interval(p.low, p.high)
 }
 
 /// An image grid to draw: rows of equally sized images with labels.

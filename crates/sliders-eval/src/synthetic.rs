@@ -15,7 +15,7 @@ use sliders_metrics::image::{masked_mse, mse};
 use tch::{Kind, Tensor};
 
 /// Table name of the cells made here.
-pub const TABLE: &str = "counterfactual";
+pub const TABLE: &str = sliders_config::results::table::COUNTERFACTUAL;
 
 /// The generator's attribute of a CelebA name, if it models it.
 pub fn synth_attr(name: &str) -> Option<SynthAttr> {

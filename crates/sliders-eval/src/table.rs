@@ -7,7 +7,7 @@
 use crate::EvalError;
 use crate::judge::AttributeJudge;
 use crate::naturalness::Naturalness;
-use crate::results::{Cell, Curves, Grid, Results};
+use crate::results::{Cell, Curves, Grid, Results, proportion_cell};
 use crate::synthetic::Family;
 use crate::testset::TestSet;
 use sliders_celeba::CacheParams;
@@ -20,7 +20,7 @@ use sliders_metrics::stats::{accuracy, mean_interval};
 use tch::{Device, Tensor};
 
 /// Table name of the cells made here.
-pub const TABLE: &str = "fader_vs_icgan";
+pub const TABLE: &str = sliders_config::results::table::FADER_VS_ICGAN;
 /// Row names, in the paper's order.
 pub const ROWS: [&str; 5] = [
     "Real Image",
@@ -82,7 +82,7 @@ fn judged(
         .judge
         .probability(&images.to_device(inp.device), attr, inp.cfg.batch_size)?;
     let predicted: Vec<bool> = p.iter().map(|&v| v >= 0.5).collect();
-    let mut cells = vec![Cell::proportion(
+    let mut cells = vec![proportion_cell(
         TABLE,
         row,
         attr,
@@ -466,7 +466,7 @@ fn response(
             series[v].1.push((alpha, p));
             bands[v].push((alpha, p - half, p + half));
             out.cells.push(Cell::value(
-                "slider_response",
+                sliders_config::results::table::SLIDER_RESPONSE,
                 group_name(v),
                 attr,
                 &format!("p_judge@{alpha}"),
@@ -478,7 +478,7 @@ fn response(
                 truth_series[v].1.push((alpha, t));
                 truth_bands[v].push((alpha, t - half, t + half));
                 out.cells.push(Cell::value(
-                    "slider_response",
+                    sliders_config::results::table::SLIDER_RESPONSE,
                     group_name(v),
                     attr,
                     &format!("true_value@{alpha}"),

@@ -9,8 +9,8 @@ use sliders_config::paper::{FADER_TABLE1, FADER_TABLE1_ATTRIBUTES};
 use sliders_config::run_record::DataOrigin;
 use std::fmt::Write as _;
 
-/// The Fader-vs-IcGAN table's key in `results.csv` (sliders-eval's `table::TABLE`).
-const TABLE: &str = "fader_vs_icgan";
+/// The Fader-vs-IcGAN table's key in `results.csv`.
+use sliders_config::results::table::FADER_VS_ICGAN as TABLE;
 
 /// One accuracy of ours, in percent, with its 95% interval (the value itself where none).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -260,16 +260,7 @@ mod tests {
     use super::*;
 
     fn row(row: &str, attribute: &str, value: f64, low: f64, high: f64) -> ResultRow {
-        ResultRow {
-            table: TABLE.into(),
-            row: row.into(),
-            attribute: attribute.into(),
-            metric: "accuracy".into(),
-            value: Some(value),
-            low: Some(low),
-            high: Some(high),
-            n: 100,
-        }
+        ResultRow::value(TABLE, row, attribute, "accuracy", value, 100).with_interval(low, high)
     }
 
     #[test]
