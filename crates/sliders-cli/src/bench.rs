@@ -2,7 +2,8 @@
 //! Fader steps, the 64 px cGAN step) on this machine and, given the PyTorch baseline script
 //! (`benches/python/train_step_reference.py`, found from the current folder by default) and a
 //! Python with torch, the same iteration in PyTorch eager twice: with `torch.optim.Adam` as the
-//! reference code has it, and with `Adam(fused=True)` and foreach clipping (docs/gpu.md#benchmarks).
+//! reference code has it, and tuned: `Adam(fused=True)`, foreach clipping and, on CUDA, cuDNN
+//! autotuning as ours has (docs/gpu.md#benchmarks).
 //! Each round runs every side once, the order rotating round by round, with the same device and
 //! thread count; the figure of a side is its median steps/s, and on CUDA its peak allocated
 //! memory. On CUDA ours is the multi-tensor Adam and a replayed CUDA graph (`--eager`: no graph).
@@ -70,7 +71,8 @@ pub enum Side {
     Ours,
     /// PyTorch eager with `torch.optim.Adam` (the reference code's optimiser).
     PyTorch,
-    /// PyTorch eager with `torch.optim.Adam(fused=True)` and foreach clipping.
+    /// PyTorch eager tuned: `torch.optim.Adam(fused=True)`, foreach clipping and, on CUDA, cuDNN
+    /// autotuning.
     PyTorchFused,
 }
 
