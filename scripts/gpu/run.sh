@@ -5,7 +5,7 @@
 # CelebA stages with `reproduce --jobs auto`, and writes every log and the pixel-free results
 # (report text, metrics, tables, timings) to $OUT. Stage times are printed as it goes.
 # Usage: OUT=/some/dir scripts/gpu/run.sh CELEBA_DIR [checks|reproduce|all]   (from the
-# repository root). `checks` runs the tests and the benchmark, `reproduce` the quick profile,
+# repository root; CELEBA_DIR `gpu-celeba` unpacks the carried gpu-celeba.tar.xz of pack.sh). `checks` runs the tests and the benchmark, `reproduce` the quick profile,
 # `all` (the default) both; a device call runs at most 10 minutes, so two calls on the same warm
 # machine (checks, then reproduce) leave each its own limit. The reproduce is stopped after
 # SLIDERS_GPU_REPRODUCE_LIMIT_S seconds (default 570), so its logs and stage times still come back.
@@ -19,6 +19,10 @@ case "$part" in checks | reproduce | all) ;; *)
 esac
 if [ -z "${SLIDERS_GPU_BIN:-}" ] && [ ! -d gpu-bin ] && [ -f gpu-bin.tar.xz ]; then
   tar -xJf gpu-bin.tar.xz
+fi
+# The CelebA copy pack.sh made, carried as gpu-celeba.tar.xz: pass `gpu-celeba` as CELEBA_DIR.
+if [ "$celeba" = gpu-celeba ] && [ ! -d gpu-celeba ] && [ -f gpu-celeba.tar.xz ]; then
+  tar -xJf gpu-celeba.tar.xz
 fi
 bin=$(readlink -f "${SLIDERS_GPU_BIN:-gpu-bin}")
 out=${OUT:-gpu-out}

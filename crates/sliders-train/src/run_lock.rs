@@ -117,6 +117,19 @@ fn same_file(_file: &File, path: &Path) -> bool {
 mod tests {
     use super::*;
 
+    /// Whether `ok` holds within 5 s. Another test thread of this binary may be spawning `git`
+    /// (run provenance): between fork and exec the child holds a copy of every descriptor, a
+    /// lock's included, so a release can show a moment late.
+    fn eventually(mut ok: impl FnMut() -> bool) -> bool {
+        (0..100).any(|_| {
+            let done = ok();
+            if !done {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            done
+        })
+    }
+
     #[test]
     fn one_process_shares_its_lock_and_writes_its_pid() {
         let dir = std::env::temp_dir().join(format!("sliders-lock-{}", std::process::id()));
@@ -130,24 +143,17 @@ mod tests {
         let other = File::open(dir.join(LOCK_FILE)).unwrap();
         assert!(matches!(other.try_lock(), Err(TryLockError::WouldBlock)));
         drop((a, b));
-        // Another test thread of this binary may be spawning `git` (run provenance): between
-        // fork and exec the child holds a copy of every descriptor, the lock's included, so the
-        // release can show a moment late. Give it up to 5 s.
-        let released = (0..100).any(|_| {
-            let ok = other.try_lock().is_ok();
-            if !ok {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            ok
-        });
         assert!(
-            released,
+            eventually(|| other.try_lock().is_ok()),
             "the lock was not released when its last holder was dropped"
         );
         let err = RunLock::acquire(&dir).unwrap_err().to_string();
         assert!(err.contains("is in use by process"), "{err}");
         drop(other);
-        RunLock::acquire(&dir).unwrap();
+        assert!(
+            eventually(|| RunLock::acquire(&dir).is_ok()),
+            "the lock was not free after the other holder closed it"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
