@@ -156,7 +156,7 @@ impl GraphState {
 
     /// One graphed step: replays the captured iteration on `inputs` and `scalars`, or, not yet
     /// captured, calls `capture` (whose warm-up is this step). On failure, logs why once and
-    /// stays eager from then on.
+    /// stays eager from then on: a later call returns the fallback without trying again.
     pub fn run(
         &mut self,
         inputs: &[&Tensor],
@@ -164,10 +164,11 @@ impl GraphState {
         capture: impl FnOnce() -> Result<(StaticStep, Vec<Tensor>), CaptureError>,
     ) -> Result<Vec<Tensor>, Fallback> {
         let result = match self {
+            Self::Eager => return Err(Fallback { updated: false }),
             Self::Captured(step) => step
                 .step(inputs, scalars)
                 .map_err(CaptureError::before_warm_up),
-            _ => capture().map(|(step, warm)| {
+            Self::Untried => capture().map(|(step, warm)| {
                 tracing::info!("CUDA graph: {} is captured; steps replay it", step.what);
                 *self = Self::Captured(step);
                 warm
@@ -222,6 +223,10 @@ mod tests {
             let fallback = state.run(&[&x], &[], fail).err().unwrap();
             assert_eq!(fallback.updated, updated);
             assert!(state.failed() && !state.is_captured());
+            let again = state.run(&[&x], &[], || {
+                panic!("an eager state does not capture again")
+            });
+            assert!(!again.err().unwrap().updated);
         }
     }
 
