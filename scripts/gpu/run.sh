@@ -8,7 +8,8 @@
 # repository root; CELEBA_DIR `gpu-celeba` unpacks the carried gpu-celeba.tar.xz of pack.sh). `checks` runs the tests and the benchmark, `reproduce` the quick profile,
 # `all` (the default) both; a device call runs at most 10 minutes, so two calls on the same warm
 # machine (checks, then reproduce) leave each its own limit. The reproduce is stopped after
-# SLIDERS_GPU_REPRODUCE_LIMIT_S seconds (default 570), so its logs and stage times still come back.
+# SLIDERS_GPU_REPRODUCE_LIMIT_S seconds (default 570; set it under the device time left), so its
+# logs and stage times still come back; they are also copied to $OUT every 20 s meanwhile.
 set -uo pipefail
 celeba=${1:?usage: scripts/gpu/run.sh CELEBA_DIR [checks|reproduce|all]}
 part=${2:-all}
@@ -72,14 +73,24 @@ quick() {
   log "reproduce --profile quick --jobs auto (limit ${limit}s)"
   only=()
   for stage in classifier fader cgan encoders eval report; do only+=(--only "$stage"); done
+  runs=data/runs/quick
+  mkdir -p "$out/quick"
+  # Stage logs and times copied every 20 s as well, so they come back even when the device tool
+  # ends the call before this script's own limit does.
+  keep_logs() {
+    cp "$runs"/timings.json "$runs"/wall_clock.json "$out/quick/" 2>/dev/null
+    [ -d "$runs/logs" ] && rm -rf "$out/quick/stage-logs" && cp -r "$runs/logs" "$out/quick/stage-logs"
+    return 0
+  }
+  (while sleep 20; do keep_logs; done) &
+  local syncer=$!
   SLIDERS__EVAL__FID=false timeout --signal=INT --kill-after=15 "$limit" "$bin/xtask" reproduce \
     --profile quick --data "$celeba" --device cuda --jobs auto "${only[@]}" 2>&1 \
     | tee "$out/reproduce.log"
   local rc=${PIPESTATUS[0]}
-  runs=data/runs/quick
-  mkdir -p "$out/quick"
-  cp "$runs"/timings.json "$runs"/wall_clock.json "$out/quick/" 2>/dev/null
-  cp -r "$runs/logs" "$out/quick/stage-logs" 2>/dev/null
+  kill "$syncer" 2>/dev/null
+  wait "$syncer" 2>/dev/null
+  keep_logs
   if [ "$rc" -eq 0 ]; then
     log "reproduce finished"
     cp -r reports/quick/README.md reports/quick/metrics.json reports/quick/tables "$out/quick/"
