@@ -61,7 +61,7 @@ fn expected(bug: &Bug, key: &str) -> bool {
 }
 
 /// Runs the demonstration for `profile` (every bug, or those named in `only`).
-pub fn run(root: &Path, profile: &str, only: &[String]) -> Result<()> {
+pub fn run(root: &Path, profile: &str, only: &[String], data: Option<&Path>) -> Result<()> {
     if let Some(unknown) = only
         .iter()
         .find(|o| !BUGS.iter().any(|b| b.name == o.as_str()))
@@ -85,6 +85,11 @@ pub fn run(root: &Path, profile: &str, only: &[String]) -> Result<()> {
             real_failing.join(", ")
         );
     }
+    let data_env: Vec<(String, String)> = data
+        .map(crate::reproduce::data_env)
+        .transpose()?
+        .into_iter()
+        .collect();
     let sliders = crate::reproduce::build_sliders(root, false)?;
     let work = root.join("data/runs").join(format!("{profile}-gate-demo"));
     let mut rows = Vec::new();
@@ -94,7 +99,7 @@ pub fn run(root: &Path, profile: &str, only: &[String]) -> Result<()> {
     {
         println!("==> {}: {}", bug.name, bug.what);
         let dir = work.join(bug.name);
-        let metrics = planted_metrics(root, profile, &sliders, &runs, &dir, bug)?;
+        let metrics = planted_metrics(root, profile, &sliders, (&runs, &data_env), &dir, bug)?;
         let mut merged = real.clone();
         merged.extend(metrics);
         let failing = check_metrics::failing(&baseline, &merged);
@@ -147,7 +152,7 @@ fn planted_metrics(
     root: &Path,
     profile: &str,
     sliders: &Path,
-    runs: &Path,
+    (runs, data_env): (&Path, &[(String, String)]),
     dir: &Path,
     bug: &Bug,
 ) -> Result<BTreeMap<String, f64>> {
@@ -185,6 +190,7 @@ fn planted_metrics(
         .arg("--config")
         .arg(exp.join("eval.toml"))
         .envs(moved)
+        .envs(data_env.iter().cloned())
         .stdout(std::fs::File::create(&log)?)
         .stderr(std::fs::File::create(dir.join("eval.err"))?)
         .status()?;

@@ -137,6 +137,10 @@ enum Command {
         /// encoder-y-ignores-image.
         #[arg(long)]
         bug: Vec<String>,
+        /// The CelebA-layout folder the profile's runs were trained on, as `reproduce --data`
+        /// (default: the profile's `data.celeba_dir`).
+        #[arg(long)]
+        data: Option<PathBuf>,
     },
     /// The browser test of `sliders serve`: builds sliders, `npm ci` in tests/e2e, then headless
     /// chromium uploads a face, drags each model's slider and checks the image changed
@@ -272,7 +276,9 @@ fn run(command: Command) -> anyhow::Result<()> {
                 &[data::Which::Mnist, data::Which::Fashion],
             )
         }
-        Command::GateDemo { profile, bug } => gate_demo::run(&repo_root(), &profile, &bug),
+        Command::GateDemo { profile, bug, data } => {
+            gate_demo::run(&repo_root(), &profile, &bug, data.as_deref())
+        }
         Command::CheckMetrics { profile } => check_metrics::run(&repo_root(), &profile),
         bench @ Command::Bench { .. } => run_bench(bench),
     }

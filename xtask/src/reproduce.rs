@@ -210,16 +210,20 @@ fn check_options(opts: &Options, all: &[Stage]) -> Result<()> {
     Ok(())
 }
 
+/// The override that points a stage at the CelebA-layout folder `data` (`--data`).
+pub fn data_env(data: &Path) -> Result<(String, String)> {
+    let abs = std::fs::canonicalize(data).with_context(|| format!("--data {}", data.display()))?;
+    Ok((
+        "SLIDERS__DATA__CELEBA_DIR".to_string(),
+        quoted(&abs.display().to_string()),
+    ))
+}
+
 /// The overrides every stage gets: device, data folder, step scale.
 fn common_env(opts: &Options) -> Result<Vec<(String, String)>> {
     let mut env = vec![("SLIDERS__DEVICE".to_string(), quoted(&opts.device))];
     if let Some(data) = &opts.data {
-        let abs =
-            std::fs::canonicalize(data).with_context(|| format!("--data {}", data.display()))?;
-        env.push((
-            "SLIDERS__DATA__CELEBA_DIR".to_string(),
-            quoted(&abs.display().to_string()),
-        ));
+        env.push(data_env(data)?);
     }
     if opts.step_scale != 1.0 {
         env.push((
