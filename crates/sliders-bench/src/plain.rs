@@ -3,7 +3,7 @@
 //! plainly (five temporaries per parameter) on its own moments. A benchmark variant, kept out of
 //! the production optimiser (docs/architecture.md#benchmarks).
 
-use sliders_train::optim::{AdamConfig, reference_update};
+use sliders_train::optim::{AdamConfig, reference_step, trainable_by_name};
 use tch::Tensor;
 use tch::nn::VarStore;
 
@@ -20,13 +20,7 @@ pub struct PlainAdam {
 impl PlainAdam {
     /// An optimizer for every trainable variable of `vs`.
     pub fn new(vs: &VarStore, config: AdamConfig) -> Self {
-        let mut named: Vec<(String, Tensor)> = vs
-            .variables()
-            .into_iter()
-            .filter(|(_, t)| t.requires_grad())
-            .collect();
-        named.sort_by(|a, b| a.0.cmp(&b.0));
-        let params: Vec<Tensor> = named.into_iter().map(|(_, t)| t).collect();
+        let (_, params) = trainable_by_name(vs);
         Self {
             config,
             exp_avg: params.iter().map(Tensor::zeros_like).collect(),
@@ -37,24 +31,16 @@ impl PlainAdam {
     }
 
     /// One Adam update from the current gradients (variables without a gradient are skipped),
-    /// sliders-train's [`reference_update`] per parameter.
+    /// sliders-train's [`reference_step`].
     pub fn step(&mut self) {
         let grads: Vec<Tensor> = self.params.iter().map(Tensor::grad).collect();
         self.step += 1;
-        let (c, step) = (self.config, self.step);
-        tch::no_grad(|| {
-            for (((p, m), v), g) in self
-                .params
-                .iter_mut()
-                .zip(&mut self.exp_avg)
-                .zip(&mut self.exp_avg_sq)
-                .zip(&grads)
-            {
-                if g.defined() {
-                    reference_update((p, m, v), g, &c, step);
-                }
-            }
-        });
+        let moments = (
+            &mut self.params[..],
+            &mut self.exp_avg[..],
+            &mut self.exp_avg_sq[..],
+        );
+        reference_step(moments, &grads, &self.config, self.step);
     }
 }
 

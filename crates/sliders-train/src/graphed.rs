@@ -182,6 +182,15 @@ impl GraphState {
     }
 }
 
+/// The CUDA device for a test comparing a graphed step with the eager one, with deterministic
+/// cuDNN so both pick the same kernels; fails the test where there is no CUDA device.
+#[cfg(test)]
+pub(crate) fn deterministic_cuda() -> Device {
+    assert!(tch::Cuda::is_available(), "no CUDA device here");
+    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
+    Device::Cuda(0)
+}
+
 /// The largest absolute difference of two tensors (the tests compare graphed and eager steps).
 #[cfg(test)]
 pub(crate) fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {

@@ -198,10 +198,8 @@ mod tests {
     #[test]
     #[ignore = "needs a CUDA device"]
     fn the_replayed_iteration_is_the_eager_one() {
-        assert!(tch::Cuda::is_available(), "no CUDA device here");
         let _rng = crate::rng_lock();
-        sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
-        let dev = Device::Cuda(0);
+        let dev = crate::graphed::deterministic_cuda();
         let cfg = FaderConfig {
             lat_dis_dropout: 0.0,
             ..FaderConfig::small(32)

@@ -278,10 +278,8 @@ mod tests {
     #[test]
     #[ignore = "needs a CUDA device"]
     fn the_replayed_cgan_iteration_is_the_eager_one() {
-        assert!(tch::Cuda::is_available(), "no CUDA device here");
         let _rng = crate::rng_lock();
-        sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
-        let dev = Device::Cuda(0);
+        let dev = crate::graphed::deterministic_cuda();
         let mut eager = models(dev, Update::MultiTensor);
         let mut graphed = models(dev, Update::MultiTensor);
         let mut step: Option<StaticStep> = None;

@@ -269,13 +269,12 @@ impl EncoderTrainer {
     /// takes the multi-tensor update and no capture failed; else eagerly. `None` when a failed
     /// capture's warm-up made the updates (their values are not known).
     fn iteration(&mut self, inputs: &[&Tensor]) -> Option<Vec<Tensor>> {
-        let owned: Vec<Tensor> = inputs.iter().map(|t| t.shallow_clone()).collect();
         let eligible = self.cfg.cuda_graph
             && self.core.device.is_cuda()
             && self.parts().multi_tensor()
             && !self.graph.failed();
         if !eligible {
-            return Some(self.parts().update(&owned));
+            return Some(self.parts().update(inputs));
         }
         let mut graph = std::mem::take(&mut self.graph);
         let result = graph.run(inputs, &[], || capture_encoders(self.parts(), inputs));
@@ -283,7 +282,7 @@ impl EncoderTrainer {
         match result {
             Ok(values) => Some(values),
             Err(fallback) if fallback.updated => None,
-            Err(_) => Some(self.parts().update(&owned)),
+            Err(_) => Some(self.parts().update(inputs)),
         }
     }
 

@@ -106,13 +106,7 @@ impl Adam {
 
     /// As [`Adam::new`], with the given update.
     pub fn with_update(vs: &VarStore, config: AdamConfig, update: Update) -> Self {
-        let mut named: Vec<(String, Tensor)> = vs
-            .variables()
-            .into_iter()
-            .filter(|(_, t)| t.requires_grad())
-            .collect();
-        named.sort_by(|a, b| a.0.cmp(&b.0));
-        let (names, params): (Vec<_>, Vec<_>) = named.into_iter().unzip();
+        let (names, params) = trainable_by_name(vs);
         let exp_avg = params.iter().map(Tensor::zeros_like).collect();
         let exp_avg_sq = params.iter().map(Tensor::zeros_like).collect();
         let device_step =
@@ -366,11 +360,46 @@ fn clip_grads(grads: &[Tensor], max_norm: f64) {
     });
 }
 
+/// The trainable variables of `vs` in name order (the order of an optimiser's state file), with
+/// their names.
+pub fn trainable_by_name(vs: &VarStore) -> (Vec<String>, Vec<Tensor>) {
+    let mut named: Vec<(String, Tensor)> = vs
+        .variables()
+        .into_iter()
+        .filter(|(_, t)| t.requires_grad())
+        .collect();
+    named.sort_by(|a, b| a.0.cmp(&b.0));
+    named.into_iter().unzip()
+}
+
+/// One plain Adam update ([`reference_update`]) of every parameter with a defined gradient in
+/// `grads` (update number `step`, counted from 1), on the given moments: what the tests compare
+/// [`Adam::step`] with and the benchmarks time it against.
+pub fn reference_step(
+    (params, exp_avg, exp_avg_sq): (&mut [Tensor], &mut [Tensor], &mut [Tensor]),
+    grads: &[Tensor],
+    c: &AdamConfig,
+    step: i64,
+) {
+    tch::no_grad(|| {
+        for (((p, m), v), g) in params
+            .iter_mut()
+            .zip(exp_avg.iter_mut())
+            .zip(exp_avg_sq.iter_mut())
+            .zip(grads)
+        {
+            if g.defined() {
+                reference_update((p, m, v), g, c, step);
+            }
+        }
+    });
+}
+
 /// Adam's update of one parameter `p` (moments `m`, `v`; gradient `g`; `step` counted from 1)
 /// written plainly, out of place (five temporaries): the formulation [`Adam::step`] reproduces
-/// in place bit for bit (its tests compare the two) and the benchmarks time it against. Call it
-/// under `tch::no_grad`.
-pub fn reference_update(
+/// in place bit for bit (its tests compare the two) and the benchmarks time it against. Called
+/// under `tch::no_grad` by [`reference_step`].
+fn reference_update(
     (p, m, v): (&mut Tensor, &mut Tensor, &mut Tensor),
     g: &Tensor,
     c: &AdamConfig,

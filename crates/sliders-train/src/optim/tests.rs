@@ -70,24 +70,23 @@ fn matches_libtorch_adam_with_clipping() {
     assert!(max_diff(&vs_init, &vs_ours) > 1e-2);
 }
 
-/// [`Adam::step`] through [`reference_update`], the plain out-of-place formulation.
+/// [`Adam::step`] through [`reference_step`], the plain out-of-place formulation.
 fn plain_step(opt: &mut Adam) {
     let grads: Vec<Tensor> = opt.params.iter().map(Tensor::grad).collect();
     opt.step += 1;
-    let (c, step) = (opt.config, opt.step);
-    tch::no_grad(|| {
-        for (((p, m), v), g) in opt
-            .params
-            .iter_mut()
-            .zip(&mut opt.exp_avg)
-            .zip(&mut opt.exp_avg_sq)
-            .zip(&grads)
-        {
-            if g.defined() {
-                reference_update((p, m, v), g, &c, step);
-            }
-        }
-    });
+    let moments = (
+        &mut opt.params[..],
+        &mut opt.exp_avg[..],
+        &mut opt.exp_avg_sq[..],
+    );
+    reference_step(moments, &grads, &opt.config, opt.step);
+}
+
+/// Both optimisers' states (step, moments) are equal, bit for bit.
+fn assert_same_state(a: &Adam, b: &Adam) {
+    for (x, y) in a.state_tensors().iter().zip(b.state_tensors()) {
+        assert!(x.1.equal(&y.1), "{} differs", x.0);
+    }
 }
 
 #[test]
@@ -114,14 +113,7 @@ fn in_place_step_is_the_plain_update_bit_for_bit() {
         runs.push((vs, opt));
     }
     assert_eq!(max_diff(&runs[0].0, &runs[1].0), 0.0);
-    for (a, b) in runs[0]
-        .1
-        .state_tensors()
-        .iter()
-        .zip(runs[1].1.state_tensors())
-    {
-        assert!(a.1.equal(&b.1), "{} differs", a.0);
-    }
+    assert_same_state(&runs[0].1, &runs[1].1);
 }
 
 #[test]
@@ -155,14 +147,7 @@ fn gradient_returning_update_is_the_plain_backward_bit_for_bit() {
     }
     assert_eq!(max_diff(&runs[0].0, &runs[1].0), 0.0);
     assert_eq!(max_diff(&runs[0].1, &runs[1].1), 0.0);
-    for (a, b) in runs[0]
-        .2
-        .state_tensors()
-        .iter()
-        .zip(runs[1].2.state_tensors())
-    {
-        assert!(a.1.equal(&b.1), "{} differs", a.0);
-    }
+    assert_same_state(&runs[0].2, &runs[1].2);
     // And the in-place step with the returned gradients is the plain path throughout.
     tch::manual_seed(9);
     let vs = VarStore::new(Device::Cpu);

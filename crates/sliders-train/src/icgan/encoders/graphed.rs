@@ -82,8 +82,8 @@ impl EncoderParts<'_> {
 
     /// The iteration on `i` (see the module): returns `[z MSE, y MSE]` (the y MSE is `Ey`'s, or
     /// SNG's own); a layout without a y term returns only the z MSE.
-    pub fn update(&mut self, i: &[Tensor]) -> Vec<Tensor> {
-        let (xg, zg, yg) = (&i[0], &i[1], &i[2]);
+    pub fn update(&mut self, i: &[&Tensor]) -> Vec<Tensor> {
+        let (xg, zg, yg) = (i[0], i[1], i[2]);
         let mut out = Vec::with_capacity(2);
         if let Some(sng) = self.sng.as_deref_mut() {
             let (lz, ly) = sng_update(sng, xg, zg, yg);
@@ -110,7 +110,7 @@ pub(crate) fn capture_encoders(
     require_multi_tensor(WHAT, &p.optimisers()).map_err(CaptureError::before_warm_up)?;
     let before = p.progress();
     let device = inputs[0].device();
-    let mut body = |i: &[Tensor], _: &[Tensor]| p.update(i);
+    let mut body = |i: &[Tensor], _: &[Tensor]| p.update(&i.iter().collect::<Vec<_>>());
     StaticStep::capture(WHAT, device, inputs, &[], &mut body).map_err(|error| CaptureError {
         error,
         updated: p.progress() != before,
@@ -175,7 +175,8 @@ mod tests {
         for kind in KINDS {
             let mut l = layout(kind, Device::Cpu);
             let mut p = parts(&mut l, kind);
-            let out = p.update(&inputs(kind, Device::Cpu, 1));
+            let i = inputs(kind, Device::Cpu, 1);
+            let out = p.update(&i.iter().collect::<Vec<_>>());
             assert_eq!(out.len(), 2, "{kind:?}");
             assert!(out.iter().all(|v| v.double_value(&[]) > 0.0), "{kind:?}");
             let steps: Vec<i64> = p.optimisers().iter().map(|o| o.steps_taken()).collect();
@@ -202,17 +203,15 @@ mod tests {
     #[test]
     #[ignore = "needs a CUDA device"]
     fn the_replayed_encoder_iteration_is_the_eager_one() {
-        assert!(tch::Cuda::is_available(), "no CUDA device here");
         let _rng = crate::rng_lock();
-        sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
-        let dev = Device::Cuda(0);
+        let dev = crate::graphed::deterministic_cuda();
         for kind in KINDS {
             let (mut eager, mut graphed) = (layout(kind, dev), layout(kind, dev));
             let mut step: Option<StaticStep> = None;
             for t in 0..3 {
                 let i = inputs(kind, dev, 50 + t);
                 let refs: Vec<&Tensor> = i.iter().collect();
-                let e = parts(&mut eager, kind).update(&i);
+                let e = parts(&mut eager, kind).update(&refs);
                 let g = match &step {
                     None => {
                         let made = capture_encoders(parts(&mut graphed, kind), &refs);
