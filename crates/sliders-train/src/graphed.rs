@@ -182,6 +182,38 @@ impl GraphState {
     }
 }
 
+/// What a trainer with a captured iteration lends [`iterate`]: its [`GraphState`], which is
+/// taken out around a capture or replay that borrows the whole trainer.
+pub trait HasGraph {
+    /// The trainer's graph state.
+    fn graph_state(&mut self) -> &mut GraphState;
+}
+
+/// One training iteration of `trainer` (docs/gpu.md#cuda-graphs): when `eligible` and no earlier
+/// capture failed, a replay of its captured graph on `inputs` and `scalars`, or the capture
+/// (whose warm-up is this iteration); else, or when capture fails, `eager`. Returns the
+/// iteration's values in the order both paths give them, or `None` when a failed capture's
+/// warm-up already made the updates (their values are not known).
+pub fn iterate<T: HasGraph>(
+    trainer: &mut T,
+    eligible: bool,
+    (inputs, scalars): (&[&Tensor], &[f64]),
+    capture: impl FnOnce(&mut T) -> Result<(StaticStep, Vec<Tensor>), CaptureError>,
+    eager: impl FnOnce(&mut T) -> Vec<Tensor>,
+) -> Option<Vec<Tensor>> {
+    if !eligible || trainer.graph_state().failed() {
+        return Some(eager(trainer));
+    }
+    let mut graph = std::mem::take(trainer.graph_state());
+    let result = graph.run(inputs, scalars, || capture(trainer));
+    *trainer.graph_state() = graph;
+    match result {
+        Ok(values) => Some(values),
+        Err(fallback) if fallback.updated => None,
+        Err(_) => Some(eager(trainer)),
+    }
+}
+
 /// The CUDA device for a test comparing a graphed step with the eager one, with deterministic
 /// cuDNN so both pick the same kernels; fails the test where there is no CUDA device.
 #[cfg(test)]

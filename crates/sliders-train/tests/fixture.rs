@@ -26,6 +26,16 @@ pub fn lock() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The lock of [`lock`] for a test that compares a graphed CUDA run with an eager one: fails
+/// where there is no CUDA device, and sets deterministic cuDNN so both runs can pick the same
+/// kernels.
+pub fn deterministic_cuda() -> MutexGuard<'static, ()> {
+    assert!(tch::Cuda::is_available(), "no CUDA device here");
+    let guard = lock();
+    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
+    guard
+}
+
 /// A fresh folder under the system temp dir.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("sliders-train-{}-{name}", std::process::id()));

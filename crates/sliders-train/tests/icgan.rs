@@ -6,8 +6,8 @@
 mod fixture;
 
 use fixture::{
-    cgan_experiment, encoder_experiment, icgan_data_config, lock, metrics_without_timing,
-    prepared_with, same_weights, temp_dir, weights_within,
+    cgan_experiment, deterministic_cuda, encoder_experiment, icgan_data_config, lock,
+    metrics_without_timing, prepared_with, same_weights, temp_dir, weights_within,
 };
 use sliders_celeba::{Part, Prepared};
 use sliders_config::nets::EncoderKind;
@@ -147,9 +147,7 @@ fn the_discriminator_overfits_one_fixed_batch() {
 #[test]
 #[ignore = "needs a CUDA device"]
 fn a_cuda_cgan_run_with_the_graphed_iteration_trains_as_the_eager_one() {
-    assert!(tch::Cuda::is_available(), "no CUDA device here");
-    let _g = lock();
-    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
+    let _g = deterministic_cuda();
     let data = data();
     let mut runs = Vec::new();
     for graph in [false, true] {
@@ -468,9 +466,7 @@ fn an_interrupted_and_resumed_encoder_run_ends_with_the_same_weights() {
 #[test]
 #[ignore = "needs a CUDA device"]
 fn a_cuda_encoder_run_with_the_graphed_iteration_trains_as_the_eager_one() {
-    assert!(tch::Cuda::is_available(), "no CUDA device here");
-    let _g = lock();
-    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
+    let _g = deterministic_cuda();
     let data = data();
     let cgan = tiny_cgan_run(&data);
     let mut runs = Vec::new();

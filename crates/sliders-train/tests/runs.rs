@@ -4,8 +4,8 @@
 mod fixture;
 
 use fixture::{
-    classifier_experiment, fader_experiment, lock, metrics_without_timing, prepared, same_weights,
-    temp_dir, weights_within,
+    classifier_experiment, deterministic_cuda, fader_experiment, lock, metrics_without_timing,
+    prepared, same_weights, temp_dir, weights_within,
 };
 use sliders_config::train::{ClassifierTrainConfig, DeviceChoice, FaderTrainConfig, Spec};
 use sliders_train::{ClassifierTrainer, Event, FaderTrainer};
@@ -215,9 +215,7 @@ fn the_adversarial_loss_pushes_the_latent_discriminator_towards_chance() {
 #[test]
 #[ignore = "needs a CUDA device"]
 fn a_cuda_run_with_the_graphed_iteration_trains_as_the_eager_one() {
-    assert!(tch::Cuda::is_available(), "no CUDA device here");
-    let _g = lock();
-    sliders_torch_ext::settings::set_deterministic_cudnn(true).unwrap();
+    let _g = deterministic_cuda();
     let data = prepared(&["Male"]);
     let mut runs = Vec::new();
     for graph in [false, true] {

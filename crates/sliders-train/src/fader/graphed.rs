@@ -102,36 +102,41 @@ impl super::FaderTrainer {
         let (x1, y1) = self.on_device(&stream.next_batch());
         let (x2, y2) = self.on_device(&stream.next_batch());
         let lambda = self.lambdas(t)[0];
-        let mut graph = std::mem::take(&mut self.graph);
-        let result = {
-            let parts = FaderParts {
-                ae: &self.ae.net,
-                lat: &self.lat.net,
-                ae_opt: &mut self.ae.opt,
-                lat_opt: &mut self.lat.opt,
-                clip: self.cfg.clip_grad_norm,
-                lambda_ae: self.cfg.lambda_ae,
-            };
-            graph.run(&[&x1, &y1, &x2, &y2], &[lambda], || {
-                capture_fader(parts, (&x1, &y1), (&x2, &y2), lambda)
-            })
-        };
-        self.graph = graph;
-        let (lat_loss, rec) = match result {
-            Ok(out) => (out[0].shallow_clone(), out[1].shallow_clone()),
-            Err(fallback) if fallback.updated => {
-                // The warm-up made this step's updates; its losses are not known.
-                self.core.counters.batches_drawn += self.batches_per_step();
-                return;
-            }
-            Err(_) => {
-                let l = self.lat_dis_step(&x1, &y1);
-                (l, self.autoencoder_step(&x2, &y2, self.lambdas(t)))
-            }
-        };
-        losses.add(super::LAT, &lat_loss);
-        losses.add(super::REC, &rec);
+        let inputs: [&Tensor; 4] = [&x1, &y1, &x2, &y2];
+        let values = crate::graphed::iterate(
+            self,
+            true,
+            (&inputs, &[lambda]),
+            |s| capture_fader(s.parts(), (&x1, &y1), (&x2, &y2), lambda),
+            |s| {
+                let lat_loss = s.lat_dis_step(&x1, &y1);
+                vec![lat_loss, s.autoencoder_step(&x2, &y2, s.lambdas(t))]
+            },
+        );
         self.core.counters.batches_drawn += self.batches_per_step();
+        // None: a failed capture's warm-up made this step's updates; its losses are not known.
+        let Some(values) = values else { return };
+        let (lat_loss, rec) = (&values[0], &values[1]);
+        losses.add(super::LAT, lat_loss);
+        losses.add(super::REC, rec);
+    }
+
+    /// What one graphed iteration updates.
+    fn parts(&mut self) -> FaderParts<'_> {
+        FaderParts {
+            ae: &self.ae.net,
+            lat: &self.lat.net,
+            ae_opt: &mut self.ae.opt,
+            lat_opt: &mut self.lat.opt,
+            clip: self.cfg.clip_grad_norm,
+            lambda_ae: self.cfg.lambda_ae,
+        }
+    }
+}
+
+impl crate::graphed::HasGraph for super::FaderTrainer {
+    fn graph_state(&mut self) -> &mut crate::graphed::GraphState {
+        &mut self.graph
     }
 }
 

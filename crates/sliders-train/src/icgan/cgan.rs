@@ -309,20 +309,20 @@ impl CganTrainer {
         let eligible = self.cfg.cuda_graph
             && self.core.device.is_cuda()
             && self.g.opt.update() == Update::MultiTensor
-            && self.d.opt.update() == Update::MultiTensor
-            && !self.graph.failed();
-        if !eligible {
-            return Some(cgan_update(&mut self.parts(), &draws));
-        }
-        let mut graph = std::mem::take(&mut self.graph);
-        let result = graph.run(&draws.list(), &[], || capture_cgan(self.parts(), &draws));
-        self.graph = graph;
-        match result {
-            Ok(v) => Some(CganLosses::from_list(&v)),
-            // The capture's warm-up made this step's updates; its values are not known.
-            Err(fallback) if fallback.updated => None,
-            Err(_) => Some(cgan_update(&mut self.parts(), &draws)),
-        }
+            && self.d.opt.update() == Update::MultiTensor;
+        let values = crate::graphed::iterate(
+            self,
+            eligible,
+            (&draws.list(), &[]),
+            |s| capture_cgan(s.parts(), &draws),
+            |s| {
+                cgan_update(&mut s.parts(), &draws)
+                    .list()
+                    .map(Tensor::shallow_clone)
+                    .into()
+            },
+        )?;
+        Some(CganLosses::from_list(&values))
     }
 
     /// Trains until `total_steps`, writes a sample grid after each epoch, then refreshes G's BN
@@ -405,6 +405,12 @@ impl CganTrainer {
             &as_pairs(&g_meta),
         )?;
         Ok(())
+    }
+}
+
+impl crate::graphed::HasGraph for CganTrainer {
+    fn graph_state(&mut self) -> &mut GraphState {
+        &mut self.graph
     }
 }
 

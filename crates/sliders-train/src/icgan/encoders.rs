@@ -269,21 +269,15 @@ impl EncoderTrainer {
     /// takes the multi-tensor update and no capture failed; else eagerly. `None` when a failed
     /// capture's warm-up made the updates (their values are not known).
     fn iteration(&mut self, inputs: &[&Tensor]) -> Option<Vec<Tensor>> {
-        let eligible = self.cfg.cuda_graph
-            && self.core.device.is_cuda()
-            && self.parts().multi_tensor()
-            && !self.graph.failed();
-        if !eligible {
-            return Some(self.parts().update(inputs));
-        }
-        let mut graph = std::mem::take(&mut self.graph);
-        let result = graph.run(inputs, &[], || capture_encoders(self.parts(), inputs));
-        self.graph = graph;
-        match result {
-            Ok(values) => Some(values),
-            Err(fallback) if fallback.updated => None,
-            Err(_) => Some(self.parts().update(inputs)),
-        }
+        let eligible =
+            self.cfg.cuda_graph && self.core.device.is_cuda() && self.parts().multi_tensor();
+        crate::graphed::iterate(
+            self,
+            eligible,
+            (inputs, &[]),
+            |s| capture_encoders(s.parts(), inputs),
+            |s| s.parts().update(inputs),
+        )
     }
 
     /// Row indices of the generated training split for step `t`: batch `t mod spe` of epoch
@@ -404,6 +398,12 @@ impl EncoderTrainer {
             )?;
         }
         Ok(())
+    }
+}
+
+impl crate::graphed::HasGraph for EncoderTrainer {
+    fn graph_state(&mut self) -> &mut GraphState {
+        &mut self.graph
     }
 }
 
