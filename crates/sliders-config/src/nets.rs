@@ -62,6 +62,33 @@ fn power_of_two(field: &'static str, value: i64) -> Result<(), NetConfigError> {
     }
 }
 
+/// `img_sz`: a power of 2 of at least `min` (`why`: where the minimum comes from).
+fn image_size(value: i64, min: i64, why: &str) -> Result<(), NetConfigError> {
+    power_of_two("img_sz", value)?;
+    if value < min {
+        return Err(NetConfigError::OutOfRange {
+            field: "img_sz",
+            value: value.to_string(),
+            expected: format!("a power of 2 of at least {min} ({why})"),
+        });
+    }
+    Ok(())
+}
+
+/// Feature maps grow from `init_fm` and are capped at `max_fm`.
+fn feature_maps(init_fm: i64, max_fm: i64) -> Result<(), NetConfigError> {
+    positive("init_fm", init_fm)?;
+    positive("max_fm", max_fm)?;
+    if init_fm > max_fm {
+        return Err(NetConfigError::Inconsistent {
+            message: format!(
+                "init_fm = {init_fm} is larger than max_fm = {max_fm}: raise max_fm or lower init_fm"
+            ),
+        });
+    }
+    Ok(())
+}
+
 fn dropout(field: &'static str, value: f64) -> Result<(), NetConfigError> {
     if (0.0..1.0).contains(&value) {
         Ok(())
@@ -206,20 +233,11 @@ impl FaderConfig {
     pub fn validate(&self) -> Result<(), NetConfigError> {
         power_of_two("img_sz", self.img_sz)?;
         positive("img_fm", self.img_fm)?;
-        positive("init_fm", self.init_fm)?;
-        positive("max_fm", self.max_fm)?;
+        feature_maps(self.init_fm, self.max_fm)?;
         positive("n_layers", self.n_layers)?;
         positive("n_attr", self.n_attr)?;
         positive("hid_dim", self.hid_dim)?;
         positive("n_patch_dis_layers", self.n_patch_dis_layers)?;
-        if self.init_fm > self.max_fm {
-            return Err(NetConfigError::Inconsistent {
-                message: format!(
-                    "init_fm = {} is larger than max_fm = {}: raise max_fm or lower init_fm",
-                    self.init_fm, self.max_fm
-                ),
-            });
-        }
         if self.n_layers > log2(self.img_sz) {
             return Err(NetConfigError::Inconsistent {
                 message: format!(
@@ -302,28 +320,11 @@ impl Default for ClassifierConfig {
 impl ClassifierConfig {
     /// Checks `img_sz` is a power of 2, `init_fm ≤ max_fm` and that sizes are positive.
     pub fn validate(&self) -> Result<(), NetConfigError> {
-        power_of_two("img_sz", self.img_sz)?;
-        if self.img_sz < 2 {
-            return Err(NetConfigError::OutOfRange {
-                field: "img_sz",
-                value: self.img_sz.to_string(),
-                expected: "at least 2".into(),
-            });
-        }
+        image_size(self.img_sz, 2, "each conv layer halves it")?;
         positive("img_fm", self.img_fm)?;
-        positive("init_fm", self.init_fm)?;
-        positive("max_fm", self.max_fm)?;
+        feature_maps(self.init_fm, self.max_fm)?;
         positive("hid_dim", self.hid_dim)?;
-        positive("n_attr", self.n_attr)?;
-        if self.init_fm > self.max_fm {
-            return Err(NetConfigError::Inconsistent {
-                message: format!(
-                    "init_fm = {} is larger than max_fm = {}: raise max_fm or lower init_fm",
-                    self.init_fm, self.max_fm
-                ),
-            });
-        }
-        Ok(())
+        positive("n_attr", self.n_attr)
     }
 }
 
@@ -367,14 +368,7 @@ impl Default for IcganConfig {
 impl IcganConfig {
     /// Checks `img_sz` is a power of 2 ≥ 8 and the sizes are positive.
     pub fn validate(&self) -> Result<(), NetConfigError> {
-        power_of_two("img_sz", self.img_sz)?;
-        if self.img_sz < 8 {
-            return Err(NetConfigError::OutOfRange {
-                field: "img_sz",
-                value: self.img_sz.to_string(),
-                expected: "a power of 2 of at least 8 (G starts at 4×4 and doubles)".into(),
-            });
-        }
+        image_size(self.img_sz, 8, "G starts at 4×4 and doubles")?;
         positive("nc", self.nc)?;
         positive("nz", self.nz)?;
         positive("ny", self.ny)?;

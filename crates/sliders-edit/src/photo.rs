@@ -271,15 +271,7 @@ pub fn working_copy(image: RgbImage, crop: CropBox, max_side: u32) -> (RgbImage,
         return (image, crop);
     }
     let (nw, nh) = downscaled_size(w, h, max_side);
-    let mut planar = vec![0u8; 3 * nw as usize * nh as usize];
-    Resampler::new(w as usize, h as usize, nw as usize, nh as usize).run(
-        image.as_raw(),
-        w as usize * 3,
-        0,
-        0,
-        &mut planar,
-        &mut Vec::new(),
-    );
+    let planar = resampled(&image, nw, nh);
     drop(image);
     let x0 = scale(crop.x0, w, nw).min(nw - 1);
     let y0 = scale(crop.y0, h, nh).min(nh - 1);
@@ -306,6 +298,21 @@ fn downscaled_size(w: u32, h: u32, max_side: u32) -> (u32, u32) {
     }
 }
 
+/// `image` resampled to `nw`×`nh` (area averaging, in u8), as planar CHW bytes.
+fn resampled(image: &RgbImage, nw: u32, nh: u32) -> Vec<u8> {
+    let (w, h) = image.dimensions();
+    let mut planar = vec![0u8; 3 * nw as usize * nh as usize];
+    Resampler::new(w as usize, h as usize, nw as usize, nh as usize).run(
+        image.as_raw(),
+        w as usize * 3,
+        0,
+        0,
+        &mut planar,
+        &mut Vec::new(),
+    );
+    planar
+}
+
 /// Planar CHW bytes as an RGB image.
 fn interleaved(planar: &[u8], w: u32, h: u32) -> RgbImage {
     let plane = w as usize * h as usize;
@@ -324,16 +331,7 @@ pub fn downscaled(image: &RgbImage, max_side: u32) -> RgbImage {
         return image.clone();
     }
     let (nw, nh) = downscaled_size(w, h, max_side);
-    let mut planar = vec![0u8; 3 * nw as usize * nh as usize];
-    Resampler::new(w as usize, h as usize, nw as usize, nh as usize).run(
-        image.as_raw(),
-        w as usize * 3,
-        0,
-        0,
-        &mut planar,
-        &mut Vec::new(),
-    );
-    interleaved(&planar, nw, nh)
+    interleaved(&resampled(image, nw, nh), nw, nh)
 }
 
 /// An RGB image as planar CHW bytes (a [`Photo::face`]'s layout).
