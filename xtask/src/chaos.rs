@@ -18,18 +18,22 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Options of `cargo xtask chaos`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
     /// Seed of the kill moments.
+    #[arg(long, default_value_t = 22)]
     pub seed: u64,
     /// How many kills.
+    #[arg(long, default_value_t = 4)]
     pub kills: usize,
-    /// `--step-scale` of both sequences.
+    /// Fraction of the smoke profile's training lengths both sequences run.
+    #[arg(long, default_value_t = 0.02)]
     pub step_scale: f64,
-    /// Where to put the two runs roots (default a new folder in the temp dir, removed after a
-    /// success).
+    /// Folder for the two runs roots (default: a new one in the temp dir).
+    #[arg(long)]
     pub dir: Option<PathBuf>,
-    /// Keep the folder after a success too.
+    /// Keep that folder after a success too.
+    #[arg(long)]
     pub keep: bool,
 }
 

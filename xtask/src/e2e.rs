@@ -11,15 +11,19 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Options of `cargo xtask e2e`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
-    /// Profile whose trained Fader models to serve.
+    /// Profile whose `data/runs/<profile>/fader-*` models to serve.
+    #[arg(long, default_value = "smoke")]
     pub profile: String,
-    /// Models to serve instead (run folders).
+    /// Serve these run folders instead (repeatable).
+    #[arg(long = "model")]
     pub models: Vec<PathBuf>,
     /// The chromium binary.
+    #[arg(long, default_value = "/usr/bin/chromium")]
     pub chromium: PathBuf,
-    /// Where the screenshot goes.
+    /// Folder for the screenshot.
+    #[arg(long, default_value = "tests/e2e/out")]
     pub out: PathBuf,
 }
 

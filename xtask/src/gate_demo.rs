@@ -7,8 +7,8 @@
 //! `reports/<profile>/gate_demo.md`.
 
 use crate::check_metrics::{self, Baseline};
-use crate::relocate;
 use anyhow::{Context, Result, bail};
+use sliders_config::pipeline::StageKind;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -159,19 +159,20 @@ fn planted_metrics(
     if dir.exists() {
         std::fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
     }
-    let exp = PathBuf::from("experiments").join(profile);
-    let data = exp.join("data.toml");
     let copies = dir.join("runs");
-    let files = [data.clone(), exp.join("eval.toml")];
-    let moved =
-        crate::relocate::overrides(root, &files, &relocate::default_runs(profile), &copies)?;
-    for entry in std::fs::read_dir(runs).with_context(|| format!("reading {}", runs.display()))? {
-        let path = entry?.path();
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        if path.is_dir() && name != "eval" && !name.starts_with("digits") {
-            link_files(&path, &copies.join(&*name))?;
+    let stages = crate::reproduce::stages(root, profile, &copies)?;
+    let mut eval = None;
+    for stage in stages {
+        match stage.graph.kind {
+            StageKind::Eval => eval = Some(stage),
+            StageKind::Digits(_) => {}
+            _ => {
+                let within = stage.run_dir.strip_prefix(&copies)?;
+                link_files(&runs.join(within), &stage.run_dir)?;
+            }
         }
     }
+    let eval = eval.with_context(|| format!("the {profile} pipeline has no evaluation stage"))?;
     let script = root.join("xtask/python/plant_bug.py");
     let status = Command::new(python())
         .arg(&script)
@@ -183,31 +184,32 @@ fn planted_metrics(
         bail!("{} {} failed ({status})", script.display(), bug.name);
     }
     let log = dir.join("eval.log");
-    let status = Command::new(sliders)
-        .current_dir(root)
-        .args(["eval", "--config"])
-        .arg(&data)
-        .arg("--config")
-        .arg(exp.join("eval.toml"))
-        .envs(moved)
-        .envs(data_env.iter().cloned())
-        .stdout(std::fs::File::create(&log)?)
-        .stderr(std::fs::File::create(dir.join("eval.err"))?)
-        .status()?;
+    let status =
+        crate::reproduce::sliders_call(sliders, root, (profile, &copies), &eval, data_env)?
+            .stdout(std::fs::File::create(&log)?)
+            .stderr(std::fs::File::create(dir.join("eval.err"))?)
+            .status()?;
     if !status.success() {
         bail!(
             "the evaluation of the planted copy failed ({status}); see {} and eval.err beside it",
             log.display()
         );
     }
-    check_metrics::load_metrics(&copies.join("eval/metrics.json"), profile)
+    // The evaluation's done marker is its metrics.json.
+    check_metrics::load_metrics(&eval.graph.done_path(), profile)
 }
 
 /// Hard-links (or copies) the files directly in `from` into `to`: the checkpoints and run
 /// records; the planting script replaces files it edits, so the originals stay intact.
 fn link_files(from: &Path, to: &Path) -> Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let entries = std::fs::read_dir(from).with_context(|| {
+        format!(
+            "reading the trained run {} (train it first: `cargo xtask reproduce`)",
+            from.display()
+        )
+    })?;
+    for entry in entries {
         let path = entry?.path();
         if path.is_file() && path.file_name().is_some_and(|n| n != ".lock") {
             let dest = to.join(path.file_name().unwrap_or_default());

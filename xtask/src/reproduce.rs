@@ -21,31 +21,49 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod launch;
+pub use launch::sliders_call;
 
 /// The profiles with experiment folders.
 pub const PROFILES: &[&str] = &["smoke", "quick", "paper"];
 
 /// Options of `cargo xtask reproduce`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct Options {
-    /// `smoke`, `quick` or `paper`.
+    /// Profile: `smoke` (synthetic faces at 32 px; minutes on a CPU), `quick` (CelebA sample
+    /// at 64 px; minutes on a GPU), `paper` (full CelebA, the papers' sizes; hours on a GPU).
+    #[arg(long, default_value = "smoke")]
     pub profile: String,
-    /// A CelebA-layout folder to use instead of `data/celeba` (or the synthetic faces).
+    /// A CelebA-layout folder (default: data/celeba, else synthetic faces).
+    #[arg(long)]
     pub data: Option<PathBuf>,
-    /// `auto`, `cpu` or `cuda`.
+    /// Device for every stage.
+    #[arg(long, default_value = "auto", value_parser = ["auto", "cpu", "cuda"])]
     pub device: String,
-    /// Stages to rerun even if complete.
+    /// Rerun a stage from scratch (its run folder is deleted first; repeatable): `classifier`, `fader-Smiling`,
+    /// `cgan`, `encoders-ind`, `eval`, …
+    #[arg(long)]
     pub force: Vec<String>,
-    /// Fraction of the profile's training lengths (1 = as configured).
-    pub step_scale: f64,
-    /// Build `sliders` in the dev profile whatever the profile.
-    pub dev_build: bool,
-    /// Run only these stages (empty = all).
+    /// Run only these stages (repeatable; default all), e.g. `--only eval --only report`.
+    #[arg(long)]
     pub only: Vec<String>,
-    /// Put the run folders here instead of `data/runs/<profile>` (and the report in its
-    /// `report/` instead of `reports/<profile>/`); the experiment files' run paths follow.
+    /// Train every stage for this fraction of the profile's steps (steps, evaluation and
+    /// checkpoint intervals, lambda schedule, encoder epochs), e.g. `0.1` to run the GPU
+    /// profile `quick` on a CPU; the report states it. Applies to stages trained now.
+    #[arg(long, default_value_t = 1.0)]
+    pub step_scale: f64,
+    /// Build `sliders` in the dev profile even for `quick`/`paper` (which use release): much
+    /// faster to compile; training speed barely changes, the tensor work runs in libtorch.
+    #[arg(long)]
+    pub dev_build: bool,
+    /// Put the run folders in this folder instead of `data/runs/<profile>` and the report in
+    /// its `report/` instead of `reports/<profile>/`; the experiment files' run paths follow.
+    #[arg(long)]
     pub runs_root: Option<PathBuf>,
-    /// How many stages run at once (`--jobs`).
+    /// How many stages run at once, each its own process with its output in
+    /// `<runs>/logs/<stage>.log`; a stage starts when the stages it reads have finished.
+    /// `auto`: 1 on `--device cpu`; on CUDA the card's memory over an estimated 8 GiB per
+    /// stage (1 without `nvidia-smi`).
+    #[arg(long, default_value = "auto")]
     pub jobs: crate::jobs::Jobs,
 }
 

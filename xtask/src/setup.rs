@@ -216,47 +216,38 @@ fn create_venv(system_python: &str, venv: &Path) -> Result<()> {
 /// Installs the pinned requirements, then the packages installed without their dependencies,
 /// with the venv's `python`.
 fn pip_install(python: &Path, venv: &Path) -> Result<()> {
+    let pinned = "check the network access to pypi.org and the free disk space (about 5 GB), then \
+                  run `cargo xtask setup` again; or export LIBTORCH=/path/to/libtorch-";
+    pip(
+        python,
+        venv,
+        &[],
+        PY_REQUIREMENTS,
+        &format!("{pinned}{TORCH_VERSION} to use your own"),
+    )?;
+    let fix = "check the network access to pypi.org, then run `cargo xtask setup` again";
+    pip(python, venv, &["--no-deps"], PY_NO_DEPS, fix)
+}
+
+/// One `pip install` of `packages` with `flags` in `venv`; on failure, says `fix`.
+fn pip(python: &Path, venv: &Path, flags: &[&str], packages: &[&str], fix: &str) -> Result<()> {
+    let quiet = [
+        "--disable-pip-version-check",
+        "--no-cache-dir",
+        "--progress-bar",
+        "off",
+    ];
     let status = Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-cache-dir",
-            "--progress-bar",
-            "off",
-        ])
-        .args(PY_REQUIREMENTS)
+        .args(["-m", "pip", "install"])
+        .args(quiet)
+        .args(flags)
+        .args(packages)
         .status()
         .with_context(|| format!("cannot run {}", python.display()))?;
     if !status.success() {
+        let call = [&["pip", "install"], flags, packages].concat().join(" ");
         bail!(
-            "`pip install {}` failed ({status}) in {}\nfix: check the network \
-             access to pypi.org and the free disk space (about 5 GB), then run `cargo xtask setup` \
-             again; or export LIBTORCH=/path/to/libtorch-{TORCH_VERSION} to use your own",
-            PY_REQUIREMENTS.join(" "),
-            venv.display()
-        );
-    }
-    let status = Command::new(python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--disable-pip-version-check",
-            "--no-cache-dir",
-            "--progress-bar",
-            "off",
-            "--no-deps",
-        ])
-        .args(PY_NO_DEPS)
-        .status()
-        .with_context(|| format!("cannot run {}", python.display()))?;
-    if !status.success() {
-        bail!(
-            "`pip install --no-deps {}` failed ({status}) in {}\nfix: check the network access to \
-             pypi.org, then run `cargo xtask setup` again",
-            PY_NO_DEPS.join(" "),
+            "`{call}` failed ({status}) in {}\nfix: {fix}",
             venv.display()
         );
     }

@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use sliders_config::data::DataSource;
 use sliders_config::layout::RunLayout;
 use sliders_config::pipeline::StageKind;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 
 impl Launcher for Ctx<'_> {
@@ -138,21 +138,30 @@ fn log_file(path: &PathBuf) -> Result<(Stdio, Stdio)> {
     Ok((file.into(), err.into()))
 }
 
-/// The `sliders` call of `stage`: its experiment files, the shared overrides, the run paths
-/// moved under the runs root, then the stage's own overrides.
+/// The `sliders` call of `stage` in a reproduce run.
 fn stage_command(ctx: &Ctx, stage: &Stage) -> Result<Command> {
-    let mut cmd = Command::new(&ctx.sliders);
-    cmd.arg(stage.command).current_dir(ctx.root);
+    let runs = (ctx.opts.profile.as_str(), ctx.runs_rel.as_path());
+    sliders_call(&ctx.sliders, ctx.root, runs, stage, &ctx.common_env)
+}
+
+/// The `sliders` call of `stage` of `profile` whose run folders live under `runs`: its
+/// experiment files, the `shared` overrides, the profile's run paths moved under `runs`, then
+/// the stage's own overrides. `root` is the workspace (the call's working folder).
+pub fn sliders_call(
+    sliders: &Path,
+    root: &Path,
+    (profile, runs): (&str, &Path),
+    stage: &Stage,
+    shared: &[(String, String)],
+) -> Result<Command> {
+    let mut cmd = Command::new(sliders);
+    cmd.arg(stage.command).current_dir(root);
     for f in &stage.files {
         cmd.arg("--config").arg(f);
     }
-    let moved = crate::relocate::overrides(
-        ctx.root,
-        &stage.files,
-        &crate::relocate::default_runs(&ctx.opts.profile),
-        &ctx.runs_rel,
-    )?;
-    for (k, v) in ctx.common_env.iter().chain(&moved).chain(&stage.env) {
+    let defaults = crate::relocate::default_runs(profile);
+    let moved = crate::relocate::overrides(root, &stage.files, &defaults, runs)?;
+    for (k, v) in shared.iter().chain(&moved).chain(&stage.env) {
         cmd.env(k, v);
     }
     Ok(cmd)
