@@ -32,9 +32,6 @@ use sliders_nets::{IcganDiscriminator, IcganGenerator, checkpoint};
 use std::sync::Arc;
 use tch::{Device, Kind, Tensor, nn::VarStore};
 
-/// Redraws of the mismatched labels before giving up (only a label matrix with a single distinct
-/// row can exhaust them; the remaining rows then equal `y`).
-const MAX_WRONG_REDRAWS: usize = 100;
 /// Seed salt of the sample grid's fixed z and label rows.
 const GRID_SALT: u64 = 0x6121_D000;
 /// Seed salt of the BN refresh.
@@ -212,31 +209,16 @@ impl CganTrainer {
             .collect()
     }
 
-    /// Mismatched labels for `y` (`[B, ny]`): training label rows drawn uniformly, each redrawn
-    /// while it equals its row of `y` in every attribute (docs/icgan.md#batches).
+    /// Mismatched labels for `y` (`[B, ny]`): a uniform training label row that differs from
+    /// its row of `y` in some attribute ([`super::wrong_label_rows`], docs/icgan.md#batches), or
+    /// for classes a uniformly random other class.
     // Deviation: the first draw is a uniform training row rather than `randIdx[B+i]` of the same
     // permutation as the real batch; both are uniformly random other rows.
     pub fn wrong_labels(&self, y: &Tensor) -> Tensor {
         if self.conditioning == Conditioning::Classes {
             return wrong_classes(y);
         }
-        let n = y.size()[0];
-        let rows = self.labels.size()[0];
-        let draw = || {
-            self.labels.index_select(
-                0,
-                &Tensor::randint(rows, [n], (Kind::Int64, self.core.device)),
-            )
-        };
-        let mut yw = draw();
-        for _ in 0..MAX_WRONG_REDRAWS {
-            let same = yw.eq_tensor(y).all_dim(1, true);
-            if same.any().int64_value(&[]) == 0 {
-                break;
-            }
-            yw = draw().where_self(&same, &yw);
-        }
-        yw
+        super::wrong_label_rows(&self.labels, y)
     }
 
     /// `G(z, y')` in train mode, with its graph.

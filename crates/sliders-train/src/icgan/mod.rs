@@ -66,6 +66,61 @@ pub fn sample_label_rows(labels: &Tensor, n: i64) -> Tensor {
     labels.index_select(0, &idx)
 }
 
+/// Draws per mismatched label in [`wrong_label_rows`].
+const WRONG_CANDIDATES: i64 = 100;
+
+/// For each row of `y` (`[n, ny]`), a uniform row of `labels` that differs from it in some
+/// attribute (docs/icgan.md#batches): [`redrawn_while_equal`] on the CPU, [`first_differing`]
+/// on CUDA. Both have the same law. The CPU keeps the loop because its check of the values costs
+/// nothing there and it keeps the random stream of the runs already made; on CUDA that check
+/// would make every training step wait for the GPU (docs/gpu.md#cuda-graphs). CUDA's generator
+/// gives other numbers than the CPU's for the same seed anyway.
+pub fn wrong_label_rows(labels: &Tensor, y: &Tensor) -> Tensor {
+    if y.device().is_cuda() {
+        first_differing(labels, y)
+    } else {
+        redrawn_while_equal(labels, y)
+    }
+}
+
+/// Uniform rows of `labels`, each drawn again while it equals its row of `y`, at most
+/// [`WRONG_CANDIDATES`] draws in all (only a label matrix with a single distinct row, or
+/// astronomically bad luck, exhausts them; the row then equals `y`).
+pub fn redrawn_while_equal(labels: &Tensor, y: &Tensor) -> Tensor {
+    let n = y.size()[0];
+    let draw = || {
+        let idx = Tensor::randint(labels.size()[0], [n], (Kind::Int64, y.device()));
+        labels.index_select(0, &idx)
+    };
+    let mut wrong = draw();
+    for _ in 1..WRONG_CANDIDATES {
+        let same = wrong.eq_tensor(y).all_dim(1, true);
+        if same.any().int64_value(&[]) == 0 {
+            break;
+        }
+        wrong = draw().where_self(&same, &wrong);
+    }
+    wrong
+}
+
+/// For each row of `y`, the first of [`WRONG_CANDIDATES`] uniform rows of `labels` drawn at once
+/// that differs from it (the first candidate when none does): chosen on the device, so nothing
+/// waits for the values.
+pub fn first_differing(labels: &Tensor, y: &Tensor) -> Tensor {
+    let (n, ny) = (y.size()[0], y.size()[1]);
+    let idx = Tensor::randint(
+        labels.size()[0],
+        [WRONG_CANDIDATES * n],
+        (Kind::Int64, y.device()),
+    );
+    let candidates = labels.index_select(0, &idx).view([WRONG_CANDIDATES, n, ny]);
+    let differs = candidates.ne_tensor(&y.unsqueeze(0)).any_dim(2, false);
+    // argmax gives the first maximum: the first differing candidate (0 when none differs).
+    let first = differs.to_kind(Kind::Int64).argmax(0, false);
+    let at = first.view([1, n, 1]).expand([1, n, ny], false);
+    candidates.gather(0, &at, false).squeeze_dim(0)
+}
+
 /// Writes images `[N, C, S, S]` (C = 1 or 3) in [-1, 1] as a PNG grid of `rows × cols` tiles (row-major,
 /// 1-pixel white gaps), atomically.
 pub fn write_grid_png(
@@ -131,4 +186,78 @@ pub fn grid_labels(base: &Tensor) -> Tensor {
         }
     }
     Tensor::stack(&out, 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows A (half the table), B (30%) and C (20%) of two ±1 attributes.
+    fn table() -> Tensor {
+        let (a, b, c) = ([1f32, 1.0], [1f32, -1.0], [-1f32, -1.0]);
+        let rows: Vec<[f32; 2]> = (0..10)
+            .map(|i| match i {
+                0..5 => a,
+                5..8 => b,
+                _ => c,
+            })
+            .collect();
+        Tensor::from_slice(rows.as_flattened()).view([10, 2])
+    }
+
+    type Draw = fn(&Tensor, &Tensor) -> Tensor;
+    const BOTH: [(&str, Draw); 2] = [
+        ("redrawn_while_equal", redrawn_while_equal),
+        ("first_differing", first_differing),
+    ];
+
+    #[test]
+    fn wrong_labels_differ_from_y_and_follow_the_other_rows_frequencies() {
+        let _g = crate::rng_lock();
+        let labels = table();
+        let n = 4000;
+        let y = labels
+            .get(0)
+            .unsqueeze(0)
+            .expand([n, 2], false)
+            .contiguous();
+        for (name, draw) in BOTH {
+            tch::manual_seed(7);
+            let w = draw(&labels, &y);
+            assert_eq!(w.size(), [n, 2]);
+            let same = w.eq_tensor(&y).all_dim(1, false).sum(Kind::Int64);
+            assert_eq!(
+                same.int64_value(&[]),
+                0,
+                "{name}: a wrong label equals its row"
+            );
+            // Among B (3 rows) and C (2 rows), B is drawn 60% of the time.
+            let b = w.select(1, 1).lt(0.0).logical_and(&w.select(1, 0).gt(0.0));
+            let share = b.to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
+            assert!((share - 0.6).abs() < 0.03, "{name}: B share {share}");
+        }
+    }
+
+    #[test]
+    fn wrong_labels_of_mixed_rows_each_differ_from_their_own() {
+        let _g = crate::rng_lock();
+        let labels = table();
+        let y = labels.index_select(0, &Tensor::from_slice(&[0i64, 5, 9, 0, 9]));
+        for (name, draw) in BOTH {
+            tch::manual_seed(8);
+            let same = draw(&labels, &y).eq_tensor(&y).all_dim(1, false);
+            assert_eq!(same.sum(Kind::Int64).int64_value(&[]), 0, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_cpu_keeps_the_redraw_loop_and_its_random_stream() {
+        let _g = crate::rng_lock();
+        let labels = table();
+        let y = labels.index_select(0, &Tensor::from_slice(&[0i64, 5, 9, 0]));
+        tch::manual_seed(9);
+        let ours = wrong_label_rows(&labels, &y);
+        tch::manual_seed(9);
+        assert!(ours.equal(&redrawn_while_equal(&labels, &y)));
+    }
 }
