@@ -66,7 +66,7 @@ pub fn sample_label_rows(labels: &Tensor, n: i64) -> Tensor {
     labels.index_select(0, &idx)
 }
 
-/// Draws per mismatched label in [`wrong_label_rows`].
+/// Redraws (on the CPU) or candidates (on CUDA) per mismatched label in [`wrong_label_rows`].
 const WRONG_CANDIDATES: i64 = 100;
 
 /// For each row of `y` (`[n, ny]`), a uniform row of `labels` that differs from it in some
@@ -84,8 +84,8 @@ pub fn wrong_label_rows(labels: &Tensor, y: &Tensor) -> Tensor {
 }
 
 /// Uniform rows of `labels`, each drawn again while it equals its row of `y`, at most
-/// [`WRONG_CANDIDATES`] draws in all (only a label matrix with a single distinct row, or
-/// astronomically bad luck, exhausts them; the row then equals `y`).
+/// [`WRONG_CANDIDATES`] times (only a label matrix with a single distinct row, or astronomically
+/// bad luck, exhausts them; the row then equals `y`).
 pub fn redrawn_while_equal(labels: &Tensor, y: &Tensor) -> Tensor {
     let n = y.size()[0];
     let draw = || {
@@ -93,7 +93,7 @@ pub fn redrawn_while_equal(labels: &Tensor, y: &Tensor) -> Tensor {
         labels.index_select(0, &idx)
     };
     let mut wrong = draw();
-    for _ in 1..WRONG_CANDIDATES {
+    for _ in 0..WRONG_CANDIDATES {
         let same = wrong.eq_tensor(y).all_dim(1, true);
         if same.any().int64_value(&[]) == 0 {
             break;
