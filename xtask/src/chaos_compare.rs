@@ -5,6 +5,7 @@
 
 use anyhow::{Context, Result, bail};
 use serde_json::Value;
+use sliders_config::layout::{file, folder};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -53,11 +54,11 @@ fn result_files(dir: &Path) -> Result<Vec<PathBuf>> {
             let path = entry?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             if path.is_dir() {
-                if name != "checkpoints" {
+                if name != folder::CHECKPOINTS {
                     stack.push(path);
                 }
-            } else if name == "metrics.json"
-                || name == "metrics.csv"
+            } else if name == file::METRICS_JSON
+                || name == file::METRICS_CSV
                 || name.ends_with(".safetensors")
             {
                 out.push(path.strip_prefix(dir)?.to_path_buf());

@@ -6,6 +6,7 @@
 
 use anyhow::{Context, Result, bail};
 use serde::Deserialize;
+use sliders_config::layout::file;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -110,7 +111,7 @@ pub fn failing(baseline: &Baseline, metrics: &BTreeMap<String, f64>) -> Vec<Stri
 /// Runs the gate; an error (non-zero exit) when any check fails.
 pub fn run(root: &Path, profile: &str) -> Result<()> {
     let (baseline_path, baseline) = load_baseline(root, profile)?;
-    let metrics_path = root.join("reports").join(profile).join("metrics.json");
+    let metrics_path = root.join("reports").join(profile).join(file::METRICS_JSON);
     let metrics = load_metrics(&metrics_path, profile)?;
     let mut failed = 0;
     println!(

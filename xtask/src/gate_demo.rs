@@ -8,6 +8,7 @@
 
 use crate::check_metrics::{self, Baseline};
 use anyhow::{Context, Result, bail};
+use sliders_config::layout::file;
 use sliders_config::pipeline::StageKind;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -74,7 +75,7 @@ pub fn run(root: &Path, profile: &str, only: &[String], data: Option<&Path>) -> 
     }
     let runs = root.join("data/runs").join(profile);
     let report = root.join("reports").join(profile);
-    let real = check_metrics::load_metrics(&report.join("metrics.json"), profile)?;
+    let real = check_metrics::load_metrics(&report.join(file::METRICS_JSON), profile)?;
     let (_, baseline) = check_metrics::load_baseline(root, profile)?;
     let real_failing = check_metrics::failing(&baseline, &real);
     if !real_failing.is_empty() {
@@ -211,7 +212,7 @@ fn link_files(from: &Path, to: &Path) -> Result<()> {
     })?;
     for entry in entries {
         let path = entry?.path();
-        if path.is_file() && path.file_name().is_some_and(|n| n != ".lock") {
+        if path.is_file() && path.file_name().is_some_and(|n| n != file::LOCK) {
             let dest = to.join(path.file_name().unwrap_or_default());
             if std::fs::hard_link(&path, &dest).is_err() {
                 std::fs::copy(&path, &dest)

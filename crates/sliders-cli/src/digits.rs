@@ -7,6 +7,7 @@
 use crate::run_folder::Restart;
 use anyhow::{Context, Result, bail};
 use sliders_celeba::{DigitsData, Part};
+use sliders_config::layout::{DigitsLayout, file};
 use sliders_config::train::Experiment;
 use sliders_train::Event;
 use std::path::PathBuf;
@@ -56,22 +57,13 @@ pub fn run(
         started.elapsed().as_secs_f64()
     );
     let results = sliders_eval::digits::evaluate(exp, &data, device)?;
-    let eval_dir = run.path("eval");
-    std::fs::create_dir_all(&eval_dir)
-        .with_context(|| format!("creating {}", eval_dir.display()))?;
-    let write = |name: &str, text: String| -> Result<()> {
-        sliders_eval::output::write_atomic(&eval_dir.join(name), text.as_bytes())?;
-        Ok(())
-    };
-    write("results.csv", sliders_eval::output::csv(&results))?;
-    write("tables.md", sliders_eval::digits::markdown(&results))?;
-    sliders_eval::figures::write_eval_outputs(&results, &eval_dir)?;
-    // metrics.json last: it marks the run complete for `cargo xtask reproduce`.
-    write("metrics.json", sliders_eval::output::metrics_json(&results))?;
+    let eval_dir = DigitsLayout::new(run.root()).eval();
+    let tables_md = sliders_eval::digits::markdown(&results);
+    sliders_eval::output::write(&results, &tables_md, &eval_dir)?;
     tracing::info!(
         "digits done in {:.0} s; table in {}",
         started.elapsed().as_secs_f64(),
-        eval_dir.join("tables.md").display()
+        eval_dir.join(file::TABLES_MD).display()
     );
     Ok(())
 }

@@ -4,6 +4,7 @@
 
 use crate::run_folder::{Restart, data_source};
 use anyhow::{Result, bail};
+use sliders_config::layout::file;
 use sliders_config::train::ExperimentKind;
 use std::path::PathBuf;
 
@@ -27,21 +28,13 @@ pub fn run(files: &[PathBuf]) -> Result<()> {
     let device = crate::train::write_resolved(&exp, &run, &source)?;
     let started = std::time::Instant::now();
     let results = sliders_eval::evaluate(&exp, &data, device)?;
-    let write = |name: &str, text: String| -> Result<()> {
-        sliders_eval::output::write_atomic(&run.path(name), text.as_bytes())?;
-        Ok(())
-    };
-    write("results.csv", sliders_eval::output::csv(&results))?;
-    write("tables.md", sliders_eval::output::markdown(&results))?;
-    sliders_eval::figures::write_eval_outputs(&results, run.root())?;
-    // metrics.json last: it marks the evaluation complete for `cargo xtask reproduce`, so a kill
-    // while the tables or figures are written leaves it absent and the evaluation reruns.
-    write("metrics.json", sliders_eval::output::metrics_json(&results))?;
+    let tables_md = sliders_eval::output::markdown(&results);
+    sliders_eval::output::write(&results, &tables_md, run.root())?;
     tracing::info!(
         "evaluation done in {:.0} s: {} figures; tables in {}",
         started.elapsed().as_secs_f64(),
         results.cells.len(),
-        run.path("tables.md").display()
+        run.path(file::TABLES_MD).display()
     );
     Ok(())
 }

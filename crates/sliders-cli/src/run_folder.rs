@@ -5,6 +5,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use sliders_celeba::CelebaIndex;
+use sliders_config::layout::file;
 use sliders_config::restart::{Change, LENGTH_KEYS, parse_resolved, restart_changes};
 use sliders_config::train::Experiment;
 use sliders_train::run_dir::RunDir;
@@ -75,7 +76,7 @@ pub fn open(exp: &Experiment, restart: Restart, source: &str) -> Result<RunDir> 
 
 /// Refuses to continue a run folder whose `resolved.toml` records another configuration.
 fn check_saved(exp: &Experiment, run: &RunDir, source: &str) -> Result<()> {
-    let path = run.path("resolved.toml");
+    let path = run.path(file::RESOLVED);
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(()); // a new folder
     };

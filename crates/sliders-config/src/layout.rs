@@ -2,7 +2,8 @@
 //! of a profile (`classifier/`, `fader-<attribute in lower case>/`, `cgan/`,
 //! `encoders-<layout>/`, `eval/`, `digits-<source>/`), the sub-folders of a digits run, and the
 //! model files training writes and evaluation, editing and `reproduce` read ([`Checkpoint`]),
-//! and what `reproduce` keeps beside the runs (timings, wall clock, stage logs).
+//! the other files of a run folder ([`file`]), and what `reproduce` keeps beside the runs
+//! (timings, wall clock, stage logs).
 //! Training, evaluation, editing, the report and xtask all go through it, so a folder or file
 //! name is spelt once.
 
@@ -88,6 +89,10 @@ pub mod folder {
     pub const CGAN: &str = "cgan";
     /// The evaluation's run folder.
     pub const EVAL: &str = "eval";
+    /// Inside a training run: the resumable state.
+    pub const CHECKPOINTS: &str = "checkpoints";
+    /// Inside a training run: sample images.
+    pub const SAMPLES: &str = "samples";
 
     /// `fader-<attribute in lower case>`.
     pub fn fader(attribute: &str) -> String {
@@ -253,8 +258,25 @@ pub fn fader_prefix(pick: FaderCheckpoint) -> &'static str {
     }
 }
 
+/// The files sliders writes in a run folder (docs/architecture.md#run-folders), beside the
+/// model files of [`Checkpoint`].
+pub mod file {
+    /// The run's whole configuration as it ran (every training and evaluation run).
+    pub const RESOLVED: &str = "resolved.toml";
+    /// A training run's metric rows, one per log interval and evaluation.
+    pub const METRICS_CSV: &str = "metrics.csv";
+    /// The lock that keeps a second process out of a run folder.
+    pub const LOCK: &str = ".lock";
+    /// An evaluation's result cells (sliders-config's `results`).
+    pub const RESULTS_CSV: &str = "results.csv";
+    /// An evaluation's tables as Markdown.
+    pub const TABLES_MD: &str = "tables.md";
+    /// An evaluation's gated values (key → value); also the report's. Written last.
+    pub const METRICS_JSON: &str = "metrics.json";
+}
+
 /// An evaluation's (or a digits evaluation's) last written file, which marks it complete.
-pub const EVAL_DONE: &str = "metrics.json";
+pub const EVAL_DONE: &str = file::METRICS_JSON;
 
 #[cfg(test)]
 mod tests {

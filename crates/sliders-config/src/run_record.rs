@@ -7,6 +7,25 @@
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+/// The phase column of a `metrics.csv` row: what the row's values are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Means of the training losses over one log interval.
+    Train,
+    /// An evaluation on the validation split.
+    Eval,
+}
+
+impl Phase {
+    /// Its text in the file.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Train => "train",
+            Self::Eval => "eval",
+        }
+    }
+}
+
 /// A run folder's record that cannot be read: the file and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordError {
@@ -160,13 +179,13 @@ impl MetricsTable {
     }
 
     /// The `(step, value)` points of a column in rows of `phase`.
-    pub fn series(&self, phase: &str, column: &str) -> Vec<(f64, f64)> {
+    pub fn series(&self, phase: Phase, column: &str) -> Vec<(f64, f64)> {
         let Some(j) = self.columns.iter().position(|c| c == column) else {
             return Vec::new();
         };
         self.rows
             .iter()
-            .filter(|(_, p, _)| p == phase)
+            .filter(|(_, p, _)| p == phase.as_str())
             .filter_map(|(s, _, v)| v.get(j).copied().flatten().map(|v| (*s as f64, v)))
             .collect()
     }
@@ -176,7 +195,7 @@ impl MetricsTable {
         self.rows
             .iter()
             .rev()
-            .find(|(_, p, _)| p == "eval")
+            .find(|(_, p, _)| p == Phase::Eval.as_str())
             .map(|(_, _, v)| {
                 self.columns
                     .iter()
@@ -199,7 +218,7 @@ mod tests {
             "step,phase,a,b\n1,train,0.5,\n2,eval,,0.25\n3,train,0.4,\n",
         )
         .unwrap();
-        assert_eq!(t.series("train", "a"), vec![(1.0, 0.5), (3.0, 0.4)]);
+        assert_eq!(t.series(Phase::Train, "a"), vec![(1.0, 0.5), (3.0, 0.4)]);
         assert_eq!(t.last_eval(), vec![("b".to_string(), 0.25)]);
         let err = MetricsTable::parse("metrics.csv", "step,phase,a\nx,train,1\n")
             .unwrap_err()

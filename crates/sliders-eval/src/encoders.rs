@@ -10,6 +10,7 @@ use crate::output::fmt_cell;
 use crate::results::{Cell, Grid, Results, proportion_cell};
 use crate::testset::TestSet;
 use crate::{EvalError, batched};
+use sliders_config::layout::file;
 use sliders_config::train::EncoderTrainConfig;
 use sliders_edit::infer::{Generator, IcganEncoders, threshold};
 use sliders_metrics::image::mse_per_image;
@@ -29,7 +30,7 @@ const Z_TEST_MAX: usize = 2048;
 
 /// The training fraction of an encoder run's dataset, from its `resolved.toml`.
 fn train_fraction(run: &Path) -> f64 {
-    std::fs::read_to_string(run.join("resolved.toml"))
+    std::fs::read_to_string(run.join(file::RESOLVED))
         .ok()
         .and_then(|t| t.parse::<toml::Table>().ok())
         .and_then(|t| t.get("encoder_train")?.get("train_fraction")?.as_float())

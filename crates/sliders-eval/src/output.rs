@@ -5,6 +5,7 @@
 
 use crate::results::{Cell, Results};
 use crate::{EvalError, cgan, encoders, synthetic, table};
+use sliders_config::layout::file;
 use sliders_config::paper::{FADER_TABLE1, FADER_TABLE1_ATTRIBUTES};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -360,13 +361,19 @@ fn response_section(s: &mut String, results: &Results) {
     }
 }
 
-/// Writes `results.csv`, `metrics.json` and `tables.md` into `dir`.
-pub fn write(results: &Results, dir: &Path) -> Result<(), EvalError> {
+/// Writes an evaluation folder `dir`: `results.csv`, `tables_md` as `tables.md`, the figures and
+/// tables ([`crate::figures::write_eval_outputs`]), then `metrics.json` last: it marks the
+/// evaluation complete for `cargo xtask reproduce`, so a kill while the rest is written leaves
+/// it absent and the evaluation reruns. Each file is written atomically.
+pub fn write(results: &Results, tables_md: &str, dir: &Path) -> Result<(), EvalError> {
     std::fs::create_dir_all(dir).map_err(|e| EvalError::io(dir, e))?;
-    write_atomic(&dir.join("results.csv"), csv(results).as_bytes())?;
-    write_atomic(&dir.join("metrics.json"), metrics_json(results).as_bytes())?;
-    write_atomic(&dir.join("tables.md"), markdown(results).as_bytes())?;
-    Ok(())
+    write_atomic(&dir.join(file::RESULTS_CSV), csv(results).as_bytes())?;
+    write_atomic(&dir.join(file::TABLES_MD), tables_md.as_bytes())?;
+    crate::figures::write_eval_outputs(results, dir)?;
+    write_atomic(
+        &dir.join(file::METRICS_JSON),
+        metrics_json(results).as_bytes(),
+    )
 }
 
 #[cfg(test)]
@@ -445,7 +452,8 @@ mod tests {
     #[test]
     fn writes_are_atomic_and_complete() {
         let dir = std::env::temp_dir().join(format!("sliders-eval-out-{}", std::process::id()));
-        write(&sample(), &dir).unwrap();
+        let results = sample();
+        write(&results, &markdown(&results), &dir).unwrap();
         for f in ["results.csv", "metrics.json", "tables.md"] {
             assert!(dir.join(f).is_file());
         }

@@ -250,7 +250,8 @@ fn evaluation_of_untrained_models_fills_every_cell_honestly() {
     let eval = models(&root().join("models"));
     let results = evaluate(&experiment(eval), &data, Device::Cpu).unwrap();
     check_table(&results);
-    sliders_eval::output::write(&results, &root().join("out")).unwrap();
+    let md = sliders_eval::output::markdown(&results);
+    sliders_eval::output::write(&results, &md, &root().join("out")).unwrap();
     let md = std::fs::read_to_string(root().join("out/tables.md")).unwrap();
     assert!(md.contains("| FadNet Swap |"), "{md}");
     assert!(md.contains("true value on synthetic faces"), "{md}");

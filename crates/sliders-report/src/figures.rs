@@ -3,7 +3,7 @@
 //! CelebA every figure but the digits ones goes to `local/` (git-ignored) instead of `figures/`.
 
 use crate::ReportError;
-use sliders_config::run_record::MetricsTable;
+use sliders_config::run_record::{MetricsTable, Phase};
 use sliders_plots::{CurveChart, Panel, Series};
 use std::path::Path;
 
@@ -22,14 +22,14 @@ pub fn kept_local(name: &str) -> bool {
 /// both directions, so a coin flip scores 0.5; the latent discriminator's chance is the attribute's
 /// majority rate, not drawn since the report does not read the split's labels) and lambda.
 pub fn training_curves(table: &MetricsTable, run: &str, figures: &Path) -> Result<(), ReportError> {
-    let rec = table.series("train", "rec_loss");
+    let rec = table.series(Phase::Train, "rec_loss");
     if rec.is_empty() {
         return Ok(());
     }
-    let lat_train = table.series("train", "lat_dis_loss");
-    let lat_acc = table.series("eval", "val_lat_dis_accu");
-    let swap = table.series("eval", "val_swap_accu");
-    let lambda = table.series("train", "lambda_lat_dis");
+    let lat_train = table.series(Phase::Train, "lat_dis_loss");
+    let lat_acc = table.series(Phase::Eval, "val_lat_dis_accu");
+    let swap = table.series(Phase::Eval, "val_swap_accu");
+    let lambda = table.series(Phase::Train, "lambda_lat_dis");
     let (first, last) = (rec[0].0, rec[rec.len() - 1].0);
     CurveChart::new(format!("{run}: training"), "step")
         .with_panel(Panel::new("reconstruction MSE (train)").with_series(Series::new("rec", rec)))

@@ -8,8 +8,8 @@ use crate::ReportError;
 use crate::deviations::Deviation;
 use crate::resolved::ResolvedRun;
 use crate::results::ResultRow;
-use sliders_config::layout::RunLayout;
-use sliders_config::run_record::{DataOrigin, MetricsTable};
+use sliders_config::layout::{RunLayout, file};
+use sliders_config::run_record::{DataOrigin, MetricsTable, Phase};
 use sliders_config::train::ExperimentKind;
 use sliders_config::wall_clock::WallClock;
 use std::collections::BTreeMap;
@@ -146,7 +146,7 @@ pub fn cgan_last_train(table: &MetricsTable) -> Vec<(String, f64)> {
         .into_iter()
         .filter_map(|c| {
             table
-                .series("train", c)
+                .series(Phase::Train, c)
                 .last()
                 .map(|(_, v)| (c.to_string(), *v))
         })
@@ -159,16 +159,16 @@ pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
     let layout = RunLayout::new(runs);
     let eval_dir = layout.eval();
     let mut training = Vec::new();
-    for (name, dir) in sub_folders(runs, "metrics.csv")? {
+    for (name, dir) in sub_folders(runs, file::METRICS_CSV)? {
         training.push(TrainingRun {
-            resolved: ResolvedRun::read(&dir.join("resolved.toml"))?,
-            metrics: MetricsTable::read(&dir.join("metrics.csv"))?,
+            resolved: ResolvedRun::read(&dir.join(file::RESOLVED))?,
+            metrics: MetricsTable::read(&dir.join(file::METRICS_CSV))?,
             name,
         });
     }
     let mut digits = Vec::new();
     for (name, dir) in sub_folders(runs, "eval/metrics.json")? {
-        let resolved = ResolvedRun::read(&dir.join("resolved.toml"))?;
+        let resolved = ResolvedRun::read(&dir.join(file::RESOLVED))?;
         if resolved.experiment.kind() != ExperimentKind::Digits {
             continue;
         }
@@ -180,19 +180,19 @@ pub fn collect(runs: &Path) -> Result<ReportInputsParts, ReportError> {
             figures: pngs(&dir.join("eval/figures"), "digits_"),
         });
     }
-    let resolved = eval_dir.join("resolved.toml");
-    let results = eval_dir.join("results.csv");
+    let resolved = eval_dir.join(file::RESOLVED);
+    let results = eval_dir.join(file::RESULTS_CSV);
     let eval = EvalRun {
         resolved: match resolved.is_file() {
             true => Some(ResolvedRun::read(&resolved)?),
             false => None,
         },
-        tables_md: std::fs::read_to_string(eval_dir.join("tables.md")).ok(),
+        tables_md: std::fs::read_to_string(eval_dir.join(file::TABLES_MD)).ok(),
         results: match results.is_file() {
             true => crate::results::read(&results)?,
             false => Vec::new(),
         },
-        metrics: json_or_empty(&eval_dir.join("metrics.json"))?,
+        metrics: json_or_empty(&eval_dir.join(file::METRICS_JSON))?,
     };
     Ok(ReportInputsParts {
         timings: json_or_empty(&layout.timings())?,

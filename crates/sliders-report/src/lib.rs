@@ -20,7 +20,7 @@ pub use error::ReportError;
 pub use inputs::ReportInputs;
 pub use render::render;
 
-use sliders_config::layout::{DigitsLayout, RunLayout};
+use sliders_config::layout::{DigitsLayout, RunLayout, file};
 use sliders_config::run_record::DataOrigin;
 use sliders_config::train::ExperimentKind;
 use std::path::{Path, PathBuf};
@@ -83,8 +83,8 @@ pub fn write(opts: &ReportOptions) -> Result<PathBuf, ReportError> {
         inputs.local = inputs::pngs(local, "");
     }
     let json = serde_json::to_string_pretty(&inputs.metrics())
-        .map_err(|e| ReportError::format(Path::new("metrics.json"), e.to_string()))?;
-    write_file(&opts.out.join("metrics.json"), &json)?;
+        .map_err(|e| ReportError::format(Path::new(file::METRICS_JSON), e.to_string()))?;
+    write_file(&opts.out.join(file::METRICS_JSON), &json)?;
     if !inputs.digits.is_empty() {
         // The digits figures show no CelebA face, so this page and its figures may be committed
         // where the rest of a CelebA profile's report may not (.gitignore).

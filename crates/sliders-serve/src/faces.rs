@@ -8,6 +8,7 @@
 use crate::error::{Result, ServeError};
 use sliders_celeba::{CelebaIndex, Part};
 use sliders_config::data::DataConfig;
+use sliders_config::layout::file;
 use std::path::{Path, PathBuf};
 
 /// How many test faces the page offers.
@@ -135,7 +136,7 @@ fn try_from_run(run: &Path) -> std::result::Result<TestFaces, String> {
     } else {
         run.parent().map(Path::to_path_buf).unwrap_or_default()
     };
-    let resolved = dir.join("resolved.toml");
+    let resolved = dir.join(file::RESOLVED);
     let text = std::fs::read_to_string(&resolved)
         .map_err(|e| format!("cannot read {} ({e})", resolved.display()))?;
     let table: toml::Table = match text.parse() {

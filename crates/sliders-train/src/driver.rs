@@ -14,6 +14,7 @@ use crate::run_dir::RunDir;
 use crate::state::{self, Counters, Slot};
 use sliders_celeba::{BatchSource, Prefetcher};
 use sliders_config::data::SamplerConfig;
+use sliders_config::layout::file;
 use std::sync::Arc;
 use tch::Device;
 
@@ -196,7 +197,7 @@ pub fn drive<L: TrainLoop + ?Sized>(
     let cadence = l.cadence();
     let total = cadence.total_steps;
     let mut progress = Progress::start(
-        &l.folder().path("metrics.csv"),
+        &l.folder().path(file::METRICS_CSV),
         &l.columns(),
         l.counters_mut().step,
         total,
@@ -236,7 +237,7 @@ fn after_step<L: TrainLoop + ?Sized>(
     if due.epoch_end
         && let Some((values, improved)) = l.epoch_end(step)?
     {
-        progress.evaluated(step, "eval", values, improved)?;
+        progress.evaluated(step, values, improved)?;
     }
     if due.checkpoint {
         let counters = l.counters_mut().clone();

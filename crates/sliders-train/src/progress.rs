@@ -8,6 +8,7 @@ use crate::device;
 use crate::error::TrainError;
 use crate::events::{Event, Throughput};
 use crate::run_dir::MetricsLog;
+use sliders_config::run_record::Phase;
 use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
@@ -114,7 +115,7 @@ impl<'a> Progress<'a> {
         let (ips, eta) = self.throughput.tick(step, self.total, images_per_step);
         let mut row: Vec<(&str, f64)> = values.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         row.push(("images_per_sec", ips));
-        self.metrics.append(step, "train", &row)?;
+        self.metrics.append(step, Phase::Train, &row)?;
         (self.on_event)(Event::Logged {
             step,
             total_steps: self.total,
@@ -125,16 +126,15 @@ impl<'a> Progress<'a> {
         Ok(())
     }
 
-    /// Records an evaluation: a row of phase `phase` (`eval`, or a split's name) and an
-    /// `Evaluated` event naming the best checkpoints it replaced.
+    /// Records an evaluation: an `eval` row and an `Evaluated` event naming the best
+    /// checkpoints it replaced.
     pub fn evaluated(
         &mut self,
         step: u64,
-        phase: &str,
         values: Vec<(String, f64)>,
         improved: Vec<String>,
     ) -> Result<(), TrainError> {
-        self.metrics.append(step, phase, &values)?;
+        self.metrics.append(step, Phase::Eval, &values)?;
         (self.on_event)(Event::Evaluated {
             step,
             values,
@@ -191,7 +191,7 @@ mod tests {
             .collect();
         let mut p = Progress::start(&path, &columns, 0, 10, Device::Cpu, &mut sink).unwrap();
         p.log(5, 32, vec![("loss".into(), 0.5)]).unwrap();
-        p.evaluated(5, "eval", vec![("val".into(), 0.9)], vec!["best".into()])
+        p.evaluated(5, vec![("val".into(), 0.9)], vec!["best".into()])
             .unwrap();
         p.checkpointed(5);
         let err = p.log(6, 32, vec![("loss".into(), f64::NAN)]).unwrap_err();

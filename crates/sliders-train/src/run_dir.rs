@@ -7,6 +7,8 @@
 
 use crate::error::TrainError;
 use crate::run_lock::{LOCK_FILE, RunLock};
+use sliders_config::layout::{file, folder};
+use sliders_config::run_record::Phase;
 pub use sliders_config::run_record::{MetricsTable, Provenance};
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -32,7 +34,7 @@ impl RunDir {
     pub fn create(root: &Path) -> Result<Self, TrainError> {
         std::fs::create_dir_all(root).map_err(|e| TrainError::io(root, e))?;
         let lock = RunLock::acquire(root)?;
-        for dir in [root.join("checkpoints"), root.join("samples")] {
+        for dir in [root.join(folder::CHECKPOINTS), root.join(folder::SAMPLES)] {
             std::fs::create_dir_all(&dir).map_err(|e| TrainError::io(&dir, e))?;
         }
         // Fail now, not after an hour of training, if the folder cannot be written.
@@ -85,12 +87,12 @@ impl RunDir {
 
     /// The folder of the resumable state.
     pub fn checkpoints(&self) -> PathBuf {
-        self.root.join("checkpoints")
+        self.root.join(folder::CHECKPOINTS)
     }
 
     /// The folder of sample images.
     pub fn samples(&self) -> PathBuf {
-        self.root.join("samples")
+        self.root.join(folder::SAMPLES)
     }
 
     /// Writes `resolved.toml`: `config` (TOML) followed by a `[run]` table of provenance; the
@@ -106,7 +108,7 @@ impl RunDir {
         text.push_str(config_toml);
         text.push('\n');
         text.push_str(&provenance.to_toml());
-        atomic_write(&self.path("resolved.toml"), text.as_bytes())
+        atomic_write(&self.path(file::RESOLVED), text.as_bytes())
     }
 }
 
@@ -201,12 +203,12 @@ impl MetricsLog {
     pub fn append<K: AsRef<str>>(
         &mut self,
         step: u64,
-        phase: &str,
+        phase: Phase,
         values: &[(K, f64)],
     ) -> Result<(), TrainError> {
         let mut cells = vec![String::new(); self.columns.len()];
         cells[0] = step.to_string();
-        cells[1] = phase.to_string();
+        cells[1] = phase.as_str().to_string();
         for (key, value) in values {
             let i = self
                 .columns
@@ -255,17 +257,17 @@ mod tests {
         let path = dir.join("metrics.csv");
         {
             let mut log = MetricsLog::open(&path, &["loss", "acc"], 0).unwrap();
-            log.append(25, "train", &[("loss", 0.5)]).unwrap();
-            log.append(50, "train", &[("loss", 0.25)]).unwrap();
-            log.append(50, "eval", &[("acc", 0.75)]).unwrap();
-            log.append(75, "train", &[("loss", 0.125)]).unwrap();
+            log.append(25, Phase::Train, &[("loss", 0.5)]).unwrap();
+            log.append(50, Phase::Train, &[("loss", 0.25)]).unwrap();
+            log.append(50, Phase::Eval, &[("acc", 0.75)]).unwrap();
+            log.append(75, Phase::Train, &[("loss", 0.125)]).unwrap();
             // A crash in the middle of a write leaves a partial line behind.
             use std::io::Write as _;
             write!(log.file, "1").unwrap();
-            assert!(log.append(75, "train", &[("nope", 1.0)]).is_err());
+            assert!(log.append(75, Phase::Train, &[("nope", 1.0)]).is_err());
         }
         let mut log = MetricsLog::open(&path, &["loss", "acc"], 50).unwrap();
-        log.append(75, "train", &[("loss", 0.1)]).unwrap();
+        log.append(75, Phase::Train, &[("loss", 0.1)]).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(
             text,

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 /// The lock file's name inside a run folder.
-pub const LOCK_FILE: &str = ".lock";
+pub const LOCK_FILE: &str = sliders_config::layout::file::LOCK;
 
 /// A held lock on one run folder; the lock is released when the last clone is dropped.
 #[derive(Debug, Clone)]

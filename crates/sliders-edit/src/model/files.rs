@@ -2,7 +2,7 @@
 //! an encoders run), and the checks of what their metadata describes against the networks.
 
 use super::*;
-use sliders_config::layout::EncoderNet;
+use sliders_config::layout::{EncoderNet, file};
 
 pub(super) fn parent(path: &Path) -> PathBuf {
     match path.parent() {
@@ -28,7 +28,7 @@ pub(super) fn generator_path(dir: &Path) -> Result<PathBuf> {
     if here.is_file() {
         return Ok(here);
     }
-    let resolved = dir.join("resolved.toml");
+    let resolved = dir.join(file::RESOLVED);
     let text = std::fs::read_to_string(&resolved).map_err(|source| EditError::Read {
         path: resolved.clone(),
         source,
