@@ -321,6 +321,7 @@ fn record_wall_clock(layout: &RunLayout, jobs: usize, outcome: &Outcome) -> Resu
         jobs,
         stages: outcome.started,
         seconds: outcome.seconds,
+        stage_seconds: outcome.stage_seconds,
     });
     let json = serde_json::to_string_pretty(&clock)?;
     sliders_fs::write_atomic(&path, json.as_bytes())

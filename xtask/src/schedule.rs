@@ -94,6 +94,8 @@ pub struct Outcome {
     pub started: usize,
     /// Seconds from the first start to the last end (0 when nothing started).
     pub seconds: f64,
+    /// The stages' own seconds, summed (stages that ran at once each count in full).
+    pub stage_seconds: f64,
     /// The first failure, when a stage failed or could not start.
     pub failure: Option<anyhow::Error>,
 }
@@ -118,6 +120,7 @@ pub fn run(needs: &[Vec<usize>], jobs: usize, launcher: &mut dyn Launcher) -> Ou
     let mut out = Outcome {
         started: 0,
         seconds: 0.0,
+        stage_seconds: 0.0,
         failure: None,
     };
     let mut first_start: Option<Instant> = None;
@@ -171,6 +174,7 @@ fn poll(
         any = true;
         let r = running.remove(k);
         let seconds = r.since.elapsed().as_secs_f64();
+        out.stage_seconds += seconds;
         let recorded = launcher.ended(r.stage, seconds);
         let result = status.and_then(|s| recorded.map(|()| s));
         match result {

@@ -410,12 +410,13 @@ fn layout_table<'a>(s: &mut String, results: &'a Results, t: &str) -> Vec<&'a st
     s.push_str(
         "MSE on the [−1, 1] scale ± the half width of its 95% interval over test images (z \
          MSE: over held-out generated digits); accuracies in % with a 95% Wilson interval and \
-         the number of images behind each. `− IND`: the layout's error minus IND's on the \
-         same digits (paired 95% interval; above zero: IND is more faithful). Swap round \
-         trip: each digit swapped to another class, re-encoded and generated back in its own \
-         class, against its direct reconstruction (lower: the encoder keeps the style through \
-         a swap). The mean digit row reconstructs every digit as the mean test digit.\n\n\
-         | encoders | rec. MSE | − IND | z MSE | Ey class accuracy | classifier on reconstructions | swap round trip | − IND |\n\
+         the number of images behind each. `rec. − IND` and `round trip − IND`: the layout's \
+         error minus IND's on the same digits (paired 95% interval; above zero: IND is more \
+         faithful). Swap round trip: each digit swapped to another class, re-encoded and \
+         generated back in its own class, against its direct reconstruction (lower: the encoder \
+         keeps the style through a swap). The mean digit row reconstructs every digit as the \
+         mean test digit.\n\n\
+         | encoders | rec. MSE | rec. − IND | z MSE | Ey class accuracy | classifier on reconstructions | swap round trip | round trip − IND |\n\
          |---|---|---|---|---|---|---|---|\n",
     );
     let mut rows: Vec<&str> = results

@@ -326,9 +326,19 @@ pub(crate) fn verdict(results: &Results, table: &str) -> String {
         })
         .collect();
     if diffs.is_empty() {
-        return "The paper's finding (IND most faithful) cannot be checked here: IND or the \
-                other layouts were not evaluated."
-            .into();
+        let evaluated: Vec<&str> = ["SNG", "IND", "IND-COND"]
+            .into_iter()
+            .filter(|r| results.get(table, r, "all", "rec_mse").is_some())
+            .collect();
+        let evaluated = match evaluated.as_slice() {
+            [] => "none".to_string(),
+            [one] => format!("only {one}"),
+            more => more.join(" and "),
+        };
+        return format!(
+            "The paper's finding (IND most faithful) cannot be checked here: it needs IND and \
+             another layout on the same images, and this run evaluated {evaluated}."
+        );
     }
     let describe =
         |(r, v, l, h): &(&str, f64, f64, f64)| format!("{r} − IND = {v:+.4} [{l:+.4}, {h:+.4}]");
@@ -394,7 +404,20 @@ mod tests {
             tied.contains("IND-COND − IND = +0.0001 [-0.0004, +0.0006]"),
             "{tied}"
         );
-        assert!(verdict(&Results::default(), TABLE).contains("cannot be checked"));
+        let none = verdict(&Results::default(), TABLE);
+        assert!(none.contains("cannot be checked") && none.ends_with("evaluated none."));
+        let mut only_ind = Results::default();
+        let p = Proportion {
+            value: 0.05,
+            n: 100,
+            low: 0.046,
+            high: 0.054,
+        };
+        only_ind
+            .cells
+            .push(proportion_cell(TABLE, "IND", "all", "rec_mse", p));
+        let one = verdict(&only_ind, TABLE);
+        assert!(one.ends_with("this run evaluated only IND."), "{one}");
     }
 
     #[test]

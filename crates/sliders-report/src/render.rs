@@ -100,6 +100,16 @@ fn wall_times(md: &mut String, inputs: &ReportInputs) {
     let total: f64 = inputs.timings.values().sum();
     let _ = writeln!(md, "| **sum of stages** | **{total:.0}** |");
     match &inputs.wall_clock {
+        Some(clock) if !clock.covers(total) => {
+            let _ = writeln!(
+                md,
+                "| whole run (wall clock) | not known for these outputs: the {} recorded \
+                 invocations ({:.0} s) did not make all of them (stages run before the record \
+                 began, or redone since) |\n",
+                clock.invocations.len(),
+                clock.seconds()
+            );
+        }
         Some(clock) => {
             let jobs: Vec<String> = clock.jobs().iter().map(|j| j.to_string()).collect();
             let n = clock.invocations.len();

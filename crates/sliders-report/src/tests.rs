@@ -133,13 +133,14 @@ fn the_whole_runs_wall_clock_follows_the_sum_of_its_stages() {
     let mut inputs = empty();
     inputs.timings.insert("fader-Male".into(), 40.4);
     inputs.timings.insert("fader-Smiling".into(), 50.0);
-    let run = |jobs, seconds| Invocation {
+    let run = |jobs, seconds, stage_seconds| Invocation {
         jobs,
         stages: 2,
         seconds,
+        stage_seconds,
     };
     inputs.wall_clock = Some(WallClock {
-        invocations: vec![run(2, 51.0)],
+        invocations: vec![run(2, 51.0, 90.4)],
     });
     let md = render(&inputs);
     assert!(
@@ -149,13 +150,30 @@ fn the_whole_runs_wall_clock_follows_the_sum_of_its_stages() {
         "{md}"
     );
     inputs.wall_clock = Some(WallClock {
-        invocations: vec![run(2, 51.0), run(1, 10.0), run(2, 1.0)],
+        invocations: vec![run(2, 51.0, 70.0), run(1, 10.0, 10.0), run(2, 1.0, 10.4)],
     });
     let md = render(&inputs);
     assert!(
         md.contains("| **whole run** (wall clock, 3 invocations, `--jobs 1`/`2`) | **62** |"),
         "{md}"
     );
+    // A stage redone since (its first time still in an invocation), or trained before the
+    // record began: the invocations did not make these outputs.
+    for stage_seconds in [[70.0, 10.0, 30.0], [20.0, 10.0, 10.4]] {
+        let [a, b, c] = stage_seconds;
+        inputs.wall_clock = Some(WallClock {
+            invocations: vec![run(2, 51.0, a), run(1, 10.0, b), run(2, 1.0, c)],
+        });
+        let md = render(&inputs);
+        assert!(
+            md.contains(
+                "| whole run (wall clock) | not known for these outputs: the 3 recorded \
+                 invocations (62 s) did not make all of them"
+            ),
+            "{md}"
+        );
+        assert!(!md.contains("**whole run**"), "{md}");
+    }
 }
 
 #[test]
