@@ -16,7 +16,7 @@ use crate::error::TrainError;
 use crate::events::Event;
 use crate::graphed::GraphState;
 use crate::icgan::cgan_step::{
-    CganLosses, CganParts, Draws, capture_cgan, cgan_update, d_update, g_update,
+    CganLosses, CganParts, Draws, capture_cgan, cgan_update, cgan_values, d_update, g_update,
 };
 use crate::icgan::{grid_labels, label_matrix, model_config, sample_label_rows, write_grid_png};
 use crate::optim::{Adam, AdamConfig, Update};
@@ -297,12 +297,7 @@ impl CganTrainer {
             eligible,
             (&draws.list(), &[]),
             |s| capture_cgan(s.parts(), &draws),
-            |s| {
-                cgan_update(&mut s.parts(), &draws)
-                    .list()
-                    .map(Tensor::shallow_clone)
-                    .into()
-            },
+            |s| cgan_values(&mut s.parts(), &draws),
         )?;
         Some(CganLosses::from_list(&values))
     }

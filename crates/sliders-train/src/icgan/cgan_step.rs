@@ -2,8 +2,7 @@
 //! (docs/icgan.md#loss-and-iteration): the D update, then the G update on the same fake batch;
 //! and the same iteration captured as one CUDA graph (docs/gpu.md#cuda-graphs). The draws (the
 //! mismatched labels, `y'`, `z`) are made eagerly before each step and copied into the graph's
-//! static inputs, so a replayed step computes exactly the eager one: the mismatched-label redraw
-//! waits for the host, which a graph cannot.
+//! static inputs, so a replayed step computes exactly the eager one.
 
 use crate::graphed::{CaptureError, StaticStep, require_multi_tensor};
 use crate::optim::Adam;
@@ -92,8 +91,14 @@ fn bce(logits: &Tensor, target: f64) -> Tensor {
 
 /// One eager iteration on `draws` ([`losses`]).
 pub fn cgan_update(p: &mut CganParts, draws: &Draws) -> CganLosses {
+    CganLosses::from_list(&cgan_values(p, draws))
+}
+
+/// [`cgan_update`]'s values as a list in [`CganLosses::list`]'s order (what a replayed
+/// iteration returns too).
+pub fn cgan_values(p: &mut CganParts, draws: &Draws) -> Vec<Tensor> {
     let [x, y, yw, yf, z] = draws.list();
-    CganLosses::from_list(&losses(p, x, y, yw, yf, z))
+    losses(p, x, y, yw, yf, z)
 }
 
 /// One D update (train mode; `x_fake` detached, so G gets no gradient) on
